@@ -1,0 +1,129 @@
+import * as fs from "fs";
+import * as path from "path";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { ConfigError } from "./errors";
+import { monitoringSchema } from "./monitoring";
+import { unikernelSchema } from "./unikernel";
+import { imagesSchema, variantTableSchema } from "./variants";
+
+export { ConfigError } from "./errors";
+export { DOCKER_MIN_MEMORY_MB, IMAGE_TARGETS, ImageTarget } from "./variants";
+
+/** The Pulumi config namespace (the project name in Pulumi.yaml). */
+export const CONFIG_NAMESPACE = "optivolt";
+
+const ipv4 = z.string().regex(/^(\d{1,3})(\.\d{1,3}){3}$/, "must be an IPv4 address such as 127.0.0.1");
+
+export const labConfigSchema = z
+  .strictObject({
+    /** Address every published port binds to. */
+    bindAddress: ipv4.default("127.0.0.1"),
+    /** The lab's own Docker network. */
+    networkName: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/).default("optivolt-lab"),
+    images: imagesSchema,
+    variants: variantTableSchema,
+    /** Variant the benchmark and reports compare the others against. */
+    baselineVariant: z.string().optional(),
+    monitoring: monitoringSchema,
+    unikernel: unikernelSchema,
+  })
+  .superRefine((config, ctx) => {
+    const owners = new Map<number, string>();
+    const claim = (port: number, owner: string, path: (string | number)[]) => {
+      const previous = owners.get(port);
+      if (previous !== undefined) {
+        ctx.addIssue({ code: "custom", path, message: `host port ${port} is already used by ${previous}; give each service its own port` });
+      } else {
+        owners.set(port, owner);
+      }
+    };
+    for (const [name, spec] of Object.entries(config.variants)) {
+      claim(spec.hostPort, `variant ${name}`, ["variants", name, "hostPort"]);
+    }
+    if (config.unikernel.enabled !== false) {
+      claim(config.unikernel.hostPort, "the unikernel", ["unikernel", "hostPort"]);
+    }
+    if (config.monitoring.enabled) {
+      claim(config.monitoring.prometheus.port, "Prometheus", ["monitoring", "prometheus", "port"]);
+      claim(config.monitoring.cadvisor.port, "cAdvisor", ["monitoring", "cadvisor", "port"]);
+      claim(config.monitoring.grafana.port, "Grafana", ["monitoring", "grafana", "port"]);
+    }
+    if (config.baselineVariant !== undefined && !(config.baselineVariant in config.variants)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["baselineVariant"],
+        message: `names no variant; use one of ${Object.keys(config.variants).join(", ")}`,
+      });
+    }
+  });
+
+type ParsedLabConfig = z.output<typeof labConfigSchema>;
+export type VariantSpec = ParsedLabConfig["variants"][string];
+export type ImagesConfig = ParsedLabConfig["images"];
+export type MonitoringConfig = ParsedLabConfig["monitoring"];
+export type UnikernelConfig = ParsedLabConfig["unikernel"];
+/** The validated stack config; `baselineVariant` always names a variant. */
+export type LabConfig = Omit<ParsedLabConfig, "baselineVariant"> & { baselineVariant: string; stackName: string };
+
+function valueAt(raw: unknown, keyPath: readonly PropertyKey[]): unknown {
+  let current: unknown = raw;
+  for (const key of keyPath) {
+    if (current === null || typeof current !== "object") return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}
+
+/**
+ * Validates the raw stack config (keys without the `optivolt:` prefix) into typed values.
+ * Throws a ConfigError listing every bad key with its value and the fix.
+ */
+export function parseLabConfig(raw: Record<string, unknown>, stackName: string): LabConfig {
+  const result = labConfigSchema.safeParse(raw);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const key = issue.path.map(String).join(".");
+      if (issue.code === "unrecognized_keys") {
+        const where = key === "" ? "" : ` under ${CONFIG_NAMESPACE}:${key}`;
+        return `unknown key(s)${where}: ${issue.keys.join(", ")}; remove them or check their spelling`;
+      }
+      const value = valueAt(raw, issue.path);
+      const got = value === undefined ? "it is missing" : `got ${JSON.stringify(value)}`;
+      return `${CONFIG_NAMESPACE}:${key}: ${issue.message}, ${got}`;
+    });
+    throw new ConfigError(problems, stackName);
+  }
+  const parsed = result.data;
+  return { ...parsed, baselineVariant: parsed.baselineVariant ?? Object.keys(parsed.variants)[0], stackName };
+}
+
+/** Turns Pulumi-style `namespace:key` entries into the raw map of this project's keys. */
+export function projectKeys(entries: Record<string, unknown>): Record<string, unknown> {
+  const raw: Record<string, unknown> = {};
+  const prefix = `${CONFIG_NAMESPACE}:`;
+  for (const [key, value] of Object.entries(entries)) {
+    if (key.startsWith(prefix)) raw[key.slice(prefix.length)] = value;
+  }
+  return raw;
+}
+
+/** Path of `Pulumi.<stack>.yaml` in the project root. */
+export function stackFilePath(stackName: string, projectDir = path.resolve(__dirname, "..", "..")): string {
+  return path.join(projectDir, `Pulumi.${stackName}.yaml`);
+}
+
+/** Reads the whole `config:` block of `Pulumi.<stack>.yaml` (every namespace). */
+export function readStackFile(stackName: string, projectDir?: string): Record<string, unknown> {
+  const file = stackFilePath(stackName, projectDir);
+  if (!fs.existsSync(file)) {
+    throw new ConfigError([`no stack file ${file}; create it with \`pulumi stack init ${stackName}\` or copy Pulumi.dev.yaml`], stackName);
+  }
+  const document = parseYaml(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
+  return document?.config ?? {};
+}
+
+/** Validated config of a stack, read straight from its stack file (tests, bench, offline policy check). */
+export function loadStackConfig(stackName: string, projectDir?: string): LabConfig {
+  return parseLabConfig(projectKeys(readStackFile(stackName, projectDir)), stackName);
+}
