@@ -12,6 +12,8 @@ export { DOCKER_MIN_MEMORY_MB, IMAGE_TARGETS, ImageTarget } from "./variants";
 
 /** The Pulumi config namespace (the project name in Pulumi.yaml). */
 export const CONFIG_NAMESPACE = "optivolt";
+/** The Docker provider's engine address; the preflight checks the same engine the provider uses. */
+export const DOCKER_HOST_KEY = "docker:host";
 
 const ipv4 = z.string().regex(/^(\d{1,3})(\.\d{1,3}){3}$/, "must be an IPv4 address such as 127.0.0.1");
 
@@ -19,6 +21,8 @@ export const labConfigSchema = z
   .strictObject({
     /** Address every published port binds to. */
     bindAddress: ipv4.default("127.0.0.1"),
+    /** Host name the output URLs use (the remote machine's name when docker:host points elsewhere). */
+    endpointHost: z.string().regex(/^[a-zA-Z0-9.:-]+$/, "must be a host name or IP address").optional(),
     /** The lab's own Docker network. */
     networkName: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/).default("optivolt-lab"),
     images: imagesSchema,
@@ -49,11 +53,12 @@ export const labConfigSchema = z
       claim(config.monitoring.cadvisor.port, "cAdvisor", ["monitoring", "cadvisor", "port"]);
       claim(config.monitoring.grafana.port, "Grafana", ["monitoring", "grafana", "port"]);
     }
-    if (config.baselineVariant !== undefined && !(config.baselineVariant in config.variants)) {
+    const variantNames = Object.keys(config.variants);
+    if (config.baselineVariant !== undefined && variantNames.length > 0 && !(config.baselineVariant in config.variants)) {
       ctx.addIssue({
         code: "custom",
         path: ["baselineVariant"],
-        message: `names no variant; use one of ${Object.keys(config.variants).join(", ")}`,
+        message: `names no variant; use one of ${variantNames.join(", ")}`,
       });
     }
   });
@@ -64,7 +69,19 @@ export type ImagesConfig = ParsedLabConfig["images"];
 export type MonitoringConfig = ParsedLabConfig["monitoring"];
 export type UnikernelConfig = ParsedLabConfig["unikernel"];
 /** The validated stack config; `baselineVariant` always names a variant. */
-export type LabConfig = Omit<ParsedLabConfig, "baselineVariant"> & { baselineVariant: string; stackName: string };
+export type LabConfig = Omit<ParsedLabConfig, "baselineVariant" | "endpointHost"> & {
+  baselineVariant: string;
+  /** Host the output URLs name: `endpointHost`, else the bind address (loopback when it binds every address). */
+  endpointHost: string;
+  stackName: string;
+  /** `docker:host` (the Docker provider's own key): the engine the lab deploys to; unset means the local one. */
+  dockerHost: string | undefined;
+};
+
+const dockerHostSchema = z
+  .string()
+  .regex(/^(unix|tcp|ssh|npipe):\/\/\S+$/, "must be an address such as unix:///var/run/docker.sock or ssh://user@host")
+  .optional();
 
 function valueAt(raw: unknown, keyPath: readonly PropertyKey[]): unknown {
   let current: unknown = raw;
@@ -79,10 +96,12 @@ function valueAt(raw: unknown, keyPath: readonly PropertyKey[]): unknown {
  * Validates the raw stack config (keys without the `optivolt:` prefix) into typed values.
  * Throws a ConfigError listing every bad key with its value and the fix.
  */
-export function parseLabConfig(raw: Record<string, unknown>, stackName: string): LabConfig {
+export function parseLabConfig(raw: Record<string, unknown>, stackName: string, dockerHost?: unknown): LabConfig {
   const result = labConfigSchema.safeParse(raw);
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => {
+  const host = dockerHostSchema.safeParse(dockerHost);
+  if (!result.success || !host.success) {
+    const labIssues = result.success ? [] : result.error.issues;
+    const problems = labIssues.map((issue) => {
       const key = issue.path.map(String).join(".");
       if (issue.code === "unrecognized_keys") {
         const where = key === "" ? "" : ` under ${CONFIG_NAMESPACE}:${key}`;
@@ -92,10 +111,22 @@ export function parseLabConfig(raw: Record<string, unknown>, stackName: string):
       const got = value === undefined ? "it is missing" : `got ${JSON.stringify(value)}`;
       return `${CONFIG_NAMESPACE}:${key}: ${issue.message}, ${got}`;
     });
+    if (!host.success) problems.push(`docker:host: ${host.error.issues[0].message}, got ${JSON.stringify(dockerHost)}`);
     throw new ConfigError(problems, stackName);
   }
-  const parsed = result.data;
-  return { ...parsed, baselineVariant: parsed.baselineVariant ?? Object.keys(parsed.variants)[0], stackName };
+  const { endpointHost, baselineVariant, ...parsed } = result.data;
+  return {
+    ...parsed,
+    baselineVariant: baselineVariant ?? Object.keys(parsed.variants)[0],
+    endpointHost: endpointHost ?? (parsed.bindAddress === "0.0.0.0" ? "127.0.0.1" : parsed.bindAddress),
+    stackName,
+    dockerHost: host.data,
+  };
+}
+
+/** Validates every `namespace:key` entry of a stack (this project's keys and `docker:host`). */
+export function parseStackEntries(entries: Record<string, unknown>, stackName: string): LabConfig {
+  return parseLabConfig(projectKeys(entries), stackName, entries[DOCKER_HOST_KEY]);
 }
 
 /** Turns Pulumi-style `namespace:key` entries into the raw map of this project's keys. */
@@ -125,5 +156,5 @@ export function readStackFile(stackName: string, projectDir?: string): Record<st
 
 /** Validated config of a stack, read straight from its stack file (tests, bench, offline policy check). */
 export function loadStackConfig(stackName: string, projectDir?: string): LabConfig {
-  return parseLabConfig(projectKeys(readStackFile(stackName, projectDir)), stackName);
+  return parseStackEntries(readStackFile(stackName, projectDir), stackName);
 }

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { parseLabConfig, projectKeys, LabConfig } from "./index";
+import { parseStackEntries, LabConfig } from "./index";
 
 function decode(value: string): unknown {
   try {
@@ -15,5 +15,5 @@ export function loadLabConfig(): LabConfig {
   for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
     entries[key] = decode(value);
   }
-  return parseLabConfig(projectKeys(entries), pulumi.getStack());
+  return parseStackEntries(entries, pulumi.getStack());
 }

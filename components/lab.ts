@@ -1,0 +1,69 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { LabConfig } from "./config";
+import { variantContainerName } from "./naming";
+import { WebApiVariant } from "./webApiVariant";
+
+/** What the stack exports for one variant (DESIGN.md: `variants`). */
+export interface VariantOutput {
+  cpus: number;
+  memoryMb: number;
+  url: string;
+}
+
+/** The stack outputs (DESIGN.md "Stack outputs"). */
+export interface LabOutputs {
+  /** variant → URL */
+  endpoints: pulumi.Output<Record<string, string>>;
+  /** variant → budget and URL */
+  variants: pulumi.Output<Record<string, VariantOutput>>;
+}
+
+/** Options for the whole lab (e.g. a Docker provider for tests or a second engine). */
+export type DeployLabOptions = Pick<pulumi.CustomResourceOptions, "provider">;
+
+/** Creates every resource of the lab from validated config and returns the stack outputs. */
+export function deployLab(config: LabConfig, opts: DeployLabOptions = {}): LabOutputs {
+  const network = new docker.Network(
+    "lab",
+    {
+      name: config.networkName,
+      driver: "bridge",
+      labels: [{ label: "optivolt.stack", value: config.stackName }],
+    },
+    opts,
+  );
+
+  const endpoints: Record<string, pulumi.Input<string>> = {};
+  const variants: Record<string, pulumi.Input<VariantOutput>> = {};
+
+  for (const [name, spec] of Object.entries(config.variants)) {
+    const variant = new WebApiVariant(
+      name,
+      {
+        spec,
+        images: config.images,
+        network,
+        bindAddress: config.bindAddress,
+        endpointHost: config.endpointHost,
+        containerName: variantContainerName(config, name),
+        stackName: config.stackName,
+      },
+      { providers: opts.provider ? [opts.provider] : undefined },
+    );
+    endpoints[name] = variant.url;
+    variants[name] = pulumi.output({ cpus: spec.cpus, memoryMb: spec.memoryMb, url: variant.url });
+  }
+
+  // ── Unikernel (issue 5) ── `new Unikernel(...)` goes here; join its URL and budget into
+  // `endpoints` and `variants` under its variant name.
+
+  // ── Monitoring (issue 4) ── `new Monitoring(...)` goes here, after every variant exists;
+  // return prometheusUrl, cadvisorUrl, grafanaUrl, dashboardUrl, grafanaAdminPassword below
+  // (and add them to LabOutputs).
+
+  return {
+    endpoints: pulumi.output(endpoints),
+    variants: pulumi.output(variants),
+  };
+}

@@ -1,0 +1,158 @@
+import { execFile } from "child_process";
+import * as net from "net";
+import { LabConfig } from "./config";
+
+/** A check that failed before anything was deployed; its message says what and how to fix it. */
+export class PreflightError extends Error {
+  constructor(
+    public readonly problems: readonly string[],
+    stackName: string,
+  ) {
+    super(
+      `The lab cannot be deployed to stack "${stackName}" as things stand (nothing was created):\n` +
+        problems.map((p) => `  - ${p}`).join("\n"),
+    );
+    this.name = "PreflightError";
+  }
+}
+
+/** A host port some container publishes. */
+export interface PublishedPort {
+  container: string;
+  address: string;
+  port: number;
+}
+
+/** What the preflight asks of the machine; tests pass fakes. */
+export interface PreflightProbes {
+  /** Resolves with the engine version, or rejects with Docker's own words. */
+  engineVersion(dockerHost: string | undefined): Promise<string>;
+  /** Every host port published by any container on the engine (running or stopped). */
+  publishedPorts(dockerHost: string | undefined): Promise<PublishedPort[]>;
+  /** Resolves with undefined when `address:port` can be bound on this machine, else the error code. */
+  bindError(address: string, port: number): Promise<string | undefined>;
+}
+
+/** A host port the config gives to one service. */
+export interface PortClaim {
+  port: number;
+  owner: string;
+}
+
+/**
+ * Host ports the lab's containers publish. The unikernel's port is left to its own component:
+ * on a second `up` its running VM holds the port, and nothing outside that component can tell.
+ */
+export function containerPortClaims(config: LabConfig): PortClaim[] {
+  const claims = Object.entries(config.variants).map(([name, spec]) => ({ port: spec.hostPort, owner: `variant ${name}` }));
+  if (config.monitoring.enabled) {
+    claims.push(
+      { port: config.monitoring.prometheus.port, owner: "Prometheus" },
+      { port: config.monitoring.cadvisor.port, owner: "cAdvisor" },
+      { port: config.monitoring.grafana.port, owner: "Grafana" },
+    );
+  }
+  return claims;
+}
+
+/** True when the engine is this machine's, so a host port free here is free for the engine too. */
+export function isLocalEngine(dockerHost: string | undefined): boolean {
+  if (dockerHost === undefined || dockerHost.startsWith("unix://") || dockerHost.startsWith("npipe://")) return true;
+  return /^tcp:\/\/(localhost|127\.0\.0\.1)(:\d+)?\/?$/.test(dockerHost);
+}
+
+/** Containers named `<networkName>-...` are this lab's own (variants and monitoring), so their ports are not conflicts. */
+function isLabContainer(config: LabConfig, container: string): boolean {
+  return container.startsWith(`${config.networkName}-`);
+}
+
+/**
+ * Checks, before any resource is created, that the Docker engine answers and that no other
+ * container or process holds a host port the lab publishes. Throws one PreflightError listing every problem.
+ */
+export async function runPreflight(config: LabConfig, probes: PreflightProbes = systemProbes): Promise<void> {
+  const where = config.dockerHost ?? "the local socket (unix:///var/run/docker.sock or DOCKER_HOST)";
+  try {
+    await probes.engineVersion(config.dockerHost);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message.trim() : String(error);
+    throw new PreflightError(
+      [
+        `no Docker engine answered at ${where}: ${detail}. Start it (\`sudo systemctl start docker\`, or \`sudo dockerd &\`), ` +
+          `check that \`docker info\` works for this user, or set docker:host in Pulumi.${config.stackName}.yaml ` +
+          "(`pulumi config set docker:host ssh://user@host`) to an engine that runs.",
+      ],
+      config.stackName,
+    );
+  }
+
+  const problems: string[] = [];
+  const published = await probes.publishedPorts(config.dockerHost);
+  const local = isLocalEngine(config.dockerHost);
+  for (const claim of containerPortClaims(config)) {
+    const holders = published.filter(
+      (p) => p.port === claim.port && (p.address === config.bindAddress || p.address === "0.0.0.0" || config.bindAddress === "0.0.0.0"),
+    );
+    if (holders.some((h) => isLabContainer(config, h.container))) continue; // already ours: an update, not a conflict
+    const fix = `stop it, or give ${claim.owner} another port in Pulumi.${config.stackName}.yaml`;
+    if (holders.length > 0) {
+      problems.push(`host port ${claim.port} (for ${claim.owner}) is already published by container ${holders[0].container}; ${fix}`);
+      continue;
+    }
+    if (!local) continue; // a remote engine's host ports cannot be probed from here beyond its containers
+    const error = await probes.bindError(config.bindAddress, claim.port);
+    if (error === "EADDRNOTAVAIL") {
+      problems.push(
+        `optivolt:bindAddress ${config.bindAddress} is not an address of this machine, so ${claim.owner} cannot publish on it; ` +
+          "use 127.0.0.1 (loopback only) or one of this machine's addresses",
+      );
+      break;
+    }
+    if (error !== undefined) {
+      problems.push(`host port ${claim.port} on ${config.bindAddress} (for ${claim.owner}) is taken by another process (${error}); ${fix} (\`ss -ltnp\` shows who holds it)`);
+    }
+  }
+  if (problems.length > 0) throw new PreflightError(problems, config.stackName);
+}
+
+function dockerCli(args: string[], dockerHost: string | undefined): Promise<string> {
+  const env = dockerHost === undefined ? process.env : { ...process.env, DOCKER_HOST: dockerHost };
+  return new Promise((resolve, reject) => {
+    execFile("docker", args, { env, timeout: 30_000 }, (error, stdout, stderr) => {
+      if (error) {
+        const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "the docker CLI is not installed (see `npm run doctor`)" : stderr.trim() || error.message;
+        reject(new Error(reason));
+      } else {
+        resolve(stdout);
+      }
+    });
+  });
+}
+
+/** Parses `docker ps --format '{{.Names}}\t{{.Ports}}'` lines, e.g. `lab-minimal\t127.0.0.1:8003->8000/tcp`. */
+export function parsePublishedPorts(psOutput: string): PublishedPort[] {
+  const ports: PublishedPort[] = [];
+  for (const line of psOutput.split("\n")) {
+    const [container, portList] = line.split("\t");
+    if (!container || !portList) continue;
+    for (const match of portList.matchAll(/(\d{1,3}(?:\.\d{1,3}){3}|\[?::\]?):(\d+)(?:-(\d+))?->/g)) {
+      const first = Number(match[2]);
+      const last = match[3] === undefined ? first : Number(match[3]);
+      const address = match[1].includes(":") ? "0.0.0.0" : match[1];
+      for (let port = first; port <= last; port++) ports.push({ container, address, port });
+    }
+  }
+  return ports;
+}
+
+/** The real probes: the docker CLI (which honours DOCKER_HOST and ssh:// addresses) and a test bind. */
+export const systemProbes: PreflightProbes = {
+  engineVersion: async (dockerHost) => (await dockerCli(["version", "--format", "{{.Server.Version}}"], dockerHost)).trim(),
+  publishedPorts: async (dockerHost) => parsePublishedPorts(await dockerCli(["ps", "--all", "--format", "{{.Names}}\t{{.Ports}}"], dockerHost)),
+  bindError: (address, port) =>
+    new Promise((resolve) => {
+      const server = net.createServer();
+      server.once("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+      server.listen({ host: address, port, exclusive: true }, () => server.close(() => resolve(undefined)));
+    }),
+};

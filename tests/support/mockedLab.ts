@@ -1,0 +1,162 @@
+// Runs the real OptiVolt program under `pulumi.runtime.setMocks` with a real stack file and
+// records the resource graph. Used by the unit tests and by `npm run policy:check`.
+import { createHash } from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+import { LabConfig, parseStackEntries, readStackFile } from "../../components/config";
+import { loadLabConfig } from "../../components/config/pulumi";
+import { deployLab } from "../../components/lab";
+import { PreflightProbes } from "../../components/preflight";
+
+/** Name of the project in Pulumi.yaml (the mocked URNs and config namespace use it). */
+export const PROJECT_NAME = "optivolt";
+
+/** One resource the program registered, with its inputs as the provider would receive them. */
+export interface RecordedResource {
+  /** e.g. `docker:index/container:Container` or `optivolt:lab:WebApiVariant` */
+  type: string;
+  /** Pulumi logical name */
+  name: string;
+  /** false for component resources */
+  custom: boolean;
+  inputs: Record<string, any>;
+  /** The parent resource; undefined when the parent is the stack itself. */
+  parent?: { type: string; name: string };
+}
+
+export interface LabRun {
+  /** The validated config the run used (from the stack file plus overrides). */
+  config: LabConfig;
+  resources: RecordedResource[];
+  /** The stack outputs, fully resolved (secrets unwrapped). */
+  outputs: Record<string, any>;
+}
+
+export interface RunOptions {
+  /** `deployLab` (default) runs `deployLab(loadLabConfig())`; `index` runs the exported program of index.ts. */
+  program?: "deployLab" | "index";
+  /** Run as a preview (`pulumi preview`): the program then skips its preflight. Default false. */
+  preview?: boolean;
+  /** Probes handed to index.ts's preflight (only with `program: "index"` and `preview: false`). */
+  probes?: PreflightProbes;
+}
+
+/** Resolves an Output's value (also when it is a secret); for assertions that read like plain async code. */
+export function promiseOf<T>(output: pulumi.Input<T>): Promise<pulumi.Unwrap<T>> {
+  return new Promise((resolve) => pulumi.output(output).apply(resolve));
+}
+
+/**
+ * The stack file's `config:` entries with overrides applied (`"optivolt:bindAddress": "0.0.0.0"`;
+ * a value of undefined removes the key).
+ */
+export function stackEntries(stackName: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const entries: Record<string, unknown> = { ...readStackFile(stackName) };
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value === undefined) delete entries[key];
+    else entries[key] = value;
+  }
+  return entries;
+}
+
+function fakeDigest(seed: string): string {
+  return `sha256:${createHash("sha256").update(seed).digest("hex")}`;
+}
+
+/** Computed outputs the real providers return and the program reads. */
+function computedState(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> {
+  switch (type) {
+    case "docker:index/image:Image":
+      return { repoDigest: fakeDigest(`image:${name}:${JSON.stringify(inputs.build ?? {})}`), baseImageName: inputs.imageName, registryServer: "" };
+    case "docker:index/remoteImage:RemoteImage":
+      return { imageId: fakeDigest(`remote:${inputs.name}`), repoDigest: `${inputs.name}@${fakeDigest(`remote:${inputs.name}`)}` };
+    case "random:index/randomPassword:RandomPassword":
+      return { result: `mock-password-${name}`, bcryptHash: "mock-bcrypt" };
+    case "docker:index/network:Network":
+      return { name: inputs.name ?? name };
+    case "command:local:Command":
+      return { stdout: "", stderr: "" };
+    default:
+      return {};
+  }
+}
+
+function parentFromUrn(urn: string): { type: string; name: string } {
+  const parts = urn.split("::");
+  return { type: parts[2].split("$").pop() as string, name: parts.slice(3).join("::") };
+}
+
+let running: Promise<unknown> = Promise.resolve();
+
+/**
+ * Loads `Pulumi.<stackName>.yaml` (plus overrides) into the mocked config, runs the real program
+ * inside a mocked Pulumi stack, and returns every registered resource and the resolved outputs.
+ * Calls are serialized: the Pulumi runtime's mocks and config are process-wide.
+ * Rejects with the program's own error (e.g. a ConfigError, or index.ts's RunError).
+ */
+export function runLabUnderMocks(stackName: string, overrides: Record<string, unknown> = {}, options: RunOptions = {}): Promise<LabRun> {
+  const run = running.then(() => runOnce(stackName, overrides, options));
+  running = run.catch(() => undefined);
+  return run;
+}
+
+async function runOnce(stackName: string, overrides: Record<string, unknown>, options: RunOptions): Promise<LabRun> {
+  const entries = stackEntries(stackName, overrides);
+  const recorded = new Map<string, RecordedResource>();
+  const parents = new Map<string, pulumi.Resource | undefined>();
+  const key = (type: string, name: string) => `${type}::${name}`;
+  // Registrations reach the mocks asynchronously; `registered` settles once every constructed resource has.
+  let allRegistered = () => {};
+  const registered = new Promise<void>((resolve) => (allRegistered = resolve));
+  let programDone = false;
+  const settleIfComplete = () => {
+    if (programDone && [...parents.keys()].every((k) => recorded.has(k))) allRegistered();
+  };
+
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => {
+        const state = { ...args.inputs, ...computedState(args.type, args.name, args.inputs) };
+        if (args.type !== "pulumi:pulumi:Stack") {
+          const k = key(args.type, args.name);
+          if (recorded.has(k)) throw new Error(`two resources of type ${args.type} are named ${args.name}; mocks cannot tell them apart`);
+          recorded.set(k, { type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs });
+          settleIfComplete();
+        }
+        return { id: args.custom === false ? undefined : `${args.name}-id`, state };
+      },
+      call: (args) => args.inputs,
+    },
+    PROJECT_NAME,
+    stackName,
+    options.preview ?? false,
+  );
+  pulumi.runtime.setAllConfig(
+    Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])),
+  );
+
+  const outputs = await pulumi.runtime.runInPulumiStack(async () => {
+    pulumi.runtime.registerStackTransformation((args) => {
+      const parent = args.opts.parent;
+      parents.set(key(args.type, args.name), parent && parent.constructor.name === "Stack" ? undefined : parent);
+      return undefined;
+    });
+    if (options.program === "index") {
+      // Clear the cache so each run re-evaluates index.ts like a fresh `pulumi up` process would.
+      delete require.cache[require.resolve("../../index")];
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const program = require("../../index") as (probes?: PreflightProbes) => Promise<unknown>;
+      return program(options.probes);
+    }
+    return deployLab(loadLabConfig());
+  });
+  const resolved = (await promiseOf(pulumi.output(outputs ?? {}))) as Record<string, any>;
+  programDone = true;
+  settleIfComplete();
+  await registered;
+
+  for (const [k, parent] of parents) {
+    const resource = recorded.get(k);
+    if (resource && parent) resource.parent = parentFromUrn(await promiseOf(parent.urn));
+  }
+  return { config: parseStackEntries(entries, stackName), resources: [...recorded.values()], outputs: resolved };
+}
