@@ -1,0 +1,150 @@
+// `npm run doctor`: checks each prerequisite of the lab and says what is missing and how to get it.
+// Exit code 1 when a required one is missing; optional ones only warn.
+import { execFile } from "child_process";
+import { loadStackConfig } from "../components/config";
+import { LOCAL_BASE_IMAGES } from "../components/naming";
+
+export type Outcome = { ok: true; detail: string } | { ok: false; detail: string };
+
+export interface Check {
+  name: string;
+  required: boolean;
+  /** What it is for, shown when it is missing. */
+  purpose: string;
+  /** How to get it, shown when it is missing. */
+  fix: string;
+  run(): Promise<Outcome>;
+}
+
+/** Runs a command and resolves with its trimmed stdout, or rejects with a short reason. */
+export function probe(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { env, timeout: 20_000 }, (error, stdout, stderr) => {
+      if (!error) return resolve(stdout.trim());
+      const code = (error as NodeJS.ErrnoException).code;
+      reject(new Error(code === "ENOENT" ? `${command} is not on the PATH` : (stderr.trim() || error.message).split("\n")[0]));
+    });
+  });
+}
+
+async function outcomeOf(run: () => Promise<string>): Promise<Outcome> {
+  try {
+    return { ok: true, detail: await run() };
+  } catch (error) {
+    return { ok: false, detail: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** Node ≥ 20 (the program, tests and bench use its built-in fetch and test tooling). */
+export function nodeOutcome(version: string): Outcome {
+  const major = Number(version.replace(/^v/, "").split(".")[0]);
+  return major >= 20 ? { ok: true, detail: `node ${version}` } : { ok: false, detail: `node ${version} is older than 20` };
+}
+
+export function prerequisiteChecks(dockerHost: string | undefined): Check[] {
+  const dockerEnv = dockerHost === undefined ? process.env : { ...process.env, DOCKER_HOST: dockerHost };
+  return [
+    {
+      name: "Node.js ≥ 20",
+      required: true,
+      purpose: "runs the Pulumi program, the tests and the bench",
+      fix: "install Node 20 or newer (https://nodejs.org, or `nvm install 22`)",
+      run: async () => nodeOutcome(process.version),
+    },
+    {
+      name: "docker CLI",
+      required: true,
+      purpose: "the preflight, the tests and `npm run images:base` call it",
+      fix: "Debian/Ubuntu: `sudo apt-get install docker.io`; elsewhere https://docs.docker.com/engine/install/",
+      run: () => outcomeOf(() => probe("docker", ["--version"])),
+    },
+    {
+      name: `Docker engine (${dockerHost ?? "DOCKER_HOST or the local socket"})`,
+      required: true,
+      purpose: "runs every variant and the monitoring stack",
+      fix:
+        "start it (`sudo systemctl start docker`, or `sudo dockerd &`), make sure this user may use it " +
+        "(`sudo usermod -aG docker $USER`, then log in again), or point docker:host at an engine that runs",
+      run: () => outcomeOf(async () => `engine ${await probe("docker", ["version", "--format", "{{.Server.Version}}"], dockerEnv)}`),
+    },
+    {
+      name: "Pulumi CLI",
+      required: true,
+      purpose: "`pulumi up` / `pulumi destroy` deploy and remove the lab (the unit tests do not need it)",
+      fix: "`curl -fsSL https://get.pulumi.com | sh` (then open a new shell), or `brew install pulumi`",
+      run: () => outcomeOf(() => probe("pulumi", ["version"])),
+    },
+    {
+      name: "kraft (optional)",
+      required: false,
+      purpose: "builds and runs the unikernel variant; without it `unikernel.enabled: auto` leaves that variant out",
+      fix: "`curl -sSfL https://get.kraftkit.sh | sh` (see https://unikraft.org/docs/cli/install), plus QEMU (`sudo apt-get install qemu-system-x86`)",
+      run: () => outcomeOf(() => probe("kraft", ["version"])),
+    },
+    {
+      name: "debootstrap (optional)",
+      required: false,
+      purpose: "`npm run images:base` builds the Node base images offline with it (machines without a registry; the ci stack)",
+      fix: "`sudo apt-get install debootstrap`",
+      run: () => outcomeOf(() => probe("sh", ["-c", "command -v debootstrap || ls /usr/sbin/debootstrap"])),
+    },
+    {
+      name: "offline base images (optional)",
+      required: false,
+      purpose: `the ci stack builds from ${Object.values(LOCAL_BASE_IMAGES).join(" and ")} instead of pulling node:22`,
+      fix: "`sudo npm run images:base` (needs debootstrap and a running engine)",
+      run: () =>
+        outcomeOf(async () => {
+          for (const tag of Object.values(LOCAL_BASE_IMAGES)) await probe("docker", ["image", "inspect", "--format", "{{.Id}}", tag], dockerEnv);
+          return "present";
+        }),
+    },
+  ];
+}
+
+export interface Verdict {
+  lines: string[];
+  missingRequired: string[];
+}
+
+/** Renders the outcomes; a missing required prerequisite makes the verdict fail. */
+export function verdict(results: { check: Check; outcome: Outcome }[]): Verdict {
+  const lines: string[] = [];
+  const missingRequired: string[] = [];
+  for (const { check, outcome } of results) {
+    if (outcome.ok) {
+      lines.push(`  ok    ${check.name}: ${outcome.detail}`);
+      continue;
+    }
+    if (check.required) missingRequired.push(check.name);
+    lines.push(`  ${check.required ? "MISS " : "warn "} ${check.name}: ${outcome.detail}`);
+    lines.push(`        needed for: ${check.purpose}`);
+    lines.push(`        fix: ${check.fix}`);
+  }
+  lines.push(
+    missingRequired.length === 0
+      ? "Every required prerequisite is present."
+      : `Missing required prerequisite(s): ${missingRequired.join(", ")}. Fix them as shown above, then run \`npm run doctor\` again.`,
+  );
+  return { lines, missingRequired };
+}
+
+async function main(): Promise<void> {
+  // `npm run doctor -- --stack remote` checks the engine that stack deploys to (its docker:host).
+  const stackFlag = process.argv.indexOf("--stack");
+  const stack = stackFlag >= 0 ? process.argv[stackFlag + 1] : undefined;
+  const dockerHost = stack === undefined ? undefined : loadStackConfig(stack).dockerHost;
+  const checks = prerequisiteChecks(dockerHost);
+  const results = await Promise.all(checks.map(async (check) => ({ check, outcome: await check.run() })));
+  const { lines, missingRequired } = verdict(results);
+  console.log(`OptiVolt lab prerequisites${stack ? ` (stack ${stack})` : ""}:`);
+  console.log(lines.join("\n"));
+  process.exitCode = missingRequired.length === 0 ? 0 : 1;
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exitCode = 1;
+  });
+}
