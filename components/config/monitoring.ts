@@ -1,14 +1,35 @@
 import { z } from "zod";
 import { hostPortSchema } from "./variants";
 
+/** An image reference pinned to a version tag or digest: a registry mirror or a preloaded offline image both work. */
 const pinnedImage = z
   .string()
   .min(1)
   .refine((ref) => ref.includes("@") || /:[^/:]+$/.test(ref), "must be pinned to a version tag or digest")
   .refine((ref) => !ref.endsWith(":latest"), "must not use the `latest` tag");
 
+/** cAdvisor v0.49's metric groups (its `--disable_metrics` refuses any other name and exits). */
+export const CADVISOR_METRIC_GROUPS = [
+  "advtcp", "app", "cpu", "cpuLoad", "cpu_topology", "cpuset", "disk", "diskIO", "hugetlb", "memory",
+  "memory_numa", "network", "oom_event", "percpu", "perf_event", "process", "referenced_memory",
+  "resctrl", "sched", "tcp", "udp",
+] as const;
+
+/** Groups the dashboard reads: disabling them would empty its cAdvisor panels. */
+export const CADVISOR_REQUIRED_GROUPS = ["cpu", "memory", "network", "oom_event"] as const;
+
+/**
+ * Everything else. `disk` (walks every container's writable layer) and `percpu`/`sched`/`process`
+ * are the costly ones upstream points at; the rest are unused here. The flag replaces cAdvisor's own
+ * default list, so that list's groups are repeated.
+ */
+export const CADVISOR_DISABLED_METRICS: readonly (typeof CADVISOR_METRIC_GROUPS)[number][] = CADVISOR_METRIC_GROUPS.filter(
+  (group) => !(CADVISOR_REQUIRED_GROUPS as readonly string[]).includes(group),
+);
+
 export const monitoringSchema = z
   .strictObject({
+    /** false: no Prometheus, cAdvisor or Grafana in this stack (and no monitoring outputs). */
     enabled: z.boolean().default(true),
     prometheus: z
       .strictObject({
@@ -22,12 +43,14 @@ export const monitoringSchema = z
       .strictObject({
         image: pinnedImage.default("gcr.io/cadvisor/cadvisor:v0.49.1"),
         port: hostPortSchema.default(8081),
+        /** How often cAdvisor reads each container's cgroups: its main CPU cost. */
         housekeepingInterval: z.string().regex(/^\d+(ms|s|m)$/, "must be a Go duration such as 10s").default("10s"),
       })
       .prefault({}),
     grafana: z
       .strictObject({
-        image: pinnedImage.default("grafana/grafana:11.2.2"),
+        // 12.2: the dashboard JSON of @grafana/grafana-foundation-sdk carries schemaVersion 42.
+        image: pinnedImage.default("grafana/grafana:12.2.1"),
         port: hostPortSchema.default(3000),
       })
       .prefault({}),

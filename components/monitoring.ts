@@ -1,0 +1,157 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { durationMs, formatDuration } from "../dashboards/durations";
+import { WEBAPI_DASHBOARD_FILE, monitoringFiles } from "../dashboards/provisioning";
+import { MONITORING_INTERNAL_PORTS, PROMETHEUS_CONFIG_PATH, WEBAPI_DASHBOARD_UID, monitoringContainerName } from "../dashboards/services";
+import { LabConfig } from "./config";
+import { CADVISOR_DISABLED_METRICS } from "./config/monitoring";
+
+/** Docker label the policy pack accepts as the reason a container may run privileged. */
+export const PRIVILEGED_EXEMPTION_LABEL = "optivolt.policy/privileged-exemption";
+
+/**
+ * Host paths cAdvisor reads, as in its upstream `docker run` instructions; `/sys` carries
+ * `/sys/fs/cgroup` for both cgroup v1 hierarchies and the v2 unified one.
+ */
+export const CADVISOR_HOST_MOUNTS: readonly { hostPath: string; containerPath: string }[] = [
+  { hostPath: "/", containerPath: "/rootfs" },
+  { hostPath: "/var/run", containerPath: "/var/run" },
+  { hostPath: "/sys", containerPath: "/sys" },
+  { hostPath: "/var/lib/docker", containerPath: "/var/lib/docker" },
+  { hostPath: "/dev/disk", containerPath: "/dev/disk" },
+];
+
+export interface MonitoringArgs {
+  /** The validated stack config the generated files come from. */
+  config: Pick<LabConfig, "networkName" | "variants" | "monitoring" | "stackName">;
+  network: docker.Network;
+  /** Address every published port binds to. */
+  bindAddress: string;
+  /** Host name the URLs name. */
+  endpointHost: string;
+}
+
+/** Prometheus, cAdvisor and Grafana on the lab network, provisioned from the stack config. */
+export class Monitoring extends pulumi.ComponentResource {
+  public readonly prometheusUrl: pulumi.Output<string>;
+  public readonly cadvisorUrl: pulumi.Output<string>;
+  public readonly grafanaUrl: pulumi.Output<string>;
+  public readonly dashboardUrl: pulumi.Output<string>;
+  /** Grafana's `admin` password (secret). */
+  public readonly grafanaAdminPassword: pulumi.Output<string>;
+  public readonly prometheus: docker.Container;
+  public readonly cadvisor: docker.Container;
+  public readonly grafana: docker.Container;
+
+  constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("optivolt:lab:Monitoring", name, {}, opts);
+    const { config, network, bindAddress, endpointHost } = args;
+    const settings = config.monitoring;
+    const files = monitoringFiles(config);
+    const labels = (service: string, extra: Record<string, string> = {}) =>
+      Object.entries({ "optivolt.stack": config.stackName, "optivolt.monitoring": service, ...extra }).map(([label, value]) => ({ label, value }));
+    // Same network wiring as the variants: created on `bridge`, then moved onto the lab network.
+    const onLabNetwork = (service: string) => ({ networkMode: "bridge", networksAdvanced: [{ name: network.name, aliases: [service] }] });
+    const pulled = (service: string, ref: string) =>
+      // keepLocally: `pulumi destroy` leaves the image for the next `up` (and for offline labs that preloaded it).
+      new docker.RemoteImage(`${name}-${service}`, { name: ref, keepLocally: true }, { parent: this });
+
+    const prometheusData = new docker.Volume(
+      `${name}-prometheus-data`,
+      { name: `${monitoringContainerName(config, "prometheus")}-data`, labels: labels("prometheus") },
+      { parent: this },
+    );
+    this.prometheus = new docker.Container(
+      `${name}-prometheus`,
+      {
+        name: monitoringContainerName(config, "prometheus"),
+        image: pulled("prometheus", settings.prometheus.image).imageId,
+        command: [
+          `--config.file=${PROMETHEUS_CONFIG_PATH}`,
+          "--storage.tsdb.path=/prometheus",
+          `--storage.tsdb.retention.time=${settings.prometheus.retention}`,
+          // POST /-/reload re-reads prometheus.yml without losing the in-memory head block.
+          "--web.enable-lifecycle",
+        ],
+        uploads: files.prometheus,
+        volumes: [{ volumeName: prometheusData.name, containerPath: "/prometheus" }],
+        ports: [{ internal: MONITORING_INTERNAL_PORTS.prometheus, external: settings.prometheus.port, ip: bindAddress, protocol: "tcp" }],
+        restart: "unless-stopped",
+        labels: labels("prometheus"),
+        ...onLabNetwork("prometheus"),
+      },
+      { parent: this },
+    );
+
+    const housekeeping = settings.cadvisor.housekeepingInterval;
+    this.cadvisor = new docker.Container(
+      `${name}-cadvisor`,
+      {
+        name: monitoringContainerName(config, "cadvisor"),
+        image: pulled("cadvisor", settings.cadvisor.image).imageId,
+        command: [
+          "--docker_only=true",
+          `--housekeeping_interval=${housekeeping}`,
+          // Dynamic housekeeping may back off on idle containers, but never past twice the interval.
+          `--max_housekeeping_interval=${formatDuration(2 * durationMs(housekeeping))}`,
+          `--disable_metrics=${CADVISOR_DISABLED_METRICS.join(",")}`,
+          // Only name and image as labels: no per-container label/env series.
+          "--store_container_labels=false",
+        ],
+        privileged: true,
+        // On cgroup v2 Docker gives containers a private cgroup namespace; cAdvisor must see the host's.
+        cgroupnsMode: "host",
+        devices: [{ hostPath: "/dev/kmsg", containerPath: "/dev/kmsg", permissions: "r" }],
+        volumes: CADVISOR_HOST_MOUNTS.map((mount) => ({ ...mount, readOnly: true })),
+        ports: [{ internal: MONITORING_INTERNAL_PORTS.cadvisor, external: settings.cadvisor.port, ip: bindAddress, protocol: "tcp" }],
+        restart: "unless-stopped",
+        labels: labels("cadvisor", {
+          [PRIVILEGED_EXEMPTION_LABEL]: "cAdvisor reads every container's cgroups, /dev/kmsg (OOM events) and the Docker state on the host",
+        }),
+        ...onLabNetwork("cadvisor"),
+      },
+      { parent: this },
+    );
+
+    const adminPassword = new random.RandomPassword(`${name}-grafana-admin`, { length: 24, special: false }, { parent: this });
+    this.grafanaAdminPassword = pulumi.secret(adminPassword.result);
+    this.grafanaUrl = pulumi.interpolate`http://${endpointHost}:${settings.grafana.port}`;
+    this.grafana = new docker.Container(
+      `${name}-grafana`,
+      {
+        name: monitoringContainerName(config, "grafana"),
+        image: pulled("grafana", settings.grafana.image).imageId,
+        envs: pulumi.all([adminPassword.result, this.grafanaUrl]).apply(([password, url]) => [
+          "GF_SECURITY_ADMIN_USER=admin",
+          `GF_SECURITY_ADMIN_PASSWORD=${password}`,
+          "GF_USERS_ALLOW_SIGN_UP=false",
+          "GF_AUTH_ANONYMOUS_ENABLED=false",
+          `GF_SERVER_ROOT_URL=${url}`,
+          `GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH=${WEBAPI_DASHBOARD_FILE}`,
+          // An offline lab has nobody to report to; do not try.
+          "GF_ANALYTICS_REPORTING_ENABLED=false",
+          "GF_ANALYTICS_CHECK_FOR_UPDATES=false",
+          "GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES=false",
+        ]),
+        uploads: files.grafana,
+        ports: [{ internal: MONITORING_INTERNAL_PORTS.grafana, external: settings.grafana.port, ip: bindAddress, protocol: "tcp" }],
+        restart: "unless-stopped",
+        labels: labels("grafana"),
+        ...onLabNetwork("grafana"),
+      },
+      { parent: this, dependsOn: [this.prometheus], additionalSecretOutputs: ["envs"] },
+    );
+
+    this.prometheusUrl = pulumi.interpolate`http://${endpointHost}:${settings.prometheus.port}`;
+    this.cadvisorUrl = pulumi.interpolate`http://${endpointHost}:${settings.cadvisor.port}`;
+    this.dashboardUrl = pulumi.interpolate`${this.grafanaUrl}/d/${WEBAPI_DASHBOARD_UID}`;
+    this.registerOutputs({
+      prometheusUrl: this.prometheusUrl,
+      cadvisorUrl: this.cadvisorUrl,
+      grafanaUrl: this.grafanaUrl,
+      dashboardUrl: this.dashboardUrl,
+      grafanaAdminPassword: this.grafanaAdminPassword,
+    });
+  }
+}

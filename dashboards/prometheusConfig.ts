@@ -1,0 +1,82 @@
+import { stringify } from "yaml";
+import { LabConfig } from "../components/config";
+import { APP_PORT, variantContainerName } from "../components/naming";
+import { longerDuration } from "./durations";
+import { MONITORING_INTERNAL_PORTS, monitoringContainerName } from "./services";
+
+export const SCRAPE_JOBS = { prometheus: "prometheus", cadvisor: "cadvisor", webApi: "webapi" } as const;
+
+/** `host:port` of every scrape target; on the lab network these are container names. */
+export interface ScrapeTargets {
+  prometheus: string;
+  cadvisor: string;
+  /** variant name → address of its `/metrics` */
+  variants: Record<string, string>;
+}
+
+type StackConfig = Pick<LabConfig, "networkName" | "variants" | "monitoring" | "stackName">;
+
+/** Targets as Prometheus sees them inside the lab network. */
+export function labScrapeTargets(config: StackConfig): ScrapeTargets {
+  const variants: Record<string, string> = {};
+  for (const name of Object.keys(config.variants)) {
+    variants[name] = `${variantContainerName(config, name)}:${APP_PORT}`;
+  }
+  return {
+    prometheus: `localhost:${MONITORING_INTERNAL_PORTS.prometheus}`,
+    cadvisor: `${monitoringContainerName(config, "cadvisor")}:${MONITORING_INTERNAL_PORTS.cadvisor}`,
+    variants,
+  };
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** The Prometheus configuration as a plain object (what `prometheus.yml` holds). */
+export function prometheusConfig(config: StackConfig, targets: ScrapeTargets = labScrapeTargets(config)) {
+  const { prometheus, cadvisor } = config.monitoring;
+  const prefix = escapeRegex(`${config.networkName}-`);
+  const variantAlternation = Object.keys(config.variants).map(escapeRegex).join("|");
+  return {
+    global: {
+      scrape_interval: prometheus.scrapeInterval,
+      evaluation_interval: prometheus.scrapeInterval,
+      external_labels: { lab: config.stackName },
+    },
+    scrape_configs: [
+      {
+        job_name: SCRAPE_JOBS.prometheus,
+        static_configs: [{ targets: [targets.prometheus] }],
+      },
+      {
+        job_name: SCRAPE_JOBS.cadvisor,
+        // cAdvisor refreshes its cache once per housekeeping interval: scraping faster only costs CPU.
+        scrape_interval: longerDuration(prometheus.scrapeInterval, cadvisor.housekeepingInterval),
+        static_configs: [{ targets: [targets.cadvisor] }],
+        metric_relabel_configs: [
+          // Keep the lab's containers only (cAdvisor also reports the root cgroup and any other container).
+          { action: "keep", source_labels: ["name"], regex: `${prefix}.+` },
+          // Give container series the same `variant` label the app's own metrics carry.
+          { action: "replace", source_labels: ["name"], regex: `${prefix}(${variantAlternation})`, target_label: "variant", replacement: "$1" },
+        ],
+      },
+      {
+        job_name: SCRAPE_JOBS.webApi,
+        metrics_path: "/metrics",
+        static_configs: Object.entries(targets.variants).map(([variant, address]) => ({
+          targets: [address],
+          labels: { variant },
+        })),
+      },
+    ],
+  };
+}
+
+/** `prometheus.yml` rendered from the stack config. */
+export function renderPrometheusConfig(config: StackConfig, targets?: ScrapeTargets): string {
+  const header =
+    `# Generated from Pulumi.${config.stackName}.yaml by dashboards/prometheusConfig.ts; edit the stack config, not this file.\n` +
+    `# Retention is a command-line flag (--storage.tsdb.retention.time=${config.monitoring.prometheus.retention}).\n`;
+  return header + stringify(prometheusConfig(config, targets));
+}

@@ -1,0 +1,102 @@
+import * as assert from "assert";
+import { LabConfig, loadStackConfig } from "../../components/config";
+import { panelQueries } from "../../dashboards/panels";
+import { expandGrafanaVariables } from "../../dashboards/queries";
+import { PROMETHEUS_DATASOURCE_UID } from "../../dashboards/services";
+import { buildWebApiDashboard } from "../../dashboards/webapiDashboard";
+import { promtool, recordingRules } from "./monitoringPromtool";
+
+/** Every value stored under a `datasource` key anywhere in the JSON, with its path. */
+function datasourceRefs(value: unknown, at = "$"): { at: string; ref: unknown }[] {
+  if (value === null || typeof value !== "object") return [];
+  return Object.entries(value as Record<string, unknown>).flatMap(([key, child]) => [
+    ...(key === "datasource" ? [{ at: `${at}.${key}`, ref: child }] : []),
+    ...datasourceRefs(child, `${at}.${key}`),
+  ]);
+}
+
+describe("dashboards: the OptiVolt Web API dashboard", () => {
+  const config = loadStackConfig("dev");
+  const model = buildWebApiDashboard(config);
+  const panels = panelQueries(model);
+  const allExprs = panels.flatMap((panel) => panel.exprs);
+
+  it("has the uid and title the lab links to", () => {
+    assert.strictEqual(model.uid, "optivolt-webapi");
+    assert.strictEqual(model.title, "OptiVolt Web API");
+  });
+
+  it("has a multi-value `variant` template variable listing the stack's variants", () => {
+    const variable = model.templating?.list?.find((v) => v.name === "variant");
+    assert.ok(variable, "no `variant` variable");
+    assert.strictEqual(variable.type, "custom");
+    assert.strictEqual(variable.query, Object.keys(config.variants).join(","));
+    assert.strictEqual(variable.multi, true);
+    assert.strictEqual(variable.includeAll, true);
+  });
+
+  it("follows the variant table rather than a fixed list", () => {
+    const wider: LabConfig = { ...config, variants: { ...config.variants, tiny: { ...config.variants.minimal, hostPort: 8010 } } };
+    const variable = buildWebApiDashboard(wider).templating?.list?.find((v) => v.name === "variant");
+    assert.strictEqual(variable?.query, "standard,microvm,minimal,tiny");
+  });
+
+  it("gives every panel (rows included) a unique id", () => {
+    const ids = (model.panels ?? []).map((panel) => panel.id);
+    assert.ok(ids.every((id) => typeof id === "number"), `panels without id: ${JSON.stringify(ids)}`);
+    assert.strictEqual(new Set(ids).size, ids.length, `duplicate ids: ${JSON.stringify(ids)}`);
+  });
+
+  it("gives every visualisation panel at least one non-empty query filtered by $variant", () => {
+    assert.ok(panels.length >= 10, `only ${panels.length} panels`);
+    for (const panel of panels) {
+      assert.ok(panel.exprs.length > 0, `panel "${panel.title}" has no query`);
+      for (const expr of panel.exprs) {
+        assert.ok(expr.trim().length > 0, `panel "${panel.title}" has an empty query`);
+        assert.ok(expr.includes('variant=~"$variant"'), `panel "${panel.title}" ignores the variant variable: ${expr}`);
+      }
+    }
+  });
+
+  it("refers to the provisioned datasource uid everywhere, never to an import placeholder", () => {
+    const refs = datasourceRefs(model);
+    assert.ok(refs.length >= 2 * panels.length, "panels and queries should each name the datasource");
+    for (const { at, ref } of refs) {
+      assert.deepStrictEqual(ref, { type: "prometheus", uid: PROMETHEUS_DATASOURCE_UID }, `datasource at ${at}`);
+    }
+    const json = JSON.stringify(model);
+    assert.ok(!json.includes("${DS_"), "import placeholder ${DS_…} found");
+    assert.ok(!("__inputs" in model), "import-only __inputs found");
+  });
+
+  it("shows what the issue asks for: CPU, memory, network, traffic, errors, latency, bar gauges and stats", () => {
+    const has = (text: string) => allExprs.some((expr) => expr.includes(text));
+    for (const metric of [
+      "container_cpu_usage_seconds_total",
+      "container_spec_cpu_quota",
+      "container_memory_working_set_bytes",
+      "container_spec_memory_limit_bytes",
+      "container_network_receive_bytes_total",
+      "container_network_transmit_bytes_total",
+      "http_requests_total",
+      'status=~"5.."',
+    ]) {
+      assert.ok(has(metric), `no panel reads ${metric}`);
+    }
+    for (const quantile of ["0.5", "0.95", "0.99"]) assert.ok(has(`histogram_quantile(${quantile},`), `no p${quantile} latency`);
+    const types = new Set(panels.map((panel) => panel.type));
+    for (const type of ["timeseries", "bargauge", "stat"]) assert.ok(types.has(type), `no ${type} panel`);
+  });
+
+  it("has PromQL that Prometheus parses once Grafana's variables are filled in (promtool check rules)", () => {
+    const expanded = allExprs.map((expr) => expandGrafanaVariables(expr, { variants: Object.keys(config.variants), rateInterval: "1m", range: "15m" }));
+    for (const expr of expanded) assert.ok(!expr.includes("$"), `unexpanded variable in ${expr}`);
+    const result = promtool("rules", recordingRules(expanded));
+    assert.ok(result.ok, result.output);
+  });
+
+  it("would catch a PromQL syntax error (the check above can fail)", () => {
+    const result = promtool("rules", recordingRules(["sum by (variant) (rate(http_requests_total[1m])"]));
+    assert.ok(!result.ok, "promtool accepted an unbalanced parenthesis");
+  });
+});

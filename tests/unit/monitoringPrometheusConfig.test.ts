@@ -1,0 +1,112 @@
+import * as assert from "assert";
+import { parse } from "yaml";
+import { ConfigError, LabConfig, loadStackConfig, parseLabConfig, projectKeys, readStackFile } from "../../components/config";
+import { CADVISOR_DISABLED_METRICS, CADVISOR_REQUIRED_GROUPS } from "../../components/config/monitoring";
+import { labScrapeTargets, prometheusConfig, renderPrometheusConfig } from "../../dashboards/prometheusConfig";
+import { renderDashboardProviders, renderDatasources } from "../../dashboards/provisioning";
+import { promtool } from "./monitoringPromtool";
+
+type ScrapeConfig = ReturnType<typeof prometheusConfig>["scrape_configs"][number] & Record<string, any>;
+
+describe("monitoring: Prometheus config and Grafana provisioning rendered from the stack config", () => {
+  const config = loadStackConfig("dev");
+  const rendered = renderPrometheusConfig(config);
+  const parsed = parse(rendered) as { global: Record<string, unknown>; scrape_configs: ScrapeConfig[] };
+  const job = (name: string) => {
+    const found = parsed.scrape_configs.find((c) => c.job_name === name);
+    assert.ok(found, `no ${name} job`);
+    return found;
+  };
+
+  it("passes `promtool check config`", () => {
+    const result = promtool("config", rendered);
+    assert.ok(result.ok, result.output);
+  });
+
+  it("would fail `promtool check config` on a broken file (the check above can fail)", () => {
+    const result = promtool("config", rendered.replace("scrape_interval: 5s", "scrape_interval: five seconds"));
+    assert.ok(!result.ok, "promtool accepted an invalid duration");
+  });
+
+  it("scrapes every variant's /metrics by container name on the lab network, with a variant label", () => {
+    const webapi = job("webapi");
+    assert.strictEqual(webapi.metrics_path, "/metrics");
+    assert.deepStrictEqual(webapi.static_configs, [
+      { targets: ["optivolt-lab-standard:8000"], labels: { variant: "standard" } },
+      { targets: ["optivolt-lab-microvm:8000"], labels: { variant: "microvm" } },
+      { targets: ["optivolt-lab-minimal:8000"], labels: { variant: "minimal" } },
+    ]);
+  });
+
+  it("scrapes cAdvisor no faster than it refreshes, and labels its container series by variant", () => {
+    const cadvisor = job("cadvisor");
+    assert.deepStrictEqual(cadvisor.static_configs, [{ targets: ["optivolt-lab-monitoring-cadvisor:8080"] }]);
+    assert.strictEqual(cadvisor.scrape_interval, "10s");
+    const relabel = cadvisor.metric_relabel_configs as Record<string, unknown>[];
+    assert.deepStrictEqual(relabel[0], { action: "keep", source_labels: ["name"], regex: "optivolt-lab-.+" });
+    assert.deepStrictEqual(relabel[1], {
+      action: "replace",
+      source_labels: ["name"],
+      regex: "optivolt-lab-(standard|microvm|minimal)",
+      target_label: "variant",
+      replacement: "$1",
+    });
+  });
+
+  it("scrapes itself and uses the configured scrape interval", () => {
+    assert.deepStrictEqual(job("prometheus").static_configs, [{ targets: ["localhost:9090"] }]);
+    assert.strictEqual(parsed.global.scrape_interval, "5s");
+  });
+
+  it("escapes regex characters of the network name in the relabelling", () => {
+    const dotted: LabConfig = { ...config, networkName: "lab.v2" };
+    const relabel = prometheusConfig(dotted).scrape_configs[1].metric_relabel_configs as { regex: string }[];
+    assert.strictEqual(relabel[0].regex, "lab\\.v2-.+");
+  });
+
+  it("changes only target addresses when given other targets (what the integration test relies on)", () => {
+    const targets = labScrapeTargets(config);
+    const moved = { prometheus: "127.0.0.1:1", cadvisor: "127.0.0.1:2", variants: { standard: "127.0.0.1:3", microvm: "127.0.0.1:4", minimal: "127.0.0.1:5" } };
+    const replaced = renderPrometheusConfig(config, moved);
+    let expected = rendered.replace(targets.prometheus, moved.prometheus).replace(targets.cadvisor, moved.cadvisor);
+    for (const [variant, address] of Object.entries(targets.variants)) expected = expected.replace(address, moved.variants[variant as keyof typeof moved.variants]);
+    assert.strictEqual(replaced, expected);
+  });
+
+  it("provisions the Prometheus datasource under its fixed uid with the scrape interval as Grafana's minimum step", () => {
+    const datasources = parse(renderDatasources(config)).datasources;
+    assert.strictEqual(datasources.length, 1);
+    assert.strictEqual(datasources[0].uid, "optivolt-prometheus");
+    assert.strictEqual(datasources[0].type, "prometheus");
+    assert.strictEqual(datasources[0].url, "http://optivolt-lab-monitoring-prometheus:9090");
+    assert.strictEqual(datasources[0].jsonData.timeInterval, "5s");
+  });
+
+  it("provisions a file dashboard provider that the UI cannot overwrite", () => {
+    const [provider] = parse(renderDashboardProviders()).providers;
+    assert.strictEqual(provider.type, "file");
+    assert.strictEqual(provider.options.path, "/etc/grafana/dashboards/optivolt");
+    assert.strictEqual(provider.allowUiUpdates, false);
+  });
+
+  it("keeps the cAdvisor metric groups the dashboard reads and disables the rest", () => {
+    for (const group of CADVISOR_REQUIRED_GROUPS) assert.ok(!CADVISOR_DISABLED_METRICS.includes(group), `${group} disabled`);
+    for (const costly of ["disk", "diskIO", "percpu", "sched", "process", "tcp", "udp"] as const) {
+      assert.ok(CADVISOR_DISABLED_METRICS.includes(costly), `${costly} still collected`);
+    }
+  });
+
+  it("rejects unpinned monitoring images and bad durations with one message per key", () => {
+    const raw = {
+      ...projectKeys(readStackFile("dev")),
+      monitoring: { grafana: { image: "grafana/grafana:latest" }, prometheus: { retention: "two weeks" } },
+    };
+    assert.throws(
+      () => parseLabConfig(raw, "dev"),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        /monitoring\.grafana\.image: must not use the `latest` tag/.test(error.message) &&
+        /monitoring\.prometheus\.retention: must be a Prometheus duration/.test(error.message),
+    );
+  });
+});
