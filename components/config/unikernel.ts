@@ -1,17 +1,68 @@
 import { z } from "zod";
 import { hostPortSchema } from "./variants";
 
-export const unikernelSchema = z
+/**
+ * Default guest memory of the unikernel, in MiB. Not a guess: the payload's floor measured by
+ * tests/integration/unikernel.test.ts plus what Unikraft's ELF loader holds beside it (the
+ * initramfs CPIO and its ramfs copy of the root file system, the kernel and its allocator).
+ * README, "The unikernel variant", gives the figures.
+ */
+export const UNIKERNEL_DEFAULT_MEMORY_MI = 384;
+
+const ipv4 = z.string().regex(/^(\d{1,3})(\.\d{1,3}){3}$/, "must be an IPv4 address such as 172.44.0.2");
+
+/** A kraft bridge network this stack creates and removes (used when `network: bridge`). */
+const bridgeSchema = z
   .strictObject({
-    /** `auto` deploys the unikernel only when `kraft` is on the PATH. */
-    enabled: z.union([z.boolean(), z.literal("auto")]).default("auto"),
-    platform: z.enum(["qemu", "fc", "xen"]).default("qemu"),
-    architecture: z.enum(["x86_64", "arm64"]).default("x86_64"),
-    cpus: z.number().int().positive().default(1),
-    memoryMi: z.number().int().positive().default(256),
-    hostPort: hostPortSchema.default(8004),
-    /** `user`: QEMU user networking with port forwarding (simple, slow); `bridge`: a kraft network (fast, needs root). */
-    network: z.enum(["user", "bridge"]).default("user"),
-    healthTimeoutSeconds: z.number().int().positive().default(120),
+    /** Name of the kraft network (a Linux bridge); the stack owns it, so pick one no one else uses. */
+    name: z.string().regex(/^[a-zA-Z][a-zA-Z0-9_-]{0,14}$/, "must be a short interface name such as optivolt0").default("optivolt0"),
+    /** Host side of the bridge, the guest's gateway. */
+    gateway: ipv4.default("172.44.0.1"),
+    prefixLength: z.number().int().min(8).max(30).default(24),
+    /** The unikernel's own address on the bridge; its URL is http://<ip>:8000. */
+    ip: ipv4.default("172.44.0.2"),
   })
   .prefault({});
+
+export const unikernelSchema = z
+  .strictObject({
+    /** `auto` deploys the unikernel only when `kraft` is on the PATH; `true` fails without it. */
+    enabled: z.union([z.boolean(), z.literal("auto")]).default("auto"),
+    /** `kraft build --plat` / `kraft run --plat`. */
+    platform: z.enum(["qemu", "fc", "xen"]).default("qemu"),
+    /** `kraft build --arch` / `kraft run --arch`; Unikraft's prebuilt `base` runtime ships x86_64. */
+    architecture: z.enum(["x86_64", "arm64"]).default("x86_64"),
+    /** Guest memory, passed to `kraft run -M` as a Kubernetes quantity in Mi. */
+    memoryMi: z.number().int().min(16, "must be at least 16 (Unikraft's ELF loader needs room beside Node)").default(UNIKERNEL_DEFAULT_MEMORY_MI),
+    /** Host port forwarded to the guest's port 8000 (user networking only). */
+    hostPort: hostPortSchema.default(8004),
+    /** `user`: QEMU user networking with port forwarding (no root, slow); `bridge`: a kraft bridge network (fast, needs root). */
+    network: z.enum(["user", "bridge"]).default("user"),
+    bridge: bridgeSchema,
+    /** `auto`: QEMU's software emulation (`kraft run --disable-acceleration`) only when /dev/kvm is not usable. */
+    emulation: z.union([z.boolean(), z.literal("auto")]).default("auto"),
+    /** How long the run step waits for GET /health before it removes the instance and fails. */
+    healthTimeoutSeconds: z.number().int().positive().max(1800).default(120),
+  })
+  .prefault({})
+  .superRefine((config, ctx) => {
+    if (config.emulation === true && config.platform !== "qemu") {
+      ctx.addIssue({ code: "custom", path: ["emulation"], message: `only QEMU can emulate a CPU; ${config.platform} needs KVM, so use auto or false` });
+    }
+    if (config.network !== "bridge") return;
+    const { gateway, ip, prefixLength } = config.bridge;
+    if (gateway === ip) {
+      ctx.addIssue({ code: "custom", path: ["bridge", "ip"], message: "must differ from bridge.gateway" });
+    } else if (!sameSubnet(gateway, ip, prefixLength)) {
+      ctx.addIssue({ code: "custom", path: ["bridge", "ip"], message: `must be in ${gateway}/${prefixLength}` });
+    }
+  });
+
+function ipv4ToNumber(address: string): number {
+  return address.split(".").reduce((acc, octet) => acc * 256 + Number(octet), 0);
+}
+
+function sameSubnet(a: string, b: string, prefixLength: number): boolean {
+  const size = 2 ** (32 - prefixLength);
+  return Math.floor(ipv4ToNumber(a) / size) === Math.floor(ipv4ToNumber(b) / size);
+}

@@ -1,0 +1,293 @@
+import * as fs from "fs";
+import * as path from "path";
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { hashBuildInputs } from "../unikernel/build-inputs";
+import { ImagesConfig, UnikernelConfig } from "./config";
+import { APP_PORT } from "./naming";
+
+/** Name of the unikernel in `endpoints` and `variants`. */
+export const UNIKERNEL_VARIANT = "unikernel";
+/** Unikraft's ELF loader runs the app on one vCPU, and `kraft run` has no CPU flag. */
+export const UNIKERNEL_VCPUS = 1;
+export const SKIPPED_KRAFT_NOT_FOUND = "skipped: kraft not found";
+export const KRAFT_INSTALL_HINT =
+  "install KraftKit (`curl -sSfL https://get.kraftkit.sh | sh`, see https://unikraft.org/docs/cli/install) and QEMU, then run `pulumi up` again";
+
+/** The web API image target whose `/app` and Node the root file system packs (Node and its libraries only). */
+export const APP_IMAGE_TARGET = "minimal";
+/** Where the rootfs step extracts the root file system; the Kraftfile's `rootfs:` names it. */
+export const ROOTFS_DIR = "rootfs";
+/** Project-relative folder of the Kraftfile; every command runs there. */
+const UNIKERNEL_DIR = "unikernel";
+/** kraft reads these instead of prompting or drawing a TUI, which a Pulumi log cannot show. */
+const KRAFT_ENV = { KRAFTKIT_NO_PROMPT: "true", KRAFTKIT_LOG_TYPE: "basic" };
+
+/** What the program asks of the machine it runs on; injectable so tests never depend on the test machine. */
+export interface HostProbes {
+  /** True when `name` is an executable file in one of PATH's folders. */
+  commandOnPath(name: string): boolean;
+  /** True when /dev/kvm can be opened for reading and writing (hardware acceleration). */
+  kvmUsable(): boolean;
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The real machine: PATH of this process, /dev/kvm. */
+export const hostProbes: HostProbes = {
+  commandOnPath: (name) => (process.env.PATH ?? "").split(path.delimiter).some((dir) => dir !== "" && isExecutable(path.join(dir, name))),
+  kvmUsable: () => {
+    try {
+      fs.accessSync("/dev/kvm", fs.constants.R_OK | fs.constants.W_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+};
+
+export type UnikernelDecision =
+  | { deploy: true; emulation: boolean }
+  | { deploy: false; status: string; warning?: string };
+
+/**
+ * Whether to deploy the unikernel and how. `enabled: auto` without kraft skips it with one warning;
+ * `enabled: true` without kraft is a mistake the user must see before anything is deployed.
+ */
+export function decideUnikernel(config: Pick<UnikernelConfig, "enabled" | "emulation" | "platform">, probes: HostProbes): UnikernelDecision {
+  if (config.enabled === false) return { deploy: false, status: "disabled" };
+  if (!probes.commandOnPath("kraft")) {
+    if (config.enabled === true) {
+      throw new Error(`optivolt:unikernel.enabled is true but \`kraft\` is not on the PATH: ${KRAFT_INSTALL_HINT}, or set it to auto to deploy the rest without it.`);
+    }
+    return {
+      deploy: false,
+      status: SKIPPED_KRAFT_NOT_FOUND,
+      warning: `The unikernel variant is skipped: \`kraft\` is not on the PATH. To deploy it, ${KRAFT_INSTALL_HINT}.`,
+    };
+  }
+  const emulation = config.emulation === "auto" ? !probes.kvmUsable() : config.emulation;
+  if (emulation && config.platform !== "qemu") {
+    throw new Error(`optivolt:unikernel.platform is ${config.platform}, which needs KVM, and /dev/kvm is not usable here: use platform qemu (it emulates the CPU without KVM) or a machine with KVM.`);
+  }
+  return { deploy: true, emulation };
+}
+
+/** Single-quotes a word for /bin/sh (every value that reaches a command line goes through here). */
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'"'"'`)}'`;
+}
+
+/** `-M` takes a Kubernetes quantity: `Mi` is MiB, while a bare `M` would be 10^6 bytes. */
+export function memoryQuantity(memoryMi: number): string {
+  return `${memoryMi}Mi`;
+}
+
+/** Where the unikernel answers, from this machine: the forwarded loopback port, or its bridge address. */
+export function unikernelUrl(config: Pick<UnikernelConfig, "network" | "hostPort" | "bridge">, host: string): string {
+  return config.network === "bridge" ? `http://${config.bridge.ip}:${APP_PORT}` : `http://${host}:${config.hostPort}`;
+}
+
+export interface RootfsCommandArgs {
+  images: ImagesConfig;
+  /** Tag of the web API image built on the way (its /app is what the rootfs packs). */
+  appImageTag: string;
+  /** Tag of the rootfs image (unikernel/Dockerfile). */
+  rootfsImageTag: string;
+  /** Folder the root file system is extracted to, relative to unikernel/ or absolute. */
+  outDir: string;
+}
+
+/**
+ * Builds the web API's `minimal` target from images/ exactly as the variants do, repacks its
+ * Node and /app with unikernel/Dockerfile (no build context: it only copies from that image), and
+ * extracts the result as the plain directory the Kraftfile's `rootfs:` points at. A directory
+ * needs no BuildKit daemon on kraft's side, unlike a `rootfs: ./Dockerfile`.
+ */
+export function rootfsBuildCommand(args: RootfsCommandArgs): string {
+  const { images } = args;
+  const q = shellQuote;
+  const network = images.buildNetwork === "host" ? " --network host" : "";
+  const tarball = `${args.outDir}.tar`;
+  return [
+    "set -eu",
+    `docker build --quiet${network} --target ${APP_IMAGE_TARGET} --build-arg NODE_IMAGE=${q(images.nodeImage)} ` +
+      `--build-arg NODE_MINIMAL_IMAGE=${q(images.nodeMinimalImage)} --tag ${q(args.appImageTag)} ../images`,
+    `docker build --quiet --build-arg APP_IMAGE=${q(args.appImageTag)} --tag ${q(args.rootfsImageTag)} - < Dockerfile`,
+    `container=$(docker create ${q(args.rootfsImageTag)})`,
+    `trap 'docker rm --force "$container" >/dev/null; rm -f ${q(tarball)}' EXIT`,
+    `docker export --output ${q(tarball)} "$container"`,
+    `rm -rf ${q(args.outDir)} && mkdir -p ${q(args.outDir)} && tar -xf ${q(tarball)} -C ${q(args.outDir)}`,
+  ].join("\n");
+}
+
+/** Undoes the rootfs step: its two images and the extracted directory. */
+export function rootfsDeleteCommand(args: Pick<RootfsCommandArgs, "appImageTag" | "rootfsImageTag" | "outDir">): string {
+  return `docker image rm --force ${shellQuote(args.rootfsImageTag)} ${shellQuote(args.appImageTag)} >/dev/null 2>&1 || true; rm -rf ${shellQuote(args.outDir)}`;
+}
+
+/** `kraft build`: here `--plat` is the platform (on `kraft run`, `-p` would be a port). */
+export function kraftBuildCommand(config: Pick<UnikernelConfig, "platform" | "architecture">): string {
+  return `kraft build --plat ${config.platform} --arch ${config.architecture} .`;
+}
+
+export interface RunCommandArgs {
+  /** Name of the kraft instance (`kraft ps`), also what delete stops. */
+  name: string;
+  /** Host address the forwarded port binds to (user networking). */
+  bindAddress: string;
+  /** Add `--disable-acceleration` (QEMU's TCG emulation) because KVM is not usable. */
+  emulation: boolean;
+}
+
+/** `kraft run`, detached and named, with memory in Mi and either a forwarded port or a bridge address. */
+export function kraftRunCommand(config: UnikernelConfig, args: RunCommandArgs): string {
+  const networking =
+    config.network === "bridge"
+      ? `--network ${shellQuote(`${config.bridge.name}:${config.bridge.ip}/${config.bridge.prefixLength}`)}`
+      : `--port ${shellQuote(`${args.bindAddress}:${config.hostPort}:${APP_PORT}`)}`;
+  return [
+    "kraft run --detach",
+    `--name ${shellQuote(args.name)}`,
+    `--plat ${config.platform} --arch ${config.architecture}`,
+    `--memory ${memoryQuantity(config.memoryMi)}`,
+    networking,
+    ...(args.emulation ? ["--disable-acceleration"] : []),
+    ".",
+  ].join(" ");
+}
+
+/**
+ * The run step: start the instance, then wait for GET /health within the configured deadline.
+ * On a timeout it prints the guest's last log lines, removes the instance (so the next `up` can
+ * reuse the name) and fails with the reason.
+ */
+export function runCreateCommand(config: UnikernelConfig, args: RunCommandArgs & { healthUrl: string }): string {
+  const name = shellQuote(args.name);
+  const wait = `node -r ts-node/register/transpile-only wait-for-health.ts ${shellQuote(args.healthUrl)} ${config.healthTimeoutSeconds}`;
+  return [
+    "set -eu",
+    kraftRunCommand(config, args),
+    `if ! ${wait}; then`,
+    `  kraft logs ${name} 2>&1 | tail -n 40 >&2 || true`,
+    `  kraft rm ${name} >/dev/null 2>&1 || true`,
+    `  echo "unikernel ${args.name} removed: /health did not answer within ${config.healthTimeoutSeconds} s (guest log above; try more memoryMi or healthTimeoutSeconds)" >&2`,
+    "  exit 1",
+    "fi",
+  ].join("\n");
+}
+
+/** Stops and removes the instance; one already gone (removed by hand) does not block `pulumi destroy`. */
+export function instanceDeleteCommand(name: string): string {
+  return `kraft stop ${shellQuote(name)} || true; kraft rm ${shellQuote(name)} || true`;
+}
+
+export function bridgeCreateCommand(bridge: UnikernelConfig["bridge"]): string {
+  return `kraft net create --network ${bridge.gateway}/${bridge.prefixLength} ${shellQuote(bridge.name)}`;
+}
+
+export function bridgeDeleteCommand(bridge: UnikernelConfig["bridge"]): string {
+  return `kraft net rm ${shellQuote(bridge.name)}`;
+}
+
+export interface UnikernelArgs {
+  config: UnikernelConfig;
+  images: ImagesConfig;
+  /** Name of the kraft instance. */
+  instanceName: string;
+  bindAddress: string;
+  /** Host the user-networking URL names; defaults to the bind address (loopback for 0.0.0.0). */
+  endpointHost?: string;
+  /** Machine probes; the real PATH and /dev/kvm unless a test injects others. */
+  probes?: HostProbes;
+  /** Where the one "skipped" warning goes; `pulumi.log.warn` unless a test injects another. */
+  warn?: (message: string) => void;
+  /** Project root (for the build-input hash); defaults to this repository. */
+  projectDir?: string;
+}
+
+/**
+ * The Unikraft variant of the web API, built and run by `kraft` through command resources:
+ * rootfs (docker) → kernel (kraft build) → instance (kraft run, waited on /health). With
+ * `enabled: auto` and no kraft it creates nothing and says so in `status`.
+ */
+export class Unikernel extends pulumi.ComponentResource {
+  /** `running`, `disabled` or `skipped: kraft not found`. */
+  public readonly status: pulumi.Output<string>;
+  /** Set only when the instance is deployed. */
+  public readonly url: pulumi.Output<string> | undefined;
+  public readonly memoryMi: number;
+  public readonly cpus = UNIKERNEL_VCPUS;
+  /** Hash of the build inputs: the build and run steps' trigger. */
+  public readonly sourceHash: string | undefined;
+
+  constructor(name: string, args: UnikernelArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("optivolt:lab:Unikernel", name, {}, opts);
+    const { config } = args;
+    this.memoryMi = config.memoryMi;
+    const decision = decideUnikernel(config, args.probes ?? hostProbes);
+
+    if (!decision.deploy) {
+      if (decision.warning !== undefined) (args.warn ?? ((message: string) => pulumi.log.warn(message, this)))(decision.warning);
+      this.status = pulumi.output(decision.status);
+      this.url = undefined;
+      this.sourceHash = undefined;
+      this.registerOutputs({ status: this.status });
+      return;
+    }
+
+    const sourceHash = hashBuildInputs(args.projectDir ?? path.resolve(__dirname, ".."));
+    this.sourceHash = sourceHash;
+    const tag = sourceHash.slice(0, 12);
+    const rootfsArgs = {
+      images: args.images,
+      appImageTag: `optivolt-unikernel-app:${tag}`,
+      rootfsImageTag: `optivolt-unikernel-rootfs:${tag}`,
+      outDir: ROOTFS_DIR,
+    };
+    const common = { dir: UNIKERNEL_DIR, environment: KRAFT_ENV };
+    const triggers = [sourceHash];
+
+    const rootfs = new command.local.Command(
+      `${name}-rootfs`,
+      { ...common, create: rootfsBuildCommand(rootfsArgs), delete: rootfsDeleteCommand(rootfsArgs), triggers },
+      { parent: this },
+    );
+    const kernel = new command.local.Command(
+      `${name}-build`,
+      { ...common, create: kraftBuildCommand(config), delete: "rm -rf .unikraft", triggers },
+      { parent: this, dependsOn: [rootfs] },
+    );
+    const dependencies: pulumi.Resource[] = [kernel];
+    if (config.network === "bridge") {
+      dependencies.push(
+        new command.local.Command(
+          `${name}-bridge`,
+          { ...common, create: bridgeCreateCommand(config.bridge), delete: bridgeDeleteCommand(config.bridge) },
+          { parent: this, replaceOnChanges: ["*"], deleteBeforeReplace: true },
+        ),
+      );
+    }
+
+    const host = args.endpointHost ?? (args.bindAddress === "0.0.0.0" ? "127.0.0.1" : args.bindAddress);
+    const url = unikernelUrl(config, host);
+    const runArgs = { name: args.instanceName, bindAddress: args.bindAddress, emulation: decision.emulation, healthUrl: `${url}/health` };
+    const instance = new command.local.Command(
+      `${name}-run`,
+      { ...common, create: runCreateCommand(config, runArgs), delete: instanceDeleteCommand(args.instanceName), triggers },
+      // The instance name and port cannot be held twice: any change stops the old one first.
+      { parent: this, dependsOn: dependencies, replaceOnChanges: ["*"], deleteBeforeReplace: true },
+    );
+
+    this.url = instance.stdout.apply(() => url);
+    this.status = instance.stdout.apply(() => "running");
+    this.registerOutputs({ status: this.status, url: this.url });
+  }
+}

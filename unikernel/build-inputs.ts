@@ -1,0 +1,44 @@
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+
+/**
+ * Everything the unikernel's root file system is made from, relative to the project root: the
+ * web API's sources and recipe (the rootfs packs the same build as the images) and this folder's
+ * recipe. Generated output (rootfs/, .unikraft/) and the health probe are deliberately not inputs.
+ */
+export const UNIKERNEL_BUILD_INPUTS: readonly string[] = [
+  "images/src",
+  "images/package.json",
+  "images/tsconfig.json",
+  "images/Dockerfile",
+  "images/.dockerignore",
+  "unikernel/Dockerfile",
+  "unikernel/Kraftfile",
+];
+
+function listFiles(root: string, relative: string): string[] {
+  const absolute = path.join(root, relative);
+  const stat = fs.statSync(absolute, { throwIfNoEntry: false });
+  if (stat === undefined) return [];
+  if (!stat.isDirectory()) return [relative];
+  return fs
+    .readdirSync(absolute)
+    .flatMap((entry) => listFiles(root, path.posix.join(relative, entry)));
+}
+
+/**
+ * SHA-256 over the inputs' relative paths and contents, in a fixed order: it changes when any
+ * input file changes, appears, disappears or is renamed, and never because of timestamps.
+ */
+export function hashBuildInputs(projectDir: string, inputs: readonly string[] = UNIKERNEL_BUILD_INPUTS): string {
+  const hash = createHash("sha256");
+  const files = [...new Set(inputs.flatMap((input) => listFiles(projectDir, input)))].sort();
+  for (const file of files) {
+    const content = fs.readFileSync(path.join(projectDir, file));
+    // Path and length first, so no two different trees feed the hash the same bytes.
+    hash.update(`${file}\0${content.length}\0`);
+    hash.update(content);
+  }
+  return hash.digest("hex");
+}
