@@ -1,6 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { LabConfig } from "./config";
+import { Monitoring, MonitoringOutputs } from "./monitoring";
 import { variantContainerName } from "./naming";
 import { WebApiVariant } from "./webApiVariant";
 
@@ -11,8 +12,8 @@ export interface VariantOutput {
   url: string;
 }
 
-/** The stack outputs (DESIGN.md "Stack outputs"). */
-export interface LabOutputs {
+/** The stack outputs (DESIGN.md "Stack outputs"); the monitoring ones only when monitoring is enabled. */
+export interface LabOutputs extends Partial<MonitoringOutputs> {
   /** variant → URL */
   endpoints: pulumi.Output<Record<string, string>>;
   /** variant → budget and URL */
@@ -58,12 +59,18 @@ export function deployLab(config: LabConfig, opts: DeployLabOptions = {}): LabOu
   // ── Unikernel (issue 5) ── `new Unikernel(...)` goes here; join its URL and budget into
   // `endpoints` and `variants` under its variant name.
 
-  // ── Monitoring (issue 4) ── `new Monitoring(...)` goes here, after every variant exists;
-  // return prometheusUrl, cadvisorUrl, grafanaUrl, dashboardUrl, grafanaAdminPassword below
-  // (and add them to LabOutputs).
+  // Prometheus finds the variants by container name on the lab network, so it needs no dependency on them.
+  const monitoring = config.monitoring.enabled
+    ? new Monitoring(
+        "monitoring",
+        { config, network, bindAddress: config.bindAddress, endpointHost: config.endpointHost },
+        { providers: opts.provider ? [opts.provider] : undefined },
+      )
+    : undefined;
 
   return {
     endpoints: pulumi.output(endpoints),
     variants: pulumi.output(variants),
+    ...monitoring?.outputs(),
   };
 }

@@ -22,6 +22,17 @@ export const CADVISOR_HOST_MOUNTS: readonly { hostPath: string; containerPath: s
   { hostPath: "/dev/disk", containerPath: "/dev/disk" },
 ];
 
+/** The stack outputs the Monitoring component provides (DESIGN.md "Stack outputs"). */
+export interface MonitoringOutputs {
+  prometheusUrl: pulumi.Output<string>;
+  cadvisorUrl: pulumi.Output<string>;
+  grafanaUrl: pulumi.Output<string>;
+  /** `grafanaUrl` + `/d/optivolt-webapi` */
+  dashboardUrl: pulumi.Output<string>;
+  /** Grafana's `admin` password (secret). */
+  grafanaAdminPassword: pulumi.Output<string>;
+}
+
 export interface MonitoringArgs {
   /** The validated stack config the generated files come from. */
   config: Pick<LabConfig, "networkName" | "variants" | "monitoring" | "stackName">;
@@ -33,12 +44,11 @@ export interface MonitoringArgs {
 }
 
 /** Prometheus, cAdvisor and Grafana on the lab network, provisioned from the stack config. */
-export class Monitoring extends pulumi.ComponentResource {
+export class Monitoring extends pulumi.ComponentResource implements MonitoringOutputs {
   public readonly prometheusUrl: pulumi.Output<string>;
   public readonly cadvisorUrl: pulumi.Output<string>;
   public readonly grafanaUrl: pulumi.Output<string>;
   public readonly dashboardUrl: pulumi.Output<string>;
-  /** Grafana's `admin` password (secret). */
   public readonly grafanaAdminPassword: pulumi.Output<string>;
   public readonly prometheus: docker.Container;
   public readonly cadvisor: docker.Container;
@@ -146,12 +156,17 @@ export class Monitoring extends pulumi.ComponentResource {
     this.prometheusUrl = pulumi.interpolate`http://${endpointHost}:${settings.prometheus.port}`;
     this.cadvisorUrl = pulumi.interpolate`http://${endpointHost}:${settings.cadvisor.port}`;
     this.dashboardUrl = pulumi.interpolate`${this.grafanaUrl}/d/${WEBAPI_DASHBOARD_UID}`;
-    this.registerOutputs({
+    this.registerOutputs(this.outputs());
+  }
+
+  /** The five stack outputs, for `deployLab` to return. */
+  public outputs(): MonitoringOutputs {
+    return {
       prometheusUrl: this.prometheusUrl,
       cadvisorUrl: this.cadvisorUrl,
       grafanaUrl: this.grafanaUrl,
       dashboardUrl: this.dashboardUrl,
       grafanaAdminPassword: this.grafanaAdminPassword,
-    });
+    };
   }
 }
