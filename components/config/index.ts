@@ -107,6 +107,11 @@ export function parseLabConfig(raw: Record<string, unknown>, stackName: string, 
         const where = key === "" ? "" : ` under ${CONFIG_NAMESPACE}:${key}`;
         return `unknown key(s)${where}: ${issue.keys.join(", ")}; remove them or check their spelling`;
       }
+      if (issue.code === "invalid_key") {
+        const parent = issue.path.slice(0, -1).map(String).join(".");
+        const reasons = issue.issues.map((inner) => inner.message).join("; ");
+        return `${CONFIG_NAMESPACE}:${parent}: the name ${JSON.stringify(String(issue.path.at(-1)))} is not allowed: ${reasons}; rename it`;
+      }
       const value = valueAt(raw, issue.path);
       const got = value === undefined ? "it is missing" : `got ${JSON.stringify(value)}`;
       return `${CONFIG_NAMESPACE}:${key}: ${issue.message}, ${got}`;

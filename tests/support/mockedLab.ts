@@ -38,6 +38,8 @@ export interface RunOptions {
   preview?: boolean;
   /** Probes handed to index.ts's preflight (only with `program: "index"` and `preview: false`). */
   probes?: PreflightProbes;
+  /** Called as each resource reaches the mocks, also when the program later fails. */
+  onRegister?: (resource: RecordedResource) => void;
 }
 
 /** Resolves an Output's value (also when it is a secret); for assertions that read like plain async code. */
@@ -119,7 +121,9 @@ async function runOnce(stackName: string, overrides: Record<string, unknown>, op
         if (args.type !== "pulumi:pulumi:Stack") {
           const k = key(args.type, args.name);
           if (recorded.has(k)) throw new Error(`two resources of type ${args.type} are named ${args.name}; mocks cannot tell them apart`);
-          recorded.set(k, { type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs });
+          const resource: RecordedResource = { type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs };
+          recorded.set(k, resource);
+          options.onRegister?.(resource);
           settleIfComplete();
         }
         return { id: args.custom === false ? undefined : `${args.name}-id`, state };

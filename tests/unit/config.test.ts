@@ -1,0 +1,148 @@
+import * as assert from "assert";
+import { ConfigError, DOCKER_MIN_MEMORY_MB, LabConfig, loadStackConfig, parseStackEntries } from "../../components/config";
+import { stackEntries } from "../support/mockedLab";
+
+/** The dev stack file with some keys replaced, validated like the program does. */
+function devWith(overrides: Record<string, unknown>): LabConfig {
+  return parseStackEntries(stackEntries("dev", overrides), "dev");
+}
+
+/** Asserts that validation fails, and returns the problems it lists. */
+function problemsOf(overrides: Record<string, unknown>): string[] {
+  try {
+    devWith(overrides);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+    assert.match(error.message, /Pulumi\.dev\.yaml/, "the message must say which file to fix");
+    return [...error.problems];
+  }
+  assert.fail("the config was accepted");
+}
+
+function withVariant(name: string, changes: Record<string, unknown>): Record<string, unknown> {
+  const variants = structuredClone(stackEntries("dev")["optivolt:variants"]) as Record<string, Record<string, unknown>>;
+  variants[name] = { ...variants[name], ...changes };
+  return { "optivolt:variants": variants };
+}
+
+describe("config: the shipped stack files", () => {
+  it("dev holds the DESIGN.md variant table on loopback", () => {
+    const config = loadStackConfig("dev");
+    assert.deepStrictEqual(config.variants, {
+      standard: { target: "standard", cpus: 2, memoryMb: 512, hostPort: 8001 },
+      microvm: { target: "microvm", cpus: 1, memoryMb: 256, hostPort: 8002 },
+      minimal: { target: "minimal", cpus: 0.5, memoryMb: 128, hostPort: 8003 },
+    });
+    assert.strictEqual(config.bindAddress, "127.0.0.1");
+    assert.strictEqual(config.endpointHost, "127.0.0.1");
+    assert.strictEqual(config.baselineVariant, "standard");
+    assert.strictEqual(config.dockerHost, undefined);
+    assert.strictEqual(config.unikernel.hostPort, 8004);
+    assert.deepStrictEqual(config.images, { nodeImage: "node:22-bookworm-slim", nodeMinimalImage: "node:22-bookworm-slim", buildNetwork: "default" });
+  });
+
+  it("ci builds on the offline bases, on the host network, with the unikernel off", () => {
+    const config = loadStackConfig("ci");
+    assert.deepStrictEqual(config.images, { nodeImage: "optivolt/node:22-bookworm", nodeMinimalImage: "optivolt/node:22-minimal", buildNetwork: "host" });
+    assert.strictEqual(config.unikernel.enabled, false);
+    assert.strictEqual(config.networkName, "optivolt-ci");
+    assert.deepStrictEqual(Object.values(config.variants).map((v) => v.hostPort), [18001, 18002, 18003]);
+  });
+
+  it("the remote example targets an ssh:// engine with the same variants", () => {
+    const config = loadStackConfig("remote.example");
+    assert.match(config.dockerHost ?? "", /^ssh:\/\//);
+    assert.deepStrictEqual(config.variants, loadStackConfig("dev").variants);
+  });
+
+  it("endpointHost defaults to the bind address, and to loopback when binding every address", () => {
+    assert.strictEqual(devWith({ "optivolt:bindAddress": "10.0.0.5" }).endpointHost, "10.0.0.5");
+    assert.strictEqual(devWith({ "optivolt:bindAddress": "0.0.0.0" }).endpointHost, "127.0.0.1");
+    assert.strictEqual(devWith({ "optivolt:endpointHost": "lab.example.org" }).endpointHost, "lab.example.org");
+  });
+
+  it("baselineVariant defaults to the first variant", () => {
+    assert.strictEqual(devWith({ "optivolt:baselineVariant": undefined }).baselineVariant, "standard");
+  });
+});
+
+describe("config: every bad value is named with its key, value and fix", () => {
+  it("a negative CPU count", () => {
+    const [problem, ...rest] = problemsOf(withVariant("minimal", { cpus: -1 }));
+    assert.deepStrictEqual(rest, []);
+    assert.match(problem, /^optivolt:variants\.minimal\.cpus: .*got -1$/);
+    assert.match(problem, /greater than 0|> ?0/i);
+  });
+
+  it("memory under Docker's minimum", () => {
+    const [problem] = problemsOf(withVariant("minimal", { memoryMb: DOCKER_MIN_MEMORY_MB - 2 }));
+    assert.match(problem, new RegExp(`^optivolt:variants\\.minimal\\.memoryMb: .*${DOCKER_MIN_MEMORY_MB}.*got ${DOCKER_MIN_MEMORY_MB - 2}$`));
+  });
+
+  it("two variants on one host port", () => {
+    const [problem] = problemsOf(withVariant("microvm", { hostPort: 8001 }));
+    assert.match(problem, /^optivolt:variants\.microvm\.hostPort: host port 8001 is already used by variant standard; give each service its own port/);
+  });
+
+  it("a variant on a monitoring port", () => {
+    const [problem] = problemsOf(withVariant("minimal", { hostPort: 9090 }));
+    assert.match(problem, /monitoring\.prometheus\.port: host port 9090 is already used by variant minimal/);
+  });
+
+  it("a variant on the unikernel's port, unless the unikernel is off", () => {
+    const [problem] = problemsOf(withVariant("minimal", { hostPort: 8004 }));
+    assert.match(problem, /unikernel\.hostPort: host port 8004 is already used by variant minimal/);
+    const off = { ...withVariant("minimal", { hostPort: 8004 }), "optivolt:unikernel": { enabled: false } };
+    assert.strictEqual(devWith(off).variants.minimal.hostPort, 8004);
+  });
+
+  it("an unknown image target", () => {
+    const [problem] = problemsOf(withVariant("minimal", { target: "distroless" }));
+    assert.match(problem, /^optivolt:variants\.minimal\.target: .*"standard".*"microvm".*"minimal".*got "distroless"$/);
+  });
+
+  it("an unknown key, top level and inside a variant", () => {
+    const [top] = problemsOf({ "optivolt:bindAdress": "127.0.0.1" });
+    assert.match(top, /unknown key\(s\): bindAdress; remove them or check their spelling/);
+    const [nested] = problemsOf(withVariant("standard", { memory: 512 }));
+    assert.match(nested, /unknown key\(s\) under optivolt:variants\.standard: memory/);
+  });
+
+  it("a bind address that is not an IPv4 address", () => {
+    const [problem] = problemsOf({ "optivolt:bindAddress": "localhost" });
+    assert.match(problem, /^optivolt:bindAddress: must be an IPv4 address such as 127\.0\.0\.1, got "localhost"$/);
+  });
+
+  it("missing variants, and an empty table", () => {
+    const [missing] = problemsOf({ "optivolt:variants": undefined });
+    assert.match(missing, /^optivolt:variants: .*it is missing$/);
+    const [empty, ...rest] = problemsOf({ "optivolt:variants": {} });
+    assert.match(empty, /^optivolt:variants: at least one variant is required, got \{\}$/);
+    assert.deepStrictEqual(rest, [], "an empty table is one problem, not a second one about the baseline");
+  });
+
+  it("a variant name Docker and Prometheus cannot carry", () => {
+    const variants = { Big_One: { target: "standard", cpus: 1, memoryMb: 256, hostPort: 8009 } };
+    const [problem] = problemsOf({ "optivolt:variants": variants });
+    assert.match(problem, /^optivolt:variants: the name "Big_One" is not allowed: variant names are lower-case letters, digits and dashes; rename it$/);
+  });
+
+  it("a baseline that names no variant", () => {
+    const [problem] = problemsOf({ "optivolt:baselineVariant": "huge" });
+    assert.match(problem, /^optivolt:baselineVariant: names no variant; use one of standard, microvm, minimal, got "huge"$/);
+  });
+
+  it("a docker:host that is not an engine address", () => {
+    const [problem] = problemsOf({ "docker:host": "lab-host:2375" });
+    assert.match(problem, /^docker:host: must be an address such as unix:\/\/\/var\/run\/docker\.sock or ssh:\/\/user@host, got "lab-host:2375"$/);
+  });
+
+  it("lists every problem at once", () => {
+    const problems = problemsOf({ ...withVariant("minimal", { cpus: 0, memoryMb: 1 }), "optivolt:bindAddress": "x" });
+    assert.strictEqual(problems.length, 3, problems.join("\n"));
+  });
+
+  it("a stack without a stack file", () => {
+    assert.throws(() => loadStackConfig("nosuchstack"), (error: unknown) => error instanceof ConfigError && /pulumi stack init nosuchstack/.test(error.message));
+  });
+});

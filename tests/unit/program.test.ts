@@ -1,0 +1,208 @@
+import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { loadStackConfig } from "../../components/config";
+import { APP_PORT, variantContainerName, webApiImageName } from "../../components/naming";
+import { PreflightProbes } from "../../components/preflight";
+import { LabRun, RecordedResource, runLabUnderMocks } from "../support/mockedLab";
+
+const CONTAINER = "docker:index/container:Container";
+const IMAGE = "docker:index/image:Image";
+const NETWORK = "docker:index/network:Network";
+const VARIANT = "optivolt:lab:WebApiVariant";
+
+function only(run: LabRun, type: string, name: string): RecordedResource {
+  const found = run.resources.filter((r) => r.type === type && r.name === name);
+  assert.strictEqual(found.length, 1, `expected one ${type} named ${name}, found ${found.length}`);
+  return found[0];
+}
+
+function envOf(container: RecordedResource): Record<string, string> {
+  return Object.fromEntries((container.inputs.envs as string[]).map((e) => e.split(/=(.*)/s).slice(0, 2)));
+}
+
+function labelsOf(container: RecordedResource): Record<string, string> {
+  return Object.fromEntries((container.inputs.labels as { label: string; value: string }[]).map((l) => [l.label, l.value]));
+}
+
+for (const stack of ["dev", "ci"]) {
+  describe(`program under mocks: the ${stack} stack`, () => {
+    const config = loadStackConfig(stack);
+    let run: LabRun;
+    before(async () => {
+      run = await runLabUnderMocks(stack);
+    });
+
+    it("creates one lab network with the configured name", () => {
+      const networks = run.resources.filter((r) => r.type === NETWORK);
+      assert.strictEqual(networks.length, 1);
+      assert.strictEqual(networks[0].inputs.name, config.networkName);
+      assert.strictEqual(networks[0].parent, undefined);
+    });
+
+    for (const [name, spec] of Object.entries(config.variants)) {
+      describe(`variant ${name}`, () => {
+        it("gets exactly its CPUs, memory, swap = memory, port and bind address", () => {
+          const c = only(run, CONTAINER, name).inputs;
+          assert.strictEqual(c.cpus, String(spec.cpus));
+          assert.strictEqual(c.memory, spec.memoryMb);
+          assert.strictEqual(c.memorySwap, spec.memoryMb);
+          assert.deepStrictEqual(c.ports, [{ internal: APP_PORT, external: spec.hostPort, ip: config.bindAddress, protocol: "tcp" }]);
+          assert.strictEqual(c.name, variantContainerName(config, name));
+        });
+
+        it("is a WebApiVariant whose image and container are its children", () => {
+          const component = only(run, VARIANT, name);
+          assert.strictEqual(component.custom, false);
+          assert.strictEqual(component.parent, undefined);
+          assert.deepStrictEqual(only(run, CONTAINER, name).parent, { type: VARIANT, name });
+          assert.deepStrictEqual(only(run, IMAGE, name).parent, { type: VARIANT, name });
+        });
+
+        it("builds its target from images/ locally with the stack's bases and build network", () => {
+          const image = only(run, IMAGE, name).inputs;
+          assert.strictEqual(image.imageName, webApiImageName(spec.target));
+          assert.strictEqual(image.skipPush, true);
+          assert.deepStrictEqual(image.build, {
+            context: "images",
+            dockerfile: "images/Dockerfile",
+            target: spec.target,
+            args: { NODE_IMAGE: config.images.nodeImage, NODE_MINIMAL_IMAGE: config.images.nodeMinimalImage },
+            network: config.images.buildNetwork,
+          });
+        });
+
+        it("runs the image by ID and pins networkMode, so a second `up` plans no replacement", () => {
+          const c = only(run, CONTAINER, name).inputs;
+          assert.match(c.image, /^sha256:[0-9a-f]{64}$/, "the image must be the built image's ID (repoDigest), never a tag");
+          assert.strictEqual(c.networkMode, "bridge");
+        });
+
+        it("is on the lab network, reachable there by its variant name", () => {
+          assert.deepStrictEqual(only(run, CONTAINER, name).inputs.networksAdvanced, [{ name: config.networkName, aliases: [name] }]);
+        });
+
+        it("has PORT/VARIANT env, a node health check on /health, restart, labels and log rotation", () => {
+          const c = only(run, CONTAINER, name);
+          assert.deepStrictEqual(envOf(c), { PORT: String(APP_PORT), VARIANT: name });
+          const [kind, binary, flag, script] = c.inputs.healthcheck.tests as string[];
+          assert.deepStrictEqual([kind, binary, flag], ["CMD", "node", "-e"]);
+          assert.match(script, new RegExp(`http://127\\.0\\.0\\.1:${APP_PORT}/health`));
+          assert.strictEqual(c.inputs.wait, true, "`pulumi up` must wait until the variant is healthy");
+          assert.strictEqual(c.inputs.restart, "unless-stopped");
+          assert.deepStrictEqual(labelsOf(c), {
+            "optivolt.variant": name,
+            "optivolt.cpus": String(spec.cpus),
+            "optivolt.memory_mb": String(spec.memoryMb),
+            "optivolt.stack": stack,
+          });
+          assert.strictEqual(c.inputs.logDriver, "json-file");
+          assert.deepStrictEqual(c.inputs.logOpts, { "max-size": "10m", "max-file": "3" });
+        });
+      });
+    }
+
+    it("exports endpoints and variants for every variant", () => {
+      const expected = Object.fromEntries(Object.entries(config.variants).map(([n, s]) => [n, `http://127.0.0.1:${s.hostPort}`]));
+      assert.deepStrictEqual(
+        Object.fromEntries(Object.keys(config.variants).map((n) => [n, run.outputs.endpoints[n]])),
+        expected,
+      );
+      for (const [n, s] of Object.entries(config.variants)) {
+        assert.deepStrictEqual(run.outputs.variants[n], { cpus: s.cpus, memoryMb: s.memoryMb, url: expected[n] });
+      }
+    });
+
+    it("every child of a component has that component as parent", () => {
+      const components = new Set(run.resources.filter((r) => !r.custom).map((r) => `${r.type}::${r.name}`));
+      for (const r of run.resources.filter((r) => r.parent !== undefined)) {
+        assert.ok(components.has(`${r.parent!.type}::${r.parent!.name}`), `${r.type} ${r.name} has a parent that is not a component`);
+      }
+      for (const c of run.resources.filter((r) => r.type === CONTAINER && r.name in config.variants)) {
+        assert.ok(c.parent, `container ${c.name} has no parent`);
+      }
+    });
+  });
+}
+
+describe("program under mocks: config variations", () => {
+  it("a stack bound to every address still publishes loopback URLs, and honours endpointHost", async () => {
+    const open = await runLabUnderMocks("dev", { "optivolt:bindAddress": "0.0.0.0" });
+    assert.deepStrictEqual(only(open, CONTAINER, "minimal").inputs.ports[0].ip, "0.0.0.0");
+    assert.strictEqual(open.outputs.endpoints.minimal, "http://127.0.0.1:8003");
+    const named = await runLabUnderMocks("dev", { "optivolt:endpointHost": "lab.example.org" });
+    assert.strictEqual(named.outputs.variants.standard.url, "http://lab.example.org:8001");
+  });
+
+  it("a WORKERS count reaches the container's environment only when set", async () => {
+    const variants = structuredClone(loadStackConfig("dev").variants) as Record<string, Record<string, unknown>>;
+    variants.standard.workers = 3;
+    const run = await runLabUnderMocks("dev", { "optivolt:variants": variants });
+    assert.strictEqual(envOf(only(run, CONTAINER, "standard")).WORKERS, "3");
+    assert.strictEqual(envOf(only(run, CONTAINER, "microvm")).WORKERS, undefined);
+  });
+
+  it("a fourth variant from config needs no code", async () => {
+    const variants = { ...loadStackConfig("dev").variants, tiny: { target: "minimal", cpus: 0.25, memoryMb: 64, hostPort: 8010 } };
+    const run = await runLabUnderMocks("dev", { "optivolt:variants": variants });
+    const tiny = only(run, CONTAINER, "tiny").inputs;
+    assert.deepStrictEqual([tiny.cpus, tiny.memory, tiny.memorySwap, tiny.ports[0].external], ["0.25", 64, 64, 8010]);
+    assert.strictEqual(run.outputs.endpoints.tiny, "http://127.0.0.1:8010");
+  });
+});
+
+describe("program under mocks: index.ts", () => {
+  const healthyEngine: PreflightProbes = {
+    engineVersion: async () => "20.10.24",
+    publishedPorts: async () => [],
+    bindError: async () => undefined,
+  };
+
+  it("a preview runs the whole program without any preflight probe", async () => {
+    const refuse = async (): Promise<never> => assert.fail("a preview must not probe the machine");
+    const run = await runLabUnderMocks("dev", {}, { program: "index", preview: true, probes: { engineVersion: refuse, publishedPorts: refuse, bindError: refuse } });
+    assert.deepStrictEqual(Object.keys(run.outputs.endpoints), ["standard", "microvm", "minimal"]);
+  });
+
+  it("an update checks the engine first and then deploys the same graph as deployLab", async () => {
+    const viaIndex = await runLabUnderMocks("ci", {}, { program: "index", probes: healthyEngine });
+    const direct = await runLabUnderMocks("ci");
+    const shape = (run: LabRun) => run.resources.map((r) => `${r.type}::${r.name}`).sort();
+    assert.deepStrictEqual(shape(viaIndex), shape(direct));
+    assert.deepStrictEqual(viaIndex.outputs.endpoints, direct.outputs.endpoints);
+  });
+
+  it("bad config stops the program with the message alone (RunError) before any resource", async () => {
+    const registered: RecordedResource[] = [];
+    await assert.rejects(
+      runLabUnderMocks("dev", { "optivolt:bindAddress": "localhost" }, { program: "index", preview: true, onRegister: (r) => registered.push(r) }),
+      (error: unknown) => {
+        assert.ok(pulumi.RunError.isInstance(error), `expected a RunError, got ${String(error)}`);
+        assert.match((error as Error).message, /^Invalid OptiVolt stack config for stack "dev"[^]*optivolt:bindAddress: must be an IPv4 address/);
+        return true;
+      },
+    );
+    assert.deepStrictEqual(registered, []);
+  });
+
+  it("a Docker engine that does not answer stops the update before any resource", async () => {
+    const noEngine: PreflightProbes = { ...healthyEngine, engineVersion: async () => Promise.reject(new Error("Cannot connect to the Docker daemon")) };
+    const registered: RecordedResource[] = [];
+    await assert.rejects(runLabUnderMocks("dev", {}, { program: "index", probes: noEngine, onRegister: (r) => registered.push(r) }), (error: unknown) => {
+      assert.ok(pulumi.RunError.isInstance(error));
+      assert.match((error as Error).message, /nothing was created[^]*no Docker engine answered[^]*Cannot connect to the Docker daemon[^]*systemctl start docker/);
+      return true;
+    });
+    assert.deepStrictEqual(registered, []);
+  });
+
+  it("a host port taken by another container stops the update before any resource", async () => {
+    const taken: PreflightProbes = { ...healthyEngine, publishedPorts: async () => [{ container: "someone-elses-nginx", address: "0.0.0.0", port: 8002 }] };
+    const registered: RecordedResource[] = [];
+    await assert.rejects(runLabUnderMocks("dev", {}, { program: "index", probes: taken, onRegister: (r) => registered.push(r) }), (error: unknown) => {
+      assert.ok(pulumi.RunError.isInstance(error));
+      assert.match((error as Error).message, /host port 8002 \(for variant microvm\) is already published by container someone-elses-nginx/);
+      return true;
+    });
+    assert.deepStrictEqual(registered, []);
+  });
+});
