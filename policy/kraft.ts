@@ -1,0 +1,52 @@
+/** What the policies need from a `kraft run ...` command line. */
+export interface KraftRun {
+  /** Value of `-M`/`--memory`, as written. */
+  memory?: string;
+  /** Each `-p`/`--port` value: `[ip:]hostPort:guestPort[/protocol]`. */
+  ports: string[];
+}
+
+/** Splits a shell command into words; quotes group, nothing is expanded. */
+function words(command: string): string[] {
+  return [...command.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]);
+}
+
+/** Parses the first `kraft run` in a (possibly multi-line) shell command; undefined when there is none. */
+export function parseKraftRun(command: string): KraftRun | undefined {
+  const all = words(command);
+  const start = all.findIndex((word, i) => /(^|\/)kraft$/.test(word) && all[i + 1] === "run");
+  if (start < 0) return undefined;
+  const args = all.slice(start + 2);
+  const run: KraftRun = { ports: [] };
+  for (let i = 0; i < args.length; i++) {
+    const [flag, inline] = args[i].startsWith("--") ? args[i].split(/=(.*)/s, 2) : [args[i], undefined];
+    const value = () => inline ?? args[++i];
+    if (flag === "-M" || flag === "--memory") run.memory = value();
+    else if (/^-M.+/.test(flag)) run.memory = flag.slice(2);
+    else if (flag === "-p" || flag === "--port") run.ports.push(value());
+    else if (/^(&&|\|\||;|\|)$/.test(flag)) break;
+  }
+  return run;
+}
+
+const UNIT_BYTES: Record<string, number> = {
+  "": 1, b: 1,
+  k: 1e3, kb: 1e3, ki: 1024, kib: 1024,
+  m: 1e6, mb: 1e6, mi: 1024 ** 2, mib: 1024 ** 2,
+  g: 1e9, gb: 1e9, gi: 1024 ** 3, gib: 1024 ** 3,
+};
+
+/** `256Mi`, `512M`, `1Gi` → MiB; a bare number is bytes, as kraft reads it. Undefined when unparsable. */
+export function memoryMiB(size: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(size.trim());
+  if (!match) return undefined;
+  const unit = UNIT_BYTES[match[2].toLowerCase()];
+  return unit === undefined ? undefined : (Number(match[1]) * unit) / 1024 ** 2;
+}
+
+/** A published port of the unikernel: `[ip:]host:guest[/proto]`. */
+export function parsePortSpec(spec: string): { ip?: string; hostPort: number; protocol: string } | undefined {
+  const match = /^(?:(.+):)?(\d+):(\d+)(?:\/(\w+))?$/.exec(spec);
+  if (!match) return undefined;
+  return { ip: match[1]?.replace(/^\[|\]$/g, ""), hostPort: Number(match[2]), protocol: match[4] ?? "tcp" };
+}

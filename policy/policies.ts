@@ -1,0 +1,39 @@
+import { Policies } from "@pulumi/policy";
+import { containerResourceLimits } from "./rules/containerLimits";
+import { grafanaPasswordNotLiteral } from "./rules/grafanaPassword";
+import { uniqueHostPorts } from "./rules/hostPorts";
+import { portsBindLoopback } from "./rules/loopbackPorts";
+import { memoryWithinHostBudget } from "./rules/memoryBudget";
+import { pinnedImages } from "./rules/pinnedImages";
+import { noUnexemptedPrivileged, PRIVILEGED_EXEMPTION_LABEL } from "./rules/privileged";
+import { swapWithinMemory } from "./rules/swap";
+import { unikernelMemorySet } from "./rules/unikernelMemory";
+
+export {
+  containerResourceLimits,
+  grafanaPasswordNotLiteral,
+  memoryWithinHostBudget,
+  noUnexemptedPrivileged,
+  pinnedImages,
+  portsBindLoopback,
+  PRIVILEGED_EXEMPTION_LABEL,
+  swapWithinMemory,
+  uniqueHostPorts,
+  unikernelMemorySet,
+};
+
+/** Name the pack is published and reported under. */
+export const POLICY_PACK_NAME = "optivolt-lab";
+
+/** Every policy of the pack, in the order the CLI lists them. */
+export const policies: Policies = [
+  containerResourceLimits,
+  swapWithinMemory,
+  noUnexemptedPrivileged,
+  pinnedImages,
+  portsBindLoopback,
+  unikernelMemorySet,
+  grafanaPasswordNotLiteral,
+  uniqueHostPorts,
+  memoryWithinHostBudget,
+];

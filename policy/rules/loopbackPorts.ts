@@ -1,0 +1,40 @@
+import * as docker from "@pulumi/docker";
+import { ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
+import { describe, withDefaults } from "../config";
+import { isLoopback } from "../values";
+
+export interface LoopbackPortsConfig {
+  /** Non-loopback addresses a stack may publish on (a lab on a private network, for instance). */
+  allowedBindAddresses: string[];
+}
+export const LOOPBACK_PORTS_DEFAULTS: LoopbackPortsConfig = { allowedBindAddresses: [] };
+
+/** The lab's API and dashboards have no authentication worth the name: keep them off the network. */
+export const portsBindLoopback: ResourceValidationPolicy = {
+  name: "ports-bind-loopback",
+  description: "Published container ports bind to a loopback address unless the pack config allows a wider one.",
+  enforcementLevel: "mandatory",
+  configSchema: {
+    properties: {
+      allowedBindAddresses: {
+        type: "array",
+        items: { type: "string" },
+        default: LOOPBACK_PORTS_DEFAULTS.allowedBindAddresses,
+        description: "Extra addresses ports may bind to, e.g. a private LAN address.",
+      },
+    },
+  },
+  validateResource: validateResourceOfType(docker.Container, (container, args, reportViolation) => {
+    const { allowedBindAddresses } = withDefaults(args.getConfig, LOOPBACK_PORTS_DEFAULTS);
+    for (const port of container.ports ?? []) {
+      const ip = port.ip ?? "0.0.0.0";
+      if (isLoopback(ip) || allowedBindAddresses.includes(ip)) continue;
+      const published = port.external === undefined ? `container port ${port.internal}` : `host port ${port.external}`;
+      reportViolation(
+        `${describe("docker.Container", args.name)} publishes ${published} on ${ip}${port.ip === undefined ? " (Docker's default)" : ""}; ` +
+          "set the port's `ip` to 127.0.0.1 (optivolt:bindAddress in the stack config), " +
+          `or allow ${ip} in the pack config (ports-bind-loopback.allowedBindAddresses).`,
+      );
+    }
+  }),
+};

@@ -1,0 +1,36 @@
+import * as docker from "@pulumi/docker";
+import { ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
+import { describe, withDefaults } from "../config";
+import { labelValue } from "../values";
+
+/** The label a privileged container must carry; its value says why (cAdvisor reads host cgroups). */
+export const PRIVILEGED_EXEMPTION_LABEL = "optivolt.policy/privileged-exemption";
+
+export interface PrivilegedConfig {
+  /** Shortest reason accepted in the exemption label. */
+  minReasonLength: number;
+}
+export const PRIVILEGED_DEFAULTS: PrivilegedConfig = { minReasonLength: 10 };
+
+export const noUnexemptedPrivileged: ResourceValidationPolicy = {
+  name: "no-privileged-without-exemption",
+  description: `No privileged container unless it carries the label ${PRIVILEGED_EXEMPTION_LABEL}=<reason>.`,
+  enforcementLevel: "mandatory",
+  configSchema: {
+    properties: {
+      minReasonLength: { type: "integer", minimum: 1, default: PRIVILEGED_DEFAULTS.minReasonLength, description: "Shortest reason accepted in the exemption label." },
+    },
+  },
+  validateResource: validateResourceOfType(docker.Container, (container, args, reportViolation) => {
+    if (container.privileged !== true) return;
+    const { minReasonLength } = withDefaults(args.getConfig, PRIVILEGED_DEFAULTS);
+    const reason = labelValue(container.labels, PRIVILEGED_EXEMPTION_LABEL)?.trim() ?? "";
+    if (reason.length >= minReasonLength) return;
+    const who = describe("docker.Container", args.name);
+    const problem = reason === "" ? "has no exemption label" : `gives too short a reason ("${reason}", fewer than ${minReasonLength} characters)`;
+    reportViolation(
+      `${who} is privileged and ${problem}; drop \`privileged\` or add the label ` +
+        `{ label: "${PRIVILEGED_EXEMPTION_LABEL}", value: "<why it needs the host>" }.`,
+    );
+  }),
+};
