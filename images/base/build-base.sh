@@ -64,7 +64,7 @@ tar -xzf "$node_tgz" -C "$work/node" package/bin/node
 tar -xzf "$npm_tgz" -C "$work/npm"
 
 log "debootstrap bookworm (minbase) from $DEBIAN_MIRROR"
-debootstrap --variant=minbase bookworm "$rootfs" "$DEBIAN_MIRROR" >"$work/debootstrap.log" 2>&1 ||
+debootstrap --variant=minbase --include=ca-certificates bookworm "$rootfs" "$DEBIAN_MIRROR" >"$work/debootstrap.log" 2>&1 ||
   { tail -20 "$work/debootstrap.log" >&2; die "debootstrap failed (log above); set DEBIAN_MIRROR to a reachable Debian mirror."; }
 
 install -m 0755 "$work/node/package/bin/node" "$rootfs/usr/local/bin/node"
@@ -72,6 +72,14 @@ mkdir -p "$rootfs/usr/local/lib/node_modules"
 mv "$work/npm/package" "$rootfs/usr/local/lib/node_modules/npm"
 ln -s ../lib/node_modules/npm/bin/npm-cli.js "$rootfs/usr/local/bin/npm"
 ln -s ../lib/node_modules/npm/bin/npx-cli.js "$rootfs/usr/local/bin/npx"
+# Trust what the host trusts: CAs added locally (e.g. for a TLS-intercepting egress proxy) must reach
+# the build stage, or `npm ci` there fails where npm works on the host. npm uses this bundle.
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+  cp /usr/local/share/ca-certificates/*.crt "$rootfs/usr/local/share/ca-certificates/"
+fi
+chroot "$rootfs" update-ca-certificates >/dev/null
+mkdir -p "$rootfs/usr/local/etc"
+echo "cafile=/etc/ssl/certs/ca-certificates.crt" >"$rootfs/usr/local/etc/npmrc"
 chroot "$rootfs" groupadd --gid "$APP_UID" node
 chroot "$rootfs" useradd --uid "$APP_UID" --gid node --shell /bin/bash --create-home node
 node_version=$(chroot "$rootfs" /usr/local/bin/node --version)

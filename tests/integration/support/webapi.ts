@@ -14,12 +14,11 @@ export function localBaseBuildArgs(): string[] {
   ];
 }
 
-/** Builds one Dockerfile target from the local bases (BuildKit, host network like the lab's builds). */
+/** Builds one Dockerfile target from the local bases, on the host network like the lab's offline builds. */
 export async function buildWebApiImage(target: ImageTarget): Promise<string> {
   const tag = webApiImageName(target);
   await docker(["build", "--quiet", "--network", "host", ...localBaseBuildArgs(), "--target", target, "--tag", tag, IMAGES_DIR], {
     timeoutMs: 15 * 60_000,
-    env: { DOCKER_BUILDKIT: "1" },
   });
   return tag;
 }
