@@ -1,0 +1,50 @@
+/** Everything the report and charts show, derived once from results.json (pure). */
+import { efficiency, Efficiency, relativeEfficiency } from "./efficiency";
+import { energyPer1000, EnergyFigure } from "./energy";
+import { EndpointFigures, figuresByEndpoint } from "./figures";
+import { BenchResults, VariantResult } from "./schema";
+import { ratio } from "./stats";
+
+export interface Cell {
+  figures: EndpointFigures;
+  efficiency: Efficiency;
+  /** Ratios to the baseline on the same endpoint (null entries when the baseline lacks the figure). */
+  relative: Efficiency & { rps: number | null };
+  energy: EnergyFigure;
+}
+
+export interface Analysis {
+  results: BenchResults;
+  baseline: string;
+  /** Variants with at least one run, in measurement order. */
+  measured: VariantResult[];
+  endpoints: string[];
+  cell(variant: string, endpoint: string): Cell | undefined;
+}
+
+export function analyze(results: BenchResults): Analysis {
+  const { settings, provenance } = results;
+  const measured = results.variants.filter((v) => v.runs.length > 0);
+  const raw = new Map<string, Map<string, EndpointFigures>>(measured.map((v) => [v.name, figuresByEndpoint(v)]));
+  const byName = new Map(measured.map((v) => [v.name, v]));
+  const cells = new Map<string, Cell>();
+  const key = (variant: string, endpoint: string) => `${variant}\u0000${endpoint}`;
+
+  for (const v of measured) {
+    for (const [endpoint, figures] of raw.get(v.name) ?? []) {
+      const own = efficiency(figures, v.budget);
+      const baseFigures = raw.get(settings.baseline)?.get(endpoint);
+      const baseVariant = byName.get(settings.baseline);
+      const base = baseFigures && baseVariant ? efficiency(baseFigures, baseVariant.budget) : null;
+      const none: Efficiency = { rpsPerCpu: null, rpsPerGb: null, requestsPerCpuSecond: null };
+      cells.set(key(v.name, endpoint), {
+        figures,
+        efficiency: own,
+        relative: { ...(base === null ? none : relativeEfficiency(own, base)), rps: ratio(figures.rps.median, baseFigures?.rps.median ?? null) },
+        energy: energyPer1000(figures, provenance.energySource, settings.wattsPerCore),
+      });
+    }
+  }
+  const endpoints = settings.endpoints.filter((e) => measured.some((v) => cells.has(key(v.name, e))));
+  return { results, baseline: settings.baseline, measured, endpoints, cell: (variant, endpoint) => cells.get(key(variant, endpoint)) };
+}

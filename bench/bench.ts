@@ -1,0 +1,93 @@
+/** One benchmark session: resolve targets, measure, write everything (also after an interrupt). */
+import { BenchOptions } from "./args";
+import { DockerEngine } from "./docker";
+import { createAutocannonEngine } from "./engines/autocannon";
+import { LoadEngine } from "./engines/types";
+import { createWrkEngine, findOnPath } from "./engines/wrk";
+import { BenchError, UsageError } from "./errors";
+import { describeMachine } from "./machine";
+import { writeOutputs, WrittenFiles } from "./output";
+import { prepareVariant, PreparedVariant } from "./prepare";
+import { createProgress, Progress } from "./progress";
+import { raplZones } from "./rapl";
+import { runAll } from "./runner";
+import { BenchResults, BenchSettings, RESULTS_SCHEMA_VERSION } from "./schema";
+import { stackTargets } from "./stack";
+import { Target } from "./targets";
+
+export interface BenchOutcome {
+  results: BenchResults;
+  files: WrittenFiles;
+  /** 0 all measured; 1 some variant unreachable, refused or failed; 130 interrupted. */
+  exitCode: number;
+}
+
+async function chooseEngine(choice: BenchOptions["engine"]): Promise<LoadEngine> {
+  const wrk = findOnPath("wrk");
+  if (choice === "wrk" && wrk === null) throw new BenchError("--engine wrk: wrk is not on the PATH; install it (apt-get install wrk) or use --engine autocannon.");
+  if (choice !== "autocannon" && wrk !== null) return createWrkEngine(wrk);
+  return createAutocannonEngine();
+}
+
+function selectTargets(all: Target[], options: BenchOptions): { targets: Target[]; baseline: string } {
+  let targets = all;
+  if (options.only !== null) {
+    const unknown = options.only.filter((name) => !all.some((t) => t.name === name));
+    if (unknown.length > 0) throw new UsageError(`--variants: no target named ${unknown.join(", ")}; known: ${all.map((t) => t.name).join(", ")}`);
+    targets = all.filter((t) => options.only?.includes(t.name));
+  }
+  const baseline = options.baseline ?? targets.find((t) => t.skipped === null)?.name ?? targets[0].name;
+  if (!targets.some((t) => t.name === baseline)) throw new UsageError(`--baseline ${baseline}: no such variant; known: ${targets.map((t) => t.name).join(", ")}`);
+  return { targets, baseline };
+}
+
+export async function runBench(options: BenchOptions, command: string, signal: AbortSignal, progress: Progress = createProgress()): Promise<BenchOutcome> {
+  const startedAt = new Date().toISOString();
+  const source = options.source.kind === "stack" ? `stack ${options.source.stack}` : "--target";
+  const all = options.source.kind === "stack" ? await stackTargets(options.source.stack) : options.source.targets;
+  const { targets, baseline } = selectTargets(all, options);
+  const engine = await chooseEngine(options.engine);
+  const docker = DockerEngine.local();
+  const dockerVersion = docker === null ? null : await docker.version().catch(() => null);
+
+  const settings: BenchSettings = {
+    mode: options.mode,
+    engine: engine.name,
+    endpoints: options.endpoints,
+    durationSeconds: options.durationSeconds,
+    warmupSeconds: options.warmupSeconds,
+    connections: options.connections,
+    threads: engine.name === "wrk" ? options.threads : 1,
+    repetitions: options.repetitions,
+    timeoutSeconds: options.timeoutSeconds,
+    sampleIntervalMs: options.sampleIntervalMs,
+    baseline,
+    wattsPerCore: options.wattsPerCore,
+    stress: options.stress,
+    source,
+  };
+  const tools: Record<string, string> = { node: process.version, [engine.name]: engine.version };
+  if (dockerVersion !== null) tools["docker engine"] = dockerVersion;
+
+  const variants: PreparedVariant[] = [];
+  for (const target of targets) {
+    const prepared = await prepareVariant(target, dockerVersion === null ? null : docker);
+    if (prepared.result.status !== "measured") progress.note(`${target.name}: ${prepared.result.status} (${prepared.result.detail})`);
+    variants.push(prepared);
+  }
+  await runAll({ settings, engine, docker: dockerVersion === null ? null : docker, progress, signal }, variants);
+  progress.stop();
+
+  const results: BenchResults = {
+    schemaVersion: RESULTS_SCHEMA_VERSION,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    complete: !signal.aborted,
+    settings,
+    provenance: { machine: describeMachine(), tools, energySource: raplZones().length > 0 ? "rapl" : "estimate", command },
+    variants: variants.map((v) => v.result),
+  };
+  const files = await writeOutputs(options.outDir, results);
+  const troubled = results.variants.some((v) => v.status === "unreachable" || v.status === "refused" || v.status === "failed");
+  return { results, files, exitCode: signal.aborted ? 130 : troubled ? 1 : 0 };
+}

@@ -1,0 +1,87 @@
+/** Conclusions written from the numbers, never from expectations (pure). */
+import { Analysis } from "./analysis";
+import { num, percent, times } from "./format";
+import { variantStressOutcomes } from "./stress";
+
+/** The endpoint the headline comparisons use: /api/light when measured (CPU-bound, small body), else the first. */
+export function headlineEndpoint(a: Analysis): string | undefined {
+  return a.endpoints.includes("/api/light") ? "/api/light" : a.endpoints[0];
+}
+
+const NOISE_CV = 0.1;
+
+export function conclusions(a: Analysis): string[] {
+  const out: string[] = [];
+  const { settings } = a.results;
+  if (!a.results.complete) out.push("The run was interrupted: every figure below covers only what was measured before the interrupt.");
+  if (a.measured.length === 0) {
+    out.push("No variant was measured, so there is nothing to compare.");
+    return out;
+  }
+  const headline = headlineEndpoint(a);
+  const base = a.measured.find((v) => v.name === a.baseline);
+  if (headline !== undefined && base !== undefined) {
+    const baseCell = a.cell(base.name, headline);
+    for (const v of a.measured) {
+      if (v.name === base.name) continue;
+      const cell = a.cell(v.name, headline);
+      if (cell === undefined || baseCell === undefined || cell.relative.rps === null) continue;
+      const cpuShare = v.budget.cpus !== null && base.budget.cpus !== null ? ` with ${percent(v.budget.cpus / base.budget.cpus, 0)} of its CPUs` : "";
+      const memShare = v.budget.memoryMb !== null && base.budget.memoryMb !== null ? ` and ${percent(v.budget.memoryMb / base.budget.memoryMb, 0)} of its memory` : "";
+      const perCpu = cell.relative.rpsPerCpu === null ? "" : `: ${times(cell.relative.rpsPerCpu)} the req/s per allocated CPU`;
+      out.push(`On ${headline}, ${v.name} serves ${percent(cell.relative.rps, 0)} of ${base.name}'s throughput (${num(cell.figures.rps.median)} vs ${num(baseCell.figures.rps.median)} req/s)${cpuShare}${memShare}${perCpu}.`);
+    }
+  }
+  if (headline !== undefined) {
+    const best = (metric: "rpsPerCpu" | "requestsPerCpuSecond") =>
+      a.measured
+        .map((v) => ({ v, value: a.cell(v.name, headline)?.efficiency[metric] ?? null }))
+        .filter((x): x is { v: (typeof a.measured)[number]; value: number } => x.value !== null)
+        .sort((x, y) => y.value - x.value)[0];
+    const perCpu = best("rpsPerCpu");
+    if (perCpu !== undefined && a.measured.length > 1) out.push(`Most req/s per allocated CPU on ${headline}: ${perCpu.v.name} (${num(perCpu.value)}).`);
+    const perUsed = best("requestsPerCpuSecond");
+    if (perUsed !== undefined && a.measured.length > 1) {
+      out.push(`Most requests per CPU-second actually used on ${headline}: ${perUsed.v.name} (${num(perUsed.value)}); a lower figure means more CPU spent per request (workers, GC, throttling), whatever the budget.`);
+    }
+  }
+  for (const endpoint of a.endpoints) {
+    const verdicts = a.measured.map((v) => a.cell(v.name, endpoint)?.figures.bottlenecks ?? []);
+    if (verdicts.length > 0 && verdicts.every((vs) => vs.length === 1 && vs[0] === "unsaturated")) {
+      out.push(`On ${endpoint} no variant came near its CPU budget: throughput there is connections ÷ latency (${settings.connections} connections), so it does not rank the variants.`);
+    }
+  }
+  const allRuns = a.measured.flatMap((v) => v.runs.map((r) => ({ v: v.name, r })));
+  const limited = allRuns.filter(({ r }) => r.bottleneck.verdict === "client" || r.bottleneck.verdict === "host");
+  if (limited.length > 0) {
+    const examples = limited.slice(0, 3).map(({ v, r }) => `${v} ${r.endpoint}: ${r.bottleneck.reason}`).join("; ");
+    out.push(`${limited.length} of ${allRuns.length} runs were limited by the load generator or the shared host, not by the server; their req/s are lower bounds of what the server can do (${examples}).`);
+  }
+  for (const v of a.measured) {
+    for (const endpoint of a.endpoints) {
+      const f = a.cell(v.name, endpoint)?.figures;
+      if (f === undefined) continue;
+      if (f.errorRate > 0.001 && settings.mode !== "stress") out.push(`${v.name} failed ${percent(f.errorRate, 2)} of requests on ${endpoint}.`);
+      if (f.peakMemoryMb !== null && v.budget.memoryMb !== null && f.peakMemoryMb > 0.9 * v.budget.memoryMb) {
+        out.push(`${v.name} peaked at ${num(f.peakMemoryMb)} MB of its ${v.budget.memoryMb} MB budget on ${endpoint}: close to the OOM limit.`);
+      }
+    }
+  }
+  if (settings.mode === "stress") {
+    for (const v of a.measured) {
+      for (const o of variantStressOutcomes(v, settings.stress)) {
+        const held = o.held === null ? "did not hold even the first step" : `held ${o.held.connections} connections (${num(o.held.rps)} req/s)`;
+        const broke = o.broke === null ? "and never broke up to the last step" : `and broke at ${o.broke.connections} (${o.broke.reason})`;
+        out.push(`${v.name} on ${o.endpoint} ${held} ${broke}.`);
+      }
+    }
+  }
+  const noisy = a.measured.flatMap((v) => a.endpoints.map((e) => ({ v: v.name, e, f: a.cell(v.name, e)?.figures })))
+    .filter(({ f }) => f !== undefined && f.repetitions > 1 && f.rps.cv > NOISE_CV);
+  if (settings.repetitions === 1) {
+    out.push("One repetition only: on a shared machine single runs vary by 15 % or more, so differences smaller than that are not evidence; use --repetitions 3 for figures to rely on.");
+  } else if (noisy.length > 0) {
+    out.push(`Run-to-run spread above ${percent(NOISE_CV, 0)} on ${noisy.map(({ v, e, f }) => `${v} ${e} (cv ${percent(f?.rps.cv ?? 0, 0)})`).join(", ")}: smaller differences there are noise.`);
+  }
+  return out;
+}

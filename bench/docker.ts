@@ -1,0 +1,119 @@
+/** A thin client of the Docker engine API over its unix socket (no CLI spawn per sample). */
+import * as fs from "fs";
+import * as http from "http";
+
+export interface ContainerRef {
+  id: string;
+  name: string;
+}
+
+export interface ContainerLimits {
+  cpus: number | null;
+  memoryMb: number | null;
+  networkMode: string;
+}
+
+/** The parts of a stats reply the bench reads. */
+export interface EngineStats {
+  cpu_stats?: { cpu_usage?: { total_usage?: number } };
+  memory_stats?: { usage?: number; stats?: Record<string, number> };
+}
+
+interface InspectReply {
+  Id: string;
+  Name: string;
+  State?: { Running?: boolean };
+  HostConfig?: { NanoCpus?: number; CpuQuota?: number; CpuPeriod?: number; Memory?: number; NetworkMode?: string };
+}
+
+interface ListedContainer {
+  Id: string;
+  Names: string[];
+  Ports?: { IP?: string; PrivatePort: number; PublicPort?: number }[];
+}
+
+/** Cumulative CPU time of the container in nanoseconds (cgroup cpuacct / cpu.stat usage). */
+export function cpuUsageNs(stats: EngineStats): number | null {
+  return stats.cpu_stats?.cpu_usage?.total_usage ?? null;
+}
+
+/** Memory in use as `docker stats` shows it: usage minus inactive page cache (cgroup v1 and v2 keys). */
+export function memoryInUseBytes(stats: EngineStats): number | null {
+  const m = stats.memory_stats;
+  if (m?.usage === undefined) return null;
+  const s = m.stats ?? {};
+  const inactive = s.total_inactive_file ?? s.inactive_file ?? 0;
+  return Math.max(0, m.usage - inactive);
+}
+
+/** The CPU and memory limits the engine enforces (null when unlimited). */
+export function limitsOf(hostConfig: InspectReply["HostConfig"]): ContainerLimits {
+  const hc = hostConfig ?? {};
+  let cpus: number | null = null;
+  if (hc.NanoCpus) cpus = hc.NanoCpus / 1e9;
+  else if (hc.CpuQuota && hc.CpuQuota > 0 && hc.CpuPeriod) cpus = hc.CpuQuota / hc.CpuPeriod;
+  return { cpus, memoryMb: hc.Memory ? hc.Memory / 1024 / 1024 : null, networkMode: hc.NetworkMode ?? "default" };
+}
+
+export class DockerEngine {
+  constructor(private readonly socketPath: string) {}
+
+  /** The local engine from DOCKER_HOST (unix:// only) or the default socket; null when there is none. */
+  static local(env: NodeJS.ProcessEnv = process.env): DockerEngine | null {
+    const host = env.DOCKER_HOST;
+    if (host !== undefined && host !== "" && !host.startsWith("unix://")) return null;
+    const socket = host?.startsWith("unix://") ? host.slice("unix://".length) : "/var/run/docker.sock";
+    return fs.existsSync(socket) ? new DockerEngine(socket) : null;
+  }
+
+  private get<T>(path: string): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const req = http.get({ socketPath: this.socketPath, path, timeout: 10_000 }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          const body = Buffer.concat(chunks).toString("utf8");
+          if ((res.statusCode ?? 500) >= 400) {
+            let message = body;
+            try {
+              message = (JSON.parse(body) as { message?: string }).message ?? body;
+            } catch {
+              // not JSON: keep the raw body
+            }
+            reject(new Error(`Docker engine ${path}: ${res.statusCode} ${message.trim()}`));
+            return;
+          }
+          try {
+            resolve(JSON.parse(body) as T);
+          } catch (err) {
+            reject(err);
+          }
+        });
+      });
+      req.on("timeout", () => req.destroy(new Error(`Docker engine ${path}: no answer in 10 s`)));
+      req.on("error", reject);
+    });
+  }
+
+  async version(): Promise<string> {
+    const v = await this.get<{ Version: string; ApiVersion: string }>("/version");
+    return `${v.Version} (API ${v.ApiVersion})`;
+  }
+
+  async inspect(nameOrId: string): Promise<ContainerRef & { running: boolean; limits: ContainerLimits }> {
+    const c = await this.get<InspectReply>(`/containers/${encodeURIComponent(nameOrId)}/json`);
+    return { id: c.Id, name: c.Name.replace(/^\//, ""), running: c.State?.Running === true, limits: limitsOf(c.HostConfig) };
+  }
+
+  /** The running container publishing this host port, if any. */
+  async findByHostPort(port: number): Promise<ContainerRef | null> {
+    const list = await this.get<ListedContainer[]>("/containers/json");
+    const match = list.find((c) => (c.Ports ?? []).some((p) => p.PublicPort === port));
+    return match === undefined ? null : { id: match.Id, name: match.Names[0].replace(/^\//, "") };
+  }
+
+  /** One stats reading without the engine's 1 s pre-sample wait (`one-shot`, API ≥ 1.41). */
+  stats(id: string): Promise<EngineStats> {
+    return this.get<EngineStats>(`/containers/${id}/stats?stream=false&one-shot=true`);
+  }
+}

@@ -1,0 +1,212 @@
+/** report.md from results.json (pure: same results, same text). */
+import { Analysis, analyze } from "./analysis";
+import { conclusions } from "./conclusions";
+import { bar, budgetText, change, DASH, num, percent, times } from "./format";
+import { BenchResults, VariantResult } from "./schema";
+import { variantStressOutcomes } from "./stress";
+
+/** Chart files the report links, relative to the output directory. */
+export interface ChartLinks {
+  throughput?: string;
+  latency?: string;
+  efficiency?: string;
+  stress?: string;
+}
+
+const STATUS_TEXT: Record<VariantResult["status"], string> = {
+  measured: "✅ measured",
+  skipped: "⚠️ skipped",
+  unreachable: "❌ unreachable",
+  refused: "⛔ refused",
+  failed: "❌ failed",
+  "not-run": "⏸️ not run",
+};
+
+const row = (cells: readonly string[]) => `| ${cells.join(" | ")} |`;
+const table = (head: readonly string[], rows: readonly (readonly string[])[]) =>
+  [row(head), row(head.map(() => "---")), ...rows.map(row)].join("\n");
+
+function variantLabel(a: Analysis, name: string): string {
+  return name === a.baseline ? `**${name}** (baseline)` : `**${name}**`;
+}
+
+function header(r: BenchResults): string {
+  const s = r.settings;
+  const per = s.mode === "stress" ? "per concurrency step" : "per endpoint";
+  const lines = [
+    "# OptiVolt web API — benchmark report",
+    "",
+    `**Mode:** ${s.mode} (${s.durationSeconds} s ${per}, ${s.warmupSeconds} s warm-up before each run, ` +
+      `${s.mode === "stress" ? `connections from ${s.connections} doubling to ${s.stress.maxConnections}` : `${s.connections} connections`}, ` +
+      `${s.repetitions} repetition${s.repetitions === 1 ? "" : "s"})  `,
+    `**Load engine:** ${s.engine} ${r.provenance.tools[s.engine] ?? ""}  `,
+    `**Started:** ${r.startedAt} · **Finished:** ${r.finishedAt}  `,
+    `**Targets:** ${s.source} · **Baseline:** ${s.baseline}`,
+  ];
+  if (!r.complete) lines.push("", "> ⚠️ **Interrupted run:** the figures cover only what was measured before the interrupt.");
+  return lines.join("\n");
+}
+
+function deployment(a: Analysis): string {
+  const rows = a.results.variants.map((v) => [
+    variantLabel(a, v.name),
+    v.detail === null ? STATUS_TEXT[v.status] : `${STATUS_TEXT[v.status]}: ${v.detail}`,
+    v.url ?? DASH,
+    `${budgetText(v.budget.cpus, v.budget.memoryMb)}${v.budget.source === "container" ? " (from the container)" : ""}`,
+    v.container?.name ?? DASH,
+    v.networkPath ?? DASH,
+  ]);
+  const warnings = a.results.variants.flatMap((v) => v.warnings.map((w) => `- ${v.name}: ${w}`));
+  return ["## Deployment", "", table(["Variant", "Status", "URL", "Budget", "Container", "Network path"], rows), ...(warnings.length ? ["", ...warnings] : [])].join("\n");
+}
+
+function throughput(a: Analysis, chart?: string): string {
+  const out = ["## Throughput (successful req/s)", ""];
+  if (chart) out.push(`![Throughput per endpoint](${chart})`, "");
+  for (const endpoint of a.endpoints) {
+    const cells = a.measured.map((v) => ({ v, c: a.cell(v.name, endpoint) })).filter((x) => x.c !== undefined);
+    const max = Math.max(...cells.map((x) => x.c?.figures.rps.median ?? 0));
+    const labels = cells.map(({ v }) => `${v.name} (${budgetText(v.budget.cpus, null)})`);
+    const width = Math.max(...labels.map((l) => l.length));
+    const values = cells.map(({ c }) => num(c?.figures.rps.median));
+    const valueWidth = Math.max(...values.map((s) => s.length));
+    const lines = cells.map(({ v, c }, i) => {
+      const f = c?.figures;
+      const rel = v.name === a.baseline ? "(baseline)" : `(${change(c?.relative.rps ?? null)})`;
+      const spread = f && f.repetitions > 1 ? ` ±${percent(f.rps.cv, 0)}` : "";
+      const flags = f?.bottlenecks.filter((b) => b === "client" || b === "host").map((b) => ` ${b}-bound`).join("") ?? "";
+      return `${labels[i].padEnd(width)}  ${values[i].padStart(valueWidth)} req/s${spread}  ${bar(f?.rps.median ?? 0, max).padEnd(28)} ${rel}${flags}`;
+    });
+    out.push(`### \`${endpoint}\``, "", "```", ...lines, "```", "");
+  }
+  return out.join("\n").trimEnd();
+}
+
+function latency(a: Analysis, chart?: string): string {
+  const rows = a.endpoints.flatMap((endpoint) =>
+    a.measured.flatMap((v) => {
+      const f = a.cell(v.name, endpoint)?.figures;
+      if (f === undefined) return [];
+      const l = f.latencyMs;
+      return [[`\`${endpoint}\``, v.name, num(l.p50), num(l.p90), num(l.p99), num(l.max), percent(f.errorRate, 2), num(f.bytesPerSecond / 1024 / 1024)]];
+    }),
+  );
+  return [
+    "## Latency (ms) and errors",
+    "",
+    ...(chart ? [`![Latency percentiles](${chart})`, ""] : []),
+    table(["Endpoint", "Variant", "p50", "p90", "p99", "max", "errors", "MiB/s"], rows),
+    "",
+    "Percentiles come from the load engine's latency histogram (median over repetitions; max is the highest seen). " +
+      "Errors count connection errors, timeouts and responses with status ≥ 400.",
+  ].join("\n");
+}
+
+const withRatio = (value: number | null, ratio: number | null) => (value === null ? DASH : ratio === null ? num(value) : `${num(value)} (${times(ratio)})`);
+
+function efficiencyTable(a: Analysis, chart?: string): string {
+  const rows = a.endpoints.flatMap((endpoint) =>
+    a.measured.flatMap((v) => {
+      const c = a.cell(v.name, endpoint);
+      if (c === undefined) return [];
+      const f = c.figures;
+      const avgCores = f.serverCpuSeconds === null || f.durationSeconds === 0 ? null : f.serverCpuSeconds / f.durationSeconds;
+      return [[
+        `\`${endpoint}\``,
+        v.name,
+        withRatio(c.efficiency.rpsPerCpu, c.relative.rpsPerCpu),
+        withRatio(c.efficiency.rpsPerGb, c.relative.rpsPerGb),
+        withRatio(c.efficiency.requestsPerCpuSecond, c.relative.requestsPerCpuSecond),
+        avgCores === null ? DASH : `${num(avgCores)} of ${v.budget.cpus ?? "?"}`,
+        f.peakMemoryMb === null ? DASH : `${num(f.peakMemoryMb)} MB`,
+      ]];
+    }),
+  );
+  return [
+    "## Efficiency",
+    "",
+    ...(chart ? [`![Efficiency relative to the baseline](${chart})`, ""] : []),
+    table(["Endpoint", "Variant", "req/s per CPU", "req/s per GB", "req per CPU-second used", "CPUs used (avg)", "Peak memory"], rows),
+    "",
+    `In brackets: ratio to the baseline (${a.baseline}) on the same endpoint. Per CPU and per GB divide by the allocated budget; ` +
+      "per CPU-second divides by the CPU time the container actually used (Docker engine counter), so it shows the cost of a request whatever the budget.",
+  ].join("\n");
+}
+
+function energy(a: Analysis): string {
+  const { settings, provenance } = a.results;
+  const label =
+    provenance.energySource === "rapl"
+      ? "**Measured (RAPL package counters):** energy of the whole CPU package during each run, so the load generator and everything else on the host are included."
+      : `**Estimate (no RAPL on this host):** container CPU-seconds × ${settings.wattsPerCore} W per busy core (\`--watts-per-core\`). ` +
+        "It leaves out idle power, memory, the network path and the load generator; use it to compare variants, not as a wattmeter reading.";
+  const rows = a.endpoints.map((endpoint) => [`\`${endpoint}\``, ...a.measured.map((v) => num(a.cell(v.name, endpoint)?.energy.joulesPer1000 ?? null))]);
+  return ["## Energy per 1,000 requests (J)", "", label, "", table(["Endpoint", ...a.measured.map((v) => v.name)], rows)].join("\n");
+}
+
+function stress(a: Analysis, chart?: string): string {
+  const { stress: limits } = a.results.settings;
+  const rows = a.measured.flatMap((v) =>
+    variantStressOutcomes(v, limits).map((o) => [
+      v.name,
+      `\`${o.endpoint}\``,
+      o.held === null ? DASH : String(o.held.connections),
+      o.held === null ? DASH : num(o.held.rps),
+      o.broke === null ? "not reached" : String(o.broke.connections),
+      o.broke?.reason ?? DASH,
+      num(o.peakRps),
+    ]),
+  );
+  return [
+    "## Stress: where each variant breaks",
+    "",
+    `A step breaks when its error rate passes ${percent(limits.maxErrorRate)} or its p99 passes ${limits.maxP99Ms} ms.`,
+    "",
+    ...(chart ? [`![Throughput against concurrency](${chart})`, ""] : []),
+    table(["Variant", "Endpoint", "Held up to (connections)", "req/s there", "Broke at", "Why", "Peak req/s"], rows),
+  ].join("\n");
+}
+
+function bottlenecks(a: Analysis): string {
+  const rows = a.measured.flatMap((v) =>
+    v.runs.map((r) => [v.name, `\`${r.endpoint}\``, String(r.connections), `${r.bottleneck.verdict}${r.partial ? " (partial run)" : ""}`, r.bottleneck.reason]),
+  );
+  return [
+    "## What limited each run",
+    "",
+    "`server`: the container used its CPU budget (the figure is the server's). `client`: the load generator saturated its cores first. " +
+      "`host`: every host core was busy (client, proxy and server share the machine). `unsaturated`: nothing was saturated; the figure reflects concurrency and latency.",
+    "",
+    table(["Variant", "Endpoint", "Connections", "Limited by", "Evidence"], rows),
+  ].join("\n");
+}
+
+function method(a: Analysis): string {
+  const { provenance: p, settings: s } = a.results;
+  const m = p.machine;
+  const tools = Object.entries(p.tools).map(([k, v]) => `${k} ${v}`).join(", ");
+  const paths = a.results.variants.filter((v) => v.networkPath !== null).map((v) => `- ${v.name}: ${v.networkPath}`);
+  return [
+    "## How this was measured",
+    "",
+    `- Machine: ${m.cpuModel}, ${m.cores} cores, ${Math.round(m.memoryMb / 1024)} GB RAM, ${m.os} (kernel ${m.kernel}). The load generator runs on the same machine as the servers.`,
+    `- Tools: ${tools}.`,
+    `- Variants ran one after another, never at once; ${s.repetitions} repetition${s.repetitions === 1 ? "" : "s"}, interleaved across variants; a ${s.warmupSeconds} s warm-up preceded every measured run.`,
+    `- Server CPU-seconds: difference of the Docker engine's cumulative container CPU counter at the start and end of each measured run; peak memory: highest of the engine's memory readings (every ${s.sampleIntervalMs} ms, page cache excluded).`,
+    `- Request timeout ${s.timeoutSeconds} s. Command: \`${p.command}\``,
+    "- Network path per variant:",
+    ...paths.map((line) => `  ${line}`),
+  ].join("\n");
+}
+
+export function renderReport(results: BenchResults, charts: ChartLinks = {}): string {
+  const a = analyze(results);
+  const sections = [header(results), deployment(a)];
+  if (a.measured.length > 0) {
+    sections.push(throughput(a, charts.throughput));
+    if (results.settings.mode === "stress") sections.push(stress(a, charts.stress));
+    sections.push(latency(a, charts.latency), efficiencyTable(a, charts.efficiency), energy(a), bottlenecks(a));
+  }
+  sections.push(["## Conclusions", "", ...conclusions(a).map((c, i) => `${i + 1}. ${c}`)].join("\n"), method(a));
+  return `${sections.join("\n\n")}\n`;
+}

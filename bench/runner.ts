@@ -1,0 +1,151 @@
+/** Runs the measurements: variants strictly one after another, a warm-up before every run. */
+import { classifyBottleneck } from "./bottleneck";
+import { DockerEngine } from "./docker";
+import { LoadEngine } from "./engines/types";
+import { aggregateRuns, errorRate, successRps } from "./figures";
+import { PreparedVariant } from "./prepare";
+import { busyShare, hostCpuTimes, processCpuSeconds } from "./proc";
+import { Progress } from "./progress";
+import { raplZones, startRaplReading } from "./rapl";
+import { startServerSampling, ServerSampling } from "./sampler";
+import { BenchSettings, RunResult } from "./schema";
+import { stressBreach, stressLadder } from "./stress";
+
+export interface RunnerContext {
+  settings: BenchSettings;
+  engine: LoadEngine;
+  docker: DockerEngine | null;
+  progress: Progress;
+  /** Aborted on SIGINT: the current run stops early and nothing new starts. */
+  signal: AbortSignal;
+}
+
+interface Plan {
+  endpoint: string;
+  connections: number;
+  step: number;
+  repetition: number;
+}
+
+async function sampleServer(ctx: RunnerContext, variant: PreparedVariant): Promise<ServerSampling | null> {
+  if (ctx.docker === null || variant.containerId === null) return null;
+  return startServerSampling(ctx.docker, variant.containerId, ctx.settings.sampleIntervalMs);
+}
+
+function loadRequest(ctx: RunnerContext, variant: PreparedVariant, plan: Plan, seconds: number) {
+  const { settings } = ctx;
+  return {
+    url: `${variant.result.url}${plan.endpoint}`,
+    connections: plan.connections,
+    threads: Math.min(settings.threads, plan.connections),
+    durationSeconds: seconds,
+    timeoutSeconds: settings.timeoutSeconds,
+    signal: ctx.signal,
+  };
+}
+
+/** Warm-up (unmeasured) then one measured run; null when interrupted before the measured part began. */
+async function measure(ctx: RunnerContext, variant: PreparedVariant, plan: Plan): Promise<RunResult | null> {
+  const { settings, engine, progress } = ctx;
+  const label = `${variant.result.name} ${plan.endpoint} c=${plan.connections}${settings.repetitions > 1 ? ` rep ${plan.repetition + 1}` : ""}`;
+
+  let warmupCpuSeconds: number | null = null;
+  if (settings.warmupSeconds > 0) {
+    progress.runStarted(`${label} warm-up`, settings.warmupSeconds);
+    const warm = await sampleServer(ctx, variant);
+    await engine.run(loadRequest(ctx, variant, plan, settings.warmupSeconds));
+    warmupCpuSeconds = warm === null ? null : (await warm.stop()).cpuSeconds;
+  }
+  if (ctx.signal.aborted) return null;
+
+  progress.runStarted(label, settings.durationSeconds);
+  const server = await sampleServer(ctx, variant);
+  const proxyBefore = variant.proxyPid === null ? null : processCpuSeconds(variant.proxyPid);
+  const hostBefore = hostCpuTimes();
+  const rapl = startRaplReading(raplZones());
+  const outcome = await engine.run(loadRequest(ctx, variant, plan, settings.durationSeconds));
+  const raplJoules = rapl();
+  const hostBusy = busyShare(hostBefore, hostCpuTimes());
+  const proxyAfter = variant.proxyPid === null ? null : processCpuSeconds(variant.proxyPid);
+  const serverUsage = server === null ? null : await server.stop();
+
+  const run: RunResult = {
+    endpoint: plan.endpoint,
+    repetition: plan.repetition,
+    step: plan.step,
+    connections: plan.connections,
+    durationSeconds: outcome.durationSeconds,
+    responses: outcome.responses,
+    bytes: outcome.bytes,
+    latencyMs: outcome.latencyMs,
+    errors: outcome.errors,
+    server: serverUsage,
+    warmupCpuSeconds,
+    client: { engine: engine.name, cpuSeconds: outcome.clientCpuSeconds, cores: outcome.clientCores },
+    proxyCpuSeconds: proxyBefore === null || proxyAfter === null ? null : Math.max(0, proxyAfter - proxyBefore),
+    hostBusy,
+    raplJoules,
+    bottleneck: classifyBottleneck({
+      durationSeconds: outcome.durationSeconds,
+      serverCpuSeconds: serverUsage?.cpuSeconds ?? null,
+      budgetCpus: variant.result.budget.cpus,
+      clientCpuSeconds: outcome.clientCpuSeconds,
+      clientCores: outcome.clientCores,
+      hostBusy,
+    }),
+    partial: outcome.partial,
+  };
+  const cpu = serverUsage === null ? "" : `, server ${serverUsage.cpuSeconds.toFixed(2)} CPU-s, peak ${serverUsage.peakMemoryMb.toFixed(0)} MB`;
+  progress.runFinished(
+    `${label}: ${successRps(run).toFixed(1)} req/s, p99 ${run.latencyMs.p99.toFixed(1)} ms, errors ${(errorRate(run) * 100).toFixed(2)} %${cpu} [${run.bottleneck.verdict}-bound]`,
+  );
+  return run;
+}
+
+/** All runs of one variant for one repetition; a failure marks the variant failed and moves on. */
+async function measureVariant(ctx: RunnerContext, variant: PreparedVariant, repetition: number): Promise<void> {
+  const { settings } = ctx;
+  const ladder = settings.mode === "stress" ? stressLadder(settings.connections, settings.stress.maxConnections) : [settings.connections];
+  try {
+    for (const endpoint of settings.endpoints) {
+      for (const [step, connections] of ladder.entries()) {
+        const run = ctx.signal.aborted ? null : await measure(ctx, variant, { endpoint, connections, step, repetition });
+        if (run === null) return;
+        variant.result.runs.push(run);
+        if (settings.mode === "stress") {
+          const [figures] = aggregateRuns({ runs: [run] });
+          const breach = stressBreach(figures, settings.stress);
+          if (breach !== null) {
+            ctx.progress.note(`${variant.result.name} ${endpoint} breaks at ${connections} connections: ${breach}`);
+            break;
+          }
+        }
+      }
+    }
+  } catch (err) {
+    variant.result.status = "failed";
+    variant.result.detail = (err as Error).message;
+    ctx.progress.note(`${variant.result.name} failed: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Repetitions are interleaved (rep 1 of every variant, then rep 2...), so slow drift on a shared
+ * machine spreads over all variants instead of biasing the last one.
+ */
+export async function runAll(ctx: RunnerContext, variants: readonly PreparedVariant[]): Promise<void> {
+  for (let repetition = 0; repetition < ctx.settings.repetitions; repetition++) {
+    for (const variant of variants) {
+      if (variant.result.status !== "measured") continue;
+      if (ctx.signal.aborted) break;
+      await measureVariant(ctx, variant, repetition);
+    }
+  }
+  // Variants never reached because of an interrupt were not measured at all.
+  for (const variant of variants) {
+    if (variant.result.status === "measured" && variant.result.runs.length === 0) {
+      variant.result.status = "not-run";
+      variant.result.detail = "interrupted before this variant ran";
+    }
+  }
+}

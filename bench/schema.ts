@@ -1,0 +1,160 @@
+/**
+ * The results.json contract (documented field by field in bench/README.md).
+ * It holds raw measurements and their provenance; every derived figure in the report
+ * (efficiency, energy per request, conclusions) is recomputed from it by pure functions.
+ */
+import { z } from "zod";
+
+export const RESULTS_SCHEMA_VERSION = 1;
+
+export const MODES = ["quick", "full", "stress"] as const;
+export type Mode = (typeof MODES)[number];
+
+export const LOAD_ENGINES = ["wrk", "autocannon"] as const;
+export type LoadEngineName = (typeof LOAD_ENGINES)[number];
+
+const nonNegative = z.number().nonnegative();
+
+export const latencySchema = z.strictObject({
+  p50: nonNegative,
+  p90: nonNegative,
+  p99: nonNegative,
+  max: nonNegative,
+  mean: nonNegative,
+});
+
+export const errorCountsSchema = z.strictObject({
+  /** Sockets that could not connect. */
+  connect: z.number().int().nonnegative(),
+  /** Read/write/reset errors on open sockets. */
+  socket: z.number().int().nonnegative(),
+  /** Requests that got no answer within the request timeout. */
+  timeouts: z.number().int().nonnegative(),
+  /** Responses with status >= 400 (wrk's definition; autocannon's non-2xx also counts 3xx, which the app never sends). */
+  non2xx: z.number().int().nonnegative(),
+});
+
+export const serverUsageSchema = z.strictObject({
+  /** Container CPU time during the measured window: delta of the engine's cpu_usage.total_usage. */
+  cpuSeconds: nonNegative,
+  /** Highest memory use seen by the samples (usage minus inactive page cache, as `docker stats`). */
+  peakMemoryMb: nonNegative,
+  samples: z.number().int().nonnegative(),
+});
+
+export const BOTTLENECKS = ["server", "client", "host", "unsaturated", "unknown"] as const;
+export type Bottleneck = (typeof BOTTLENECKS)[number];
+
+export const runSchema = z.strictObject({
+  endpoint: z.string(),
+  repetition: z.number().int().nonnegative(),
+  /** Stress step index (0 outside stress mode). */
+  step: z.number().int().nonnegative(),
+  connections: z.number().int().positive(),
+  durationSeconds: nonNegative,
+  /** Completed responses, any status. */
+  responses: z.number().int().nonnegative(),
+  bytes: nonNegative,
+  latencyMs: latencySchema,
+  errors: errorCountsSchema,
+  server: serverUsageSchema.nullable(),
+  /** Container CPU spent in the warm-up before this run (not part of any figure; kept for cross-checks). */
+  warmupCpuSeconds: nonNegative.nullable(),
+  client: z.strictObject({
+    engine: z.enum(LOAD_ENGINES),
+    cpuSeconds: nonNegative,
+    /** Cores the generator can use at most (wrk threads, 1 for autocannon). */
+    cores: z.number().positive(),
+  }),
+  /** CPU of the docker-proxy process relaying this port, when one exists. */
+  proxyCpuSeconds: nonNegative.nullable(),
+  /** Busy fraction of all host cores during the run (0..1), from /proc/stat. */
+  hostBusy: z.number().min(0).max(1).nullable(),
+  /** Package energy from RAPL over the run (whole host), when the host exposes it. */
+  raplJoules: nonNegative.nullable(),
+  bottleneck: z.strictObject({ verdict: z.enum(BOTTLENECKS), reason: z.string() }),
+  /** True when the run was cut short by an interrupt. */
+  partial: z.boolean(),
+});
+export type RunResult = z.infer<typeof runSchema>;
+
+export const VARIANT_STATUSES = ["measured", "skipped", "unreachable", "refused", "failed", "not-run"] as const;
+export type VariantStatus = (typeof VARIANT_STATUSES)[number];
+
+export const variantResultSchema = z.strictObject({
+  name: z.string(),
+  url: z.string().nullable(),
+  status: z.enum(VARIANT_STATUSES),
+  /** Why it was skipped/unreachable/refused/failed, or the stack's own status text. */
+  detail: z.string().nullable(),
+  budget: z.strictObject({
+    cpus: z.number().positive().nullable(),
+    memoryMb: z.number().positive().nullable(),
+    /** Where the budget came from. */
+    source: z.enum(["stack", "target", "container", "none"]),
+  }),
+  container: z.strictObject({ name: z.string(), id: z.string() }).nullable(),
+  networkPath: z.string().nullable(),
+  /** Disagreements between the declared budget and the limits the engine enforces. */
+  warnings: z.array(z.string()),
+  runs: z.array(runSchema),
+});
+export type VariantResult = z.infer<typeof variantResultSchema>;
+
+export const settingsSchema = z.strictObject({
+  mode: z.enum(MODES),
+  engine: z.enum(LOAD_ENGINES),
+  endpoints: z.array(z.string()).min(1),
+  durationSeconds: z.number().positive(),
+  warmupSeconds: nonNegative,
+  connections: z.number().int().positive(),
+  threads: z.number().int().positive(),
+  repetitions: z.number().int().positive(),
+  timeoutSeconds: z.number().positive(),
+  sampleIntervalMs: z.number().int().positive(),
+  baseline: z.string(),
+  wattsPerCore: z.number().positive(),
+  stress: z.strictObject({
+    maxErrorRate: z.number().min(0).max(1),
+    maxP99Ms: z.number().positive(),
+    maxConnections: z.number().int().positive(),
+  }),
+  source: z.string(),
+});
+export type BenchSettings = z.infer<typeof settingsSchema>;
+
+export const provenanceSchema = z.strictObject({
+  machine: z.strictObject({
+    os: z.string(),
+    kernel: z.string(),
+    cpuModel: z.string(),
+    cores: z.number().int().positive(),
+    memoryMb: z.number().positive(),
+  }),
+  tools: z.record(z.string(), z.string()),
+  energySource: z.enum(["rapl", "estimate"]),
+  command: z.string(),
+});
+export type Provenance = z.infer<typeof provenanceSchema>;
+
+export const resultsSchema = z.strictObject({
+  schemaVersion: z.literal(RESULTS_SCHEMA_VERSION),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  /** False when interrupted: the file holds what was measured until then. */
+  complete: z.boolean(),
+  settings: settingsSchema,
+  provenance: provenanceSchema,
+  variants: z.array(variantResultSchema),
+});
+export type BenchResults = z.infer<typeof resultsSchema>;
+
+/** Validates a parsed results.json; the error lists every bad field. */
+export function parseResults(raw: unknown): BenchResults {
+  const result = resultsSchema.safeParse(raw);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.map(String).join(".") || "(root)"}: ${issue.message}`);
+    throw new Error(`results.json does not match schema v${RESULTS_SCHEMA_VERSION}:\n  - ${problems.join("\n  - ")}`);
+  }
+  return result.data;
+}

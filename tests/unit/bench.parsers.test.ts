@@ -1,0 +1,67 @@
+import * as assert from "assert";
+import { cpuUsageNs, limitsOf, memoryInUseBytes } from "../../bench/docker";
+import { parseWrkSummary } from "../../bench/engines/wrk";
+import { budgetWarnings, describeNetworkPath } from "../../bench/prepare";
+import { busyShare, parseHostCpuLine } from "../../bench/proc";
+
+describe("bench wrk summary", () => {
+  const stdout = [
+    "Running 2s test @ http://127.0.0.1:18555/",
+    "  23091 requests in 2.00s, 3.79MB read",
+    'OPTIVOLT_WRK_JSON {"durationUs":2003461,"requests":23091,"bytes":3971652,"errors":{"connect":1,"read":2,"write":3,"status":40,"timeout":5},' +
+      '"latencyUs":{"p50":693,"p90":1860,"p99":9262,"max":31075,"mean":1152.855858}}',
+  ].join("\n");
+
+  it("turns the Lua hook's line into milliseconds and error classes", () => {
+    const s = parseWrkSummary(stdout);
+    assert.strictEqual(s.durationSeconds, 2.003461);
+    assert.strictEqual(s.responses, 23091);
+    assert.strictEqual(s.bytes, 3971652);
+    assert.deepStrictEqual(s.latencyMs, { p50: 0.693, p90: 1.86, p99: 9.262, max: 31.075, mean: 1.152855858 });
+    assert.deepStrictEqual(s.errors, { connect: 1, socket: 5, timeouts: 5, non2xx: 40 });
+  });
+
+  it("shows wrk's own words when there is no summary", () => {
+    assert.throws(() => parseWrkSummary("unable to connect to 127.0.0.1:1 Connection refused"), /wrk printed no summary:\nunable to connect/);
+  });
+});
+
+describe("bench Docker engine readings", () => {
+  it("subtracts inactive page cache like docker stats (cgroup v1 and v2 keys)", () => {
+    assert.strictEqual(memoryInUseBytes({ memory_stats: { usage: 100, stats: { total_inactive_file: 30 } } }), 70);
+    assert.strictEqual(memoryInUseBytes({ memory_stats: { usage: 100, stats: { inactive_file: 40 } } }), 60);
+    assert.strictEqual(memoryInUseBytes({}), null);
+    assert.strictEqual(cpuUsageNs({ cpu_stats: { cpu_usage: { total_usage: 5e9 } } }), 5e9);
+  });
+
+  it("reads limits from NanoCpus or quota/period", () => {
+    assert.deepStrictEqual(limitsOf({ NanoCpus: 500_000_000, Memory: 128 * 1024 * 1024, NetworkMode: "bridge" }), { cpus: 0.5, memoryMb: 128, networkMode: "bridge" });
+    assert.deepStrictEqual(limitsOf({ CpuQuota: 200_000, CpuPeriod: 100_000 }), { cpus: 2, memoryMb: null, networkMode: "default" });
+  });
+
+  it("warns when the declared budget is not what the engine enforces", () => {
+    assert.deepStrictEqual(budgetWarnings({ cpus: 2, memoryMb: 512 }, { cpus: 2, memoryMb: 512, networkMode: "bridge" }), []);
+    assert.deepStrictEqual(budgetWarnings({ cpus: 2, memoryMb: 512 }, { cpus: 1, memoryMb: null, networkMode: "bridge" }), [
+      "declared 2 CPUs but the container's limit is 1",
+      "declared 512 MB but the container's limit is none",
+    ]);
+  });
+
+  it("names the network path the load takes", () => {
+    const bridge = { cpus: 1, memoryMb: 256, networkMode: "bridge" };
+    assert.strictEqual(describeNetworkPath("http://127.0.0.1:8002", bridge, 42), "127.0.0.1:8002 → docker-proxy (userland, pid 42) → container bridge");
+    assert.strictEqual(describeNetworkPath("http://127.0.0.1:8002", bridge, null), "127.0.0.1:8002 → iptables DNAT → container bridge");
+    assert.match(describeNetworkPath("http://127.0.0.1:8002", { ...bridge, networkMode: "host" }, null), /host network/);
+    assert.match(describeNetworkPath("http://127.0.0.1:8002", null, null), /a process on the host/);
+  });
+});
+
+describe("bench host CPU share", () => {
+  it("counts all but idle and iowait as busy", () => {
+    const before = parseHostCpuLine("cpu  100 0 100 700 100 0 0 0 0 0\ncpu0 1 2 3\n");
+    const after = parseHostCpuLine("cpu  250 0 150 750 150 0 0 0 0 0\n");
+    assert.deepStrictEqual(before, { busy: 200, total: 1000 });
+    assert.strictEqual(busyShare(before, after), 200 / 300);
+    assert.strictEqual(busyShare(after, before), null);
+  });
+});

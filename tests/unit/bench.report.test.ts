@@ -1,0 +1,123 @@
+import * as assert from "assert";
+import { analyze } from "../../bench/analysis";
+import { chartSpecs, renderSvgs } from "../../bench/charts";
+import { conclusions } from "../../bench/conclusions";
+import { renderReport } from "../../bench/report";
+import { parseResults } from "../../bench/schema";
+import { makeResults, makeRun, makeVariant } from "./bench-fixtures";
+
+describe("bench report rendering", () => {
+  const report = renderReport(makeResults(), { throughput: "charts/throughput.svg" });
+
+  it("lists every variant's status, the skipped unikernel included", () => {
+    assert.match(report, /\| \*\*standard\*\* \(baseline\) \| ✅ measured \| http:\/\/127\.0\.0\.1:8004 \| 2 CPUs, 512 MB \|/);
+    assert.match(report, /\| \*\*unikernel\*\* \| ⚠️ skipped: skipped: kraft not found \| — \|/);
+  });
+
+  it("draws throughput bars relative to the baseline", () => {
+    assert.ok(report.includes("standard (2 CPUs)   1200.0 req/s  ████████████████████████████ (baseline) host-bound"), report);
+    assert.ok(report.includes("microvm (1 CPU)      900.0 req/s  █████████████████████        (-25 %)"), report);
+    assert.ok(report.includes("minimal (0.5 CPUs)   500.0 req/s  ████████████                 (-58 %)"), report);
+    assert.ok(report.includes("![Throughput per endpoint](charts/throughput.svg)"));
+  });
+
+  it("fills the latency and efficiency tables from the figures", () => {
+    assert.ok(report.includes("| `/api/light` | microvm | 2.00 | 4.00 | 8.00 | 20.0 | 0.00 % | 0.10 |"), report);
+    assert.ok(report.includes("| `/api/light` | microvm | 900.0 (×1.50) | 3600.0 (×1.50) | 947.4 (×1.18) | 0.95 of 1 | 70.0 MB |"), report);
+    assert.ok(report.includes("| `/api/light` | minimal | 1000.0 (×1.67) | 4000.0 (×1.67) | 1041.7 (×1.30) | 0.48 of 0.5 | 120.0 MB |"), report);
+  });
+
+  it("labels the energy figures as an estimate when there is no RAPL", () => {
+    assert.match(report, /\*\*Estimate \(no RAPL on this host\):\*\* container CPU-seconds × 10 W per busy core/);
+    assert.ok(report.includes("| `/api/light` | 12.5 | 10.6 | 9.60 |"), report);
+    const rapl = renderReport(makeResults({ provenance: { ...makeResults().provenance, energySource: "rapl" } }));
+    assert.match(rapl, /\*\*Measured \(RAPL package counters\):\*\*/);
+  });
+
+  it("records machine, tools, network path and repetitions", () => {
+    assert.match(report, /Machine: Test CPU, 2 cores, 23 GB RAM/);
+    assert.match(report, /Tools: node v20\.20\.2, wrk debian\/4\.1\.0-3\+b2 \[epoll\], docker engine 20\.10\.24/);
+    assert.match(report, /standard: 127\.0\.0\.1 → docker-proxy \(userland\) → container bridge/);
+    assert.match(report, /1 repetition, interleaved/);
+  });
+
+  it("flags an interrupted run at the top", () => {
+    assert.match(renderReport(makeResults({ complete: false })), /⚠️ \*\*Interrupted run:\*\*/);
+  });
+
+  it("still renders when nothing could be measured", () => {
+    const results = makeResults({ variants: [makeVariant("standard", 2, 512, [], { status: "unreachable", detail: "connection refused" })] });
+    const text = renderReport(results);
+    assert.match(text, /❌ unreachable: connection refused/);
+    assert.match(text, /No variant was measured/);
+    assert.doesNotMatch(text, /## Throughput/);
+  });
+});
+
+describe("bench conclusions", () => {
+  it("are computed from the numbers", () => {
+    const lines = conclusions(analyze(makeResults()));
+    assert.ok(lines.includes("On /api/light, microvm serves 75 % of standard's throughput (900.0 vs 1200.0 req/s) with 50 % of its CPUs and 50 % of its memory: ×1.50 the req/s per allocated CPU."), lines.join("\n"));
+    assert.ok(lines.includes("Most req/s per allocated CPU on /api/light: minimal (1000.0)."));
+    assert.ok(lines.some((l) => l.startsWith("Most requests per CPU-second actually used on /api/light: minimal (1041.7)")));
+    assert.ok(lines.some((l) => l.startsWith("1 of 3 runs were limited by the load generator or the shared host") && l.includes("standard /api/light: host CPUs 98 % busy")));
+    assert.ok(lines.includes("minimal peaked at 120.0 MB of its 128 MB budget on /api/light: close to the OOM limit."));
+    assert.ok(lines.some((l) => l.startsWith("One repetition only")));
+  });
+
+  it("call out errors, concurrency-bound endpoints and noisy repetitions", () => {
+    const slow = { endpoint: "/api/slow", bottleneck: { verdict: "unsaturated" as const, reason: "idle" } };
+    const results = makeResults({
+      settings: { ...makeResults().settings, endpoints: ["/api/light", "/api/slow"], repetitions: 2 },
+      variants: [
+        makeVariant("standard", 2, 512, [makeRun({ responses: 10_000 }), makeRun({ repetition: 1, responses: 14_000 }), makeRun(slow), makeRun({ ...slow, repetition: 1 })]),
+        makeVariant("minimal", 0.5, 128, [
+          makeRun({ errors: { connect: 0, socket: 0, timeouts: 0, non2xx: 500 } }),
+          makeRun({ repetition: 1 }),
+          makeRun(slow),
+          makeRun({ ...slow, repetition: 1 }),
+        ]),
+      ],
+    });
+    const lines = conclusions(analyze(results));
+    assert.ok(lines.includes("minimal failed 2.50 % of requests on /api/light."), lines.join("\n"));
+    assert.ok(lines.some((l) => l.startsWith("On /api/slow no variant came near its CPU budget")));
+    assert.ok(lines.some((l) => l.startsWith("Run-to-run spread above 10 % on standard /api/light (cv 24 %)")), lines.join("\n"));
+  });
+
+  it("say where each variant broke in stress mode", () => {
+    const base = makeResults();
+    const results = makeResults({
+      settings: { ...base.settings, mode: "stress", stress: { maxErrorRate: 0.01, maxP99Ms: 100, maxConnections: 64 } },
+      variants: [
+        makeVariant("standard", 2, 512, [
+          makeRun({ connections: 8, responses: 8000 }),
+          makeRun({ connections: 16, step: 1, responses: 9000, latencyMs: { p50: 50, p90: 90, p99: 150, max: 300, mean: 60 } }),
+        ]),
+      ],
+    });
+    const lines = conclusions(analyze(results));
+    assert.ok(lines.includes("standard on /api/light held 8 connections (800.0 req/s) and broke at 16 (p99 150 ms > 100 ms)."), lines.join("\n"));
+    assert.match(renderReport(results), /\| standard \| `\/api\/light` \| 8 \| 800\.0 \| 16 \| p99 150 ms > 100 ms \| 900\.0 \|/);
+  });
+});
+
+describe("bench results schema and charts", () => {
+  it("accepts the fixture and names bad fields", () => {
+    assert.strictEqual(parseResults(JSON.parse(JSON.stringify(makeResults()))).variants.length, 4);
+    const broken = JSON.parse(JSON.stringify(makeResults()));
+    broken.variants[0].runs[0].latencyMs.p99 = -1;
+    broken.settings.mode = "fast";
+    assert.throws(() => parseResults(broken), /settings\.mode[\s\S]*variants\.0\.runs\.0\.latencyMs\.p99/);
+  });
+
+  it("builds chart specs from the figures and renders them to SVG", async () => {
+    const specs = chartSpecs(analyze(makeResults()));
+    assert.deepStrictEqual(specs.map((s) => s.file), ["throughput", "latency", "efficiency"]);
+    const throughput = specs[0].spec as { data: { values: { variant: string; rps: number }[] } };
+    assert.deepStrictEqual(throughput.data.values.map((v) => [v.variant, v.rps]), [["standard", 1200], ["microvm", 900], ["minimal", 500]]);
+    const svgs = await renderSvgs(specs);
+    for (const { svg } of svgs) assert.match(svg, /^<svg[\s\S]*<\/svg>$/);
+    assert.match(svgs[0].svg, /microvm/);
+  });
+});
