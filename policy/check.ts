@@ -7,7 +7,7 @@ import { PolicyPackConfig } from "@pulumi/policy";
 import { ConfigError } from "../components/config";
 import { PROJECT_NAME, runLabUnderMocks } from "../tests/support/mockedLab";
 import { Analysis, analyze } from "./offline/engine";
-import { analyzedResources } from "./offline/fromMocks";
+import { analyzedResources, MockedResource } from "./offline/fromMocks";
 import { exitCodeOf, formatAnalysis } from "./offline/report";
 import { policies, POLICY_PACK_NAME } from "./policies";
 
@@ -17,6 +17,8 @@ export interface CheckOptions {
   stack: string;
   /** Policy pack config, the same JSON `pulumi preview --policy-pack-config` takes. */
   config?: PolicyPackConfig;
+  /** Stack config entries to override (`"optivolt:bindAddress": "0.0.0.0"`), for what-if checks. */
+  overrides?: Record<string, unknown>;
 }
 
 export function packLabel(): string {
@@ -24,10 +26,15 @@ export function packLabel(): string {
   return `${POLICY_PACK_NAME}@v${version}`;
 }
 
+/** Applies every policy of the pack to resources recorded under mocks for `stack`. */
+export function analyzeRecorded(resources: readonly MockedResource[], stack: string, config?: PolicyPackConfig): Promise<Analysis> {
+  return analyze(policies, analyzedResources(resources, stack, PROJECT_NAME), { config });
+}
+
 /** Runs the program of `options.stack` under mocks, as a preview, and applies every policy. */
 export async function checkStack(options: CheckOptions): Promise<Analysis> {
-  const run = await runLabUnderMocks(options.stack, {}, { program: "index", preview: true });
-  return analyze(policies, analyzedResources(run.resources, options.stack, PROJECT_NAME), { config: options.config });
+  const run = await runLabUnderMocks(options.stack, options.overrides ?? {}, { program: "index", preview: true });
+  return analyzeRecorded(run.resources, options.stack, options.config);
 }
 
 function readPackConfig(file: string): PolicyPackConfig {
@@ -46,37 +53,50 @@ function readPackConfig(file: string): PolicyPackConfig {
 
 class UsageError extends Error {}
 
-function cli(): Command {
+/** Where the CLI writes; tests capture it. */
+export interface CheckOutput {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+const PROCESS_OUTPUT: CheckOutput = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+};
+
+function cli(io: CheckOutput): Command {
   return new Command("policy:check")
     .description("Apply the OptiVolt policy pack to a stack's program, offline, under pulumi mocks.")
     .requiredOption("-s, --stack <name>", "stack whose Pulumi.<name>.yaml config the program runs with (dev, ci, ...)")
     .option("-c, --config <file>", "policy pack config JSON, as for pulumi preview --policy-pack-config")
     .helpOption("-h, --help", "show this help")
     .showHelpAfterError("(run `npm run policy:check -- --help` for usage)")
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride()
     .allowExcessArguments(false);
 }
 
-async function main(argv: string[]): Promise<number> {
-  const program = cli();
+/** The whole CLI: returns the exit code (0 clean or advisory only, 1 mandatory violation, 2 bad usage). */
+export async function main(argv: string[], io: CheckOutput = PROCESS_OUTPUT): Promise<number> {
+  const program = cli(io);
   try {
     program.parse(argv, { from: "user" });
   } catch (error) {
-    // Commander has already printed the problem (or the help) and the usage hint.
+    // Commander has already written the problem (or the help) and the usage hint.
     return error instanceof CommanderError && error.exitCode === 0 ? 0 : USAGE_EXIT;
   }
   const opts = program.opts<{ stack: string; config?: string }>();
   try {
     const analysis = await checkStack({ stack: opts.stack, config: opts.config === undefined ? undefined : readPackConfig(opts.config) });
-    console.log(formatAnalysis(analysis, `${packLabel()}, stack ${opts.stack}, offline under mocks`));
+    io.out(`${formatAnalysis(analysis, `${packLabel()}, stack ${opts.stack}, offline under mocks`)}\n`);
     return exitCodeOf(analysis);
   } catch (error) {
     if (error instanceof ConfigError || error instanceof UsageError) {
-      console.error(`policy:check: ${error.message}`);
+      io.err(`policy:check: ${error.message}\n`);
       return USAGE_EXIT;
     }
     if (error instanceof Error && error.name === "RunError") {
-      console.error(`policy:check: the program failed under mocks: ${error.message}`);
+      io.err(`policy:check: the program failed under mocks: ${error.message}\n`);
       return USAGE_EXIT;
     }
     throw error;
