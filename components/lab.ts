@@ -3,13 +3,17 @@ import * as pulumi from "@pulumi/pulumi";
 import { LabConfig } from "./config";
 import { Monitoring, MonitoringOutputs } from "./monitoring";
 import { variantContainerName } from "./naming";
+import { HostProbes, Unikernel, UNIKERNEL_VARIANT } from "./unikernel";
 import { WebApiVariant } from "./webApiVariant";
 
 /** What the stack exports for one variant (DESIGN.md: `variants`). */
 export interface VariantOutput {
   cpus: number;
   memoryMb: number;
-  url: string;
+  /** Absent when the variant does not run (the unikernel without kraft). */
+  url?: string;
+  /** The unikernel's `running`, or why it does not run (`skipped: kraft not found`). */
+  status?: string;
 }
 
 /** The stack outputs (DESIGN.md "Stack outputs"); the monitoring ones only when monitoring is enabled. */
@@ -21,7 +25,10 @@ export interface LabOutputs extends Partial<MonitoringOutputs> {
 }
 
 /** Options for the whole lab (e.g. a Docker provider for tests or a second engine). */
-export type DeployLabOptions = Pick<pulumi.CustomResourceOptions, "provider">;
+export type DeployLabOptions = Pick<pulumi.CustomResourceOptions, "provider"> & {
+  /** What the unikernel asks of this machine (kraft on PATH, KVM); tests inject their own. */
+  unikernelProbes?: HostProbes;
+};
 
 /** Creates every resource of the lab from validated config and returns the stack outputs. */
 export function deployLab(config: LabConfig, opts: DeployLabOptions = {}): LabOutputs {
@@ -56,8 +63,17 @@ export function deployLab(config: LabConfig, opts: DeployLabOptions = {}): LabOu
     variants[name] = pulumi.output({ cpus: spec.cpus, memoryMb: spec.memoryMb, url: variant.url });
   }
 
-  // ── Unikernel (issue 5) ── `new Unikernel(...)` goes here; join its URL and budget into
-  // `endpoints` and `variants` under its variant name.
+  if (config.unikernel.enabled !== false) {
+    const unikernel = new Unikernel(UNIKERNEL_VARIANT, {
+      config: config.unikernel,
+      images: config.images,
+      instanceName: variantContainerName(config, UNIKERNEL_VARIANT),
+      bindAddress: config.bindAddress,
+      probes: opts.unikernelProbes,
+    });
+    endpoints[UNIKERNEL_VARIANT] = unikernel.endpoint;
+    variants[UNIKERNEL_VARIANT] = unikernel.variant;
+  }
 
   // Prometheus finds the variants by container name on the lab network, so it needs no dependency on them.
   const monitoring = config.monitoring.enabled

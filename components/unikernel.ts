@@ -90,6 +90,21 @@ export function memoryQuantity(memoryMi: number): string {
   return `${memoryMi}Mi`;
 }
 
+/** What Unikraft itself holds beside the app: kernel image, page tables, lwIP buffers, allocator slack. */
+export const UNIKRAFT_OVERHEAD_MI = 32;
+
+/**
+ * Guest memory the unikernel needs, from two measured figures: the payload's floor (Node serving
+ * under load in a container limited to that much, binary pages included) and the root file
+ * system's size. Unikraft's ELF loader keeps the initramfs archive in guest RAM *and* unpacks it
+ * into a ramfs, so the tree is held twice; then come Node's own pages and Unikraft's overhead.
+ * Rounded up to a multiple of 64 Mi so a few MiB of drift between builds does not change it.
+ */
+export function unikernelMemoryEstimateMi(payloadFloorMi: number, rootfsMi: number): number {
+  const needed = payloadFloorMi + 2 * rootfsMi + UNIKRAFT_OVERHEAD_MI;
+  return Math.ceil(needed / 64) * 64;
+}
+
 /** Where the unikernel answers, from this machine: the forwarded loopback port, or its bridge address. */
 export function unikernelUrl(config: Pick<UnikernelConfig, "network" | "hostPort" | "bridge">, host: string): string {
   return config.network === "bridge" ? `http://${config.bridge.ip}:${APP_PORT}` : `http://${host}:${config.hostPort}`;
@@ -197,14 +212,21 @@ export function bridgeDeleteCommand(bridge: UnikernelConfig["bridge"]): string {
   return `kraft net rm ${shellQuote(bridge.name)}`;
 }
 
+/** The unikernel's `variants` entry; `memoryMb` is the guest's MiB, the unit Docker's limits use too. */
+export interface UnikernelVariantOutput {
+  cpus: number;
+  memoryMb: number;
+  url?: string;
+  status: string;
+}
+
 export interface UnikernelArgs {
   config: UnikernelConfig;
   images: ImagesConfig;
   /** Name of the kraft instance. */
   instanceName: string;
+  /** Address the forwarded port binds to; the URL names it (loopback when it is 0.0.0.0). */
   bindAddress: string;
-  /** Host the user-networking URL names; defaults to the bind address (loopback for 0.0.0.0). */
-  endpointHost?: string;
   /** Machine probes; the real PATH and /dev/kvm unless a test injects others. */
   probes?: HostProbes;
   /** Where the one "skipped" warning goes; `pulumi.log.warn` unless a test injects another. */
@@ -227,6 +249,10 @@ export class Unikernel extends pulumi.ComponentResource {
   public readonly cpus = UNIKERNEL_VCPUS;
   /** Hash of the build inputs: the build and run steps' trigger. */
   public readonly sourceHash: string | undefined;
+  /** Its `endpoints` entry: the URL, or the status when it does not run (as the seed's table said). */
+  public readonly endpoint: pulumi.Output<string>;
+  /** Its `variants` entry: budget, and the URL or the reason there is none. */
+  public readonly variant: pulumi.Output<UnikernelVariantOutput>;
 
   constructor(name: string, args: UnikernelArgs, opts?: pulumi.ComponentResourceOptions) {
     super("optivolt:lab:Unikernel", name, {}, opts);
@@ -239,6 +265,8 @@ export class Unikernel extends pulumi.ComponentResource {
       this.status = pulumi.output(decision.status);
       this.url = undefined;
       this.sourceHash = undefined;
+      this.endpoint = this.status;
+      this.variant = pulumi.output({ cpus: this.cpus, memoryMb: this.memoryMi, status: decision.status });
       this.registerOutputs({ status: this.status });
       return;
     }
@@ -276,7 +304,8 @@ export class Unikernel extends pulumi.ComponentResource {
       );
     }
 
-    const host = args.endpointHost ?? (args.bindAddress === "0.0.0.0" ? "127.0.0.1" : args.bindAddress);
+    // kraft runs the VM on this machine whatever docker:host says, so the URL names this machine.
+    const host = args.bindAddress === "0.0.0.0" ? "127.0.0.1" : args.bindAddress;
     const url = unikernelUrl(config, host);
     const runArgs = { name: args.instanceName, bindAddress: args.bindAddress, emulation: decision.emulation, healthUrl: `${url}/health` };
     const instance = new command.local.Command(
@@ -288,6 +317,8 @@ export class Unikernel extends pulumi.ComponentResource {
 
     this.url = instance.stdout.apply(() => url);
     this.status = instance.stdout.apply(() => "running");
+    this.endpoint = this.url;
+    this.variant = pulumi.all([this.url, this.status]).apply(([u, status]) => ({ cpus: this.cpus, memoryMb: this.memoryMi, url: u, status }));
     this.registerOutputs({ status: this.status, url: this.url });
   }
 }

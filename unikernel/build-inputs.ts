@@ -10,6 +10,7 @@ import * as path from "path";
 export const UNIKERNEL_BUILD_INPUTS: readonly string[] = [
   "images/src",
   "images/package.json",
+  "images/package-lock.json",
   "images/tsconfig.json",
   "images/Dockerfile",
   "images/.dockerignore",

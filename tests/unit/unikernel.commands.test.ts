@@ -12,6 +12,7 @@ import {
   rootfsDeleteCommand,
   runCreateCommand,
   shellQuote,
+  unikernelMemoryEstimateMi,
   unikernelUrl,
 } from "../../components/unikernel";
 
@@ -80,6 +81,12 @@ describe("unikernel commands", () => {
       assert.strictEqual(memoryQuantity(384), "384Mi");
       assert.match(kraftRunCommand(config({ memoryMi: 512 }), RUN), / --memory 512Mi /);
       assert.doesNotMatch(kraftRunCommand(config({ memoryMi: 512 }), RUN), /\d+M\s/);
+    });
+
+    it("estimate: payload floor + the rootfs twice (initramfs and its ramfs copy) + Unikraft's overhead, rounded up to 64 Mi", () => {
+      assert.strictEqual(unikernelMemoryEstimateMi(64, 130), 384); // 64 + 260 + 32 = 356 → 384
+      assert.strictEqual(unikernelMemoryEstimateMi(96, 130), 448); // 388 → 448
+      assert.strictEqual(unikernelMemoryEstimateMi(0, 16), 64);
     });
 
     it("defaults to the measured figure and refuses less than 16 Mi", () => {
