@@ -1,3 +1,4 @@
+import * as fs from "fs";
 import { execFile } from "child_process";
 
 /** Output of one docker CLI call. */
@@ -82,4 +83,38 @@ export async function imageExists(tag: string): Promise<boolean> {
     if (error instanceof DockerCommandError) return false;
     throw error;
   }
+}
+
+/** The parts of `docker inspect <container>` the suites read. */
+export interface ContainerInspect {
+  Id: string;
+  State: { Status: string; Running: boolean; OOMKilled: boolean; ExitCode: number; StartedAt: string };
+  Config: { User: string; Env: string[] };
+  HostConfig: { NanoCpus: number; Memory: number; MemorySwap: number; CpusetCpus: string };
+  RestartCount: number;
+}
+
+export async function inspectContainer(name: string): Promise<ContainerInspect> {
+  const { stdout } = await docker(["container", "inspect", name]);
+  return (JSON.parse(stdout) as ContainerInspect[])[0];
+}
+
+/**
+ * Highest memory use the kernel recorded for a running container's cgroup, in bytes (cgroup v1
+ * `memory.max_usage_in_bytes` or v2 `memory.peak`, read from the host's cgroup file system).
+ */
+export async function containerPeakMemoryBytes(id: string): Promise<number> {
+  const candidates = [
+    `/sys/fs/cgroup/memory/docker/${id}/memory.max_usage_in_bytes`,
+    `/sys/fs/cgroup/system.slice/docker-${id}.scope/memory.peak`,
+    `/sys/fs/cgroup/docker/${id}/memory.peak`,
+  ];
+  for (const file of candidates) {
+    try {
+      return Number((await fs.promises.readFile(file, "utf8")).trim());
+    } catch {
+      // try the next layout
+    }
+  }
+  throw new Error(`no cgroup memory peak file for container ${id} (looked at ${candidates.join(", ")})`);
 }

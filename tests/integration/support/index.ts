@@ -1,5 +1,17 @@
 /** Shared helpers for integration suites that run the web API on a real Docker engine. */
-export { docker, DockerCommandError, DockerResult, imageExists, removeContainer, requireDockerEngine } from "./docker";
+export {
+  ContainerInspect,
+  containerPeakMemoryBytes,
+  docker,
+  DockerCommandError,
+  DockerResult,
+  imageExists,
+  inspectContainer,
+  removeContainer,
+  requireDockerEngine,
+} from "./docker";
+export { getJson, HttpAnswer, httpRequest } from "./http";
+export { parsePrometheusText, Sample, SampleLabels, sumSamples } from "./prometheusText";
 export {
   buildWebApiImage,
   ensureWebApiImages,

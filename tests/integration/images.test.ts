@@ -1,0 +1,206 @@
+import * as assert from "assert";
+import autocannon from "autocannon";
+import { loadStackConfig } from "../../components/config";
+import { webApiImageName } from "../../components/naming";
+import {
+  containerPeakMemoryBytes,
+  docker,
+  DockerCommandError,
+  ensureWebApiImages,
+  httpRequest,
+  inspectContainer,
+  removeContainer,
+  requireDockerEngine,
+  RunningVariant,
+  runVariantContainer,
+  sumSamples,
+  waitForHealth,
+} from "./support";
+
+const JSON_TYPE = "application/json; charset=utf-8";
+const PROMETHEUS_TYPE = /^text\/plain; version=0\.0\.4; charset=utf-8$/;
+const HEAVY_BYTES = 500 * 1024;
+
+const config = loadStackConfig("dev");
+const variants = Object.entries(config.variants);
+const prefix = `ovtest-webapi-${process.pid}`;
+
+async function metricsText(url: string): Promise<string> {
+  const answer = await httpRequest(`${url}/metrics`);
+  assert.strictEqual(answer.status, 200);
+  return answer.body.toString("utf8");
+}
+
+describe("web API images on a real Docker engine (dev stack limits)", function () {
+  this.timeout(10 * 60_000);
+  const running = new Map<string, RunningVariant>();
+
+  before(async function () {
+    await requireDockerEngine();
+    await ensureWebApiImages();
+    await Promise.all(
+      variants.map(async ([name, spec]) => {
+        const container = await runVariantContainer({
+          name: `${prefix}-${name}`,
+          target: spec.target,
+          cpus: spec.cpus,
+          memoryMb: spec.memoryMb,
+          env: { VARIANT: name, ...(spec.workers ? { WORKERS: String(spec.workers) } : {}) },
+        });
+        running.set(name, container);
+        await waitForHealth(container.url, 30_000);
+      }),
+    );
+  });
+
+  after(async function () {
+    await Promise.all([...running.values()].map((c) => removeContainer(c.name)));
+  });
+
+  for (const [name, spec] of variants) {
+    describe(`${name} (target ${spec.target}, ${spec.cpus} CPU, ${spec.memoryMb} MB)`, function () {
+      const url = () => running.get(name)!.url;
+
+      it("serves every route with its status, content type and body size", async function () {
+        const expectations: [path: string, status: number, type: RegExp | string, size?: number][] = [
+          ["/", 200, JSON_TYPE],
+          ["/api/light", 200, JSON_TYPE],
+          ["/api/heavy", 200, JSON_TYPE, HEAVY_BYTES],
+          ["/health", 200, JSON_TYPE],
+          ["/metrics", 200, PROMETHEUS_TYPE],
+          ["/no/such/route", 404, JSON_TYPE],
+          ["/api/slow?ms=oops", 400, JSON_TYPE],
+          ["/api/light?x=%zz", 400, JSON_TYPE],
+        ];
+        for (const [path, status, type, size] of expectations) {
+          const answer = await httpRequest(`${url()}${path}`);
+          assert.strictEqual(answer.status, status, `${path} status`);
+          if (typeof type === "string") assert.strictEqual(answer.headers["content-type"], type, `${path} content type`);
+          else assert.match(answer.headers["content-type"] ?? "", type, `${path} content type`);
+          assert.strictEqual(Number(answer.headers["content-length"]), answer.body.length, `${path} content-length`);
+          if (size !== undefined) assert.strictEqual(answer.body.length, size, `${path} body size`);
+          if (type === JSON_TYPE) {
+            const body = JSON.parse(answer.body.toString("utf8")) as Record<string, unknown>;
+            if (status >= 400) assert.strictEqual(typeof body.message, "string", `${path} error message`);
+            else if (path !== "/api/heavy") assert.strictEqual(body.variant, name, `${path} variant`);
+          }
+        }
+        const post = await httpRequest(`${url()}/api/light`, { method: "POST" });
+        assert.strictEqual(post.status, 405);
+      });
+
+      it("answers /api/slow after about a second without holding up other requests", async function () {
+        const started = Date.now();
+        const slow = httpRequest(`${url()}/api/slow`);
+        const light = await httpRequest(`${url()}/api/light`);
+        const lightMs = Date.now() - started;
+        const answer = await slow;
+        const slowMs = Date.now() - started;
+        assert.strictEqual(light.status, 200);
+        assert.ok(lightMs < 500, `/api/light waited ${lightMs} ms behind /api/slow`);
+        assert.strictEqual(answer.status, 200);
+        assert.ok(slowMs >= 950 && slowMs < 3000, `/api/slow took ${slowMs} ms`);
+      });
+
+      it("counts the requests just made in /metrics (totals across workers)", async function () {
+        const before = await metricsText(url());
+        const count = 12;
+        // A fresh connection each: with several workers, they land on different ones.
+        for (let i = 0; i < count; i++) await httpRequest(`${url()}/api/light`);
+        await httpRequest(`${url()}/not-here`);
+        const after = await metricsText(url());
+        const light = { route: "/api/light", status: "200" };
+        assert.strictEqual(sumSamples(after, "http_requests_total", light) - sumSamples(before, "http_requests_total", light), count);
+        const missing = { route: "unmatched", status: "404" };
+        assert.strictEqual(sumSamples(after, "http_requests_total", missing) - sumSamples(before, "http_requests_total", missing), 1);
+        const histogram = { route: "/api/light" };
+        assert.strictEqual(
+          sumSamples(after, "http_request_duration_seconds_count", histogram) - sumSamples(before, "http_request_duration_seconds_count", histogram),
+          count,
+        );
+        assert.ok(sumSamples(after, "process_resident_memory_bytes") > 0, "process memory is reported");
+        assert.ok(sumSamples(after, "process_cpu_seconds_total") > 0, "process CPU is reported");
+      });
+
+      it("runs one worker per CPU of its quota", async function () {
+        const expected = spec.workers ?? Math.max(1, Math.ceil(spec.cpus - 0.25));
+        const text = await metricsText(url());
+        assert.strictEqual(sumSamples(text, "webapi_info"), expected, "workers reporting into /metrics");
+        assert.strictEqual(sumSamples(text, "webapi_info", { workers: String(expected) }), expected);
+      });
+
+      it("runs under the stack's limits, as a non-root user", async function () {
+        const inspect = await inspectContainer(running.get(name)!.name);
+        assert.strictEqual(inspect.HostConfig.NanoCpus, Math.round(spec.cpus * 1e9));
+        assert.strictEqual(inspect.HostConfig.Memory, spec.memoryMb * 1024 * 1024);
+        assert.strictEqual(inspect.HostConfig.MemorySwap, spec.memoryMb * 1024 * 1024, "no swap beyond the limit");
+        assert.notStrictEqual(inspect.Config.User, "", "an explicit user");
+        assert.doesNotMatch(inspect.Config.User, /^(0|root)(:|$)/, "not root");
+      });
+    });
+  }
+
+  describe("minimal under load", function () {
+    const minimal = variants.find(([, spec]) => spec.target === "minimal");
+
+    it("takes a 10 s burst on /api/light and /api/heavy at its memory limit: no errors, no OOM kill", async function () {
+      assert.ok(minimal, "the dev stack has a variant with target minimal");
+      const container = running.get(minimal[0])!;
+      const result = await autocannon({
+        url: container.url,
+        connections: 8,
+        duration: 10,
+        requests: [{ path: "/api/light" }, { path: "/api/heavy" }],
+      });
+      assert.ok(result.requests.total > 100, `only ${result.requests.total} requests completed`);
+      assert.strictEqual(result.errors, 0, "connection errors");
+      assert.strictEqual(result.timeouts, 0, "timeouts");
+      assert.strictEqual(result.non2xx, 0, "non-2xx answers");
+      const inspect = await inspectContainer(container.name);
+      assert.strictEqual(inspect.State.OOMKilled, false, "OOM killed");
+      assert.strictEqual(inspect.State.Running, true, "still running");
+      assert.strictEqual(inspect.RestartCount, 0);
+      const peak = await containerPeakMemoryBytes(inspect.Id);
+      assert.ok(peak < minimal[1].memoryMb * 1024 * 1024, `peak ${peak} bytes`);
+      console.log(`      minimal: ${result.requests.total} requests in 10 s, peak memory ${(peak / 2 ** 20).toFixed(1)} MiB`);
+    });
+  });
+
+  describe("docker stop", function () {
+    it("finishes in-flight requests and exits 0 within a few seconds, for every variant", async function () {
+      await Promise.all(
+        variants.map(async ([name]) => {
+          const container = running.get(name)!;
+          const inFlight = httpRequest(`${container.url}/api/slow?ms=800`);
+          await new Promise((resolve) => setTimeout(resolve, 200)); // let the request reach the app
+          const started = Date.now();
+          await docker(["stop", "--time", "10", container.name]);
+          const stopMs = Date.now() - started;
+          const answer = await inFlight;
+          assert.strictEqual(answer.status, 200, `${name}: the in-flight request was answered`);
+          const inspect = await inspectContainer(container.name);
+          assert.strictEqual(inspect.State.ExitCode, 0, `${name}: exit code`);
+          assert.strictEqual(inspect.State.OOMKilled, false);
+          assert.ok(stopMs < 5000, `${name}: docker stop took ${stopMs} ms`);
+        }),
+      );
+    });
+  });
+
+  describe("bad environment", function () {
+    it("refuses to start with a clear error naming the variable", async function () {
+      const name = `${prefix}-badenv`;
+      try {
+        await docker(["run", "--name", name, "--env", "PORT=eighty", webApiImageName("minimal")]);
+        assert.fail("the container started with PORT=eighty");
+      } catch (error) {
+        if (!(error instanceof DockerCommandError)) throw error;
+        assert.match(error.stderr, /PORT="eighty": must be a whole number from 1 to 65535/);
+        const inspect = await inspectContainer(name);
+        assert.strictEqual(inspect.State.ExitCode, 1);
+      } finally {
+        await removeContainer(name);
+      }
+    });
+  });
+});
