@@ -77,6 +77,14 @@ export const networkTransmit = perVariantRate(CADVISOR_METRICS.transmitBytes);
 /** Out-of-memory kills over the dashboard's time range (why cAdvisor keeps `oom_event` and /dev/kmsg). */
 export const oomKills = `sum by (variant) (increase(${CADVISOR_METRICS.oomEvents}{${selected}}[$__range]))`;
 
+/**
+ * CPU cores the monitoring containers themselves use (cAdvisor measures itself, Prometheus and
+ * Grafana): what watching the variants costs the host they share.
+ */
+export function monitoringCpuCores(containerNamePrefix: string): string {
+  return `sum by (name) (rate(${CADVISOR_METRICS.cpuSeconds}{name=~"${containerNamePrefix}.+"}${window}))`;
+}
+
 /** Requests per second per CPU core actually used: the efficiency the lab compares. */
 export const requestsPerCore = `${requestRate} / ${containerCpuCores}`;
 

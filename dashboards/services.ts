@@ -23,7 +23,12 @@ export type MonitoringService = keyof typeof MONITORING_INTERNAL_PORTS;
  * variant containers (`<network>-<variant>`), so cAdvisor's `name` label identifies variants alone.
  */
 export function monitoringContainerName(config: Pick<LabConfig, "networkName">, service: MonitoringService): string {
-  return `${config.networkName}-monitoring-${service}`;
+  return `${monitoringContainerPrefix(config)}${service}`;
+}
+
+/** What every monitoring container's name starts with. */
+export function monitoringContainerPrefix(config: Pick<LabConfig, "networkName">): string {
+  return `${config.networkName}-monitoring-`;
 }
 
 /** Where Grafana reads the files this lab provisions (inside the Grafana container). */

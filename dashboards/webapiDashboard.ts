@@ -7,7 +7,7 @@ import * as timeseries from "@grafana/grafana-foundation-sdk/timeseries";
 import { LabConfig } from "../components/config";
 import { durationMs, formatDuration } from "./durations";
 import * as q from "./queries";
-import { PROMETHEUS_DATASOURCE, WEBAPI_DASHBOARD_TITLE, WEBAPI_DASHBOARD_UID } from "./services";
+import { PROMETHEUS_DATASOURCE, WEBAPI_DASHBOARD_TITLE, WEBAPI_DASHBOARD_UID, monitoringContainerPrefix } from "./services";
 
 interface QuerySpec {
   expr: string;
@@ -36,8 +36,10 @@ const perVariant = (expr: string): QuerySpec[] => [{ expr, legend: "{{variant}}"
 
 const PANEL_HEIGHT: Record<PanelSpec["kind"], number> = { timeseries: 8, stat: 5, bargauge: 7 };
 
+type DashboardConfig = Pick<LabConfig, "networkName" | "variants" | "monitoring">;
+
 /** The dashboard's layout: what is shown where, and from which query. */
-function rows(): RowSpec[] {
+function rows(config: DashboardConfig): RowSpec[] {
   return [
     {
       title: "Now (current values)",
@@ -98,6 +100,20 @@ function rows(): RowSpec[] {
         { kind: "bargauge", title: "Memory / limit", description: "Working set as a share of each variant's limit.", unit: "percentunit", queries: perVariant(q.containerMemoryShareOfLimit), span: 12, fromCadvisor: true, max: 1 },
       ],
     },
+    {
+      title: "Cost of watching",
+      panels: [
+        {
+          kind: "timeseries",
+          title: "CPU used by the monitoring stack (cores)",
+          description: "cAdvisor, Prometheus and Grafana share the host CPU with the variants they measure; this is what they take.",
+          unit: "short",
+          queries: [{ expr: q.monitoringCpuCores(monitoringContainerPrefix(config)), legend: "{{name}}" }],
+          span: 24,
+          fromCadvisor: true,
+        },
+      ],
+    },
   ];
 }
 
@@ -139,7 +155,7 @@ function panelBuilder(spec: PanelSpec) {
  * the `variant` template variable lists the configured variants, and every panel and query points
  * at the provisioned Prometheus datasource by its fixed uid.
  */
-export function buildWebApiDashboard(config: Pick<LabConfig, "variants" | "monitoring">): dashboard.Dashboard {
+export function buildWebApiDashboard(config: DashboardConfig): dashboard.Dashboard {
   const variants = Object.keys(config.variants);
   // cAdvisor refreshes a container's stats once per housekeeping interval (plus jitter up to 1.5×).
   const cadvisorMinInterval = formatDuration(2 * durationMs(config.monitoring.cadvisor.housekeepingInterval));
@@ -164,7 +180,7 @@ export function buildWebApiDashboard(config: Pick<LabConfig, "variants" | "monit
     );
 
   let nextId = 1;
-  for (const row of rows()) {
+  for (const row of rows(config)) {
     builder.withRow(new dashboard.RowBuilder(row.title).id(nextId++));
     for (const spec of row.panels) {
       const panel = panelBuilder(spec)
