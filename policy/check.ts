@@ -1,15 +1,15 @@
 // `npm run policy:check -- --stack dev`: the real program under pulumi mocks with that stack's
 // config, every policy of the pack applied to the result, violations printed like the CLI does.
 import * as fs from "fs";
-import * as path from "path";
 import { Command, CommanderError } from "commander";
 import { PolicyPackConfig } from "@pulumi/policy";
 import { ConfigError } from "../components/config";
 import { PROJECT_NAME, runLabUnderMocks } from "../tests/support/mockedLab";
 import { Analysis, analyze } from "./offline/engine";
 import { analyzedResources, MockedResource } from "./offline/fromMocks";
+import { packLabel } from "./offline/pack";
 import { exitCodeOf, formatAnalysis } from "./offline/report";
-import { policies, POLICY_PACK_NAME } from "./policies";
+import { policies } from "./policies";
 
 const USAGE_EXIT = 2;
 
@@ -19,11 +19,6 @@ export interface CheckOptions {
   config?: PolicyPackConfig;
   /** Stack config entries to override (`"optivolt:bindAddress": "0.0.0.0"`), for what-if checks. */
   overrides?: Record<string, unknown>;
-}
-
-export function packLabel(): string {
-  const { version } = JSON.parse(fs.readFileSync(path.join(__dirname, "package.json"), "utf8")) as { version: string };
-  return `${POLICY_PACK_NAME}@v${version}`;
 }
 
 /** Applies every policy of the pack to resources recorded under mocks for `stack`. */

@@ -14,6 +14,7 @@ import {
   unknownCheckingProxy,
   UnknownValueError,
 } from "@pulumi/policy";
+import { packLabel } from "./pack";
 
 /** One resource as the engine hands it to the analyzer. */
 export interface AnalyzedResource {
@@ -44,6 +45,8 @@ export interface AnalysisOptions {
   stackTags?: ReadonlyMap<string, string>;
   /** Level of policies that set none; the SDK defaults to advisory. */
   packEnforcementLevel?: EnforcementLevel;
+  /** `name@vX.Y.Z`, as the SDK names the pack in its own messages. */
+  pack?: string;
 }
 
 export interface Analysis {
@@ -100,7 +103,7 @@ function levelOf(policy: Policy, options: AnalysisOptions): EnforcementLevel {
 }
 
 /** Runs one validation, recording violations, non-applicability and preview-time unknowns like the SDK. */
-async function runValidation(policy: Policy, analysis: Analysis, urn: string | undefined, validate: () => unknown): Promise<void> {
+async function runValidation(policy: Policy, pack: string, analysis: Analysis, urn: string | undefined, validate: () => unknown): Promise<void> {
   try {
     await validate();
   } catch (error) {
@@ -110,12 +113,12 @@ async function runValidation(policy: Policy, analysis: Analysis, urn: string | u
       analysis.violations.push({
         policyName: policy.name,
         description: policy.description,
-        message: `can't run policy '${policy.name}' during preview: ${(error as Error).message}`,
+        message: `can't run policy '${policy.name}' from policy pack '${pack}' during preview: ${(error as Error).message}`,
         enforcementLevel: "advisory",
         urn,
       });
     } else {
-      throw new Error(`Error validating resource with policy '${policy.name}': ${(error as Error).message}`);
+      throw new Error(`Error validating resource with policy '${policy.name}' from policy pack '${pack}': ${(error as Error).message}`);
     }
   }
 }
@@ -174,6 +177,7 @@ function stackResources(resources: readonly AnalyzedResource[]): PolicyResource[
 /** Every resource through every resource policy, then the whole stack through every stack policy. */
 export async function analyze(policies: Policies, resources: readonly AnalyzedResource[], options: AnalysisOptions = {}): Promise<Analysis> {
   const analysis: Analysis = { violations: [], notApplicable: new Map() };
+  const pack = options.pack ?? packLabel();
   for (const policy of policies) {
     const configured = levelOf(policy, options);
     if (configured === "disabled") continue;
@@ -186,7 +190,7 @@ export async function analyze(policies: Policies, resources: readonly AnalyzedRe
         getConfig: <T extends object>() => policyConfig(policy, options.config) as T,
         notApplicable: throwNotApplicable,
       };
-      await runValidation(policy, analysis, undefined, () => policy.validateStack(args, reporter(policy, level, analysis)));
+      await runValidation(policy, pack, analysis, undefined, () => policy.validateStack(args, reporter(policy, level, analysis)));
       continue;
     }
     const validations = (policy as ResourceValidationPolicy).validateResource;
@@ -194,7 +198,7 @@ export async function analyze(policies: Policies, resources: readonly AnalyzedRe
       for (const validate of validations === undefined ? [] : Array.isArray(validations) ? validations : [validations]) {
         const args = resourceArgs(resource, policy, options);
         // A resource violation always names the resource being validated.
-        await runValidation(policy, analysis, resource.urn, () => validate(args, reporter(policy, level, analysis, resource.urn)));
+        await runValidation(policy, pack, analysis, resource.urn, () => validate(args, reporter(policy, level, analysis, resource.urn)));
       }
     }
   }
