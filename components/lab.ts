@@ -1,6 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { LabConfig } from "./config";
+import { webApiImageCleanup } from "./imageCleanup";
 import { Monitoring, MonitoringOutputs } from "./monitoring";
 import { variantContainerName } from "./naming";
 import { HostProbes, Unikernel, UNIKERNEL_VARIANT } from "./unikernel";
@@ -45,6 +46,9 @@ export function deployLab(config: LabConfig, opts: DeployLabOptions = {}): LabOu
   const endpoints: Record<string, pulumi.Input<string>> = {};
   const variants: Record<string, pulumi.Input<VariantOutput>> = {};
 
+  const targets = [...new Set(Object.values(config.variants).map((spec) => spec.target))];
+  const imageCleanups = new Map(targets.map((target) => [target, webApiImageCleanup(target, config.dockerHost)]));
+
   for (const [name, spec] of Object.entries(config.variants)) {
     const variant = new WebApiVariant(
       name,
@@ -56,6 +60,7 @@ export function deployLab(config: LabConfig, opts: DeployLabOptions = {}): LabOu
         endpointHost: config.endpointHost,
         containerName: variantContainerName(config, name),
         stackName: config.stackName,
+        imageCleanup: imageCleanups.get(spec.target)!,
       },
       { providers: opts.provider ? [opts.provider] : undefined },
     );

@@ -22,6 +22,8 @@ export interface WebApiVariantArgs {
   endpointHost: string;
   containerName: string;
   stackName: string;
+  /** Removes the image's tag on destroy; the image depends on it so it goes last. */
+  imageCleanup: pulumi.Resource;
 }
 
 /** One variant of the web API: its image built from `images/` and its container under the variant's budget. */
@@ -47,7 +49,7 @@ export class WebApiVariant extends pulumi.ComponentResource {
           network: args.images.buildNetwork,
         },
       },
-      { parent: this },
+      { parent: this, dependsOn: [args.imageCleanup] },
     );
 
     this.container = new docker.Container(

