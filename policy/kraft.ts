@@ -11,9 +11,14 @@ function words(command: string): string[] {
   return [...command.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]);
 }
 
-/** Parses the first `kraft run` in a (possibly multi-line) shell command; undefined when there is none. */
+/** Parses the first `kraft run` of a (possibly multi-line) shell script; undefined when there is none. */
 export function parseKraftRun(command: string): KraftRun | undefined {
-  const all = words(command);
+  const line = command
+    .replace(/\\\n/g, " ")
+    .split("\n")
+    .find((l) => /(^|[\s/])kraft\s+run\b/.test(l));
+  if (line === undefined) return undefined;
+  const all = words(line);
   const start = all.findIndex((word, i) => /(^|\/)kraft$/.test(word) && all[i + 1] === "run");
   if (start < 0) return undefined;
   const args = all.slice(start + 2);

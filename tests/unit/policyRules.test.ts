@@ -128,6 +128,13 @@ describe("policy: unikernel-memory-set", () => {
     assert.deepStrictEqual(outcome.violations, []);
   });
 
+  it("reads only the kraft run line of a script (flags on later lines do not count)", async () => {
+    const script = (memory: string) =>
+      ["set -eu", `kraft run --detach --name 'uk' --plat qemu --arch x86_64 ${memory} --port '127.0.0.1:8004:8000' .`, "if ! node wait.ts; then", "  kraft logs uk | tail -n 40 -M 1Gi", "fi"].join("\n");
+    const outcome = await runPolicy(unikernelMemorySet, [kraft("ok", script("--memory 320Mi")), kraft("bad", script(""))]);
+    assert.deepStrictEqual(outcome.violations.map((v) => v.urn), ["urn:pulumi:test::optivolt::command:local:Command::bad"]);
+  });
+
   it("fails kraft run without memory", async () => {
     const outcome = await runPolicy(unikernelMemorySet, [kraft("uk", "kraft run --plat qemu -p 8004:8000 .")]);
     assert.match(outcome.messages[0], /command\.local\.Command "uk" runs `kraft run` without -M\/--memory; pass `-M/);
