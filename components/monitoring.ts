@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { durationMs, formatDuration } from "../dashboards/durations";
 import { WEBAPI_DASHBOARD_FILE, monitoringFiles } from "../dashboards/provisioning";
-import { MONITORING_INTERNAL_PORTS, PROMETHEUS_CONFIG_PATH, WEBAPI_DASHBOARD_UID, monitoringContainerName } from "../dashboards/services";
+import { GRAFANA_PATHS, MONITORING_INTERNAL_PORTS, PROMETHEUS_CONFIG_PATH, WEBAPI_DASHBOARD_UID, monitoringContainerName } from "../dashboards/services";
 import { LabConfig } from "./config";
 import { CADVISOR_DISABLED_METRICS } from "./config/monitoring";
 
@@ -63,6 +63,7 @@ export class Monitoring extends pulumi.ComponentResource implements MonitoringOu
       Object.entries({ "optivolt.stack": config.stackName, "optivolt.monitoring": service, ...extra }).map(([label, value]) => ({ label, value }));
     // Same network wiring as the variants: created on `bridge`, then moved onto the lab network.
     const onLabNetwork = (service: string) => ({ networkMode: "bridge", networksAdvanced: [{ name: network.name, aliases: [service] }] });
+    const limits = (budget: { cpus: number; memoryMb: number }) => ({ cpus: String(budget.cpus), memory: budget.memoryMb, memorySwap: budget.memoryMb });
     const pulled = (service: string, ref: string) =>
       // keepLocally: `pulumi destroy` leaves the image for the next `up` (and for offline labs that preloaded it).
       new docker.RemoteImage(`${name}-${service}`, { name: ref, keepLocally: true }, { parent: this });
@@ -77,6 +78,7 @@ export class Monitoring extends pulumi.ComponentResource implements MonitoringOu
       {
         name: monitoringContainerName(config, "prometheus"),
         image: pulled("prometheus", settings.prometheus.image).imageId,
+        ...limits(settings.prometheus),
         command: [
           `--config.file=${PROMETHEUS_CONFIG_PATH}`,
           "--storage.tsdb.path=/prometheus",
@@ -100,6 +102,7 @@ export class Monitoring extends pulumi.ComponentResource implements MonitoringOu
       {
         name: monitoringContainerName(config, "cadvisor"),
         image: pulled("cadvisor", settings.cadvisor.image).imageId,
+        ...limits(settings.cadvisor),
         command: [
           "--docker_only=true",
           `--housekeeping_interval=${housekeeping}`,
@@ -132,25 +135,28 @@ export class Monitoring extends pulumi.ComponentResource implements MonitoringOu
       {
         name: monitoringContainerName(config, "grafana"),
         image: pulled("grafana", settings.grafana.image).imageId,
-        envs: pulumi.all([adminPassword.result, this.grafanaUrl]).apply(([password, url]) => [
+        ...limits(settings.grafana),
+        envs: [
           "GF_SECURITY_ADMIN_USER=admin",
-          `GF_SECURITY_ADMIN_PASSWORD=${password}`,
+          // From a file, not the environment: `docker inspect` shows every container's environment.
+          `GF_SECURITY_ADMIN_PASSWORD__FILE=${GRAFANA_PATHS.adminPassword}`,
           "GF_USERS_ALLOW_SIGN_UP=false",
           "GF_AUTH_ANONYMOUS_ENABLED=false",
-          `GF_SERVER_ROOT_URL=${url}`,
+          pulumi.interpolate`GF_SERVER_ROOT_URL=${this.grafanaUrl}`,
           `GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH=${WEBAPI_DASHBOARD_FILE}`,
           // An offline lab has nobody to report to; do not try.
           "GF_ANALYTICS_REPORTING_ENABLED=false",
           "GF_ANALYTICS_CHECK_FOR_UPDATES=false",
           "GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES=false",
-        ]),
-        uploads: files.grafana,
+        ],
+        // The password makes `uploads` a secret input: Pulumi stores it encrypted in the state.
+        uploads: [...files.grafana, { file: GRAFANA_PATHS.adminPassword, content: this.grafanaAdminPassword, permissions: "0444" }],
         ports: [{ internal: MONITORING_INTERNAL_PORTS.grafana, external: settings.grafana.port, ip: bindAddress, protocol: "tcp" }],
         restart: "unless-stopped",
         labels: labels("grafana"),
         ...onLabNetwork("grafana"),
       },
-      { parent: this, dependsOn: [this.prometheus], additionalSecretOutputs: ["envs"] },
+      { parent: this, dependsOn: [this.prometheus] },
     );
 
     this.prometheusUrl = pulumi.interpolate`http://${endpointHost}:${settings.prometheus.port}`;

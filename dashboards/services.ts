@@ -37,6 +37,8 @@ export const GRAFANA_PATHS = {
   dashboardProviders: "/etc/grafana/provisioning/dashboards/optivolt.yaml",
   /** Outside /var/lib/grafana (a volume in the image), so `docker cp` before start lands in the image layer. */
   dashboardsDir: "/etc/grafana/dashboards/optivolt",
+  /** Read through GF_SECURITY_ADMIN_PASSWORD__FILE. */
+  adminPassword: "/etc/grafana/secrets/admin-password",
 } as const;
 
 export const PROMETHEUS_CONFIG_PATH = "/etc/prometheus/prometheus.yml";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { hostPortSchema } from "./variants";
+import { DOCKER_MIN_MEMORY_MB, hostPortSchema } from "./variants";
 
 /** An image reference pinned to a version tag or digest: a registry mirror or a preloaded offline image both work. */
 const pinnedImage = z
@@ -27,6 +27,15 @@ export const CADVISOR_DISABLED_METRICS: readonly (typeof CADVISOR_METRIC_GROUPS)
   (group) => !(CADVISOR_REQUIRED_GROUPS as readonly string[]).includes(group),
 );
 
+/**
+ * CPU and memory caps of a monitoring container: they share the host with the variants they
+ * measure, so their cost is bounded by construction (no swap beyond the memory cap).
+ */
+const budget = (cpus: number, memoryMb: number) => ({
+  cpus: z.number().positive().default(cpus),
+  memoryMb: z.number().int().min(DOCKER_MIN_MEMORY_MB).default(memoryMb),
+});
+
 export const monitoringSchema = z
   .strictObject({
     /** false: no Prometheus, cAdvisor or Grafana in this stack (and no monitoring outputs). */
@@ -37,6 +46,7 @@ export const monitoringSchema = z
         port: hostPortSchema.default(9090),
         retention: z.string().regex(/^\d+[smhdwy]$/, "must be a Prometheus duration such as 15d").default("15d"),
         scrapeInterval: z.string().regex(/^\d+[smh]$/, "must be a Prometheus duration such as 5s").default("5s"),
+        ...budget(0.5, 512),
       })
       .prefault({}),
     cadvisor: z
@@ -45,6 +55,7 @@ export const monitoringSchema = z
         port: hostPortSchema.default(8081),
         /** How often cAdvisor reads each container's cgroups: its main CPU cost. */
         housekeepingInterval: z.string().regex(/^\d+(ms|s|m)$/, "must be a Go duration such as 10s").default("10s"),
+        ...budget(0.25, 256),
       })
       .prefault({}),
     grafana: z
@@ -52,6 +63,7 @@ export const monitoringSchema = z
         // 12.2: the dashboard JSON of @grafana/grafana-foundation-sdk carries schemaVersion 42.
         image: pinnedImage.default("grafana/grafana:12.2.1"),
         port: hostPortSchema.default(3000),
+        ...budget(0.5, 512),
       })
       .prefault({}),
   })

@@ -17,8 +17,14 @@ function find(run: LabRun, type: string, name: string): RecordedResource {
   return found;
 }
 
+/** Mocks hand a secret input over wrapped as `{ <sig>: …, value }`; assertions read the value. */
+function unwrapSecret<T>(value: T | { value: T }): T {
+  return !Array.isArray(value) && typeof value === "object" && value !== null && "value" in value ? value.value : (value as T);
+}
+
 function uploaded(container: RecordedResource, file: string): string {
-  const upload = (container.inputs.uploads as { file: string; content: string }[]).find((u) => u.file === file);
+  const uploads = unwrapSecret<{ file: string; content: string }[]>(container.inputs.uploads);
+  const upload = uploads.find((u) => u.file === file);
   assert.ok(upload, `${container.name} gets no ${file}`);
   return upload.content;
 }
@@ -59,6 +65,16 @@ describe("monitoring: the Monitoring component under Pulumi mocks (dev stack)", 
     assert.deepStrictEqual(ports("prometheus"), [{ internal: 9090, external: 9090, ip: "127.0.0.1", protocol: "tcp" }]);
     assert.deepStrictEqual(ports("cadvisor"), [{ internal: 8080, external: 8081, ip: "127.0.0.1", protocol: "tcp" }]);
     assert.deepStrictEqual(ports("grafana"), [{ internal: 3000, external: 3000, ip: "127.0.0.1", protocol: "tcp" }]);
+  });
+
+  it("caps each monitoring container's CPU and memory, without swap, so watching cannot starve the variants", () => {
+    const caps = (service: string) => {
+      const { cpus, memory, memorySwap } = container(service).inputs;
+      return { cpus, memory, memorySwap };
+    };
+    assert.deepStrictEqual(caps("prometheus"), { cpus: "0.5", memory: 512, memorySwap: 512 });
+    assert.deepStrictEqual(caps("cadvisor"), { cpus: "0.25", memory: 256, memorySwap: 256 });
+    assert.deepStrictEqual(caps("grafana"), { cpus: "0.5", memory: 512, memorySwap: 512 });
   });
 
   it("runs Prometheus on the rendered config, with retention, lifecycle API and a data volume", () => {
@@ -103,10 +119,13 @@ describe("monitoring: the Monitoring component under Pulumi mocks (dev stack)", 
     }
   });
 
-  it("gives Grafana the generated admin password, no sign-up, and the provisioned datasource and dashboard", () => {
+  it("gives Grafana the generated admin password (as a file), no sign-up, and the provisioned datasource and dashboard", () => {
     const grafana = container("grafana");
     const envs = grafana.inputs.envs as string[];
-    assert.ok(envs.includes("GF_SECURITY_ADMIN_PASSWORD=mock-password-monitoring-grafana-admin"), envs.join(" "));
+    // Through a file, so `docker inspect` (which lists the environment) never shows it.
+    assert.ok(envs.includes("GF_SECURITY_ADMIN_PASSWORD__FILE=/etc/grafana/secrets/admin-password"), envs.join(" "));
+    assert.strictEqual(uploaded(grafana, "/etc/grafana/secrets/admin-password"), "mock-password-monitoring-grafana-admin");
+    assert.ok(!envs.some((env) => env.includes("mock-password")), "the password is in the environment");
     assert.ok(envs.includes("GF_USERS_ALLOW_SIGN_UP=false"));
     assert.strictEqual(find(run, "random:index/randomPassword:RandomPassword", "monitoring-grafana-admin").inputs.length, 24);
 
