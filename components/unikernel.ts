@@ -14,8 +14,8 @@ export const SKIPPED_KRAFT_NOT_FOUND = "skipped: kraft not found";
 export const KRAFT_INSTALL_HINT =
   "install KraftKit (`curl -sSfL https://get.kraftkit.sh | sh`, see https://unikraft.org/docs/cli/install) and QEMU, then run `pulumi up` again";
 
-/** The web API image target whose `/app` and Node the root file system packs (Node and its libraries only). */
-export const APP_IMAGE_TARGET = "minimal";
+/** The web API image target holding the compiled app alone (/app: dist + production node_modules). */
+export const APP_IMAGE_TARGET = "app";
 /** Where the rootfs step extracts the root file system; the Kraftfile's `rootfs:` names it. */
 export const ROOTFS_DIR = "rootfs";
 /** Project-relative folder of the Kraftfile; every command runs there. */
@@ -110,36 +110,47 @@ export function unikernelUrl(config: Pick<UnikernelConfig, "network" | "hostPort
   return config.network === "bridge" ? `http://${config.bridge.ip}:${APP_PORT}` : `http://${host}:${config.hostPort}`;
 }
 
+/**
+ * What `docker export` adds to any container's tree: the /.dockerenv marker, device nodes and the
+ * engine's generated /etc files. Unikraft mounts its own /dev and its ELF loader provides /etc/hosts
+ * and /etc/resolv.conf, so they stay out of the guest.
+ */
+const DOCKER_EXPORT_ARTIFACTS = [".dockerenv", "dev/*", "etc/hostname", "etc/hosts", "etc/resolv.conf", "etc/mtab"];
+
 export interface RootfsCommandArgs {
   images: ImagesConfig;
-  /** Tag of the web API image built on the way (its /app is what the rootfs packs). */
+  /** Image whose (position-independent) Node the rootfs packs. */
+  nodeImage: string;
+  /** Tag of the web API's `app` target built on the way. */
   appImageTag: string;
   /** Tag of the rootfs image (unikernel/Dockerfile). */
   rootfsImageTag: string;
   /** Folder the root file system is extracted to, relative to unikernel/ or absolute. */
   outDir: string;
+  /** false lets a non-PIE Node through: only for inspecting the tree where no PIE Node exists (offline tests). */
+  requirePie?: boolean;
 }
 
 /**
- * Builds the web API's `minimal` target from images/ exactly as the variants do, repacks its
- * Node and /app with unikernel/Dockerfile (no build context: it only copies from that image), and
+ * Builds the web API's `app` target from images/ exactly as the variants do, adds a PIE Node and
+ * its libraries with unikernel/Dockerfile (no build context: it only copies from images), and
  * extracts the result as the plain directory the Kraftfile's `rootfs:` points at. A directory
  * needs no BuildKit daemon on kraft's side, unlike a `rootfs: ./Dockerfile`.
  */
 export function rootfsBuildCommand(args: RootfsCommandArgs): string {
-  const { images } = args;
   const q = shellQuote;
-  const network = images.buildNetwork === "host" ? " --network host" : "";
+  const network = args.images.buildNetwork === "host" ? " --network host" : "";
   const tarball = `${args.outDir}.tar`;
   return [
     "set -eu",
-    `docker build --quiet${network} --target ${APP_IMAGE_TARGET} --build-arg NODE_IMAGE=${q(images.nodeImage)} ` +
-      `--build-arg NODE_MINIMAL_IMAGE=${q(images.nodeMinimalImage)} --tag ${q(args.appImageTag)} ../images`,
-    `docker build --quiet --build-arg APP_IMAGE=${q(args.appImageTag)} --tag ${q(args.rootfsImageTag)} - < Dockerfile`,
+    `docker build --quiet${network} --target ${APP_IMAGE_TARGET} --build-arg NODE_IMAGE=${q(args.images.nodeImage)} --tag ${q(args.appImageTag)} ../images`,
+    `docker build --quiet${network} --build-arg APP_IMAGE=${q(args.appImageTag)} --build-arg NODE_IMAGE=${q(args.nodeImage)}` +
+      `${args.requirePie === false ? " --build-arg REQUIRE_PIE=false" : ""} --tag ${q(args.rootfsImageTag)} - < Dockerfile`,
     `container=$(docker create ${q(args.rootfsImageTag)})`,
     `trap 'docker rm --force "$container" >/dev/null; rm -f ${q(tarball)}' EXIT`,
     `docker export --output ${q(tarball)} "$container"`,
-    `rm -rf ${q(args.outDir)} && mkdir -p ${q(args.outDir)} && tar -xf ${q(tarball)} -C ${q(args.outDir)}`,
+    `rm -rf ${q(args.outDir)} && mkdir -p ${q(args.outDir)} && tar -xf ${q(tarball)} -C ${q(args.outDir)} ` +
+      DOCKER_EXPORT_ARTIFACTS.map((pattern) => `--exclude=${q(pattern)}`).join(" "),
   ].join("\n");
 }
 
@@ -276,6 +287,7 @@ export class Unikernel extends pulumi.ComponentResource {
     const tag = sourceHash.slice(0, 12);
     const rootfsArgs = {
       images: args.images,
+      nodeImage: config.nodeImage,
       appImageTag: `optivolt-unikernel-app:${tag}`,
       rootfsImageTag: `optivolt-unikernel-rootfs:${tag}`,
       outDir: ROOTFS_DIR,

@@ -32,6 +32,11 @@ export const unikernelSchema = z
     platform: z.enum(["qemu", "fc", "xen"]).default("qemu"),
     /** `kraft build --arch` / `kraft run --arch`; Unikraft's prebuilt `base` runtime ships x86_64. */
     architecture: z.enum(["x86_64", "arm64"]).default("x86_64"),
+    /**
+     * Image whose Node 22 the unikernel runs. Unikraft's ELF loader needs a position-independent
+     * executable: Alpine's Node is one, the nodejs.org build in Debian-based images is not.
+     */
+    nodeImage: z.string().min(1).default("node:22-alpine"),
     /** Guest memory, passed to `kraft run -M` as a Kubernetes quantity in Mi. */
     memoryMi: z.number().int().min(16, "must be at least 16 (Unikraft's ELF loader needs room beside Node)").default(UNIKERNEL_DEFAULT_MEMORY_MI),
     /** Host port forwarded to the guest's port 8000 (user networking only). */

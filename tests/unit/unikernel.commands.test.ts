@@ -119,22 +119,28 @@ describe("unikernel commands", () => {
 
   describe("rootfs step", () => {
     const images = { nodeImage: "optivolt/node:22-bookworm", nodeMinimalImage: "optivolt/node:22-minimal", buildNetwork: "host" as const };
-    const args = { images, appImageTag: "optivolt-unikernel-app:abc", rootfsImageTag: "optivolt-unikernel-rootfs:abc", outDir: "rootfs" };
+    const args = { images, nodeImage: "node:22-alpine", appImageTag: "optivolt-unikernel-app:abc", rootfsImageTag: "optivolt-unikernel-rootfs:abc", outDir: "rootfs" };
 
-    it("builds the web API's minimal target from images/, repacks it and extracts it as a directory", () => {
+    it("builds the web API's app target from images/, adds a PIE Node, and extracts the tree as a directory", () => {
       assert.strictEqual(
         rootfsBuildCommand(args),
         [
           "set -eu",
-          "docker build --quiet --network host --target minimal --build-arg NODE_IMAGE=optivolt/node:22-bookworm " +
-            "--build-arg NODE_MINIMAL_IMAGE=optivolt/node:22-minimal --tag optivolt-unikernel-app:abc ../images",
-          "docker build --quiet --build-arg APP_IMAGE=optivolt-unikernel-app:abc --tag optivolt-unikernel-rootfs:abc - < Dockerfile",
+          "docker build --quiet --network host --target app --build-arg NODE_IMAGE=optivolt/node:22-bookworm --tag optivolt-unikernel-app:abc ../images",
+          "docker build --quiet --network host --build-arg APP_IMAGE=optivolt-unikernel-app:abc --build-arg NODE_IMAGE=node:22-alpine " +
+            "--tag optivolt-unikernel-rootfs:abc - < Dockerfile",
           "container=$(docker create optivolt-unikernel-rootfs:abc)",
           `trap 'docker rm --force "$container" >/dev/null; rm -f rootfs.tar' EXIT`,
           'docker export --output rootfs.tar "$container"',
-          "rm -rf rootfs && mkdir -p rootfs && tar -xf rootfs.tar -C rootfs",
+          "rm -rf rootfs && mkdir -p rootfs && tar -xf rootfs.tar -C rootfs --exclude=.dockerenv --exclude='dev/*' --exclude=etc/hostname " +
+            "--exclude=etc/hosts --exclude=etc/resolv.conf --exclude=etc/mtab",
         ].join("\n"),
       );
+    });
+
+    it("lets a non-PIE Node through only when asked (offline inspection)", () => {
+      assert.doesNotMatch(rootfsBuildCommand(args), /REQUIRE_PIE/);
+      assert.match(rootfsBuildCommand({ ...args, requirePie: false }), / --build-arg REQUIRE_PIE=false --tag /);
     });
 
     it("uses the default build network unless the stack asks for host", () => {
