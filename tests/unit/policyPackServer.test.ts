@@ -1,6 +1,8 @@
-// The pack as the Pulumi CLI runs it: policy/index.ts in its own process (its constructor starts
-// the analyzer's gRPC server), driven over gRPC with properties in the engine's wire format. The
-// same resources then go through the offline engine, which must report exactly the same thing.
+// The pack as the Pulumi CLI runs it: `pulumi-analyzer-policy` starts @pulumi/pulumi's
+// run-policy-pack in the pack's directory, which type-checks and loads policy/index.ts (whose
+// PolicyPack constructor starts the analyzer's gRPC server and prints its port). The test drives
+// that server with properties in the engine's wire format; the same resources then go through the
+// offline engine, which must report exactly the same thing. Loading takes ~25 s (the type check).
 import * as assert from "assert";
 import { ChildProcess, spawn } from "child_process";
 import * as path from "path";
@@ -40,10 +42,12 @@ const WIRE: AnalyzedResource[] = [
 type Diagnostic = { policyName: string; enforcementLevel: string; urn: string; text: string };
 
 function startPack(): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ["-r", "ts-node/register", "index.ts"], { cwd: POLICY_DIR, stdio: ["ignore", "pipe", "pipe"] });
+  const runPolicyPack = path.dirname(require.resolve("@pulumi/pulumi/cmd/run-policy-pack"));
+  // Arguments as the CLI passes them: the engine address (unused by the pack) and the pack directory.
+  const child = spawn(process.execPath, [runPolicyPack, "127.0.0.1:0", "."], { cwd: POLICY_DIR, stdio: ["ignore", "pipe", "pipe"] });
   return new Promise((resolve, reject) => {
     let stderr = "";
-    const deadline = setTimeout(() => reject(new Error(`the policy pack did not print its port within 45 s:\n${stderr}`)), 45_000);
+    const deadline = setTimeout(() => reject(new Error(`the policy pack did not print its port within 100 s:\n${stderr}`)), 100_000);
     child.stderr?.on("data", (chunk) => (stderr += chunk));
     child.stdout?.once("data", (chunk: Buffer) => {
       clearTimeout(deadline);
@@ -65,7 +69,7 @@ function fromWire(d: analyzerProto.AnalyzeDiagnostic, fallbackUrn: string): Diag
 const byKey = (a: Diagnostic, b: Diagnostic) => `${a.policyName}${a.urn}${a.text}`.localeCompare(`${b.policyName}${b.urn}${b.text}`);
 
 describe("policy: the pack served over gRPC, as the Pulumi CLI runs it", function () {
-  this.timeout(90_000);
+  this.timeout(120_000);
   let child: ChildProcess | undefined;
   let client: analyzerRpc.AnalyzerClient;
 
