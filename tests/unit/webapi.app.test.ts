@@ -102,7 +102,7 @@ describe("web API: request handling (in process)", function () {
     assert.strictEqual(answer.status, 200);
     assert.match(answer.headers["content-type"] ?? "", /^text\/plain; version=0\.0\.4/);
     assert.strictEqual(count(answer.body) - before, 2);
-    assert.match(answer.body, /http_request_duration_seconds_count\{variant="unit",route="\/api\/light"\} \d+/);
+    assert.match(answer.body, /http_request_duration_seconds_count\{route="\/api\/light",variant="unit"\} \d+/);
     assert.match(answer.body, /process_cpu_seconds_total\{variant="unit"\}/);
     assert.match(answer.body, /process_resident_memory_bytes\{variant="unit"\}/);
   });

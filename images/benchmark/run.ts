@@ -1,0 +1,298 @@
+/**
+ * Benchmark of the web API images against a FastAPI + Uvicorn app and a bare node:http server.
+ * `npm run bench:images -- [--rounds 3] [--duration 10] [--warmup 2]`
+ *
+ * Servers run on the host network (no userland proxy in the path), pinned to CPU 0 with --cpus 1;
+ * wrk runs on CPU 1 (this process and its children are pinned there); servers alternate within
+ * each round and every figure is the median over the rounds. Prints a table and writes JSON to
+ * bench-results/images/.
+ */
+import { execFile } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import * as os from "os";
+import * as path from "path";
+import { parseArgs } from "util";
+import { createWrkEngine, findOnPath } from "../../bench/engines/wrk";
+import { LoadOutcome } from "../../bench/engines/types";
+import { median } from "../../bench/stats";
+import { LOCAL_BASE_IMAGES, webApiImageName } from "../../components/naming";
+import {
+  buildWebApiImage,
+  containerPeakMemoryBytes,
+  docker,
+  httpRequest,
+  imageExists,
+  inspectContainer,
+  removeContainer,
+  requireDockerEngine,
+  sumSamples,
+  waitForHealth,
+} from "../../tests/integration/support";
+
+const FASTAPI_IMAGE = "ovimages-bench-fastapi";
+const SERVER_CPU = "0";
+const CLIENT_CPU = 1;
+const PREFIX = `ovimages-bench-${process.pid}`;
+const created = new Set<string>();
+
+interface Server {
+  label: string;
+  name: string;
+  port: number;
+  url: string;
+}
+
+interface ServerSpec {
+  label: string;
+  port: number;
+  cpus: number;
+  cpuset: string;
+  memoryMb: number;
+  image: string;
+  env?: Record<string, string>;
+  mounts?: string[];
+  command?: string[];
+}
+
+function log(message: string): void {
+  process.stderr.write(`[bench:images] ${message}\n`);
+}
+
+async function createServer(spec: ServerSpec): Promise<Server> {
+  const name = `${PREFIX}-${spec.label.replace(/[^a-z0-9]+/gi, "-")}`;
+  await removeContainer(name);
+  const env = { PORT: String(spec.port), ...spec.env };
+  created.add(name);
+  await docker([
+    "create", "--name", name, "--network", "host",
+    "--cpus", String(spec.cpus), "--cpuset-cpus", spec.cpuset,
+    "--memory", `${spec.memoryMb}m`, "--memory-swap", `${spec.memoryMb}m`,
+    ...Object.entries(env).flatMap(([k, v]) => ["--env", `${k}=${v}`]),
+    ...(spec.mounts ?? []).flatMap((m) => ["--volume", m]),
+    spec.image,
+    ...(spec.command ?? []),
+  ]);
+  return { label: spec.label, name, port: spec.port, url: `http://127.0.0.1:${spec.port}` };
+}
+
+async function startServer(spec: ServerSpec): Promise<Server> {
+  const server = await createServer(spec);
+  await docker(["start", server.name]);
+  await waitForHealth(server.url, 30_000);
+  return server;
+}
+
+async function stopServer(server: Server): Promise<void> {
+  await removeContainer(server.name);
+  created.delete(server.name);
+}
+
+/** One HTTP GET on a fresh connection; true on 200 (used to time start-up tightly). */
+function healthy(url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get(`${url}/health`, { agent: false, timeout: 500 }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode === 200));
+    });
+    req.on("error", () => resolve(false));
+    req.on("timeout", () => req.destroy());
+  });
+}
+
+interface Options {
+  rounds: number;
+  duration: number;
+  warmup: number;
+  lightConnections: number;
+  heavyConnections: number;
+}
+
+function readOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      rounds: { type: "string", default: "3" },
+      duration: { type: "string", default: "10" },
+      warmup: { type: "string", default: "2" },
+      "light-connections": { type: "string", default: "50" },
+      "heavy-connections": { type: "string", default: "16" },
+    },
+  });
+  const int = (name: string, raw: string | undefined, min: number) => {
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min) throw new Error(`--${name} must be a whole number ≥ ${min}, got "${raw}"`);
+    return value;
+  };
+  return {
+    rounds: int("rounds", values.rounds, 1),
+    duration: int("duration", values.duration, 1),
+    warmup: int("warmup", values.warmup, 0),
+    lightConnections: int("light-connections", values["light-connections"], 1),
+    heavyConnections: int("heavy-connections", values["heavy-connections"], 1),
+  };
+}
+
+async function main(): Promise<void> {
+  const options = readOptions();
+  const wrkBinary = findOnPath("wrk");
+  if (wrkBinary === null) throw new Error("wrk is not on PATH; install it with `apt-get install wrk`.");
+  if (os.cpus().length < 2) throw new Error("the benchmark pins the server and the load generator to two different CPUs; this machine has one.");
+  // wrk (a child of this process) inherits the affinity: the load generator stays off the server's CPU.
+  await pinSelfToCpu(CLIENT_CPU);
+  await requireDockerEngine();
+  for (const base of Object.values(LOCAL_BASE_IMAGES)) {
+    if (!(await imageExists(base))) throw new Error(`missing base image ${base}; run \`npm run images:base\` first.`);
+  }
+  const wrk = await createWrkEngine(wrkBinary);
+
+  log("building optivolt-webapi:standard, :minimal and the FastAPI reference image");
+  await buildWebApiImage("standard");
+  await buildWebApiImage("minimal");
+  await docker(["build", "--quiet", "--network", "host", "--build-arg", `BASE_IMAGE=${LOCAL_BASE_IMAGES.nodeImage}`, "--tag", FASTAPI_IMAGE, path.join(__dirname, "fastapi")]);
+
+  const load = async (server: Server, route: string, connections: number, seconds: number): Promise<LoadOutcome> => {
+    return wrk.run({ url: `${server.url}${route}`, connections, threads: 1, durationSeconds: seconds, timeoutSeconds: 5, signal: new AbortController().signal });
+  };
+  const measure = async (server: Server, route: string, connections: number) => {
+    if (options.warmup > 0) await load(server, route, connections, options.warmup);
+    const outcome = await load(server, route, connections, options.duration);
+    const errors = outcome.errors.connect + outcome.errors.socket + outcome.errors.timeouts + outcome.errors.non2xx;
+    return { rps: outcome.responses / outcome.durationSeconds, errors, p99: outcome.latencyMs.p99, responses: outcome.responses };
+  };
+  const routes = [
+    { route: "/api/light", connections: options.lightConnections },
+    { route: "/api/heavy", connections: options.heavyConnections },
+  ];
+
+  // ---- phase 1: one CPU each, alternating --------------------------------------------------------
+  const oneCpu = { cpus: 1, cpuset: SERVER_CPU, memoryMb: 512 };
+  const servers = [
+    await startServer({ ...oneCpu, label: "standard", port: 18701, image: webApiImageName("standard"), env: { VARIANT: "standard" } }),
+    await startServer({
+      ...oneCpu, label: "bare node:http", port: 18702, image: LOCAL_BASE_IMAGES.nodeImage,
+      mounts: [`${path.join(__dirname, "bare-server.js")}:/srv/bare-server.js:ro`], command: ["node", "/srv/bare-server.js"],
+    }),
+    await startServer({ ...oneCpu, label: "FastAPI+Uvicorn", port: 18703, image: FASTAPI_IMAGE }),
+  ];
+  const throughput = new Map<string, { rps: number[]; errors: number; p99: number[] }>();
+  for (let round = 0; round < options.rounds; round++) {
+    const order = servers.map((_, i) => servers[(i + round) % servers.length]);
+    for (const { route, connections } of routes) {
+      for (const server of order) {
+        const result = await measure(server, route, connections);
+        const key = `${server.label} ${route}`;
+        const entry = throughput.get(key) ?? { rps: [], errors: 0, p99: [] };
+        entry.rps.push(result.rps);
+        entry.errors += result.errors;
+        entry.p99.push(result.p99);
+        throughput.set(key, entry);
+        log(`round ${round + 1}/${options.rounds} ${key}: ${result.rps.toFixed(0)} req/s, ${result.errors} errors`);
+      }
+    }
+  }
+  for (const server of servers.slice(1)) await stopServer(server);
+
+  // ---- phase 2: standard at 2 CPUs (2 workers) against 1 CPU, /metrics totals --------------------
+  const standard1 = servers[0];
+  const standard2 = await startServer({ cpus: 2, cpuset: "0,1", memoryMb: 512, label: "standard 2 CPUs", port: 18704, image: webApiImageName("standard"), env: { VARIANT: "standard" } });
+  const scaling = { one: [] as number[], two: [] as number[] };
+  for (let round = 0; round < options.rounds; round++) {
+    for (const server of round % 2 === 0 ? [standard1, standard2] : [standard2, standard1]) {
+      const result = await measure(server, "/api/light", options.lightConnections);
+      (server === standard1 ? scaling.one : scaling.two).push(result.rps);
+      log(`round ${round + 1}/${options.rounds} ${server.label} /api/light: ${result.rps.toFixed(0)} req/s`);
+    }
+  }
+  // /metrics must report the totals of both workers: send a known number of requests, each on a
+  // fresh connection (so they spread over the workers), and compare with what /metrics counted.
+  const lightOk = { route: "/api/light", status: "200" };
+  const beforeCount = sumSamples((await httpRequest(`${standard2.url}/metrics`)).body.toString(), "http_requests_total", lightOk);
+  const sent = 200;
+  await Promise.all(Array.from({ length: sent }, () => httpRequest(`${standard2.url}/api/light`)));
+  const afterText = (await httpRequest(`${standard2.url}/metrics`)).body.toString();
+  const metricsCheck = { counted: sumSamples(afterText, "http_requests_total", lightOk) - beforeCount, sent, workers: sumSamples(afterText, "webapi_info") };
+  await stopServer(standard1);
+  await stopServer(standard2);
+
+  // ---- phase 3: minimal: start-up time and peak memory under load --------------------------------
+  const minimalSpec: ServerSpec = { cpus: 0.5, cpuset: SERVER_CPU, memoryMb: 128, label: "minimal", port: 18705, image: webApiImageName("minimal"), env: { VARIANT: "minimal" } };
+  const startupMs: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const server = await createServer(minimalSpec);
+    const started = performance.now();
+    await docker(["start", server.name]);
+    while (!(await healthy(server.url))) {
+      if (performance.now() - started > 10_000) throw new Error("minimal did not answer within 10 s of docker start");
+    }
+    startupMs.push(performance.now() - started);
+    await stopServer(server);
+  }
+  const minimal = await startServer(minimalSpec);
+  const minimalLoad: Record<string, { rps: number; errors: number }> = {};
+  for (const { route, connections } of routes) {
+    const result = await measure(minimal, route, connections);
+    minimalLoad[route] = { rps: result.rps, errors: result.errors };
+  }
+  const inspect = await inspectContainer(minimal.name);
+  const peakBytes = await containerPeakMemoryBytes(inspect.Id);
+  const rssBytes = sumSamples((await httpRequest(`${minimal.url}/metrics`)).body.toString(), "process_resident_memory_bytes");
+  await stopServer(minimal);
+
+  // ---- report ------------------------------------------------------------------------------------
+  const med = (key: string) => median(throughput.get(key)!.rps);
+  const rows: [string, string][] = [];
+  const fmt = (n: number) => n.toFixed(0);
+  for (const { route } of routes) {
+    for (const server of servers) {
+      const entry = throughput.get(`${server.label} ${route}`)!;
+      rows.push([`${route} ${server.label} (1 CPU) req/s`, `${fmt(median(entry.rps))}  [runs ${entry.rps.map(fmt).join(", ")}; p99 ${median(entry.p99).toFixed(1)} ms; errors ${entry.errors}]`]);
+    }
+  }
+  const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+  rows.push(["/api/light standard ÷ FastAPI (target ≥ 2x)", ratio(med("standard /api/light"), med("FastAPI+Uvicorn /api/light"))]);
+  rows.push(["/api/light standard ÷ bare node:http (target ≥ 0.85)", ratio(med("standard /api/light"), med("bare node:http /api/light"))]);
+  rows.push(["/api/heavy standard ÷ FastAPI (target ≥ 1.2x)", ratio(med("standard /api/heavy"), med("FastAPI+Uvicorn /api/heavy"))]);
+  rows.push(["/api/heavy bare node:http ÷ FastAPI (reference)", ratio(med("bare node:http /api/heavy"), med("FastAPI+Uvicorn /api/heavy"))]);
+  rows.push(["/api/light standard 1 CPU req/s", `${fmt(median(scaling.one))}  [runs ${scaling.one.map(fmt).join(", ")}]`]);
+  rows.push(["/api/light standard 2 CPUs req/s", `${fmt(median(scaling.two))}  [runs ${scaling.two.map(fmt).join(", ")}]`]);
+  rows.push(["standard 2 CPUs ÷ 1 CPU", ratio(median(scaling.two), median(scaling.one))]);
+  rows.push(["standard 2 CPUs: workers in /metrics", String(metricsCheck.workers)]);
+  rows.push(["standard 2 CPUs: /metrics counted / requests sent", `${metricsCheck.counted} / ${metricsCheck.sent}`]);
+  rows.push(["minimal: docker start → first 200, median of 5 (target ≤ 500 ms)", `${median(startupMs).toFixed(0)} ms  [${startupMs.map(fmt).join(", ")}]`]);
+  rows.push(["minimal (0.5 CPU, 128 MB) /api/light, /api/heavy req/s", `${fmt(minimalLoad["/api/light"].rps)}, ${fmt(minimalLoad["/api/heavy"].rps)} (errors ${minimalLoad["/api/light"].errors + minimalLoad["/api/heavy"].errors})`]);
+  rows.push(["minimal: cgroup peak memory under load (target ≤ 64 MiB)", `${(peakBytes / 2 ** 20).toFixed(1)} MiB (RSS after load ${(rssBytes / 2 ** 20).toFixed(1)} MiB)`]);
+
+  const width = Math.max(...rows.map(([label]) => label.length));
+  process.stdout.write(`\nOptiVolt web API images benchmark — ${options.rounds} rounds × ${options.duration} s, wrk ${wrk.version} on CPU ${CLIENT_CPU}, servers on CPU ${SERVER_CPU}, host network\n\n`);
+  for (const [label, value] of rows) process.stdout.write(`${label.padEnd(width)}  ${value}\n`);
+
+  const outDir = path.resolve(__dirname, "..", "..", "bench-results", "images");
+  fs.mkdirSync(outDir, { recursive: true });
+  const file = path.join(outDir, `benchmark-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+  fs.writeFileSync(
+    file,
+    `${JSON.stringify({ options, machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, kernel: os.release() }, throughput: Object.fromEntries(throughput), scaling, metricsCheck, startupMs, minimalLoad, peakBytes, rssBytes }, null, 2)}\n`,
+  );
+  process.stdout.write(`\nraw figures: ${path.relative(process.cwd(), file)}\n`);
+}
+
+/** Restricts this process (and the wrk it spawns) to one CPU with taskset. */
+async function pinSelfToCpu(cpu: number): Promise<void> {
+  await new Promise<void>((resolve, reject) =>
+    execFile("taskset", ["-a", "-p", "-c", String(cpu), String(process.pid)], (error) =>
+      error ? reject(new Error(`taskset failed (is util-linux installed?): ${error.message}`)) : resolve(),
+    ),
+  );
+}
+
+async function cleanup(): Promise<void> {
+  await Promise.all([...created].map((name) => removeContainer(name).catch(() => undefined)));
+}
+
+process.once("SIGINT", () => void cleanup().then(() => process.exit(130)));
+main()
+  .catch((error: unknown) => {
+    process.stderr.write(`bench:images: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  })
+  .finally(() => cleanup());
