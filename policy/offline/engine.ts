@@ -69,14 +69,14 @@ function isStackPolicy(policy: Policy): policy is StackValidationPolicy {
   return typeof (policy as StackValidationPolicy).validateStack === "function";
 }
 
-type ResourceClass = { __pulumiType?: string; isInstance?: (obj: unknown) => boolean };
-
+/** Every generated resource class carries its type token, which is what the SDK compares. */
 function isTypeOf(type: string, resourceClass: unknown): boolean {
-  const pulumiType = (resourceClass as ResourceClass).__pulumiType;
+  const pulumiType = (resourceClass as { __pulumiType?: string }).__pulumiType;
   return typeof pulumiType === "string" && pulumiType.length > 0 && pulumiType === type;
 }
 
-const DEFAULT_OPTIONS = (parent?: string): PolicyResourceOptions => ({
+/** The options the engine reports for a resource declared with none but a parent. */
+const resourceOptions = (parent?: string): PolicyResourceOptions => ({
   protect: false,
   ignoreChanges: [],
   aliases: [],
@@ -137,7 +137,7 @@ function resourceArgs(resource: AnalyzedResource, policy: Policy, options: Analy
     props,
     urn: resource.urn,
     name: resource.name,
-    opts: DEFAULT_OPTIONS(resource.parent),
+    opts: resourceOptions(resource.parent),
     stackTags: options.stackTags ?? new Map(),
     isType: (resourceClass) => isTypeOf(resource.type, resourceClass),
     asType: ((resourceClass: unknown) => (isTypeOf(resource.type, resourceClass) ? props : undefined)) as ResourceValidationArgs["asType"],
@@ -155,7 +155,7 @@ function stackResources(resources: readonly AnalyzedResource[]): PolicyResource[
       props,
       urn: r.urn,
       name: r.name,
-      opts: DEFAULT_OPTIONS(r.parent),
+      opts: resourceOptions(r.parent),
       dependencies: [],
       propertyDependencies: {},
       isType: (resourceClass) => isTypeOf(r.type, resourceClass),
