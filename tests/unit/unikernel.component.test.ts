@@ -96,7 +96,8 @@ describe("Unikernel component (mocked Pulumi)", function () {
     assert.match(run.create, /wait-for-health\.ts http:\/\/127\.0\.0\.1:8004\/health 120;/);
     assert.strictEqual(run.delete, "kraft stop optivolt-lab-unikernel || true; kraft rm optivolt-lab-unikernel || true");
     const tag = outputs.sourceHash!.slice(0, 12);
-    assert.match(steps.get("unikernel-rootfs")!.inputs.create, new RegExp(`--tag optivolt-unikernel-rootfs:${tag} - < Dockerfile`));
+    assert.match(steps.get("unikernel-rootfs")!.inputs.create, new RegExp(`--build-arg NODE_IMAGE=node:22-alpine --tag optivolt-unikernel-rootfs:${tag} - < Dockerfile`));
+    assert.match(steps.get("unikernel-rootfs")!.inputs.delete, new RegExp(`docker image rm --force optivolt-unikernel-rootfs:${tag} optivolt-unikernel-app:${tag} `));
 
     assert.deepStrictEqual(outputs, { status: "running", url: "http://127.0.0.1:8004", sourceHash: outputs.sourceHash, memoryMi: 384, cpus: 1 });
     assert.match(outputs.sourceHash!, /^[0-9a-f]{64}$/);
