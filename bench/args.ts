@@ -63,7 +63,7 @@ function buildProgram(): Command {
     .option("--threads <n>", "wrk threads", positiveInt, 1)
     .option("--repetitions <n>", "measure every variant/endpoint N times, variants interleaved", positiveInt, 1)
     .option("--timeout <s>", "request timeout", positive, 5)
-    .option("--sample-interval <ms>", "Docker stats sampling period", positiveInt, 500)
+    .option("--sample-interval <ms>", "container memory sampling period", positiveInt, 250)
     .addOption(new Option("--engine <name>", "load generator").choices(["auto", "wrk", "autocannon"]).default("auto"))
     .option("--baseline <variant>", "variant the others are compared to (default: the first)")
     .option("--out <dir>", "output directory (default bench-results/<mode>-<time>)")

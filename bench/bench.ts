@@ -75,7 +75,7 @@ export async function runBench(options: BenchOptions, command: string, signal: A
     if (prepared.result.status !== "measured") progress.note(`${target.name}: ${prepared.result.status} (${prepared.result.detail})`);
     variants.push(prepared);
   }
-  await runAll({ settings, engine, docker: dockerVersion === null ? null : docker, progress, signal }, variants);
+  await runAll({ settings, engine, progress, signal }, variants);
   progress.stop();
 
   const results: BenchResults = {

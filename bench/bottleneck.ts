@@ -9,6 +9,8 @@ export interface BottleneckInput {
   clientCores: number;
   /** Busy fraction of all host cores, 0..1. */
   hostBusy: number | null;
+  hostCores: number;
+  proxyCpuSeconds: number | null;
 }
 
 /** A quota counts as used up from 85 %: CFS throttling keeps averages a little below the limit. */
@@ -17,6 +19,7 @@ export const SERVER_SATURATED = 0.85;
 export const CLIENT_SATURATED = 0.85;
 /** All host cores at least this busy: client and server compete for the machine. */
 export const HOST_SATURATED = 0.95;
+
 
 const pct = (x: number) => `${Math.round(x * 100)} %`;
 
@@ -33,7 +36,13 @@ export function classifyBottleneck(input: BottleneckInput): { verdict: Bottlenec
   if (server >= SERVER_SATURATED) return { verdict: "server", reason: serverText };
   if (client >= CLIENT_SATURATED) return { verdict: "client", reason: `${clientText} while ${serverText}` };
   if (input.hostBusy !== null && input.hostBusy >= HOST_SATURATED) {
-    return { verdict: "host", reason: `host CPUs ${pct(input.hostBusy)} busy while ${serverText}: client, proxy and server share the cores` };
+    const busy = input.hostBusy * input.hostCores * input.durationSeconds;
+    const others = Math.max(0, busy - input.serverCpuSeconds - input.clientCpuSeconds - (input.proxyCpuSeconds ?? 0));
+    const proxy = input.proxyCpuSeconds === null ? "" : `, docker-proxy ${(input.proxyCpuSeconds / input.durationSeconds).toFixed(2)} cores`;
+    return {
+      verdict: "host",
+      reason: `host CPUs ${pct(input.hostBusy)} busy while ${serverText}${proxy}, other processes ${(others / input.durationSeconds).toFixed(2)} cores: the load generator, proxy, server and everything else share the cores`,
+    };
   }
   return { verdict: "unsaturated", reason: `${serverText}, ${clientText}: throughput set by concurrency and latency` };
 }

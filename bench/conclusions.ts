@@ -9,6 +9,8 @@ export function headlineEndpoint(a: Analysis): string | undefined {
 }
 
 const NOISE_CV = 0.1;
+/** A server below this share of its budget was not what limited the run. */
+const IDLE_SHARE = 0.25;
 
 export function conclusions(a: Analysis): string[] {
   const out: string[] = [];
@@ -46,16 +48,26 @@ export function conclusions(a: Analysis): string[] {
     }
   }
   for (const endpoint of a.endpoints) {
-    const verdicts = a.measured.map((v) => a.cell(v.name, endpoint)?.figures.bottlenecks ?? []);
-    if (verdicts.length > 0 && verdicts.every((vs) => vs.length === 1 && vs[0] === "unsaturated")) {
-      out.push(`On ${endpoint} no variant came near its CPU budget: throughput there is connections ÷ latency (${settings.connections} connections), so it does not rank the variants.`);
+    const shares = a.measured.map((v) => {
+      const f = a.cell(v.name, endpoint)?.figures;
+      if (f === undefined || f.serverCpuSeconds === null || v.budget.cpus === null || f.durationSeconds === 0) return null;
+      return f.serverCpuSeconds / f.durationSeconds / v.budget.cpus;
+    });
+    if (shares.length > 0 && shares.every((s) => s !== null && s < IDLE_SHARE)) {
+      out.push(
+        `On ${endpoint} every variant stayed below ${percent(IDLE_SHARE, 0)} of its CPU budget: throughput there is connections ÷ latency ` +
+          `(${settings.connections} connections), so it does not rank the variants.`,
+      );
     }
   }
   const allRuns = a.measured.flatMap((v) => v.runs.map((r) => ({ v: v.name, r })));
   const limited = allRuns.filter(({ r }) => r.bottleneck.verdict === "client" || r.bottleneck.verdict === "host");
   if (limited.length > 0) {
-    const examples = limited.slice(0, 3).map(({ v, r }) => `${v} ${r.endpoint}: ${r.bottleneck.reason}`).join("; ");
-    out.push(`${limited.length} of ${allRuns.length} runs were limited by the load generator or the shared host, not by the server; their req/s are lower bounds of what the server can do (${examples}).`);
+    const which = limited.map(({ v, r }) => `${v} ${r.endpoint} (${r.bottleneck.verdict})`).join(", ");
+    out.push(
+      `${limited.length} of ${allRuns.length} runs were limited by the load generator or the shared host, not by the server: ${which}. ` +
+        "Their req/s are lower bounds of what the server can do; see \"What limited each run\" for the evidence.",
+    );
   }
   for (const v of a.measured) {
     for (const endpoint of a.endpoints) {

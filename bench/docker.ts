@@ -22,7 +22,7 @@ export interface EngineStats {
 interface InspectReply {
   Id: string;
   Name: string;
-  State?: { Running?: boolean };
+  State?: { Running?: boolean; Pid?: number };
   HostConfig?: { NanoCpus?: number; CpuQuota?: number; CpuPeriod?: number; Memory?: number; NetworkMode?: string };
 }
 
@@ -100,9 +100,9 @@ export class DockerEngine {
     return `${v.Version} (API ${v.ApiVersion})`;
   }
 
-  async inspect(nameOrId: string): Promise<ContainerRef & { running: boolean; limits: ContainerLimits }> {
+  async inspect(nameOrId: string): Promise<ContainerRef & { pid: number | null; limits: ContainerLimits }> {
     const c = await this.get<InspectReply>(`/containers/${encodeURIComponent(nameOrId)}/json`);
-    return { id: c.Id, name: c.Name.replace(/^\//, ""), running: c.State?.Running === true, limits: limitsOf(c.HostConfig) };
+    return { id: c.Id, name: c.Name.replace(/^\//, ""), pid: c.State?.Running && c.State.Pid ? c.State.Pid : null, limits: limitsOf(c.HostConfig) };
   }
 
   /** The running container publishing this host port, if any. */

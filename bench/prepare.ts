@@ -1,13 +1,16 @@
 /** Turns a target into a variant ready to measure: reachability, container, budget, network path. */
 import * as http from "http";
+import { locateCgroup } from "./cgroup";
 import { ContainerLimits, DockerEngine } from "./docker";
 import { dockerProxyPid } from "./proc";
+import { cgroupCounters, ContainerCounters, engineCounters } from "./sampler";
 import { VariantResult } from "./schema";
 import { loopbackRefusal, Target } from "./targets";
 
 export interface PreparedVariant {
   result: VariantResult;
-  containerId: string | null;
+  /** Null when no container serves the target: no server CPU or memory figures. */
+  counters: ContainerCounters | null;
   proxyPid: number | null;
 }
 
@@ -53,6 +56,7 @@ function emptyResult(target: Target, status: VariantResult["status"], detail: st
     detail,
     budget: { cpus: target.cpus, memoryMb: target.memoryMb, source: target.budgetSource },
     container: null,
+    statsSource: null,
     networkPath: null,
     warnings: [],
     runs: [],
@@ -60,7 +64,7 @@ function emptyResult(target: Target, status: VariantResult["status"], detail: st
 }
 
 export async function prepareVariant(target: Target, docker: DockerEngine | null): Promise<PreparedVariant> {
-  const none = (status: VariantResult["status"], detail: string) => ({ result: emptyResult(target, status, detail), containerId: null, proxyPid: null });
+  const none = (status: VariantResult["status"], detail: string) => ({ result: emptyResult(target, status, detail), counters: null, proxyPid: null });
   if (target.skipped !== null || target.url === null) return none("skipped", target.skipped ?? "no URL");
   const refusal = loopbackRefusal(target.url);
   if (refusal !== null) return none("refused", refusal);
@@ -81,7 +85,11 @@ export async function prepareVariant(target: Target, docker: DockerEngine | null
   } else {
     result.warnings.push("no local Docker engine socket: no server CPU or memory figures");
   }
-  if (container !== null) {
+  let counters: ContainerCounters | null = null;
+  if (container !== null && docker !== null) {
+    const files = container.pid === null ? null : locateCgroup(container.pid);
+    counters = files === null ? engineCounters(docker, container.id) : cgroupCounters(files);
+    result.statsSource = counters.source;
     result.container = { name: container.name, id: container.id };
     result.warnings.push(...budgetWarnings(target, container.limits));
     if (target.budgetSource === "none") {
@@ -89,5 +97,5 @@ export async function prepareVariant(target: Target, docker: DockerEngine | null
     }
   }
   result.networkPath = describeNetworkPath(target.url, container?.limits ?? null, proxyPid);
-  return { result, containerId: container?.id ?? null, proxyPid };
+  return { result, counters, proxyPid };
 }

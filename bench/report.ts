@@ -181,6 +181,12 @@ function bottlenecks(a: Analysis): string {
   ].join("\n");
 }
 
+function statsSources(a: Analysis): string {
+  const names = { cgroup: "the container's cgroup files", engine: "the Docker engine's stats API" };
+  const used = a.results.variants.filter((v) => v.statsSource !== null).map((v) => `${v.name}: ${names[v.statsSource ?? "engine"]}`);
+  return used.length === 0 ? "no container (no server figures)" : used.join("; ");
+}
+
 function method(a: Analysis): string {
   const { provenance: p, settings: s } = a.results;
   const m = p.machine;
@@ -192,7 +198,8 @@ function method(a: Analysis): string {
     `- Machine: ${m.cpuModel}, ${m.cores} cores, ${Math.round(m.memoryMb / 1024)} GB RAM, ${m.os} (kernel ${m.kernel}). The load generator runs on the same machine as the servers.`,
     `- Tools: ${tools}.`,
     `- Variants ran one after another, never at once; ${s.repetitions} repetition${s.repetitions === 1 ? "" : "s"}, interleaved across variants; a ${s.warmupSeconds} s warm-up preceded every measured run.`,
-    `- Server CPU-seconds: difference of the Docker engine's cumulative container CPU counter at the start and end of each measured run; peak memory: highest of the engine's memory readings (every ${s.sampleIntervalMs} ms, page cache excluded).`,
+    `- Server CPU-seconds: difference of the container's cumulative CPU counter (the one \`docker stats\` reports) at the start and end of each measured run; ` +
+      `peak memory: highest reading, every ${s.sampleIntervalMs} ms, page cache excluded. Read from ${statsSources(a)}.`,
     `- Request timeout ${s.timeoutSeconds} s. Command: \`${p.command}\``,
     "- Network path per variant:",
     ...paths.map((line) => `  ${line}`),

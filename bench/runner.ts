@@ -1,6 +1,6 @@
 /** Runs the measurements: variants strictly one after another, a warm-up before every run. */
+import * as os from "os";
 import { classifyBottleneck } from "./bottleneck";
-import { DockerEngine } from "./docker";
 import { LoadEngine } from "./engines/types";
 import { aggregateRuns, errorRate, successRps } from "./figures";
 import { PreparedVariant } from "./prepare";
@@ -14,11 +14,18 @@ import { stressBreach, stressLadder } from "./stress";
 export interface RunnerContext {
   settings: BenchSettings;
   engine: LoadEngine;
-  docker: DockerEngine | null;
   progress: Progress;
   /** Aborted on SIGINT: the current run stops early and nothing new starts. */
   signal: AbortSignal;
 }
+
+const BOUND_LABEL: Record<RunResult["bottleneck"]["verdict"], string> = {
+  server: "server-bound",
+  client: "client-bound",
+  host: "host-bound",
+  unsaturated: "unsaturated",
+  unknown: "bottleneck unknown",
+};
 
 interface Plan {
   endpoint: string;
@@ -28,8 +35,7 @@ interface Plan {
 }
 
 async function sampleServer(ctx: RunnerContext, variant: PreparedVariant): Promise<ServerSampling | null> {
-  if (ctx.docker === null || variant.containerId === null) return null;
-  return startServerSampling(ctx.docker, variant.containerId, ctx.settings.sampleIntervalMs);
+  return variant.counters === null ? null : startServerSampling(variant.counters, ctx.settings.sampleIntervalMs);
 }
 
 function loadRequest(ctx: RunnerContext, variant: PreparedVariant, plan: Plan, seconds: number) {
@@ -68,6 +74,7 @@ async function measure(ctx: RunnerContext, variant: PreparedVariant, plan: Plan)
   const hostBusy = busyShare(hostBefore, hostCpuTimes());
   const proxyAfter = variant.proxyPid === null ? null : processCpuSeconds(variant.proxyPid);
   const serverUsage = server === null ? null : await server.stop();
+  const proxyCpuSeconds = proxyBefore === null || proxyAfter === null ? null : Math.max(0, proxyAfter - proxyBefore);
 
   const run: RunResult = {
     endpoint: plan.endpoint,
@@ -82,7 +89,7 @@ async function measure(ctx: RunnerContext, variant: PreparedVariant, plan: Plan)
     server: serverUsage,
     warmupCpuSeconds,
     client: { engine: engine.name, cpuSeconds: outcome.clientCpuSeconds, cores: outcome.clientCores },
-    proxyCpuSeconds: proxyBefore === null || proxyAfter === null ? null : Math.max(0, proxyAfter - proxyBefore),
+    proxyCpuSeconds,
     hostBusy,
     raplJoules,
     bottleneck: classifyBottleneck({
@@ -92,12 +99,14 @@ async function measure(ctx: RunnerContext, variant: PreparedVariant, plan: Plan)
       clientCpuSeconds: outcome.clientCpuSeconds,
       clientCores: outcome.clientCores,
       hostBusy,
+      hostCores: os.cpus().length,
+      proxyCpuSeconds,
     }),
     partial: outcome.partial,
   };
   const cpu = serverUsage === null ? "" : `, server ${serverUsage.cpuSeconds.toFixed(2)} CPU-s, peak ${serverUsage.peakMemoryMb.toFixed(0)} MB`;
   progress.runFinished(
-    `${label}: ${successRps(run).toFixed(1)} req/s, p99 ${run.latencyMs.p99.toFixed(1)} ms, errors ${(errorRate(run) * 100).toFixed(2)} %${cpu} [${run.bottleneck.verdict}-bound]`,
+    `${label}: ${successRps(run).toFixed(1)} req/s, p99 ${run.latencyMs.p99.toFixed(1)} ms, errors ${(errorRate(run) * 100).toFixed(2)} %${cpu} [${BOUND_LABEL[run.bottleneck.verdict]}]`,
   );
   return run;
 }

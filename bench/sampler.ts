@@ -1,8 +1,30 @@
-/** Samples a container's CPU counter and memory from the engine while a run lasts. */
+/** Samples a container's CPU counter and memory while a run lasts. */
+import { CgroupFiles, readCpuNs, readMemoryBytes } from "./cgroup";
 import { cpuUsageNs, DockerEngine, memoryInUseBytes } from "./docker";
 import { RunResult } from "./schema";
 
 export type ServerUsage = NonNullable<RunResult["server"]>;
+
+/** Where a container's counters are read from. */
+export interface ContainerCounters {
+  source: "cgroup" | "engine";
+  read(): Promise<{ cpuNs: number | null; memoryBytes: number | null }>;
+}
+
+export function cgroupCounters(files: CgroupFiles): ContainerCounters {
+  return { source: "cgroup", read: async () => ({ cpuNs: readCpuNs(files), memoryBytes: readMemoryBytes(files) }) };
+}
+
+/** Fallback when the cgroup files are out of reach (remote engine, private cgroup namespace). */
+export function engineCounters(engine: DockerEngine, containerId: string): ContainerCounters {
+  return {
+    source: "engine",
+    read: async () => {
+      const stats = await engine.stats(containerId);
+      return { cpuNs: cpuUsageNs(stats), memoryBytes: memoryInUseBytes(stats) };
+    },
+  };
+}
 
 export interface ServerSampling {
   /** Takes the closing reading and returns the window's CPU seconds and peak memory. */
@@ -10,23 +32,22 @@ export interface ServerSampling {
 }
 
 /**
- * CPU seconds are the difference of the engine's cumulative counter read at the start and at
- * the end, so they are exact whatever the sampling period; the period only bounds how short a
- * memory peak can be and still be seen.
+ * CPU seconds are the difference of the cumulative counter read at the start and at the end, so
+ * they are exact whatever the sampling period; the period only bounds how short a memory peak
+ * can be and still be seen.
  */
-export async function startServerSampling(engine: DockerEngine, containerId: string, intervalMs: number): Promise<ServerSampling> {
-  const first = await engine.stats(containerId);
-  const cpuStart = cpuUsageNs(first);
-  if (cpuStart === null) throw new Error(`the engine reports no CPU usage for container ${containerId.slice(0, 12)}`);
-  let peakBytes = memoryInUseBytes(first) ?? 0;
+export async function startServerSampling(counters: ContainerCounters, intervalMs: number): Promise<ServerSampling> {
+  const first = await counters.read();
+  const cpuStart = first.cpuNs;
+  if (cpuStart === null) throw new Error(`no CPU counter for the container (${counters.source})`);
+  let peakBytes = first.memoryBytes ?? 0;
   let samples = 1;
   let inFlight: Promise<void> = Promise.resolve();
   const timer = setInterval(() => {
-    // One request at a time: a slow engine must not pile up readings.
+    // One reading at a time: a slow engine must not pile up requests.
     inFlight = inFlight.then(async () => {
       try {
-        const s = await engine.stats(containerId);
-        peakBytes = Math.max(peakBytes, memoryInUseBytes(s) ?? 0);
+        peakBytes = Math.max(peakBytes, (await counters.read()).memoryBytes ?? 0);
         samples += 1;
       } catch {
         // a missed sample only coarsens the memory peak; the CPU figure is unaffected
@@ -37,11 +58,10 @@ export async function startServerSampling(engine: DockerEngine, containerId: str
     async stop() {
       clearInterval(timer);
       await inFlight;
-      const last = await engine.stats(containerId);
-      const cpuEnd = cpuUsageNs(last);
-      if (cpuEnd === null) throw new Error(`the engine stopped reporting CPU usage for container ${containerId.slice(0, 12)}`);
-      peakBytes = Math.max(peakBytes, memoryInUseBytes(last) ?? 0);
-      return { cpuSeconds: Math.max(0, cpuEnd - cpuStart) / 1e9, peakMemoryMb: peakBytes / 1024 / 1024, samples: samples + 1 };
+      const last = await counters.read();
+      if (last.cpuNs === null) throw new Error(`the CPU counter of the container vanished (${counters.source})`);
+      peakBytes = Math.max(peakBytes, last.memoryBytes ?? 0);
+      return { cpuSeconds: Math.max(0, last.cpuNs - cpuStart) / 1e9, peakMemoryMb: peakBytes / 1024 / 1024, samples: samples + 1 };
     },
   };
 }

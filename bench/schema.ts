@@ -94,6 +94,8 @@ export const variantResultSchema = z.strictObject({
     source: z.enum(["stack", "target", "container", "none"]),
   }),
   container: z.strictObject({ name: z.string(), id: z.string() }).nullable(),
+  /** Where CPU and memory were read: the container's cgroup files, or the engine's stats API. */
+  statsSource: z.enum(["cgroup", "engine"]).nullable(),
   networkPath: z.string().nullable(),
   /** Disagreements between the declared budget and the limits the engine enforces. */
   warnings: z.array(z.string()),

@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import { cgroupFiles, statValue } from "../../bench/cgroup";
 import { cpuUsageNs, limitsOf, memoryInUseBytes } from "../../bench/docker";
 import { parseWrkSummary } from "../../bench/engines/wrk";
 import { budgetWarnings, describeNetworkPath } from "../../bench/prepare";
@@ -63,5 +64,28 @@ describe("bench host CPU share", () => {
     assert.deepStrictEqual(before, { busy: 200, total: 1000 });
     assert.strictEqual(busyShare(before, after), 200 / 300);
     assert.strictEqual(busyShare(after, before), null);
+  });
+});
+
+describe("bench cgroup files", () => {
+  const id = "04e8c06c1027";
+  it("finds the v1 cpuacct and memory directories of a container", () => {
+    const text = [`9:name=systemd:/docker/${id}`, `4:memory:/docker/${id}`, `2:cpuacct:/docker/${id}`, `1:cpu:/docker/${id}`, `0::/docker/${id}`].join("\n");
+    const files = cgroupFiles(text, "/nonexistent");
+    assert.deepStrictEqual(files, { version: 1, cpuFile: `/nonexistent/cpu,cpuacct/docker/${id}/cpuacct.usage`, memoryDir: `/nonexistent/memory/docker/${id}` });
+  });
+
+  it("falls back to the unified v2 hierarchy and refuses a private namespace", () => {
+    assert.deepStrictEqual(cgroupFiles(`0::/system.slice/docker-${id}.scope\n`, "/sys/fs/cgroup"), {
+      version: 2,
+      cpuFile: `/sys/fs/cgroup/system.slice/docker-${id}.scope/cpu.stat`,
+      memoryDir: `/sys/fs/cgroup/system.slice/docker-${id}.scope`,
+    });
+    assert.strictEqual(cgroupFiles("0::/\n"), null);
+  });
+
+  it("reads keyed stat lines", () => {
+    assert.strictEqual(statValue("usage_usec 1500\nuser_usec 1000\n", "usage_usec"), 1500);
+    assert.strictEqual(statValue("cache 1\ntotal_inactive_file 4096\n", "inactive_file"), null);
   });
 });

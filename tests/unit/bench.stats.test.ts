@@ -107,7 +107,7 @@ describe("bench efficiency and energy", () => {
 });
 
 describe("bench bottleneck classification", () => {
-  const base = { durationSeconds: 10, clientCores: 1, hostBusy: 0.5 };
+  const base = { durationSeconds: 10, clientCores: 1, hostBusy: 0.5, hostCores: 2, proxyCpuSeconds: null };
 
   it("server-bound when the container used its quota", () => {
     assert.strictEqual(classifyBottleneck({ ...base, serverCpuSeconds: 4.6, budgetCpus: 0.5, clientCpuSeconds: 9.5 }).verdict, "server");
@@ -119,12 +119,15 @@ describe("bench bottleneck classification", () => {
     assert.match(v.reason, /load generator at 95 % of its 1 core\(s\) while server at 50 % of its 2 CPU budget/);
   });
 
-  it("host-bound when every core is busy but neither side saturated its own share", () => {
-    assert.strictEqual(classifyBottleneck({ ...base, hostBusy: 0.99, serverCpuSeconds: 12, budgetCpus: 2, clientCpuSeconds: 6 }).verdict, "host");
+  it("host-bound when every core is busy but neither side saturated its own share, with the others' share", () => {
+    const v = classifyBottleneck({ ...base, hostBusy: 0.99, serverCpuSeconds: 10, budgetCpus: 2, clientCpuSeconds: 6, proxyCpuSeconds: 2 });
+    assert.strictEqual(v.verdict, "host");
+    assert.match(v.reason, /host CPUs 99 % busy while server at 50 % of its 2 CPU budget, docker-proxy 0\.20 cores, other processes 0\.18 cores/);
   });
 
-  it("unsaturated when nothing is busy (a slow endpoint)", () => {
+  it("unsaturated when nothing is saturated (a slow endpoint on a quiet host)", () => {
     assert.strictEqual(classifyBottleneck({ ...base, serverCpuSeconds: 0.2, budgetCpus: 1, clientCpuSeconds: 0.1 }).verdict, "unsaturated");
+    assert.strictEqual(classifyBottleneck({ ...base, serverCpuSeconds: 8, budgetCpus: 2, clientCpuSeconds: 5 }).verdict, "unsaturated");
   });
 
   it("unknown without container figures unless the client is saturated", () => {
