@@ -70,8 +70,14 @@ function isLabContainer(config: LabConfig, container: string): boolean {
  * Checks, before any resource is created, that the Docker engine answers and that no other
  * container or process holds a host port the lab publishes. Throws one PreflightError listing every problem.
  */
-export async function runPreflight(config: LabConfig, probes: PreflightProbes = systemProbes): Promise<void> {
-  const where = config.dockerHost ?? "the local socket (unix:///var/run/docker.sock or DOCKER_HOST)";
+export async function runPreflight(
+  config: LabConfig,
+  probes: PreflightProbes = systemProbes,
+  environment: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
+  // Like the Docker provider: docker:host first, else DOCKER_HOST, else the local socket.
+  const engine = config.dockerHost ?? environment.DOCKER_HOST;
+  const where = engine ?? "the local socket (unix:///var/run/docker.sock)";
   try {
     await probes.engineVersion(config.dockerHost);
   } catch (error) {
@@ -88,7 +94,7 @@ export async function runPreflight(config: LabConfig, probes: PreflightProbes = 
 
   const problems: string[] = [];
   const published = await probes.publishedPorts(config.dockerHost);
-  const local = isLocalEngine(config.dockerHost);
+  const local = isLocalEngine(engine);
   for (const claim of containerPortClaims(config)) {
     const holders = published.filter(
       (p) => p.port === claim.port && (p.address === config.bindAddress || p.address === "0.0.0.0" || config.bindAddress === "0.0.0.0"),

@@ -29,7 +29,7 @@ function machine(published: PublishedPort[] = [], bindErrors: Record<number, str
 
 async function problemsOf(config: LabConfig, probes: PreflightProbes): Promise<string[]> {
   try {
-    await runPreflight(config, probes);
+    await runPreflight(config, probes, {});
   } catch (error) {
     assert.ok(error instanceof PreflightError, `expected a PreflightError, got ${String(error)}`);
     assert.match(error.message, /nothing was created/);
@@ -43,7 +43,7 @@ describe("preflight", () => {
 
   it("passes on a free machine, probing every container port on the bind address", async () => {
     const calls: string[] = [];
-    await runPreflight(dev, machine([], {}, calls));
+    await runPreflight(dev, machine([], {}, calls), {});
     assert.deepStrictEqual(calls, ["engine local", ...[8001, 8002, 8003, 9090, 8081, 3000].map((p) => `bind 127.0.0.1:${p}`)]);
   });
 
@@ -54,10 +54,17 @@ describe("preflight", () => {
     assert.match(problem, /no Docker engine answered at the local socket[^]*Cannot connect[^]*sudo systemctl start docker[^]*docker:host/);
   });
 
+  it("treats an engine DOCKER_HOST names elsewhere as remote, like the provider does", async () => {
+    const calls: string[] = [];
+    await runPreflight(dev, machine([], { 8001: "EADDRINUSE" }, calls), { DOCKER_HOST: "tcp://10.0.0.2:2376" });
+    assert.deepStrictEqual(calls, ["engine local"], "docker:host is unset, so the CLI itself picks DOCKER_HOST up");
+    await assert.rejects(runPreflight(dev, machine([], { 8001: "EADDRINUSE" }), {}), PreflightError);
+  });
+
   it("asks the engine named by docker:host", async () => {
     const calls: string[] = [];
     const remote = { ...dev, dockerHost: "ssh://lab@far.example.org" };
-    await runPreflight(remote, machine([], { 8001: "EADDRINUSE" }, calls));
+    await runPreflight(remote, machine([], { 8001: "EADDRINUSE" }, calls), {});
     assert.deepStrictEqual(calls, ["engine ssh://lab@far.example.org"], "a remote engine's ports cannot be probed by binding here");
   });
 
@@ -70,11 +77,11 @@ describe("preflight", () => {
 
   it("accepts ports the lab's own containers hold (a second `up`)", async () => {
     const own = [8001, 8002, 8003].map((port, i) => ({ container: `optivolt-lab-${["standard", "microvm", "minimal"][i]}`, address: "127.0.0.1", port }));
-    await runPreflight(dev, machine(own, { 8001: "EADDRINUSE", 8002: "EADDRINUSE", 8003: "EADDRINUSE" }));
+    await runPreflight(dev, machine(own, { 8001: "EADDRINUSE", 8002: "EADDRINUSE", 8003: "EADDRINUSE" }), {});
   });
 
   it("ignores a container on the same port but another address", async () => {
-    await runPreflight(dev, machine([{ container: "web", address: "10.0.0.7", port: 8001 }]));
+    await runPreflight(dev, machine([{ container: "web", address: "10.0.0.7", port: 8001 }]), {});
   });
 
   it("reports a port another process holds, listing every taken port at once", async () => {
