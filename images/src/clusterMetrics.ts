@@ -1,5 +1,7 @@
+/// <reference path="./prom-client-lib.d.ts" />
 import cluster, { Worker } from "cluster";
-import { AggregatorRegistry, Registry } from "prom-client";
+import type { Registry } from "prom-client";
+import AggregatorRegistry = require("prom-client/lib/cluster");
 
 // Any worker may receive the scrape, but only the primary can ask every worker for its metrics
 // (prom-client's AggregatorRegistry), so the worker forwards the scrape to the primary over IPC.

@@ -1,4 +1,6 @@
-import { collectDefaultMetrics, Gauge, Metric, MetricObjectWithValues, MetricValue, MetricValueWithName, Registry } from "prom-client";
+/// <reference path="./prom-client-lib.d.ts" />
+import type { Metric, MetricObjectWithValues, MetricValue, MetricValueWithName } from "prom-client";
+import Registry = require("prom-client/lib/registry");
 
 /** Records one finished request: its HTTP status and how long the handler took, in seconds. */
 export type RequestRecorder = (status: number, seconds: number) => void;
@@ -16,23 +18,26 @@ interface RouteStats {
   count: number;
 }
 
+type Sample = MetricValueWithName<string>;
+
 /**
- * A collector in the shape prom-client's Registry renders and AggregatorRegistry sums across
- * workers (`get()` → name, help, type, values, aggregator).
+ * A metric in the shape prom-client's Registry renders and AggregatorRegistry combines across
+ * workers: `get()` → name, help, type, values, aggregator ("sum" adds the workers up).
  */
-function collector<T extends MetricValue<string>>(name: string, help: string, type: "counter" | "histogram", values: () => T[]): Metric {
-  const get = async (): Promise<MetricObjectWithValues<T>> =>
-    ({ name, help, type, aggregator: "sum", values: values() }) as unknown as MetricObjectWithValues<T>;
-  return { name, help, type, aggregator: "sum", get } as unknown as Metric;
+function collector(name: string, help: string, type: "counter" | "gauge" | "histogram", values: () => Sample[], aggregator = "sum"): Metric {
+  const get = async () => ({ name, help, type, aggregator, values: values() }) as unknown as MetricObjectWithValues<MetricValue<string>>;
+  return { name, help, type, aggregator, get } as unknown as Metric;
 }
+
+const single = (value: number): Sample[] => [{ value, labels: {} }];
 
 /**
  * This process's Prometheus metrics: requests by route and status, a latency histogram by route,
- * the process's CPU and memory (prom-client's default metrics) and an info gauge.
+ * the process's CPU and memory, and an info metric.
  *
- * prom-client's own Counter/Histogram hash and validate labels on every observation (~µs each,
- * a tenth of a light request), so request figures are kept in plain numbers and turned into
- * samples only when scraped.
+ * prom-client's Counter/Histogram hash and validate labels on every observation (~µs each, a
+ * tenth of a light request), so request figures are plain numbers turned into samples only when
+ * scraped; prom-client's Registry renders them and its AggregatorRegistry sums the workers.
  */
 export class RequestMetrics {
   readonly registry = new Registry();
@@ -40,24 +45,28 @@ export class RequestMetrics {
 
   constructor(variant: string, workers: number) {
     this.registry.setDefaultLabels({ variant });
-    this.registry.registerMetric(
+    const metrics = [
       collector("http_requests_total", "HTTP requests answered, by route and status code", "counter", () =>
-        this.routes.flatMap((r) => [...r.byStatus].map(([status, value]) => ({ value, labels: { route: r.route, status } }))),
+        this.routes.flatMap((r) => [...r.byStatus].map(([status, value]) => ({ value, labels: { route: r.route, status: String(status) } }))),
       ),
-    );
-    this.registry.registerMetric(
       collector("http_request_duration_seconds", "Time from request to response handed to the socket, by route", "histogram", () =>
-        this.routes.flatMap((r) => histogramSamples(r)),
+        this.routes.flatMap(histogramSamples),
       ),
-    );
-    const info = new Gauge({
-      name: "webapi_info",
-      help: "1 per worker process; labels describe the running API (summed across workers)",
-      labelNames: ["node_version", "workers"],
-      registers: [this.registry],
-    });
-    info.labels(process.version, String(workers)).set(1);
-    collectDefaultMetrics({ register: this.registry });
+      collector("webapi_info", "1 per worker process; labels describe the running API", "gauge", () => [
+        { value: 1, labels: { node_version: process.version, workers: String(workers) } },
+      ]),
+      collector("process_cpu_user_seconds_total", "User CPU time spent, in seconds", "counter", () => single(process.cpuUsage().user / 1e6)),
+      collector("process_cpu_system_seconds_total", "System CPU time spent, in seconds", "counter", () => single(process.cpuUsage().system / 1e6)),
+      collector("process_cpu_seconds_total", "User and system CPU time spent, in seconds", "counter", () => {
+        const { user, system } = process.cpuUsage();
+        return single((user + system) / 1e6);
+      }),
+      collector("process_resident_memory_bytes", "Resident memory size, in bytes", "gauge", () => single(process.memoryUsage.rss())),
+      collector("nodejs_heap_size_used_bytes", "V8 heap in use, in bytes", "gauge", () => single(process.memoryUsage().heapUsed)),
+      collector("nodejs_heap_size_total_bytes", "V8 heap reserved, in bytes", "gauge", () => single(process.memoryUsage().heapTotal)),
+      collector("process_start_time_seconds", "Start time of the process since the Unix epoch, in seconds", "gauge", () => single(START_TIME_SECONDS), "min"),
+    ];
+    for (const metric of metrics) this.registry.registerMetric(metric);
   }
 
   /** A recorder bound to one route label. */
@@ -75,9 +84,11 @@ export class RequestMetrics {
   }
 }
 
-function histogramSamples(stats: RouteStats): MetricValueWithName<string>[] {
+const START_TIME_SECONDS = Math.round(Date.now() / 1000 - process.uptime());
+
+function histogramSamples(stats: RouteStats): Sample[] {
   if (stats.count === 0) return [];
-  const samples: MetricValueWithName<string>[] = [];
+  const samples: Sample[] = [];
   let cumulative = 0;
   stats.buckets.forEach((count, i) => {
     cumulative += count;
