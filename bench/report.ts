@@ -47,10 +47,17 @@ function header(r: BenchResults): string {
   return lines.join("\n");
 }
 
+/** "⚠️ skipped: kraft not found", not "⚠️ skipped: skipped: kraft not found" when the stack's text already says it. */
+function statusCell(v: VariantResult): string {
+  if (v.detail === null) return STATUS_TEXT[v.status];
+  const [icon] = STATUS_TEXT[v.status].split(" ");
+  return v.detail.toLowerCase().startsWith(v.status) ? `${icon} ${v.detail}` : `${STATUS_TEXT[v.status]}: ${v.detail}`;
+}
+
 function deployment(a: Analysis): string {
   const rows = a.results.variants.map((v) => [
     variantLabel(a, v.name),
-    v.detail === null ? STATUS_TEXT[v.status] : `${STATUS_TEXT[v.status]}: ${v.detail}`,
+    statusCell(v),
     v.url ?? DASH,
     `${budgetText(v.budget.cpus, v.budget.memoryMb)}${v.budget.source === "container" ? " (from the container)" : ""}`,
     v.container?.name ?? DASH,

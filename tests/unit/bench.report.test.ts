@@ -11,7 +11,7 @@ describe("bench report rendering", () => {
 
   it("lists every variant's status, the skipped unikernel included", () => {
     assert.match(report, /\| \*\*standard\*\* \(baseline\) \| ✅ measured \| http:\/\/127\.0\.0\.1:8004 \| 2 CPUs, 512 MB \|/);
-    assert.match(report, /\| \*\*unikernel\*\* \| ⚠️ skipped: skipped: kraft not found \| — \|/);
+    assert.match(report, /\| \*\*unikernel\*\* \| ⚠️ skipped: kraft not found \| — \|/);
   });
 
   it("draws throughput bars relative to the baseline", () => {
