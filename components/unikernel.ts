@@ -294,16 +294,19 @@ export class Unikernel extends pulumi.ComponentResource {
     };
     const common = { dir: UNIKERNEL_DIR, environment: KRAFT_ENV };
     const triggers = [sourceHash];
+    // Every step writes to one fixed place (rootfs/, .unikraft/, the instance name and port): a
+    // replacement must remove the old one first, or the old one's delete would wipe the new one.
+    const replaceInPlace = { parent: this, deleteBeforeReplace: true };
 
     const rootfs = new command.local.Command(
       `${name}-rootfs`,
       { ...common, create: rootfsBuildCommand(rootfsArgs), delete: rootfsDeleteCommand(rootfsArgs), triggers },
-      { parent: this },
+      replaceInPlace,
     );
     const kernel = new command.local.Command(
       `${name}-build`,
       { ...common, create: kraftBuildCommand(config), delete: "rm -rf .unikraft", triggers },
-      { parent: this, dependsOn: [rootfs] },
+      { ...replaceInPlace, dependsOn: [rootfs] },
     );
     const dependencies: pulumi.Resource[] = [kernel];
     if (config.network === "bridge") {
@@ -311,7 +314,7 @@ export class Unikernel extends pulumi.ComponentResource {
         new command.local.Command(
           `${name}-bridge`,
           { ...common, create: bridgeCreateCommand(config.bridge), delete: bridgeDeleteCommand(config.bridge) },
-          { parent: this, replaceOnChanges: ["*"], deleteBeforeReplace: true },
+          { ...replaceInPlace, replaceOnChanges: ["*"] },
         ),
       );
     }
@@ -323,8 +326,8 @@ export class Unikernel extends pulumi.ComponentResource {
     const instance = new command.local.Command(
       `${name}-run`,
       { ...common, create: runCreateCommand(config, runArgs), delete: instanceDeleteCommand(args.instanceName), triggers },
-      // The instance name and port cannot be held twice: any change stops the old one first.
-      { parent: this, dependsOn: dependencies, replaceOnChanges: ["*"], deleteBeforeReplace: true },
+      // Any change at all (memory, port, ...) means a new instance: kraft cannot update one in place.
+      { ...replaceInPlace, dependsOn: dependencies, replaceOnChanges: ["*"] },
     );
 
     this.url = instance.stdout.apply(() => url);

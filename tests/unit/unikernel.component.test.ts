@@ -46,7 +46,12 @@ async function deploy(config: Partial<UnikernelConfig>, hostProbes: HostProbes, 
   );
   const warnings: string[] = [];
   let uk: Unikernel | undefined;
+  const options: Record<string, pulumi.CustomResourceOptions> = {};
   await pulumi.runtime.runInPulumiStack(async () => {
+    pulumi.runtime.registerStackTransformation((args) => {
+      options[args.name] = args.opts as pulumi.CustomResourceOptions;
+      return undefined;
+    });
     uk = new Unikernel("unikernel", {
       config: unikernelSchema.parse(config),
       images: IMAGES,
@@ -66,7 +71,7 @@ async function deploy(config: Partial<UnikernelConfig>, hostProbes: HostProbes, 
   };
   // Let the last registrations reach the mocks.
   await new Promise((resolve) => setImmediate(resolve));
-  return { registered, warnings, outputs };
+  return { registered, warnings, outputs, options };
 }
 
 function commands(registered: Registered[]): Map<string, Registered> {
@@ -101,6 +106,15 @@ describe("Unikernel component (mocked Pulumi)", function () {
 
     assert.deepStrictEqual(outputs, { status: "running", url: "http://127.0.0.1:8004", sourceHash: outputs.sourceHash, memoryMi: 384, cpus: 1 });
     assert.match(outputs.sourceHash!, /^[0-9a-f]{64}$/);
+  });
+
+  it("every step removes its old self before a replacement (they share rootfs/, .unikraft/, a name and a port)", async () => {
+    const { options } = await deploy({ network: "bridge" }, probes(true, true));
+    for (const step of ["unikernel-rootfs", "unikernel-build", "unikernel-bridge", "unikernel-run"]) {
+      assert.strictEqual(options[step].deleteBeforeReplace, true, step);
+    }
+    assert.ok(options["unikernel-run"].replaceOnChanges?.includes("*"), "kraft cannot change a running instance in place");
+    for (const step of Object.keys(options).filter((n) => n.startsWith("unikernel-"))) assert.ok(options[step].parent instanceof Unikernel, `${step} is parented to the component`);
   });
 
   it("without KVM, auto emulation adds --disable-acceleration; with KVM it does not", async () => {
