@@ -40,7 +40,7 @@ export function deployLab(config: LabConfig, opts: DeployLabOptions = {}): LabOu
       driver: "bridge",
       labels: [{ label: "optivolt.stack", value: config.stackName }],
     },
-    opts,
+    { provider: opts.provider },
   );
 
   const endpoints: Record<string, pulumi.Input<string>> = {};
