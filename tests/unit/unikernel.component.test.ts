@@ -1,4 +1,7 @@
 import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ImagesConfig, UnikernelConfig } from "../../components/config";
 import { unikernelSchema } from "../../components/config/unikernel";
@@ -115,6 +118,21 @@ describe("Unikernel component (mocked Pulumi)", function () {
     }
     assert.ok(options["unikernel-run"].replaceOnChanges?.includes("*"), "kraft cannot change a running instance in place");
     for (const step of Object.keys(options).filter((n) => n.startsWith("unikernel-"))) assert.ok(options[step].parent instanceof Unikernel, `${step} is parented to the component`);
+  });
+
+  it("the steps' trigger follows the app's sources: new after an edit, the same when nothing changed", async () => {
+    const projectDir = fs.mkdtempSync(path.join(os.tmpdir(), "ovtest-unikernel-trigger-"));
+    try {
+      fs.mkdirSync(path.join(projectDir, "images", "src"), { recursive: true });
+      fs.writeFileSync(path.join(projectDir, "images", "src", "server.ts"), "export {};\n");
+      const triggersOf = async () => commands((await deploy({}, probes(true, true), { projectDir })).registered).get("unikernel-run")!.inputs.triggers;
+      const first = await triggersOf();
+      assert.deepStrictEqual(await triggersOf(), first);
+      fs.writeFileSync(path.join(projectDir, "images", "src", "server.ts"), "export const changed = true;\n");
+      assert.notDeepStrictEqual(await triggersOf(), first);
+    } finally {
+      fs.rmSync(projectDir, { recursive: true, force: true });
+    }
   });
 
   it("without KVM, auto emulation adds --disable-acceleration; with KVM it does not", async () => {
