@@ -94,14 +94,14 @@ export function memoryQuantity(memoryMi: number): string {
 export const UNIKRAFT_OVERHEAD_MI = 32;
 
 /**
- * Guest memory the unikernel needs, from two measured figures: the payload's floor (Node serving
- * under load in a container limited to that much, binary pages included) and the root file
- * system's size. Unikraft's ELF loader keeps the initramfs archive in guest RAM *and* unpacks it
- * into a ramfs, so the tree is held twice; then come Node's own pages and Unikraft's overhead.
- * Rounded up to a multiple of 64 Mi so a few MiB of drift between builds does not change it.
+ * Guest memory the unikernel needs, from two measured figures: the payload (Node serving under
+ * load: the larger of its container memory floor and its resident set, since a guest shares no
+ * page cache with anyone) and the root file system's size. The guest keeps the initramfs archive
+ * in RAM *and* the ramfs it is unpacked into, so the tree is held twice; then comes Unikraft's
+ * overhead. Rounded up to a multiple of 64 Mi so a few MiB of drift between builds changes nothing.
  */
-export function unikernelMemoryEstimateMi(payloadFloorMi: number, rootfsMi: number): number {
-  const needed = payloadFloorMi + 2 * rootfsMi + UNIKRAFT_OVERHEAD_MI;
+export function unikernelMemoryEstimateMi(payloadMi: number, rootfsMi: number): number {
+  const needed = payloadMi + 2 * rootfsMi + UNIKRAFT_OVERHEAD_MI;
   return Math.ceil(needed / 64) * 64;
 }
 
@@ -258,7 +258,7 @@ export class Unikernel extends pulumi.ComponentResource {
   public readonly url: pulumi.Output<string> | undefined;
   public readonly memoryMi: number;
   public readonly cpus = UNIKERNEL_VCPUS;
-  /** Hash of the build inputs: the build and run steps' trigger. */
+  /** Hash of the build inputs: every step's trigger. */
   public readonly sourceHash: string | undefined;
   /** Its `endpoints` entry: the URL, or the status when it does not run (as the seed's table said). */
   public readonly endpoint: pulumi.Output<string>;
