@@ -19,6 +19,7 @@ import { median } from "../../bench/stats";
 import { LOCAL_BASE_IMAGES, webApiImageName } from "../../components/naming";
 import {
   buildWebApiImage,
+  containerCpuSeconds,
   containerPeakMemoryBytes,
   docker,
   httpRequest,
@@ -39,6 +40,8 @@ const created = new Set<string>();
 interface Server {
   label: string;
   name: string;
+  /** Container id (for its cgroup files). */
+  id: string;
   port: number;
   url: string;
 }
@@ -64,7 +67,7 @@ async function createServer(spec: ServerSpec): Promise<Server> {
   await removeContainer(name);
   const env = { PORT: String(spec.port), ...spec.env };
   created.add(name);
-  await docker([
+  const { stdout } = await docker([
     "create", "--name", name, "--network", "host",
     "--cpus", String(spec.cpus), "--cpuset-cpus", spec.cpuset,
     "--memory", `${spec.memoryMb}m`, "--memory-swap", `${spec.memoryMb}m`,
@@ -73,7 +76,7 @@ async function createServer(spec: ServerSpec): Promise<Server> {
     spec.image,
     ...(spec.command ?? []),
   ]);
-  return { label: spec.label, name, port: spec.port, url: `http://127.0.0.1:${spec.port}` };
+  return { label: spec.label, name, id: stdout.trim(), port: spec.port, url: `http://127.0.0.1:${spec.port}` };
 }
 
 async function startServer(spec: ServerSpec): Promise<Server> {
@@ -111,8 +114,8 @@ interface Options {
 function readOptions(): Options {
   const { values } = parseArgs({
     options: {
-      rounds: { type: "string", default: "3" },
-      duration: { type: "string", default: "10" },
+      rounds: { type: "string", default: "5" },
+      duration: { type: "string", default: "8" },
       warmup: { type: "string", default: "2" },
       "light-connections": { type: "string", default: "50" },
       "heavy-connections": { type: "string", default: "16" },
@@ -155,9 +158,12 @@ async function main(): Promise<void> {
   };
   const measure = async (server: Server, route: string, connections: number) => {
     if (options.warmup > 0) await load(server, route, connections, options.warmup);
+    const cpuBefore = await containerCpuSeconds(server.id);
     const outcome = await load(server, route, connections, options.duration);
+    const cpuSeconds = (await containerCpuSeconds(server.id)) - cpuBefore;
     const errors = outcome.errors.connect + outcome.errors.socket + outcome.errors.timeouts + outcome.errors.non2xx;
-    return { rps: outcome.responses / outcome.durationSeconds, errors, p99: outcome.latencyMs.p99, responses: outcome.responses };
+    // Requests per CPU-second the server used: steadier than req/s when other work shares the CPU.
+    return { rps: outcome.responses / outcome.durationSeconds, perCpu: outcome.responses / cpuSeconds, errors, p99: outcome.latencyMs.p99 };
   };
   const routes = [
     { route: "/api/light", connections: options.lightConnections },
@@ -174,19 +180,20 @@ async function main(): Promise<void> {
     }),
     await startServer({ ...oneCpu, label: "FastAPI+Uvicorn", port: 18703, image: FASTAPI_IMAGE }),
   ];
-  const throughput = new Map<string, { rps: number[]; errors: number; p99: number[] }>();
+  const throughput = new Map<string, { rps: number[]; perCpu: number[]; errors: number; p99: number[] }>();
   for (let round = 0; round < options.rounds; round++) {
     const order = servers.map((_, i) => servers[(i + round) % servers.length]);
     for (const { route, connections } of routes) {
       for (const server of order) {
         const result = await measure(server, route, connections);
         const key = `${server.label} ${route}`;
-        const entry = throughput.get(key) ?? { rps: [], errors: 0, p99: [] };
+        const entry = throughput.get(key) ?? { rps: [], perCpu: [], errors: 0, p99: [] };
         entry.rps.push(result.rps);
+        entry.perCpu.push(result.perCpu);
         entry.errors += result.errors;
         entry.p99.push(result.p99);
         throughput.set(key, entry);
-        log(`round ${round + 1}/${options.rounds} ${key}: ${result.rps.toFixed(0)} req/s, ${result.errors} errors`);
+        log(`round ${round + 1}/${options.rounds} ${key}: ${result.rps.toFixed(0)} req/s, ${result.perCpu.toFixed(0)} req/CPU-s, ${result.errors} errors`);
       }
     }
   }
@@ -235,24 +242,29 @@ async function main(): Promise<void> {
   }
   const inspect = await inspectContainer(minimal.name);
   const peakBytes = await containerPeakMemoryBytes(inspect.Id);
-  const rssBytes = sumSamples((await httpRequest(`${minimal.url}/metrics`)).body.toString(), "process_resident_memory_bytes");
+  const processMemory = readProcessMemory(inspect.State.Pid);
   await stopServer(minimal);
 
   // ---- report ------------------------------------------------------------------------------------
-  const med = (key: string) => median(throughput.get(key)!.rps);
+  const med = (key: string, field: "rps" | "perCpu" = "rps") => median(throughput.get(key)![field]);
   const rows: [string, string][] = [];
   const fmt = (n: number) => n.toFixed(0);
   for (const { route } of routes) {
     for (const server of servers) {
-      const entry = throughput.get(`${server.label} ${route}`)!;
-      rows.push([`${route} ${server.label} (1 CPU) req/s`, `${fmt(median(entry.rps))}  [runs ${entry.rps.map(fmt).join(", ")}; p99 ${median(entry.p99).toFixed(1)} ms; errors ${entry.errors}]`]);
+      const e = throughput.get(`${server.label} ${route}`)!;
+      rows.push([
+        `${route} ${server.label} (1 CPU)`,
+        `${fmt(median(e.rps))} req/s [${e.rps.map(fmt).join(", ")}]; ${fmt(median(e.perCpu))} req/CPU-s; p99 ${median(e.p99).toFixed(1)} ms; errors ${e.errors}`,
+      ]);
     }
   }
   const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
-  rows.push(["/api/light standard ÷ FastAPI (target ≥ 2x)", ratio(med("standard /api/light"), med("FastAPI+Uvicorn /api/light"))]);
-  rows.push(["/api/light standard ÷ bare node:http (target ≥ 0.85)", ratio(med("standard /api/light"), med("bare node:http /api/light"))]);
-  rows.push(["/api/heavy standard ÷ FastAPI (target ≥ 1.2x)", ratio(med("standard /api/heavy"), med("FastAPI+Uvicorn /api/heavy"))]);
-  rows.push(["/api/heavy bare node:http ÷ FastAPI (reference)", ratio(med("bare node:http /api/heavy"), med("FastAPI+Uvicorn /api/heavy"))]);
+  const compare = (label: string, route: string, a: string, b: string) =>
+    rows.push([label, `${ratio(med(`${a} ${route}`), med(`${b} ${route}`))} (per CPU-s: ${ratio(med(`${a} ${route}`, "perCpu"), med(`${b} ${route}`, "perCpu"))})`]);
+  compare("/api/light standard ÷ FastAPI (target ≥ 2x)", "/api/light", "standard", "FastAPI+Uvicorn");
+  compare("/api/light standard ÷ bare node:http (target ≥ 0.85)", "/api/light", "standard", "bare node:http");
+  compare("/api/heavy standard ÷ FastAPI (target ≥ 1.2x)", "/api/heavy", "standard", "FastAPI+Uvicorn");
+  compare("/api/heavy bare node:http ÷ FastAPI (reference)", "/api/heavy", "bare node:http", "FastAPI+Uvicorn");
   rows.push(["/api/light standard 1 CPU req/s", `${fmt(median(scaling.one))}  [runs ${scaling.one.map(fmt).join(", ")}]`]);
   rows.push(["/api/light standard 2 CPUs req/s", `${fmt(median(scaling.two))}  [runs ${scaling.two.map(fmt).join(", ")}]`]);
   rows.push(["standard 2 CPUs ÷ 1 CPU", ratio(median(scaling.two), median(scaling.one))]);
@@ -260,7 +272,12 @@ async function main(): Promise<void> {
   rows.push(["standard 2 CPUs: /metrics counted / requests sent", `${metricsCheck.counted} / ${metricsCheck.sent}`]);
   rows.push(["minimal: docker start → first 200, median of 5 (target ≤ 500 ms)", `${median(startupMs).toFixed(0)} ms  [${startupMs.map(fmt).join(", ")}]`]);
   rows.push(["minimal (0.5 CPU, 128 MB) /api/light, /api/heavy req/s", `${fmt(minimalLoad["/api/light"].rps)}, ${fmt(minimalLoad["/api/heavy"].rps)} (errors ${minimalLoad["/api/light"].errors + minimalLoad["/api/heavy"].errors})`]);
-  rows.push(["minimal: cgroup peak memory under load (target ≤ 64 MiB)", `${(peakBytes / 2 ** 20).toFixed(1)} MiB (RSS after load ${(rssBytes / 2 ** 20).toFixed(1)} MiB)`]);
+  const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+  rows.push(["minimal: cgroup peak memory under load (target ≤ 64 MiB)", mib(peakBytes)]);
+  rows.push([
+    "minimal: node's peak RSS (VmHWM) / RSS anon / RSS file after load",
+    `${mib(processMemory.VmHWM)} / ${mib(processMemory.RssAnon)} / ${mib(processMemory.RssFile)}`,
+  ]);
 
   const width = Math.max(...rows.map(([label]) => label.length));
   process.stdout.write(`\nOptiVolt web API images benchmark — ${options.rounds} rounds × ${options.duration} s, wrk ${wrk.version} on CPU ${CLIENT_CPU}, servers on CPU ${SERVER_CPU}, host network\n\n`);
@@ -271,9 +288,20 @@ async function main(): Promise<void> {
   const file = path.join(outDir, `benchmark-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
   fs.writeFileSync(
     file,
-    `${JSON.stringify({ options, machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, kernel: os.release() }, throughput: Object.fromEntries(throughput), scaling, metricsCheck, startupMs, minimalLoad, peakBytes, rssBytes }, null, 2)}\n`,
+    `${JSON.stringify({ options, machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, kernel: os.release() }, throughput: Object.fromEntries(throughput), scaling, metricsCheck, startupMs, minimalLoad, peakBytes, processMemory }, null, 2)}\n`,
   );
   process.stdout.write(`\nraw figures: ${path.relative(process.cwd(), file)}\n`);
+}
+
+/**
+ * Memory figures of a process from /proc/<pid>/status, in bytes: VmHWM (peak resident set), RssAnon
+ * (heap, stacks: the process's own) and RssFile (mapped files, mostly the node binary, shared
+ * through the page cache and charged to whichever cgroup read them first).
+ */
+function readProcessMemory(pid: number): { VmHWM: number; RssAnon: number; RssFile: number } {
+  const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, "m").exec(status)?.[1] ?? Number.NaN) * 1024;
+  return { VmHWM: kib("VmHWM"), RssAnon: kib("RssAnon"), RssFile: kib("RssFile") };
 }
 
 /** Restricts this process (and the wrk it spawns) to one CPU with taskset. */

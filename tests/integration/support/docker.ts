@@ -88,7 +88,7 @@ export async function imageExists(tag: string): Promise<boolean> {
 /** The parts of `docker inspect <container>` the suites read. */
 export interface ContainerInspect {
   Id: string;
-  State: { Status: string; Running: boolean; OOMKilled: boolean; ExitCode: number; StartedAt: string };
+  State: { Status: string; Running: boolean; OOMKilled: boolean; ExitCode: number; StartedAt: string; Pid: number };
   Config: { User: string; Env: string[] };
   HostConfig: { NanoCpus: number; Memory: number; MemorySwap: number; CpusetCpus: string };
   RestartCount: number;
@@ -117,4 +117,23 @@ export async function containerPeakMemoryBytes(id: string): Promise<number> {
     }
   }
   throw new Error(`no cgroup memory peak file for container ${id} (looked at ${candidates.join(", ")})`);
+}
+
+/** CPU time a running container's cgroup has used so far, in seconds (cgroup v1 cpuacct or v2 cpu.stat). */
+export async function containerCpuSeconds(id: string): Promise<number> {
+  const v1 = `/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`;
+  try {
+    return Number((await fs.promises.readFile(v1, "utf8")).trim()) / 1e9;
+  } catch {
+    for (const dir of [`/sys/fs/cgroup/system.slice/docker-${id}.scope`, `/sys/fs/cgroup/docker/${id}`]) {
+      try {
+        const stat = await fs.promises.readFile(`${dir}/cpu.stat`, "utf8");
+        const usage = /^usage_usec (\d+)$/m.exec(stat);
+        if (usage) return Number(usage[1]) / 1e6;
+      } catch {
+        // try the next layout
+      }
+    }
+  }
+  throw new Error(`no cgroup CPU accounting file for container ${id}`);
 }

@@ -1,5 +1,6 @@
 /** Shared helpers for integration suites that run the web API on a real Docker engine. */
 export {
+  containerCpuSeconds,
   ContainerInspect,
   containerPeakMemoryBytes,
   docker,
