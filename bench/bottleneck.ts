@@ -41,7 +41,9 @@ export function classifyBottleneck(input: BottleneckInput): { verdict: Bottlenec
     const proxy = input.proxyCpuSeconds === null ? "" : `, docker-proxy ${(input.proxyCpuSeconds / input.durationSeconds).toFixed(2)} cores`;
     return {
       verdict: "host",
-      reason: `host CPUs ${pct(input.hostBusy)} busy while ${serverText}${proxy}, other processes ${(others / input.durationSeconds).toFixed(2)} cores: the load generator, proxy, server and everything else share the cores`,
+      reason:
+        `host CPUs ${pct(input.hostBusy)} busy while ${serverText}, load generator ${(input.clientCpuSeconds / input.durationSeconds).toFixed(2)} cores${proxy}, ` +
+        `other processes ${(others / input.durationSeconds).toFixed(2)} cores: they all share the host's cores`,
     };
   }
   return { verdict: "unsaturated", reason: `${serverText}, ${clientText}: throughput set by concurrency and latency` };

@@ -136,7 +136,7 @@ function efficiencyTable(a: Analysis, chart?: string): string {
     table(["Endpoint", "Variant", "req/s per CPU", "req/s per GB", "req per CPU-second used", "CPUs used (avg)", "Peak memory"], rows),
     "",
     `In brackets: ratio to the baseline (${a.baseline}) on the same endpoint. Per CPU and per GB divide by the allocated budget; ` +
-      "per CPU-second divides by the CPU time the container actually used (Docker engine counter), so it shows the cost of a request whatever the budget.",
+      "per CPU-second divides by the CPU time the container actually used (its cgroup CPU counter), so it shows the cost of a request whatever the budget.",
   ].join("\n");
 }
 
@@ -182,7 +182,7 @@ function bottlenecks(a: Analysis): string {
     "## What limited each run",
     "",
     "`server`: the container used its CPU budget (the figure is the server's). `client`: the load generator saturated its cores first. " +
-      "`host`: every host core was busy (client, proxy and server share the machine). `unsaturated`: nothing was saturated; the figure reflects concurrency and latency.",
+      "`host`: every host core was busy (load generator, docker-proxy, server and any other process share the machine). `unsaturated`: nothing was saturated; the figure reflects concurrency and latency.",
     "",
     table(["Variant", "Endpoint", "Connections", "Limited by", "Evidence"], rows),
   ].join("\n");

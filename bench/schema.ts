@@ -79,7 +79,6 @@ export const runSchema = z.strictObject({
 export type RunResult = z.infer<typeof runSchema>;
 
 export const VARIANT_STATUSES = ["measured", "skipped", "unreachable", "refused", "failed", "not-run"] as const;
-export type VariantStatus = (typeof VARIANT_STATUSES)[number];
 
 export const variantResultSchema = z.strictObject({
   name: z.string(),
