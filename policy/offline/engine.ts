@@ -53,6 +53,8 @@ export interface Analysis {
   violations: Violation[];
   /** policy name → reasons it said it does not apply. */
   notApplicable: Map<string, string[]>;
+  /** policy name → how many validations ran to the end (resources checked; 1 for a stack policy). */
+  applied: Map<string, number>;
 }
 
 class NotApplicableError extends Error {
@@ -106,6 +108,7 @@ function levelOf(policy: Policy, options: AnalysisOptions): EnforcementLevel {
 async function runValidation(policy: Policy, pack: string, analysis: Analysis, urn: string | undefined, validate: () => unknown): Promise<void> {
   try {
     await validate();
+    analysis.applied.set(policy.name, (analysis.applied.get(policy.name) ?? 0) + 1);
   } catch (error) {
     if (error instanceof NotApplicableError) {
       analysis.notApplicable.set(policy.name, [...(analysis.notApplicable.get(policy.name) ?? []), error.reason ?? ""]);
@@ -176,7 +179,7 @@ function stackResources(resources: readonly AnalyzedResource[]): PolicyResource[
 
 /** Every resource through every resource policy, then the whole stack through every stack policy. */
 export async function analyze(policies: Policies, resources: readonly AnalyzedResource[], options: AnalysisOptions = {}): Promise<Analysis> {
-  const analysis: Analysis = { violations: [], notApplicable: new Map() };
+  const analysis: Analysis = { violations: [], notApplicable: new Map(), applied: new Map() };
   const pack = options.pack ?? packLabel();
   for (const policy of policies) {
     const configured = levelOf(policy, options);

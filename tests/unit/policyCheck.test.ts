@@ -1,0 +1,84 @@
+import * as assert from "assert";
+import * as docker from "@pulumi/docker";
+import { analyzeRecorded, checkStack, main } from "../../policy/check";
+import { exitCodeOf, formatAnalysis } from "../../policy/offline/report";
+import { recordUnderMocks } from "../support/policyHarness";
+
+/** Runs the CLI in process (as `npm run policy:check -- ...args`), capturing what it prints. */
+async function runCheck(...args: string[]) {
+  let stdout = "";
+  let stderr = "";
+  const status = await main(args, { out: (t) => (stdout += t), err: (t) => (stderr += t) });
+  return { status, stdout, stderr };
+}
+
+describe("policy: the whole program under mocks", () => {
+  for (const stack of ["dev", "ci"]) {
+    it(`has no mandatory violation on the ${stack} stack`, async () => {
+      const analysis = await checkStack({ stack });
+      const mandatory = analysis.violations.filter((v) => v.enforcementLevel === "mandatory");
+      assert.deepStrictEqual(mandatory, [], formatAnalysis(analysis, stack));
+      assert.strictEqual(exitCodeOf(analysis), 0);
+      // The checks ran on the real graph: three variants and three monitoring containers, one Grafana.
+      assert.strictEqual(analysis.applied.get("container-resource-limits"), 6);
+      assert.strictEqual(analysis.applied.get("grafana-admin-password-not-literal"), 1);
+    });
+  }
+
+  it("fails a stack config that publishes beyond loopback", async () => {
+    const analysis = await checkStack({ stack: "dev", overrides: { "optivolt:bindAddress": "0.0.0.0" } });
+    assert.strictEqual(exitCodeOf(analysis), 1);
+    const wide = analysis.violations.filter((v) => v.policyName === "ports-bind-loopback");
+    assert.ok(wide.length >= 3, formatAnalysis(analysis, "dev"));
+    assert.match(wide[0].message, /publishes host port \d+ on 0\.0\.0\.0; set the port's `ip` to 127\.0\.0\.1/);
+  });
+});
+
+describe("policy: the offline check on a broken program", () => {
+  it("fails on a container without limits and an unpinned image, with the CLI's lines", async () => {
+    const recorded = await recordUnderMocks("broken", () => {
+      const image = new docker.RemoteImage("nginx", { name: "nginx" });
+      const web = new docker.Container("web", { image: "nginx:latest", ports: [{ internal: 80, external: 8080, ip: "127.0.0.1" }] });
+      return [image, web];
+    });
+    const analysis = await analyzeRecorded(recorded, "broken");
+    assert.strictEqual(exitCodeOf(analysis), 1);
+    const report = formatAnalysis(analysis, "optivolt-lab@v0.1.0");
+    const lines = report.split("\n");
+    const expected = [
+      /^ {4}\[mandatory\] +container-resource-limits \(urn:pulumi:broken::optivolt::docker:index\/container:Container::web\): docker\.Container "web" has no CPU limit .* and no memory limit/,
+      /^ {4}\[mandatory\] +images-pinned \(urn:pulumi:broken::optivolt::docker:index\/remoteImage:RemoteImage::nginx\): docker\.RemoteImage "nginx" pulls "nginx", which has no tag/,
+      /^ {4}\[mandatory\] +images-pinned \(urn:pulumi:broken::optivolt::docker:index\/container:Container::web\): docker\.Container "web" runs "nginx:latest", whose tag `latest` floats/,
+    ];
+    for (const pattern of expected) assert.ok(lines.some((l) => pattern.test(l)), `no line matches ${pattern}\n${report}`);
+    assert.match(report, /violation\(s\): 3 mandatory/);
+  });
+});
+
+describe("policy: npm run policy:check", () => {
+  it("explains a bad flag with the usage and exits 2", async () => {
+    const result = await runCheck("--stack", "dev", "--stak");
+    assert.strictEqual(result.status, 2);
+    assert.match(result.stderr, /unknown option '--stak'/);
+    assert.match(result.stderr, /npm run policy:check -- --help/);
+  });
+
+  it("requires --stack", async () => {
+    const result = await runCheck();
+    assert.strictEqual(result.status, 2);
+    assert.match(result.stderr, /required option '-s, --stack <name>' not specified/);
+  });
+
+  it("names a missing stack file without a stack trace", async () => {
+    const result = await runCheck("--stack", "nosuchstack");
+    assert.strictEqual(result.status, 2);
+    assert.match(result.stderr, /no stack file .*Pulumi\.nosuchstack\.yaml/);
+    assert.doesNotMatch(result.stderr, /\n\s+at /);
+  });
+
+  it("prints the violations and exits 0 on a clean stack", async () => {
+    const result = await runCheck("--stack", "ci");
+    assert.strictEqual(result.status, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /optivolt-lab@v\d+\.\d+\.\d+, stack ci, offline under mocks/);
+  });
+});
