@@ -43,11 +43,16 @@ function readPackConfig(file: string): PolicyPackConfig {
   } catch {
     throw new UsageError(`cannot read the policy config file ${file}`);
   }
+  let config: PolicyPackConfig;
   try {
-    return JSON.parse(text) as PolicyPackConfig;
+    config = JSON.parse(text) as PolicyPackConfig;
   } catch (error) {
     throw new UsageError(`${file} is not JSON (${(error as Error).message}); write it as {"policy-name": {"key": value}}`);
   }
+  const known = policies.map((p) => p.name);
+  const unknown = Object.keys(config).filter((name) => !known.includes(name));
+  if (unknown.length > 0) throw new UsageError(`${file} configures unknown policies (${unknown.join(", ")}); the pack has ${known.join(", ")}`);
+  return config;
 }
 
 class UsageError extends Error {}

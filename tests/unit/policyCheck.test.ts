@@ -1,4 +1,7 @@
 import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as docker from "@pulumi/docker";
 import { analyzeRecorded, checkStack, main } from "../../policy/check";
 import { exitCodeOf, formatAnalysis } from "../../policy/offline/report";
@@ -74,6 +77,18 @@ describe("policy: npm run policy:check", () => {
     assert.strictEqual(result.status, 2);
     assert.match(result.stderr, /no stack file .*Pulumi\.nosuchstack\.yaml/);
     assert.doesNotMatch(result.stderr, /\n\s+at /);
+  });
+
+  it("refuses a pack config that names no policy of the pack", async () => {
+    const file = path.join(os.tmpdir(), `ovpolicy-config-${process.pid}.json`);
+    fs.writeFileSync(file, JSON.stringify({ "memory-budget": { hostMemoryBudgetMb: 1 } }));
+    try {
+      const result = await runCheck("--stack", "dev", "--config", file);
+      assert.strictEqual(result.status, 2);
+      assert.match(result.stderr, /configures unknown policies \(memory-budget\); the pack has container-resource-limits, /);
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
   });
 
   it("prints the violations and exits 0 on a clean stack", async () => {
