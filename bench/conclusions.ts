@@ -1,6 +1,7 @@
 /** Conclusions written from the numbers, never from expectations (pure). */
 import { Analysis } from "./analysis";
 import { num, percent, times } from "./format";
+import { otherProcessesCores } from "./bottleneck";
 import { variantStressOutcomes } from "./stress";
 
 /** The endpoint the headline comparisons use: /api/light when measured (CPU-bound, small body), else the first. */
@@ -11,6 +12,8 @@ export function headlineEndpoint(a: Analysis): string | undefined {
 const NOISE_CV = 0.1;
 /** A server below this share of its budget was not what limited the run. */
 const IDLE_SHARE = 0.25;
+/** Average cores taken by unrelated processes from which the report warns that the machine was shared. */
+const OTHERS_NOTABLE = 0.25;
 
 export function conclusions(a: Analysis): string[] {
   const out: string[] = [];
@@ -63,10 +66,27 @@ export function conclusions(a: Analysis): string[] {
   const allRuns = a.measured.flatMap((v) => v.runs.map((r) => ({ v: v.name, r })));
   const limited = allRuns.filter(({ r }) => r.bottleneck.verdict === "client" || r.bottleneck.verdict === "host");
   if (limited.length > 0) {
-    const which = limited.map(({ v, r }) => `${v} ${r.endpoint} (${r.bottleneck.verdict})`).join(", ");
+    const which = a.measured
+      .map((v) => {
+        const own = limited.filter((l) => l.v === v.name);
+        const kinds = [...new Set(own.map((l) => l.r.bottleneck.verdict))].join("/");
+        return own.length === 0 ? null : `${v.name} ${own.length} of ${v.runs.length} (${kinds})`;
+      })
+      .filter((w) => w !== null)
+      .join(", ");
     out.push(
       `${limited.length} of ${allRuns.length} runs were limited by the load generator or the shared host, not by the server: ${which}. ` +
         "Their req/s are lower bounds of what the server can do; see \"What limited each run\" for the evidence.",
+    );
+  }
+  const others = allRuns
+    .map(({ r }) => otherProcessesCores({ ...r, serverCpuSeconds: r.server?.cpuSeconds ?? null, clientCpuSeconds: r.client.cpuSeconds, hostCores: a.results.provenance.machine.cores }))
+    .filter((c): c is number => c !== null);
+  const othersMean = others.length === 0 ? 0 : others.reduce((x, y) => x + y, 0) / others.length;
+  if (othersMean >= OTHERS_NOTABLE) {
+    out.push(
+      `Other processes used ${num(othersMean)} of the host's ${a.results.provenance.machine.cores} cores on average during the runs: ` +
+        "the machine was shared, so every figure here carries their load; rerun on a quiet machine before trusting differences.",
     );
   }
   for (const v of a.measured) {

@@ -28,6 +28,8 @@ export function reapedChildrenCpuSeconds(): number | null {
 
 export interface HostCpuTimes {
   busy: number;
+  /** irq + softirq: mostly the kernel moving this benchmark's packets. */
+  interrupts: number;
   total: number;
 }
 
@@ -38,7 +40,7 @@ export function parseHostCpuLine(procStat: string): HostCpuTimes | null {
   const v = line.trim().split(/\s+/).slice(1, 9).map(Number);
   const total = v.reduce((a, b) => a + b, 0);
   const idle = v[3] + v[4];
-  return { busy: total - idle, total };
+  return { busy: total - idle, interrupts: v[5] + v[6], total };
 }
 
 export function hostCpuTimes(): HostCpuTimes | null {
@@ -49,10 +51,11 @@ export function hostCpuTimes(): HostCpuTimes | null {
   }
 }
 
-/** Busy share between two readings, 0..1. */
-export function busyShare(before: HostCpuTimes | null, after: HostCpuTimes | null): number | null {
+/** Share of all cores, 0..1, that was busy and that went to interrupts between two readings. */
+export function hostShares(before: HostCpuTimes | null, after: HostCpuTimes | null): { busy: number; interrupts: number } | null {
   if (before === null || after === null || after.total <= before.total) return null;
-  return Math.min(1, Math.max(0, (after.busy - before.busy) / (after.total - before.total)));
+  const share = (a: number, b: number) => Math.min(1, Math.max(0, (b - a) / (after.total - before.total)));
+  return { busy: share(before.busy, after.busy), interrupts: share(before.interrupts, after.interrupts) };
 }
 
 /** PID of the docker-proxy relaying a published host port (the userland path), if any. */

@@ -4,7 +4,7 @@ import { classifyBottleneck } from "./bottleneck";
 import { LoadEngine } from "./engines/types";
 import { aggregateRuns, errorRate, successRps } from "./figures";
 import { PreparedVariant } from "./prepare";
-import { busyShare, hostCpuTimes, processCpuSeconds } from "./proc";
+import { hostCpuTimes, hostShares, processCpuSeconds } from "./proc";
 import { Progress } from "./progress";
 import { raplZones, startRaplReading } from "./rapl";
 import { startServerSampling, ServerSampling } from "./sampler";
@@ -71,7 +71,9 @@ async function measure(ctx: RunnerContext, variant: PreparedVariant, plan: Plan)
   const rapl = startRaplReading(raplZones());
   const outcome = await engine.run(loadRequest(ctx, variant, plan, settings.durationSeconds));
   const raplJoules = rapl();
-  const hostBusy = busyShare(hostBefore, hostCpuTimes());
+  const host = hostShares(hostBefore, hostCpuTimes());
+  const hostBusy = host?.busy ?? null;
+  const hostInterrupts = host?.interrupts ?? null;
   const proxyAfter = variant.proxyPid === null ? null : processCpuSeconds(variant.proxyPid);
   const serverUsage = server === null ? null : await server.stop();
   const proxyCpuSeconds = proxyBefore === null || proxyAfter === null ? null : Math.max(0, proxyAfter - proxyBefore);
@@ -91,6 +93,7 @@ async function measure(ctx: RunnerContext, variant: PreparedVariant, plan: Plan)
     client: { engine: engine.name, cpuSeconds: outcome.clientCpuSeconds, cores: outcome.clientCores },
     proxyCpuSeconds,
     hostBusy,
+    hostInterrupts,
     raplJoules,
     bottleneck: classifyBottleneck({
       durationSeconds: outcome.durationSeconds,
@@ -99,6 +102,7 @@ async function measure(ctx: RunnerContext, variant: PreparedVariant, plan: Plan)
       clientCpuSeconds: outcome.clientCpuSeconds,
       clientCores: outcome.clientCores,
       hostBusy,
+      hostInterrupts,
       hostCores: os.cpus().length,
       proxyCpuSeconds,
     }),

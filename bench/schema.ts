@@ -70,6 +70,8 @@ export const runSchema = z.strictObject({
   proxyCpuSeconds: nonNegative.nullable(),
   /** Busy fraction of all host cores during the run (0..1), from /proc/stat. */
   hostBusy: z.number().min(0).max(1).nullable(),
+  /** Share of all host cores spent in irq/softirq (kernel network work, charged to no container). */
+  hostInterrupts: z.number().min(0).max(1).nullable(),
   /** Package energy from RAPL over the run (whole host), when the host exposes it. */
   raplJoules: nonNegative.nullable(),
   bottleneck: z.strictObject({ verdict: z.enum(BOTTLENECKS), reason: z.string() }),

@@ -17,6 +17,7 @@ export function makeRun(overrides: Partial<RunResult> = {}): RunResult {
     client: { engine: "wrk", cpuSeconds: 5, cores: 1 },
     proxyCpuSeconds: null,
     hostBusy: 0.7,
+    hostInterrupts: 0.05,
     raplJoules: null,
     bottleneck: { verdict: "server", reason: "fixture" },
     partial: false,

@@ -3,7 +3,7 @@ import { cgroupFiles, statValue } from "../../bench/cgroup";
 import { cpuUsageNs, limitsOf, memoryInUseBytes } from "../../bench/docker";
 import { parseWrkSummary } from "../../bench/engines/wrk";
 import { budgetWarnings, describeNetworkPath } from "../../bench/prepare";
-import { busyShare, parseHostCpuLine } from "../../bench/proc";
+import { hostShares, parseHostCpuLine } from "../../bench/proc";
 
 describe("bench wrk summary", () => {
   const stdout = [
@@ -58,12 +58,12 @@ describe("bench Docker engine readings", () => {
 });
 
 describe("bench host CPU share", () => {
-  it("counts all but idle and iowait as busy", () => {
+  it("counts all but idle and iowait as busy, and irq + softirq apart", () => {
     const before = parseHostCpuLine("cpu  100 0 100 700 100 0 0 0 0 0\ncpu0 1 2 3\n");
-    const after = parseHostCpuLine("cpu  250 0 150 750 150 0 0 0 0 0\n");
-    assert.deepStrictEqual(before, { busy: 200, total: 1000 });
-    assert.strictEqual(busyShare(before, after), 200 / 300);
-    assert.strictEqual(busyShare(after, before), null);
+    const after = parseHostCpuLine("cpu  220 0 150 750 150 10 20 0 0 0\n");
+    assert.deepStrictEqual(before, { busy: 200, interrupts: 0, total: 1000 });
+    assert.deepStrictEqual(hostShares(before, after), { busy: 200 / 300, interrupts: 30 / 300 });
+    assert.strictEqual(hostShares(after, before), null);
   });
 });
 

@@ -60,9 +60,19 @@ describe("bench conclusions", () => {
     assert.ok(lines.includes("On /api/light, microvm serves 75 % of standard's throughput (900.0 vs 1200.0 req/s) with 50 % of its CPUs and 50 % of its memory: ×1.50 the req/s per allocated CPU."), lines.join("\n"));
     assert.ok(lines.includes("Most req/s per allocated CPU on /api/light: minimal (1000.0)."));
     assert.ok(lines.some((l) => l.startsWith("Most requests per CPU-second actually used on /api/light: minimal (1041.7)")));
-    assert.ok(lines.some((l) => l.startsWith("1 of 3 runs were limited by the load generator or the shared host, not by the server: standard /api/light (host).")), lines.join("\n"));
+    assert.ok(lines.some((l) => l.startsWith("1 of 3 runs were limited by the load generator or the shared host, not by the server: standard 1 of 1 (host).")), lines.join("\n"));
+    // (0.7 − 0.05 interrupts) × 2 cores × 10 s = 13 CPU-s busy; the server, generator (5) and no proxy leave the rest to other processes.
+    assert.ok(!lines.some((l) => l.startsWith("Other processes used")), "standard and microvm leave nothing; minimal: 13 − 4.8 − 5 = 3.2 CPU-s = 0.32 cores; mean over the three runs 0.11 < 0.25");
     assert.ok(lines.includes("minimal peaked at 120.0 MB of its 128 MB budget on /api/light: close to the OOM limit."));
     assert.ok(lines.some((l) => l.startsWith("One repetition only")));
+  });
+
+  it("warn when other processes shared the machine", () => {
+    const busy = makeResults({ variants: [makeVariant("standard", 2, 512, [makeRun({ hostBusy: 1, server: { cpuSeconds: 6, peakMemoryMb: 50, samples: 3 } })])] });
+    // (1 − 0.05 interrupts) × 2 cores × 10 s = 19 CPU-s busy − 6 (server) − 5 (generator) = 8 CPU-s → 0.80 cores.
+    assert.ok(conclusions(analyze(busy)).includes(
+      "Other processes used 0.80 of the host's 2 cores on average during the runs: the machine was shared, so every figure here carries their load; rerun on a quiet machine before trusting differences.",
+    ));
   });
 
   it("call out errors, concurrency-bound endpoints and noisy repetitions", () => {

@@ -107,7 +107,7 @@ describe("bench efficiency and energy", () => {
 });
 
 describe("bench bottleneck classification", () => {
-  const base = { durationSeconds: 10, clientCores: 1, hostBusy: 0.5, hostCores: 2, proxyCpuSeconds: null };
+  const base = { durationSeconds: 10, clientCores: 1, hostBusy: 0.5, hostInterrupts: 0.05, hostCores: 2, proxyCpuSeconds: null };
 
   it("server-bound when the container used its quota", () => {
     assert.strictEqual(classifyBottleneck({ ...base, serverCpuSeconds: 4.6, budgetCpus: 0.5, clientCpuSeconds: 9.5 }).verdict, "server");
@@ -122,7 +122,7 @@ describe("bench bottleneck classification", () => {
   it("host-bound when every core is busy but neither side saturated its own share, with the others' share", () => {
     const v = classifyBottleneck({ ...base, hostBusy: 0.99, serverCpuSeconds: 10, budgetCpus: 2, clientCpuSeconds: 6, proxyCpuSeconds: 2 });
     assert.strictEqual(v.verdict, "host");
-    assert.match(v.reason, /host CPUs 99 % busy while server at 50 % of its 2 CPU budget, load generator 0\.60 cores, docker-proxy 0\.20 cores, other processes 0\.18 cores/);
+    assert.match(v.reason, /host CPUs 99 % busy while server at 50 % of its 2 CPU budget, load generator 0\.60 cores, docker-proxy 0\.20 cores, kernel interrupts 0\.10 cores, other processes 0\.08 cores/);
   });
 
   it("unsaturated when nothing is saturated (a slow endpoint on a quiet host)", () => {
