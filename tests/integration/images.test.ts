@@ -1,7 +1,9 @@
 import * as assert from "assert";
 import autocannon from "autocannon";
+import * as os from "os";
 import { loadStackConfig } from "../../components/config";
 import { webApiImageName } from "../../components/naming";
+import { workerCount } from "../../images/src/workers";
 import {
   containerPeakMemoryBytes,
   docker,
@@ -123,7 +125,7 @@ describe("web API images on a real Docker engine (dev stack limits)", function (
       });
 
       it("runs one worker per CPU of its quota", async function () {
-        const expected = spec.workers ?? Math.max(1, Math.ceil(spec.cpus - 0.25));
+        const expected = workerCount({ override: spec.workers, quotaCpus: spec.cpus, availableCpus: os.availableParallelism() });
         const text = await metricsText(url());
         assert.strictEqual(sumSamples(text, "webapi_info"), expected, "workers reporting into /metrics");
         assert.strictEqual(sumSamples(text, "webapi_info", { workers: String(expected) }), expected);
