@@ -197,11 +197,13 @@ async function main(): Promise<void> {
       }
     }
   }
-  for (const server of servers.slice(1)) await stopServer(server);
+  for (const server of servers) await stopServer(server);
 
   // ---- phase 2: standard at 2 CPUs (2 workers) against 1 CPU, /metrics totals --------------------
-  const standard1 = servers[0];
-  const standard2 = await startServer({ cpus: 2, cpuset: "0,1", memoryMb: 512, label: "standard 2 CPUs", port: 18704, image: webApiImageName("standard"), env: { VARIANT: "standard" } });
+  // Both may run on both cores (only the quota differs), so both share CPU 1 with wrk alike.
+  const bothCores = { cpuset: "0,1", memoryMb: 512, image: webApiImageName("standard"), env: { VARIANT: "standard" } };
+  const standard1 = await startServer({ ...bothCores, cpus: 1, label: "standard 1 CPU", port: 18706 });
+  const standard2 = await startServer({ ...bothCores, cpus: 2, label: "standard 2 CPUs", port: 18704 });
   const scaling = { one: [] as number[], two: [] as number[] };
   for (let round = 0; round < options.rounds; round++) {
     for (const server of round % 2 === 0 ? [standard1, standard2] : [standard2, standard1]) {
@@ -270,8 +272,8 @@ async function main(): Promise<void> {
   compare("/api/light standard ÷ bare node:http (target ≥ 0.85)", "/api/light", "standard", "bare node:http");
   compare("/api/heavy standard ÷ FastAPI (target ≥ 1.2x)", "/api/heavy", "standard", "FastAPI+Uvicorn");
   compare("/api/heavy bare node:http ÷ FastAPI (reference)", "/api/heavy", "bare node:http", "FastAPI+Uvicorn");
-  rows.push(["/api/light standard 1 CPU req/s", `${fmt(median(scaling.one))}  [runs ${scaling.one.map(fmt).join(", ")}]`]);
-  rows.push(["/api/light standard 2 CPUs req/s", `${fmt(median(scaling.two))}  [runs ${scaling.two.map(fmt).join(", ")}]`]);
+  rows.push(["/api/light standard 1 CPU (cpuset 0,1) req/s", `${fmt(median(scaling.one))}  [runs ${scaling.one.map(fmt).join(", ")}]`]);
+  rows.push(["/api/light standard 2 CPUs (cpuset 0,1) req/s", `${fmt(median(scaling.two))}  [runs ${scaling.two.map(fmt).join(", ")}]`]);
   rows.push(["standard 2 CPUs ÷ 1 CPU", ratio(median(scaling.two), median(scaling.one))]);
   rows.push(["standard 2 CPUs: workers in /metrics", String(metricsCheck.workers)]);
   rows.push(["standard 2 CPUs: /metrics counted / requests sent", `${metricsCheck.counted} / ${metricsCheck.sent}`]);
