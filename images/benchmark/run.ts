@@ -1,10 +1,11 @@
 /**
  * Benchmark of the web API images against a FastAPI + Uvicorn app and a bare node:http server.
- * `npm run bench:images -- [--rounds 3] [--duration 10] [--warmup 2]`
+ * `npm run bench:images -- [--rounds 5] [--duration 8] [--warmup 2] [--light-connections 50] [--heavy-connections 16]`
  *
  * Servers run on the host network (no userland proxy in the path), pinned to CPU 0 with --cpus 1;
  * wrk runs on CPU 1 (this process and its children are pinned there); servers alternate within
- * each round and every figure is the median over the rounds. Prints a table and writes JSON to
+ * each round and every figure is the median over the rounds. Then standard at --cpus 1 and 2 on
+ * both cores, and minimal's start-up time and memory. Prints a table and writes JSON to
  * bench-results/images/.
  */
 import { execFile } from "child_process";
