@@ -77,12 +77,14 @@ function throughput(a: Analysis, chart?: string): string {
     const width = Math.max(...labels.map((l) => l.length));
     const values = cells.map(({ c }) => num(c?.figures.rps.median));
     const valueWidth = Math.max(...values.map((s) => s.length));
+    // Spread between repetitions (coefficient of variation), when there are several.
+    const spreads = cells.map(({ c }) => (c && c.figures.repetitions > 1 ? ` ±${percent(c.figures.rps.cv, 0)}` : ""));
+    const spreadWidth = Math.max(...spreads.map((s) => s.length));
     const lines = cells.map(({ v, c }, i) => {
       const f = c?.figures;
       const rel = v.name === a.baseline ? "(baseline)" : `(${change(c?.relative.rps ?? null)})`;
-      const spread = f && f.repetitions > 1 ? ` ±${percent(f.rps.cv, 0)}` : "";
       const flags = f?.bottlenecks.filter((b) => b === "client" || b === "host").map((b) => ` ${b}-bound`).join("") ?? "";
-      return `${labels[i].padEnd(width)}  ${values[i].padStart(valueWidth)} req/s${spread}  ${bar(f?.rps.median ?? 0, max).padEnd(28)} ${rel}${flags}`;
+      return `${labels[i].padEnd(width)}  ${values[i].padStart(valueWidth)} req/s${spreads[i].padEnd(spreadWidth)}  ${bar(f?.rps.median ?? 0, max).padEnd(28)} ${rel}${flags}`;
     });
     out.push(`### \`${endpoint}\``, "", "```", ...lines, "```", "");
   }
