@@ -7,7 +7,6 @@ import { ConfigError } from "../components/config";
 import { PROJECT_NAME, runLabUnderMocks } from "../tests/support/mockedLab";
 import { Analysis, analyze } from "./offline/engine";
 import { analyzedResources, MockedResource } from "./offline/fromMocks";
-import { stateKey, withMockStates } from "./offline/mockStates";
 import { packLabel } from "./offline/pack";
 import { exitCodeOf, formatAnalysis } from "./offline/report";
 import { policies } from "./policies";
@@ -29,11 +28,8 @@ export function analyzeRecorded(resources: readonly MockedResource[], stack: str
 
 /** Runs the program of `options.stack` under mocks, as a preview, and applies every policy. */
 export async function checkStack(options: CheckOptions): Promise<Analysis> {
-  const { result: run, states } = await withMockStates(() =>
-    runLabUnderMocks(options.stack, options.overrides ?? {}, { program: "index", preview: true }),
-  );
-  const resources = run.resources.map((r) => ({ ...r, state: states.get(stateKey(r.type, r.name)) }));
-  return analyzeRecorded(resources, options.stack, options.config);
+  const run = await runLabUnderMocks(options.stack, options.overrides ?? {}, { program: "index", preview: true });
+  return analyzeRecorded(run.resources, options.stack, options.config);
 }
 
 function readPackConfig(file: string): PolicyPackConfig {

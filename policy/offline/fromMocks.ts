@@ -10,7 +10,7 @@ export interface MockedResource {
   name: string;
   inputs: Record<string, unknown>;
   parent?: { type: string; name: string };
-  /** What the mock returned (inputs plus computed outputs), when the recorder keeps it. */
+  /** What the mock returned (inputs plus computed outputs). */
   state?: Record<string, unknown>;
 }
 

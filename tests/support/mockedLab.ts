@@ -19,6 +19,8 @@ export interface RecordedResource {
   /** false for component resources */
   custom: boolean;
   inputs: Record<string, any>;
+  /** What the mocks returned: inputs plus the computed outputs (stack policies read these). */
+  state: Record<string, any>;
   /** The parent resource; undefined when the parent is the stack itself. */
   parent?: { type: string; name: string };
   /** Resources named in `dependsOn` (explicit dependencies only). */
@@ -124,7 +126,7 @@ async function runOnce(stackName: string, overrides: Record<string, unknown>, op
         if (args.type !== "pulumi:pulumi:Stack") {
           const k = key(args.type, args.name);
           if (recorded.has(k)) throw new Error(`two resources of type ${args.type} are named ${args.name}; mocks cannot tell them apart`);
-          const resource: RecordedResource = { type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs, dependsOn: [] };
+          const resource: RecordedResource = { type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs, state, dependsOn: [] };
           recorded.set(k, resource);
           options.onRegister?.(resource);
           settleIfComplete();
