@@ -7,7 +7,7 @@ import { PreparedVariant } from "./prepare";
 import { hostCpuTimes, hostShares, processCpuSeconds } from "./proc";
 import { Progress } from "./progress";
 import { raplZones, startRaplReading } from "./rapl";
-import { startServerSampling, ServerSampling } from "./sampler";
+import { ServerUsage, startServerSampling } from "./sampler";
 import { BenchSettings, RunResult } from "./schema";
 import { stressBreach, stressLadder } from "./stress";
 
@@ -34,8 +34,17 @@ interface Plan {
   repetition: number;
 }
 
-async function sampleServer(ctx: RunnerContext, variant: PreparedVariant): Promise<ServerSampling | null> {
-  return variant.counters === null ? null : startServerSampling(variant.counters, ctx.settings.sampleIntervalMs);
+/** Runs the load with the container sampled around it; the sampler never outlives a failed run. */
+async function sampled<T>(ctx: RunnerContext, variant: PreparedVariant, load: () => Promise<T>): Promise<{ outcome: T; usage: ServerUsage | null }> {
+  const sampling = variant.counters === null ? null : await startServerSampling(variant.counters, ctx.settings.sampleIntervalMs);
+  let outcome: T;
+  try {
+    outcome = await load();
+  } catch (err) {
+    await sampling?.stop().catch(() => undefined);
+    throw err;
+  }
+  return { outcome, usage: sampling === null ? null : await sampling.stop() };
 }
 
 function loadRequest(ctx: RunnerContext, variant: PreparedVariant, plan: Plan, seconds: number) {
@@ -58,24 +67,23 @@ async function measure(ctx: RunnerContext, variant: PreparedVariant, plan: Plan)
   let warmupCpuSeconds: number | null = null;
   if (settings.warmupSeconds > 0) {
     progress.runStarted(`${label} warm-up`, settings.warmupSeconds);
-    const warm = await sampleServer(ctx, variant);
-    await engine.run(loadRequest(ctx, variant, plan, settings.warmupSeconds));
-    warmupCpuSeconds = warm === null ? null : (await warm.stop()).cpuSeconds;
+    const warm = await sampled(ctx, variant, () => engine.run(loadRequest(ctx, variant, plan, settings.warmupSeconds)));
+    warmupCpuSeconds = warm.usage?.cpuSeconds ?? null;
   }
   if (ctx.signal.aborted) return null;
 
   progress.runStarted(label, settings.durationSeconds);
-  const server = await sampleServer(ctx, variant);
   const proxyBefore = variant.proxyPid === null ? null : processCpuSeconds(variant.proxyPid);
   const hostBefore = hostCpuTimes();
   const rapl = startRaplReading(raplZones());
-  const outcome = await engine.run(loadRequest(ctx, variant, plan, settings.durationSeconds));
-  const raplJoules = rapl();
-  const host = hostShares(hostBefore, hostCpuTimes());
-  const hostBusy = host?.busy ?? null;
-  const hostInterrupts = host?.interrupts ?? null;
-  const proxyAfter = variant.proxyPid === null ? null : processCpuSeconds(variant.proxyPid);
-  const serverUsage = server === null ? null : await server.stop();
+  const { outcome, usage: serverUsage } = await sampled(ctx, variant, async () => {
+    const result = await engine.run(loadRequest(ctx, variant, plan, settings.durationSeconds));
+    // Host, proxy and RAPL figures close with the load, before the sampler's last reading.
+    return { result, raplJoules: rapl(), host: hostShares(hostBefore, hostCpuTimes()), proxyAfter: variant.proxyPid === null ? null : processCpuSeconds(variant.proxyPid) };
+  });
+  const { raplJoules, proxyAfter } = outcome;
+  const hostBusy = outcome.host?.busy ?? null;
+  const hostInterrupts = outcome.host?.interrupts ?? null;
   const proxyCpuSeconds = proxyBefore === null || proxyAfter === null ? null : Math.max(0, proxyAfter - proxyBefore);
 
   const run: RunResult = {
@@ -83,30 +91,30 @@ async function measure(ctx: RunnerContext, variant: PreparedVariant, plan: Plan)
     repetition: plan.repetition,
     step: plan.step,
     connections: plan.connections,
-    durationSeconds: outcome.durationSeconds,
-    responses: outcome.responses,
-    bytes: outcome.bytes,
-    latencyMs: outcome.latencyMs,
-    errors: outcome.errors,
+    durationSeconds: outcome.result.durationSeconds,
+    responses: outcome.result.responses,
+    bytes: outcome.result.bytes,
+    latencyMs: outcome.result.latencyMs,
+    errors: outcome.result.errors,
     server: serverUsage,
     warmupCpuSeconds,
-    client: { engine: engine.name, cpuSeconds: outcome.clientCpuSeconds, cores: outcome.clientCores },
+    client: { engine: engine.name, cpuSeconds: outcome.result.clientCpuSeconds, cores: outcome.result.clientCores },
     proxyCpuSeconds,
     hostBusy,
     hostInterrupts,
     raplJoules,
     bottleneck: classifyBottleneck({
-      durationSeconds: outcome.durationSeconds,
+      durationSeconds: outcome.result.durationSeconds,
       serverCpuSeconds: serverUsage?.cpuSeconds ?? null,
       budgetCpus: variant.result.budget.cpus,
-      clientCpuSeconds: outcome.clientCpuSeconds,
-      clientCores: outcome.clientCores,
+      clientCpuSeconds: outcome.result.clientCpuSeconds,
+      clientCores: outcome.result.clientCores,
       hostBusy,
       hostInterrupts,
       hostCores: os.cpus().length,
       proxyCpuSeconds,
     }),
-    partial: outcome.partial,
+    partial: outcome.result.partial,
   };
   const cpu = serverUsage === null ? "" : `, server ${serverUsage.cpuSeconds.toFixed(2)} CPU-s, peak ${serverUsage.peakMemoryMb.toFixed(0)} MB`;
   progress.runFinished(

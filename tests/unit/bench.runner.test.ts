@@ -1,0 +1,101 @@
+import * as assert from "assert";
+import { LoadEngine, LoadOutcome, LoadRequest } from "../../bench/engines/types";
+import { PreparedVariant } from "../../bench/prepare";
+import { Progress } from "../../bench/progress";
+import { runAll, RunnerContext } from "../../bench/runner";
+import { ContainerCounters } from "../../bench/sampler";
+import { BenchSettings } from "../../bench/schema";
+import { makeResults, makeVariant } from "./bench-fixtures";
+
+const quiet: Progress = { runStarted: () => undefined, runFinished: () => undefined, note: () => undefined, stop: () => undefined };
+
+/** A load engine that answers at once: p99 grows with connections; URLs containing "broken" fail. */
+function fakeEngine(calls: LoadRequest[], onRun: (r: LoadRequest) => void = () => undefined): LoadEngine {
+  return {
+    name: "wrk",
+    version: "fake",
+    async run(r: LoadRequest): Promise<LoadOutcome> {
+      calls.push(r);
+      onRun(r);
+      if (r.url.includes("broken")) throw new Error("wrk failed: connection reset");
+      return {
+        durationSeconds: r.durationSeconds,
+        responses: 1000,
+        bytes: 1000,
+        latencyMs: { p50: 1, p90: 2, p99: r.connections * 10, max: r.connections * 20, mean: 1 },
+        errors: { connect: 0, socket: 0, timeouts: 0, non2xx: 0 },
+        clientCpuSeconds: 0.1,
+        clientCores: 1,
+        partial: r.signal.aborted,
+      };
+    },
+  };
+}
+
+/** Counters that advance by 0.25 CPU-s per reading. */
+function fakeCounters(): ContainerCounters {
+  let ns = 0;
+  return { source: "cgroup", read: async () => ({ cpuNs: (ns += 0.25e9), memoryBytes: 20 * 1024 * 1024 }) };
+}
+
+function prepared(name: string): PreparedVariant {
+  const result = makeVariant(name, 1, 256, []);
+  result.url = `http://127.0.0.1:1/${name}`;
+  return { result, counters: fakeCounters(), proxyPid: null };
+}
+
+function settings(overrides: Partial<BenchSettings> = {}): BenchSettings {
+  return { ...makeResults().settings, endpoints: ["/a", "/b"], durationSeconds: 2, warmupSeconds: 1, connections: 4, ...overrides };
+}
+
+function context(s: BenchSettings, engine: LoadEngine, signal = new AbortController().signal): RunnerContext {
+  return { settings: s, engine, progress: quiet, signal };
+}
+
+describe("bench runner", () => {
+  it("warms up before every measured run and interleaves repetitions across variants", async () => {
+    const calls: LoadRequest[] = [];
+    const variants = [prepared("one"), prepared("two")];
+    await runAll(context(settings({ repetitions: 2 }), fakeEngine(calls)), variants);
+    const order = calls.map((c) => `${new URL(c.url).pathname} ${c.durationSeconds}s`);
+    assert.deepStrictEqual(order.slice(0, 8), ["/one/a 1s", "/one/a 2s", "/one/b 1s", "/one/b 2s", "/two/a 1s", "/two/a 2s", "/two/b 1s", "/two/b 2s"]);
+    assert.strictEqual(order.length, 16);
+    assert.deepStrictEqual(variants[0].result.runs.map((r) => [r.endpoint, r.repetition]), [["/a", 0], ["/b", 0], ["/a", 1], ["/b", 1]]);
+    // Each sampling window spans two counter readings of 0.25 CPU-s apart.
+    assert.strictEqual(variants[0].result.runs[0].server?.cpuSeconds, variants[0].result.runs[0].warmupCpuSeconds);
+  });
+
+  it("climbs the stress ladder until a threshold breaks, per endpoint", async () => {
+    const calls: LoadRequest[] = [];
+    const s = settings({ mode: "stress", warmupSeconds: 0, connections: 4, stress: { maxErrorRate: 0.01, maxP99Ms: 150, maxConnections: 64 } });
+    const [v] = [prepared("one")];
+    await runAll(context(s, fakeEngine(calls)), [v]);
+    // p99 = connections × 10 ms: 4, 8 hold; 16 (160 ms) breaks; the ladder restarts on the next endpoint.
+    assert.deepStrictEqual(v.result.runs.map((r) => `${r.endpoint}@${r.connections}`), ["/a@4", "/a@8", "/a@16", "/b@4", "/b@8", "/b@16"]);
+    assert.deepStrictEqual(v.result.runs.map((r) => r.step), [0, 1, 2, 0, 1, 2]);
+  });
+
+  it("marks a failing variant failed and still measures the next", async () => {
+    const variants = [prepared("broken"), prepared("fine")];
+    await runAll(context(settings(), fakeEngine([])), variants);
+    assert.strictEqual(variants[0].result.status, "failed");
+    assert.match(variants[0].result.detail ?? "", /connection reset/);
+    assert.strictEqual(variants[1].result.status, "measured");
+    assert.strictEqual(variants[1].result.runs.length, 2);
+  });
+
+  it("stops on interrupt, keeps the partial run and marks unreached variants not-run", async () => {
+    const interrupt = new AbortController();
+    const calls: LoadRequest[] = [];
+    // Interrupt during the first measured run (the second engine call).
+    const engine = fakeEngine(calls, () => {
+      if (calls.length === 2) interrupt.abort();
+    });
+    const variants = [prepared("one"), prepared("two")];
+    await runAll(context(settings(), engine, interrupt.signal), variants);
+    assert.strictEqual(calls.length, 2);
+    assert.deepStrictEqual(variants[0].result.runs.map((r) => [r.endpoint, r.partial]), [["/a", true]]);
+    assert.strictEqual(variants[1].result.status, "not-run");
+    assert.match(variants[1].result.detail ?? "", /interrupted/);
+  });
+});
