@@ -137,3 +137,47 @@ export async function containerCpuSeconds(id: string): Promise<number> {
   }
   throw new Error(`no cgroup CPU accounting file for container ${id}`);
 }
+
+/**
+ * A running container's working set in bytes, as cAdvisor and `docker stats` count it: memory in
+ * use minus inactive page cache (which the kernel reclaims before it would OOM-kill). Unlike the
+ * cgroup's recorded peak, it does not count file pages, e.g. the node binary, that the container
+ * happened to read first.
+ */
+export async function containerWorkingSetBytes(id: string): Promise<number> {
+  const layouts = [
+    { usage: `/sys/fs/cgroup/memory/docker/${id}/memory.usage_in_bytes`, stat: `/sys/fs/cgroup/memory/docker/${id}/memory.stat`, inactive: "total_inactive_file" },
+    { usage: `/sys/fs/cgroup/system.slice/docker-${id}.scope/memory.current`, stat: `/sys/fs/cgroup/system.slice/docker-${id}.scope/memory.stat`, inactive: "inactive_file" },
+    { usage: `/sys/fs/cgroup/docker/${id}/memory.current`, stat: `/sys/fs/cgroup/docker/${id}/memory.stat`, inactive: "inactive_file" },
+  ];
+  for (const layout of layouts) {
+    try {
+      const usage = Number((await fs.promises.readFile(layout.usage, "utf8")).trim());
+      const stat = await fs.promises.readFile(layout.stat, "utf8");
+      const inactive = Number(new RegExp(`^${layout.inactive} (\\d+)$`, "m").exec(stat)?.[1] ?? 0);
+      return Math.max(0, usage - inactive);
+    } catch {
+      // try the next layout
+    }
+  }
+  throw new Error(`no cgroup memory files for container ${id}`);
+}
+
+/** Samples `containerWorkingSetBytes` every `intervalMs` until `stop()`, which resolves with the highest value seen. */
+export function sampleWorkingSet(id: string, intervalMs = 100): { stop: () => Promise<number> } {
+  let peak = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      peak = Math.max(peak, await containerWorkingSetBytes(id));
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return Math.max(peak, await containerWorkingSetBytes(id));
+    },
+  };
+}

@@ -3,6 +3,7 @@ export {
   containerCpuSeconds,
   ContainerInspect,
   containerPeakMemoryBytes,
+  containerWorkingSetBytes,
   docker,
   DockerCommandError,
   DockerResult,
@@ -10,6 +11,7 @@ export {
   inspectContainer,
   removeContainer,
   requireDockerEngine,
+  sampleWorkingSet,
 } from "./docker";
 export { getJson, HttpAnswer, httpRequest } from "./http";
 export { parsePrometheusText, Sample, SampleLabels, sumSamples } from "./prometheusText";
