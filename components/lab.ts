@@ -4,7 +4,7 @@ import { LabConfig } from "./config";
 import { webApiImageCleanup } from "./imageCleanup";
 import { Monitoring, MonitoringOutputs } from "./monitoring";
 import { variantContainerName } from "./naming";
-import { HostProbes, Unikernel, UNIKERNEL_VARIANT } from "./unikernel";
+import { decideUnikernel, HostProbes, hostProbes, Unikernel, UNIKERNEL_VARIANT } from "./unikernel";
 import { WebApiVariant } from "./webApiVariant";
 
 /** What the stack exports for one variant (DESIGN.md: `variants`). */
@@ -33,6 +33,9 @@ export type DeployLabOptions = Pick<pulumi.CustomResourceOptions, "provider"> & 
 
 /** Creates every resource of the lab from validated config and returns the stack outputs. */
 export function deployLab(config: LabConfig, opts: DeployLabOptions = {}): LabOutputs {
+  // Decided first: a unikernel that cannot run here must stop the program before anything is created.
+  const unikernelDecision =
+    config.unikernel.enabled === false ? undefined : decideUnikernel(config.unikernel, opts.unikernelProbes ?? hostProbes);
   const network = new docker.Network(
     "lab",
     {
@@ -68,13 +71,13 @@ export function deployLab(config: LabConfig, opts: DeployLabOptions = {}): LabOu
     variants[name] = pulumi.output({ cpus: spec.cpus, memoryMb: spec.memoryMb, url: variant.url });
   }
 
-  if (config.unikernel.enabled !== false) {
+  if (unikernelDecision !== undefined) {
     const unikernel = new Unikernel(UNIKERNEL_VARIANT, {
       config: config.unikernel,
       images: config.images,
       instanceName: variantContainerName(config, UNIKERNEL_VARIANT),
       bindAddress: config.bindAddress,
-      probes: opts.unikernelProbes,
+      decision: unikernelDecision,
     });
     endpoints[UNIKERNEL_VARIANT] = unikernel.endpoint;
     variants[UNIKERNEL_VARIANT] = unikernel.variant;

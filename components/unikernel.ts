@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { hashBuildInputs } from "../unikernel/build-inputs";
 import { ImagesConfig, UnikernelConfig } from "./config";
 import { APP_PORT } from "./naming";
+import { PreflightError } from "./preflight";
 
 /** Name of the unikernel in `endpoints` and `variants`. */
 export const UNIKERNEL_VARIANT = "unikernel";
@@ -65,7 +66,10 @@ export function decideUnikernel(config: Pick<UnikernelConfig, "enabled" | "emula
   if (config.enabled === false) return { deploy: false, status: "disabled" };
   if (!probes.commandOnPath("kraft")) {
     if (config.enabled === true) {
-      throw new Error(`optivolt:unikernel.enabled is true but \`kraft\` is not on the PATH: ${KRAFT_INSTALL_HINT}, or set it to auto to deploy the rest without it.`);
+      throw new PreflightError(
+        [`optivolt:unikernel.enabled is true but \`kraft\` is not on the PATH: ${KRAFT_INSTALL_HINT}, or set it to auto to deploy the rest without it.`],
+        pulumi.getStack(),
+      );
     }
     return {
       deploy: false,
@@ -75,7 +79,10 @@ export function decideUnikernel(config: Pick<UnikernelConfig, "enabled" | "emula
   }
   const emulation = config.emulation === "auto" ? !probes.kvmUsable() : config.emulation;
   if (emulation && config.platform !== "qemu") {
-    throw new Error(`optivolt:unikernel.platform is ${config.platform}, which needs KVM, and /dev/kvm is not usable here: use platform qemu (it emulates the CPU without KVM) or a machine with KVM.`);
+    throw new PreflightError(
+      [`optivolt:unikernel.platform is ${config.platform}, which needs KVM, and /dev/kvm is not usable here: use platform qemu (it emulates the CPU without KVM) or a machine with KVM.`],
+      pulumi.getStack(),
+    );
   }
   return { deploy: true, emulation };
 }
@@ -238,8 +245,8 @@ export interface UnikernelArgs {
   instanceName: string;
   /** Address the forwarded port binds to; the URL names it (loopback when it is 0.0.0.0). */
   bindAddress: string;
-  /** Machine probes; the real PATH and /dev/kvm unless a test injects others. */
-  probes?: HostProbes;
+  /** Whether and how to deploy, from `decideUnikernel`, taken before any resource of the lab exists. */
+  decision: UnikernelDecision;
   /** Where the one "skipped" warning goes; `pulumi.log.warn` unless a test injects another. */
   warn?: (message: string) => void;
   /** Project root (for the build-input hash); defaults to this repository. */
@@ -269,7 +276,7 @@ export class Unikernel extends pulumi.ComponentResource {
     super("optivolt:lab:Unikernel", name, {}, opts);
     const { config } = args;
     this.memoryMi = config.memoryMi;
-    const decision = decideUnikernel(config, args.probes ?? hostProbes);
+    const { decision } = args;
 
     if (!decision.deploy) {
       if (decision.warning !== undefined) (args.warn ?? ((message: string) => pulumi.log.warn(message, this)))(decision.warning);

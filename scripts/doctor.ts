@@ -3,6 +3,7 @@
 import { execFile } from "child_process";
 import { loadStackConfig } from "../components/config";
 import { LOCAL_BASE_IMAGES } from "../components/naming";
+import { KRAFT_INSTALL_HINT } from "../components/unikernel";
 
 export type Outcome = { ok: true; detail: string } | { ok: false; detail: string };
 
@@ -78,7 +79,7 @@ export function prerequisiteChecks(dockerHost: string | undefined): Check[] {
       name: "kraft (optional)",
       required: false,
       purpose: "builds and runs the unikernel variant; without it `unikernel.enabled: auto` leaves that variant out",
-      fix: "`curl -sSfL https://get.kraftkit.sh | sh` (see https://unikraft.org/docs/cli/install), plus QEMU (`sudo apt-get install qemu-system-x86`)",
+      fix: KRAFT_INSTALL_HINT,
       run: () => outcomeOf(() => probe("kraft", ["version"])),
     },
     {

@@ -55,12 +55,13 @@ async function deploy(config: Partial<UnikernelConfig>, hostProbes: HostProbes, 
       options[args.name] = args.opts as pulumi.CustomResourceOptions;
       return undefined;
     });
+    const parsed = unikernelSchema.parse(config);
     uk = new Unikernel("unikernel", {
-      config: unikernelSchema.parse(config),
+      config: parsed,
       images: IMAGES,
       instanceName: "optivolt-lab-unikernel",
       bindAddress: "127.0.0.1",
-      probes: hostProbes,
+      decision: decideUnikernel(parsed, hostProbes),
       warn: (message) => warnings.push(message),
       ...extra,
     });

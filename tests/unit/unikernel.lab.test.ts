@@ -2,6 +2,7 @@ import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "../../components/config";
 import { deployLab } from "../../components/lab";
+import { PreflightError } from "../../components/preflight";
 import { HostProbes } from "../../components/unikernel";
 
 /** Runs deployLab on the dev stack file under mocks with the given machine probes; resolves the outputs and Command inputs. */
@@ -51,6 +52,24 @@ describe("deployLab with the unikernel (dev stack, mocked)", function () {
     assert.strictEqual(outputs.endpoints.unikernel, "skipped: kraft not found");
     assert.deepStrictEqual(outputs.variants.unikernel, { cpus: 1, memoryMb: 384, status: "skipped: kraft not found" });
     assert.deepStrictEqual(Object.keys(outputs.endpoints), ["standard", "microvm", "minimal", "unikernel"]);
+  });
+
+  it("enabled true without kraft: stops with the install hint before any resource is registered", async () => {
+    const registered: string[] = [];
+    await pulumi.runtime.setMocks(
+      { newResource: (args) => (registered.push(args.name), { id: `${args.name}-id`, state: args.inputs }), call: (args) => args.inputs },
+      "optivolt",
+      "dev",
+      false,
+    );
+    const config = loadStackConfig("dev");
+    await assert.rejects(
+      pulumi.runtime.runInPulumiStack(async () =>
+        deployLab({ ...config, unikernel: { ...config.unikernel, enabled: true } }, { unikernelProbes: { commandOnPath: () => false, kvmUsable: () => true } }),
+      ),
+      (error: unknown) => error instanceof PreflightError && /enabled is true but `kraft` is not on the PATH: install KraftKit/.test(error.message),
+    );
+    assert.deepStrictEqual(registered, []);
   });
 
   it("enabled false: the unikernel is absent from the outputs", async () => {
