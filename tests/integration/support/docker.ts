@@ -1,5 +1,7 @@
 import * as fs from "fs";
+import * as path from "path";
 import { execFile } from "child_process";
+import { CgroupFiles, locateCgroup, readCpuNs, readMemoryBytes } from "../../../bench/cgroup";
 
 /** Output of one docker CLI call. */
 export interface DockerResult {
@@ -99,43 +101,27 @@ export async function inspectContainer(name: string): Promise<ContainerInspect> 
   return (JSON.parse(stdout) as ContainerInspect[])[0];
 }
 
-/**
- * Highest memory use the kernel recorded for a running container's cgroup, in bytes (cgroup v1
- * `memory.max_usage_in_bytes` or v2 `memory.peak`, read from the host's cgroup file system).
- */
-export async function containerPeakMemoryBytes(id: string): Promise<number> {
-  const candidates = [
-    `/sys/fs/cgroup/memory/docker/${id}/memory.max_usage_in_bytes`,
-    `/sys/fs/cgroup/system.slice/docker-${id}.scope/memory.peak`,
-    `/sys/fs/cgroup/docker/${id}/memory.peak`,
-  ];
-  for (const file of candidates) {
-    try {
-      return Number((await fs.promises.readFile(file, "utf8")).trim());
-    } catch {
-      // try the next layout
-    }
-  }
-  throw new Error(`no cgroup memory peak file for container ${id} (looked at ${candidates.join(", ")})`);
+/** The cgroup files of a running container, located from its init process like the bench does. */
+export async function containerCgroup(id: string): Promise<CgroupFiles> {
+  const pid = (await inspectContainer(id)).State.Pid;
+  const files = locateCgroup(pid);
+  if (files === null) throw new Error(`cannot read the cgroup files of container ${id} (pid ${pid}) from this host`);
+  return files;
 }
 
-/** CPU time a running container's cgroup has used so far, in seconds (cgroup v1 cpuacct or v2 cpu.stat). */
+/**
+ * Highest memory use the kernel recorded for a running container's cgroup, in bytes (cgroup v1
+ * `memory.max_usage_in_bytes` or v2 `memory.peak`).
+ */
+export async function containerPeakMemoryBytes(id: string): Promise<number> {
+  const files = await containerCgroup(id);
+  const file = path.join(files.memoryDir, files.version === 1 ? "memory.max_usage_in_bytes" : "memory.peak");
+  return Number((await fs.promises.readFile(file, "utf8")).trim());
+}
+
+/** CPU time a running container's cgroup has used so far, in seconds. */
 export async function containerCpuSeconds(id: string): Promise<number> {
-  const v1 = `/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`;
-  try {
-    return Number((await fs.promises.readFile(v1, "utf8")).trim()) / 1e9;
-  } catch {
-    for (const dir of [`/sys/fs/cgroup/system.slice/docker-${id}.scope`, `/sys/fs/cgroup/docker/${id}`]) {
-      try {
-        const stat = await fs.promises.readFile(`${dir}/cpu.stat`, "utf8");
-        const usage = /^usage_usec (\d+)$/m.exec(stat);
-        if (usage) return Number(usage[1]) / 1e6;
-      } catch {
-        // try the next layout
-      }
-    }
-  }
-  throw new Error(`no cgroup CPU accounting file for container ${id}`);
+  return readCpuNs(await containerCgroup(id)) / 1e9;
 }
 
 /**
@@ -145,31 +131,18 @@ export async function containerCpuSeconds(id: string): Promise<number> {
  * happened to read first.
  */
 export async function containerWorkingSetBytes(id: string): Promise<number> {
-  const layouts = [
-    { usage: `/sys/fs/cgroup/memory/docker/${id}/memory.usage_in_bytes`, stat: `/sys/fs/cgroup/memory/docker/${id}/memory.stat`, inactive: "total_inactive_file" },
-    { usage: `/sys/fs/cgroup/system.slice/docker-${id}.scope/memory.current`, stat: `/sys/fs/cgroup/system.slice/docker-${id}.scope/memory.stat`, inactive: "inactive_file" },
-    { usage: `/sys/fs/cgroup/docker/${id}/memory.current`, stat: `/sys/fs/cgroup/docker/${id}/memory.stat`, inactive: "inactive_file" },
-  ];
-  for (const layout of layouts) {
-    try {
-      const usage = Number((await fs.promises.readFile(layout.usage, "utf8")).trim());
-      const stat = await fs.promises.readFile(layout.stat, "utf8");
-      const inactive = Number(new RegExp(`^${layout.inactive} (\\d+)$`, "m").exec(stat)?.[1] ?? 0);
-      return Math.max(0, usage - inactive);
-    } catch {
-      // try the next layout
-    }
-  }
-  throw new Error(`no cgroup memory files for container ${id}`);
+  return readMemoryBytes(await containerCgroup(id));
 }
 
-/** Samples `containerWorkingSetBytes` every `intervalMs` until `stop()`, which resolves with the highest value seen. */
+/** Samples the working set every `intervalMs` until `stop()`, which resolves with the highest value seen. */
 export function sampleWorkingSet(id: string, intervalMs = 100): { stop: () => Promise<number> } {
   let peak = 0;
   let running = true;
+  const files = containerCgroup(id);
   const loop = (async () => {
+    const cgroup = await files;
     while (running) {
-      peak = Math.max(peak, await containerWorkingSetBytes(id));
+      peak = Math.max(peak, readMemoryBytes(cgroup));
       await new Promise((resolve) => setTimeout(resolve, intervalMs));
     }
   })();
@@ -177,7 +150,7 @@ export function sampleWorkingSet(id: string, intervalMs = 100): { stop: () => Pr
     stop: async () => {
       running = false;
       await loop;
-      return Math.max(peak, await containerWorkingSetBytes(id));
+      return Math.max(peak, readMemoryBytes(await files));
     },
   };
 }
