@@ -13,6 +13,7 @@ import { APP_PORT, LOCAL_BASE_IMAGES } from "../../components/naming";
 import { rootfsBuildCommand, rootfsDeleteCommand, RootfsCommandArgs, unikernelMemoryEstimateMi } from "../../components/unikernel";
 import {
   docker,
+  freeLoopbackPort,
   getJson,
   httpRequest,
   imageExists,
@@ -94,12 +95,12 @@ describe("unikernel root file system (Docker engine)", function () {
   async function start(suffix: string, memoryMi: number): Promise<Started> {
     const name = `${prefix}-${suffix}`;
     containers.push(name);
+    const port = await freeLoopbackPort();
     await docker(
-      ["run", "--detach", "--name", name, "--cpus", "1", "--memory", `${memoryMi}m`, "--memory-swap", `${memoryMi}m`, "--publish", `127.0.0.1::${APP_PORT}`, rootfs.rootfsImageTag],
+      ["run", "--detach", "--name", name, "--cpus", "1", "--memory", `${memoryMi}m`, "--memory-swap", `${memoryMi}m`, "--publish", `127.0.0.1:${port}:${APP_PORT}`, rootfs.rootfsImageTag],
       { timeoutMs: 60_000 },
     );
-    const port = (await docker(["port", name, `${APP_PORT}/tcp`])).stdout.trim().split("\n")[0];
-    return { name, url: `http://127.0.0.1:${port.slice(port.lastIndexOf(":") + 1)}` };
+    return { name, url: `http://127.0.0.1:${port}` };
   }
 
   before(async function () {

@@ -17,6 +17,7 @@ export { getJson, HttpAnswer, httpRequest } from "./http";
 export { parsePrometheusText, Sample, SampleLabels, sumSamples } from "./prometheusText";
 export {
   buildWebApiImage,
+  freeLoopbackPort,
   ensureWebApiImages,
   IMAGES_DIR,
   localBaseBuildArgs,

@@ -1,3 +1,4 @@
+import * as net from "net";
 import * as path from "path";
 import { IMAGE_TARGETS, ImageTarget } from "../../../components/config";
 import { APP_PORT, LOCAL_BASE_IMAGES, webApiImageName } from "../../../components/naming";
@@ -73,26 +74,39 @@ export interface RunningVariant {
 }
 
 /**
+ * A loopback port free right now. Chosen before `docker run` rather than read back with
+ * `docker port` afterwards, which fails once a container has already died (e.g. OOM at start).
+ */
+export function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
  * Starts a web API container under the given CPU and memory limits (swap disabled so the memory
  * limit is the real one), published on loopback only. Does not wait for it: use waitForHealth.
  */
 export async function runVariantContainer(options: VariantContainerOptions): Promise<RunningVariant> {
   const env = { VARIANT: options.target, ...options.env };
+  const hostPort = options.hostPort ?? (await freeLoopbackPort());
   const args = [
     "run", "--detach",
     "--name", options.name,
     "--cpus", String(options.cpus),
     "--memory", `${options.memoryMb}m`,
     "--memory-swap", `${options.memoryMb}m`,
-    "--publish", `127.0.0.1:${options.hostPort ?? ""}:${APP_PORT}`,
+    "--publish", `127.0.0.1:${hostPort}:${APP_PORT}`,
     ...(options.network ? ["--network", options.network] : []),
     ...Object.entries(env).flatMap(([key, value]) => ["--env", `${key}=${value}`]),
     webApiImageName(options.target),
   ];
   const id = (await docker(args, { timeoutMs: 60_000 })).stdout.trim();
-  const port = (await docker(["port", options.name, `${APP_PORT}/tcp`])).stdout.trim().split("\n")[0];
-  const hostPort = Number(port.slice(port.lastIndexOf(":") + 1));
-  if (!Number.isInteger(hostPort) || hostPort <= 0) throw new Error(`docker port ${options.name} gave no host port: "${port}"`);
   return { name: options.name, id, hostPort, url: `http://127.0.0.1:${hostPort}` };
 }
 
