@@ -1,5 +1,7 @@
 /**
- * Benchmark of the web API images against a FastAPI + Uvicorn app and a bare node:http server.
+ * Benchmark of the web API images against a FastAPI + Uvicorn app serving the same routes
+ * (per-request metrics included), the same app without per-request metrics, and a bare node:http
+ * server.
  * `npm run bench:images -- [--rounds 5] [--duration 8] [--warmup 2] [--light-connections 50] [--heavy-connections 16]`
  *
  * Servers run on the host network (no userland proxy in the path), pinned to CPU 0 with --cpus 1;
@@ -18,6 +20,7 @@ import { createWrkEngine, findOnPath } from "../../bench/engines/wrk";
 import { LoadOutcome } from "../../bench/engines/types";
 import { median } from "../../bench/stats";
 import { LOCAL_BASE_IMAGES, webApiImageName } from "../../components/naming";
+import { LATENCY_BUCKETS } from "../src/metrics";
 import {
   buildWebApiImage,
   containerCpuSeconds,
@@ -34,6 +37,10 @@ import {
 } from "../../tests/integration/support";
 
 const FASTAPI_IMAGE = "ovimages-bench-fastapi";
+/** The baseline of the targets: FastAPI serving the same routes, /metrics counting every request. */
+const FASTAPI = "FastAPI+Uvicorn";
+const FASTAPI_NO_METRICS = "FastAPI+Uvicorn without request metrics";
+const BARE_NODE = "bare node:http";
 const SERVER_CPU = "0";
 const CLIENT_CPU = 1;
 const PREFIX = `ovimages-bench-${process.pid}`;
@@ -177,10 +184,12 @@ async function main(): Promise<void> {
   const servers = [
     await startServer({ ...oneCpu, label: "standard", port: 18701, image: webApiImageName("standard"), env: { VARIANT: "standard" } }),
     await startServer({
-      ...oneCpu, label: "bare node:http", port: 18702, image: LOCAL_BASE_IMAGES.nodeImage,
+      ...oneCpu, label: BARE_NODE, port: 18702, image: LOCAL_BASE_IMAGES.nodeImage,
       mounts: [`${path.join(__dirname, "bare-server.js")}:/srv/bare-server.js:ro`], command: ["node", "/srv/bare-server.js"],
     }),
-    await startServer({ ...oneCpu, label: "FastAPI+Uvicorn", port: 18703, image: FASTAPI_IMAGE }),
+    // Same histogram buckets as the web API, so both sides do the same per-request work.
+    await startServer({ ...oneCpu, label: FASTAPI, port: 18703, image: FASTAPI_IMAGE, env: { LATENCY_BUCKETS: LATENCY_BUCKETS.join(",") } }),
+    await startServer({ ...oneCpu, label: FASTAPI_NO_METRICS, port: 18707, image: FASTAPI_IMAGE, env: { REQUEST_METRICS: "off" } }),
   ];
   const throughput = new Map<string, { rps: number[]; perCpu: number[]; errors: number; p99: number[] }>();
   for (let round = 0; round < options.rounds; round++) {
@@ -272,10 +281,13 @@ async function main(): Promise<void> {
   const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
   const compare = (label: string, route: string, a: string, b: string) =>
     rows.push([label, `${ratio(med(`${a} ${route}`), med(`${b} ${route}`))} (per CPU-s: ${ratio(med(`${a} ${route}`, "perCpu"), med(`${b} ${route}`, "perCpu"))})`]);
-  compare("/api/light standard ÷ FastAPI (target ≥ 2x)", "/api/light", "standard", "FastAPI+Uvicorn");
-  compare("/api/light standard ÷ bare node:http (target ≥ 0.85)", "/api/light", "standard", "bare node:http");
-  compare("/api/heavy standard ÷ FastAPI (target ≥ 1.2x)", "/api/heavy", "standard", "FastAPI+Uvicorn");
-  compare("/api/heavy bare node:http ÷ FastAPI (reference)", "/api/heavy", "bare node:http", "FastAPI+Uvicorn");
+  compare("/api/light standard ÷ FastAPI (target ≥ 2x)", "/api/light", "standard", FASTAPI);
+  compare("/api/light standard ÷ bare node:http (target ≥ 0.85)", "/api/light", "standard", BARE_NODE);
+  compare("/api/light standard ÷ FastAPI without request metrics (reference)", "/api/light", "standard", FASTAPI_NO_METRICS);
+  compare("/api/light bare node:http ÷ FastAPI (reference)", "/api/light", BARE_NODE, FASTAPI);
+  compare("/api/heavy standard ÷ FastAPI (target ≥ 1.2x)", "/api/heavy", "standard", FASTAPI);
+  compare("/api/heavy standard ÷ FastAPI without request metrics (reference)", "/api/heavy", "standard", FASTAPI_NO_METRICS);
+  compare("/api/heavy bare node:http ÷ FastAPI (reference)", "/api/heavy", BARE_NODE, FASTAPI);
   rows.push(["/api/light standard 1 CPU (cpuset 0,1) req/s", `${fmt(median(scaling.one))}  [runs ${scaling.one.map(fmt).join(", ")}]`]);
   rows.push(["/api/light standard 2 CPUs (cpuset 0,1) req/s", `${fmt(median(scaling.two))}  [runs ${scaling.two.map(fmt).join(", ")}]`]);
   rows.push(["standard 2 CPUs ÷ 1 CPU", ratio(median(scaling.two), median(scaling.one))]);

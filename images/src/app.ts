@@ -2,6 +2,7 @@ import { IncomingMessage, OutgoingHttpHeaders, RequestListener, ServerResponse }
 import { performance } from "perf_hooks";
 import { heavyBody, healthBody, lightBody, ROUTES, RoutePath, welcomeBody } from "./bodies";
 import { AppConfig, MAX_SLOW_DELAY_MS, parseStrictInt } from "./config";
+import type { FixedAnswer } from "./fastPath";
 import { RequestMetrics, RequestRecorder } from "./metrics";
 
 export const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
@@ -68,13 +69,29 @@ export function parseQuery(raw: string, accepted: readonly string[]): Params | s
 
 const seconds = (started: number) => (performance.now() - started) / 1000;
 
-/** Builds the request listener: every fixed body is rendered here, once. */
-export function createHandler(context: HandlerContext): RequestListener {
+/**
+ * The routes whose answer never changes, rendered once, each with its metrics recorder. node:http's
+ * handler and the fast path in front of it share them, so both count into the same figures.
+ */
+export function fixedAnswers(variant: string, metrics: RequestMetrics): ReadonlyMap<RoutePath, FixedAnswer> {
+  const answer = (path: RoutePath, body: string | Buffer): [RoutePath, FixedAnswer] => [
+    path,
+    { contentType: JSON_CONTENT_TYPE, body: typeof body === "string" ? Buffer.from(body) : body, record: metrics.forRoute(path) },
+  ];
+  return new Map([
+    answer("/", welcomeBody(variant)),
+    answer("/api/light", lightBody(variant)),
+    answer("/api/heavy", heavyBody(variant)),
+    answer("/health", healthBody(variant)),
+  ]);
+}
+
+/** Builds the request listener: the fixed routes' bodies come rendered, the others are set up here, once. */
+export function createHandler(context: HandlerContext, answers = fixedAnswers(context.config.variant, context.metrics)): RequestListener {
   const { config, metrics, shutdown } = context;
 
-  const staticRoute = (path: RoutePath, body: string | Buffer): Route => {
-    const { body: buffer, headers } = fixed(body);
-    const record = metrics.forRoute(path);
+  const staticRoute = ({ body: buffer, contentType, record }: FixedAnswer): Route => {
+    const headers: OutgoingHttpHeaders = { "content-type": contentType, "content-length": buffer.length };
     return {
       params: [],
       record,
@@ -129,11 +146,8 @@ export function createHandler(context: HandlerContext): RequestListener {
   };
 
   const routes = new Map<string, Route>([
-    ["/", staticRoute("/", welcomeBody(config.variant))],
-    ["/api/light", staticRoute("/api/light", lightBody(config.variant))],
-    ["/api/heavy", staticRoute("/api/heavy", heavyBody(config.variant))],
+    ...[...answers].map(([path, answer]): [string, Route] => [path, staticRoute(answer)]),
     ["/api/slow", slow],
-    ["/health", staticRoute("/health", healthBody(config.variant))],
     ["/metrics", metricsRoute],
   ]);
   const unmatched = metrics.forRoute("unmatched");

@@ -1,8 +1,9 @@
 import cluster from "cluster";
 import * as http from "http";
-import { createHandler } from "./app";
+import { createHandler, fixedAnswers } from "./app";
 import { clusterMetricsFetcher, serveAggregatedMetrics } from "./clusterMetrics";
 import { AppConfig, EnvError, parseEnv } from "./config";
+import { FastPath } from "./fastPath";
 import { RequestMetrics } from "./metrics";
 import { detectWorkerCount } from "./workers";
 
@@ -26,7 +27,9 @@ function runServer(config: AppConfig, workers: number): void {
   const metrics = new RequestMetrics(config.variant, workers);
   const metricsText = cluster.isWorker ? clusterMetricsFetcher(metrics.registry) : () => metrics.registry.metrics();
   const shutdown = { draining: false };
-  const server = http.createServer(createHandler({ config, metrics, metricsText, shutdown }));
+  const answers = fixedAnswers(config.variant, metrics);
+  const server = http.createServer(createHandler({ config, metrics, metricsText, shutdown }, answers));
+  const fastPath = new FastPath(server, { answers, shutdown });
 
   server.on("error", (error: NodeJS.ErrnoException) => {
     process.stderr.write(`Cannot listen on ${config.host}:${config.port} (PORT/HOST): ${error.message}\n`);
@@ -41,8 +44,12 @@ function runServer(config: AppConfig, workers: number): void {
     if (shutdown.draining) return;
     shutdown.draining = true;
     server.close(() => process.exit(0));
-    server.closeIdleConnections();
-    setInterval(() => server.closeIdleConnections(), 50).unref();
+    const closeIdle = () => {
+      fastPath.closeIdleConnections();
+      server.closeIdleConnections();
+    };
+    closeIdle();
+    setInterval(closeIdle, 50).unref();
     exitAfter(config.shutdownTimeoutMs, "in-flight requests still open");
   };
   process.on("SIGTERM", drain);
