@@ -216,10 +216,14 @@ async function main(): Promise<void> {
   const standard1 = await startServer({ ...bothCores, cpus: 1, label: "standard 1 CPU", port: 18706 });
   const standard2 = await startServer({ ...bothCores, cpus: 2, label: "standard 2 CPUs", port: 18704 });
   const scaling = { one: [] as number[], two: [] as number[] };
+  // CPUs the server kept busy: on two cores the load generator competes for the second one.
+  const coresUsed = { one: [] as number[], two: [] as number[] };
   for (let round = 0; round < options.rounds; round++) {
     for (const server of round % 2 === 0 ? [standard1, standard2] : [standard2, standard1]) {
       const result = await measure(server, "/api/light", options.lightConnections);
-      (server === standard1 ? scaling.one : scaling.two).push(result.rps);
+      const which = server === standard1 ? "one" : "two";
+      scaling[which].push(result.rps);
+      coresUsed[which].push(result.rps / result.perCpu);
       log(`round ${round + 1}/${options.rounds} ${server.label} /api/light: ${result.rps.toFixed(0)} req/s`);
     }
   }
@@ -291,6 +295,7 @@ async function main(): Promise<void> {
   rows.push(["/api/light standard 1 CPU (cpuset 0,1) req/s", `${fmt(median(scaling.one))}  [runs ${scaling.one.map(fmt).join(", ")}]`]);
   rows.push(["/api/light standard 2 CPUs (cpuset 0,1) req/s", `${fmt(median(scaling.two))}  [runs ${scaling.two.map(fmt).join(", ")}]`]);
   rows.push(["standard 2 CPUs ÷ 1 CPU", ratio(median(scaling.two), median(scaling.one))]);
+  rows.push(["standard CPUs kept busy at 1 CPU / at 2 CPUs", `${median(coresUsed.one).toFixed(2)} / ${median(coresUsed.two).toFixed(2)}`]);
   rows.push(["standard 2 CPUs: workers in /metrics", String(metricsCheck.workers)]);
   rows.push(["standard 2 CPUs: /metrics counted / requests sent", `${metricsCheck.counted} / ${metricsCheck.sent}`]);
   rows.push(["minimal: docker start → first 200, median of 5 (target ≤ 500 ms)", `${median(startupMs).toFixed(0)} ms  [${startupMs.map(fmt).join(", ")}]`]);
@@ -313,7 +318,7 @@ async function main(): Promise<void> {
   const file = path.join(outDir, `benchmark-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
   fs.writeFileSync(
     file,
-    `${JSON.stringify({ options, machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, kernel: os.release() }, throughput: Object.fromEntries(throughput), scaling, metricsCheck, startupMs, appStartupMs, minimalLoad, peakWorkingSetBytes, peakBytes, processMemory }, null, 2)}\n`,
+    `${JSON.stringify({ options, machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, kernel: os.release() }, throughput: Object.fromEntries(throughput), scaling, coresUsed, metricsCheck, startupMs, appStartupMs, minimalLoad, peakWorkingSetBytes, peakBytes, processMemory }, null, 2)}\n`,
   );
   process.stdout.write(`\nraw figures: ${path.relative(process.cwd(), file)}\n`);
 }
