@@ -14,7 +14,7 @@ function runAutocannon(r: LoadRequest): Promise<LoadOutcome> {
   let partial = false;
   return new Promise((resolve, reject) => {
     const instance = autocannon(
-      { url: r.url, connections: r.connections, duration: r.durationSeconds, timeout: r.timeoutSeconds },
+      { url: r.url, connections: r.connections, duration: r.durationSeconds, timeout: r.timeoutSeconds, pipelining: r.pipeline ?? 1 },
       (err, result) => {
         r.signal.removeEventListener("abort", stop);
         if (err) {

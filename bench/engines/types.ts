@@ -6,6 +6,8 @@ export interface LoadRequest {
   threads: number;
   durationSeconds: number;
   timeoutSeconds: number;
+  /** Requests sent back to back on each connection before reading (HTTP pipelining); 1 when omitted. */
+  pipeline?: number;
   /** Aborting ends the run early; the engine still returns what it measured. */
   signal: AbortSignal;
 }

@@ -6,6 +6,7 @@ import { reapedChildrenCpuSeconds } from "../proc";
 import { LoadEngine, LoadOutcome, LoadRequest } from "./types";
 
 const SUMMARY_SCRIPT = path.join(__dirname, "wrk-summary.lua");
+const PIPELINE_SCRIPT = path.join(__dirname, "wrk-pipeline.lua");
 const MARKER = "OPTIVOLT_WRK_JSON ";
 
 interface WrkSummary {
@@ -61,6 +62,7 @@ export async function createWrkEngine(binary: string): Promise<LoadEngine> {
 }
 
 function runWrk(binary: string, r: LoadRequest): Promise<LoadOutcome> {
+  const pipeline = r.pipeline ?? 1;
   const args = [
     `-t${r.threads}`,
     `-c${r.connections}`,
@@ -68,8 +70,9 @@ function runWrk(binary: string, r: LoadRequest): Promise<LoadOutcome> {
     `--timeout`,
     `${r.timeoutSeconds}s`,
     "-s",
-    SUMMARY_SCRIPT,
+    pipeline > 1 ? PIPELINE_SCRIPT : SUMMARY_SCRIPT,
     r.url,
+    ...(pipeline > 1 ? ["--", String(pipeline)] : []),
   ];
   const cpuBefore = reapedChildrenCpuSeconds() ?? 0;
   return new Promise((resolve, reject) => {

@@ -41,6 +41,8 @@ const FASTAPI_IMAGE = "ovimages-bench-fastapi";
 const FASTAPI = "FastAPI+Uvicorn";
 const FASTAPI_NO_METRICS = "FastAPI+Uvicorn without request metrics";
 const BARE_NODE = "bare node:http";
+/** Requests per write on each connection in the pipelined scaling run. */
+const PIPELINE_DEPTH = 16;
 const SERVER_CPU = "0";
 const CLIENT_CPU = 1;
 const PREFIX = `ovimages-bench-${process.pid}`;
@@ -162,13 +164,13 @@ async function main(): Promise<void> {
   await buildWebApiImage("minimal");
   await docker(["build", "--quiet", "--network", "host", "--build-arg", `BASE_IMAGE=${LOCAL_BASE_IMAGES.nodeImage}`, "--tag", FASTAPI_IMAGE, path.join(__dirname, "fastapi")]);
 
-  const load = async (server: Server, route: string, connections: number, seconds: number): Promise<LoadOutcome> => {
-    return wrk.run({ url: `${server.url}${route}`, connections, threads: 1, durationSeconds: seconds, timeoutSeconds: 5, signal: new AbortController().signal });
+  const load = async (server: Server, route: string, connections: number, seconds: number, pipeline: number): Promise<LoadOutcome> => {
+    return wrk.run({ url: `${server.url}${route}`, connections, threads: 1, durationSeconds: seconds, timeoutSeconds: 5, pipeline, signal: new AbortController().signal });
   };
-  const measure = async (server: Server, route: string, connections: number) => {
-    if (options.warmup > 0) await load(server, route, connections, options.warmup);
+  const measure = async (server: Server, route: string, connections: number, pipeline = 1) => {
+    if (options.warmup > 0) await load(server, route, connections, options.warmup, pipeline);
     const cpuBefore = await containerCpuSeconds(server.id);
-    const outcome = await load(server, route, connections, options.duration);
+    const outcome = await load(server, route, connections, options.duration, pipeline);
     const cpuSeconds = (await containerCpuSeconds(server.id)) - cpuBefore;
     const errors = outcome.errors.connect + outcome.errors.socket + outcome.errors.timeouts + outcome.errors.non2xx;
     // Requests per CPU-second the server used: steadier than req/s when other work shares the CPU.
@@ -215,16 +217,20 @@ async function main(): Promise<void> {
   const bothCores = { cpuset: "0,1", memoryMb: 512, image: webApiImageName("standard"), env: { VARIANT: "standard" } };
   const standard1 = await startServer({ ...bothCores, cpus: 1, label: "standard 1 CPU", port: 18706 });
   const standard2 = await startServer({ ...bothCores, cpus: 2, label: "standard 2 CPUs", port: 18704 });
-  const scaling = { one: [] as number[], two: [] as number[] };
-  // CPUs the server kept busy: on two cores the load generator competes for the second one.
+  // On two cores wrk competes with the second worker for CPU 1, and one worker already keeps wrk
+  // busy; pipelined requests cost wrk far less each, so that run shows what the second CPU adds.
+  const scaling = { one: [] as number[], two: [] as number[], onePipelined: [] as number[], twoPipelined: [] as number[] };
+  // CPUs the server kept busy (unpipelined).
   const coresUsed = { one: [] as number[], two: [] as number[] };
   for (let round = 0; round < options.rounds; round++) {
     for (const server of round % 2 === 0 ? [standard1, standard2] : [standard2, standard1]) {
-      const result = await measure(server, "/api/light", options.lightConnections);
       const which = server === standard1 ? "one" : "two";
+      const result = await measure(server, "/api/light", options.lightConnections);
       scaling[which].push(result.rps);
       coresUsed[which].push(result.rps / result.perCpu);
-      log(`round ${round + 1}/${options.rounds} ${server.label} /api/light: ${result.rps.toFixed(0)} req/s`);
+      const pipelined = await measure(server, "/api/light", options.lightConnections, PIPELINE_DEPTH);
+      scaling[`${which}Pipelined`].push(pipelined.rps);
+      log(`round ${round + 1}/${options.rounds} ${server.label} /api/light: ${result.rps.toFixed(0)} req/s; pipelined ×${PIPELINE_DEPTH}: ${pipelined.rps.toFixed(0)} req/s`);
     }
   }
   // /metrics must report the totals of both workers: send a known number of requests, each on a
@@ -295,6 +301,8 @@ async function main(): Promise<void> {
   rows.push(["/api/light standard 1 CPU (cpuset 0,1) req/s", `${fmt(median(scaling.one))}  [runs ${scaling.one.map(fmt).join(", ")}]`]);
   rows.push(["/api/light standard 2 CPUs (cpuset 0,1) req/s", `${fmt(median(scaling.two))}  [runs ${scaling.two.map(fmt).join(", ")}]`]);
   rows.push(["standard 2 CPUs ÷ 1 CPU", ratio(median(scaling.two), median(scaling.one))]);
+  rows.push([`/api/light pipelined ×${PIPELINE_DEPTH}, standard 1 CPU / 2 CPUs req/s`, `${fmt(median(scaling.onePipelined))} / ${fmt(median(scaling.twoPipelined))}`]);
+  rows.push([`standard 2 CPUs ÷ 1 CPU, pipelined ×${PIPELINE_DEPTH}`, ratio(median(scaling.twoPipelined), median(scaling.onePipelined))]);
   rows.push(["standard CPUs kept busy at 1 CPU / at 2 CPUs", `${median(coresUsed.one).toFixed(2)} / ${median(coresUsed.two).toFixed(2)}`]);
   rows.push(["standard 2 CPUs: workers in /metrics", String(metricsCheck.workers)]);
   rows.push(["standard 2 CPUs: /metrics counted / requests sent", `${metricsCheck.counted} / ${metricsCheck.sent}`]);
