@@ -23,6 +23,8 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
 /** A plain path: no query, no percent-encoding, nothing node:http would have to interpret. */
 const PLAIN_PATH = /^\/[A-Za-z0-9/._~-]*$/;
+/** Spaces and tabs around a list element (String.trim would also strip other Unicode spaces). */
+const OPTIONAL_WHITESPACE = /^[ \t]+|[ \t]+$/g;
 const REQUEST_LINE_TAIL = " HTTP/1.1";
 const HEAD_END = Buffer.from("\r\n\r\n");
 
@@ -54,7 +56,7 @@ export function parseSimpleRequest(head: string): SimpleRequest | undefined {
         break;
       case "connection":
         for (const option of value.split(",")) {
-          const token = option.trim().toLowerCase();
+          const token = option.replace(OPTIONAL_WHITESPACE, "").toLowerCase();
           if (token === "close") close = true;
           else if (token !== "keep-alive") return undefined;
         }
@@ -63,6 +65,8 @@ export function parseSimpleRequest(head: string): SimpleRequest | undefined {
       case "transfer-encoding":
       case "expect":
       case "upgrade":
+      // llhttp reads it like Connection.
+      case "proxy-connection":
         return undefined;
     }
     start = end + 2;
@@ -141,11 +145,17 @@ export class FastPath {
   private readonly maxHeaderSize: number;
   private readonly idleTimeoutMs: number;
 
-  /** Takes over `server`'s connections; node:http still listens, tracks timeouts and closes. */
+  /**
+   * Takes over `server`'s connections; node:http still listens, tracks the connections handed to
+   * it and applies its timeouts. Reads the server's keep-alive settings now: set them before.
+   */
   constructor(
     private readonly server: http.Server,
     private readonly options: FastPathOptions,
   ) {
+    if (server.keepAliveTimeout <= 0 || server.maxRequestsPerSocket) {
+      throw new Error("the fast path needs keepAliveTimeout > 0 and no maxRequestsPerSocket (it does not count requests per connection)");
+    }
     const keepAliveSeconds = Math.floor(server.keepAliveTimeout / 1000);
     this.responses = new Map([...options.answers].map(([path, answer]) => [path, new PreparedResponse(answer, keepAliveSeconds)]));
     // The server is created without a maxHeaderSize option, so node:http applies this one too.
@@ -160,14 +170,20 @@ export class FastPath {
     server.on("connection", (socket: Socket) => this.adopt(socket, nodeConnectionListener));
   }
 
-  /** Closes the connections the fast path holds; between reads they are idle by construction. */
+  /**
+   * Closes the connections the fast path holds that are idle, as node:http's closeIdleConnections
+   * does for its own. One still sending answers is left: its next answer says Connection: close.
+   */
   closeIdleConnections(): void {
-    for (const socket of this.sockets) socket.end();
+    for (const socket of this.sockets) {
+      if (!socket.isPaused() && socket.writableLength === 0) socket.destroy();
+    }
   }
 
   private adopt(socket: Socket, nodeConnectionListener: (socket: Socket) => void): void {
     this.sockets.add(socket);
     const { shutdown } = this.options;
+    let answered = 0;
 
     const release = () => {
       this.sockets.delete(socket);
@@ -187,37 +203,56 @@ export class FastPath {
     const onData = (chunk: Buffer) => {
       if (socket.writableEnded) return;
       const date = this.date.now();
-      for (let offset = 0; offset < chunk.length; ) {
-        const headEnd = chunk.indexOf(HEAD_END, offset);
-        if (headEnd === -1 || headEnd - offset > this.maxHeaderSize) return handOff(chunk.subarray(offset));
-        const started = performance.now();
-        const request = parseSimpleRequest(chunk.toString("latin1", offset, headEnd));
-        const response = request && this.responses.get(request.path);
-        if (request === undefined || response === undefined) return handOff(chunk.subarray(offset));
-        if (request.close || shutdown.draining) {
-          socket.cork();
-          socket.write(response.closeHead(date));
-          socket.end(response.answer.body);
+      // Answers to requests pipelined in one read leave in one write.
+      let corked = false;
+      try {
+        for (let offset = 0; offset < chunk.length; ) {
+          const headEnd = chunk.indexOf(HEAD_END, offset);
+          if (headEnd === -1 || headEnd - offset > this.maxHeaderSize) return handOff(chunk.subarray(offset));
+          const started = performance.now();
+          const request = parseSimpleRequest(chunk.toString("latin1", offset, headEnd));
+          const response = request && this.responses.get(request.path);
+          if (request === undefined || response === undefined) return handOff(chunk.subarray(offset));
+          answered++;
+          if (request.close || shutdown.draining) {
+            socket.cork();
+            socket.write(response.closeHead(date));
+            // As node:http does after a closing answer: no half-open socket left reading.
+            socket.end(response.answer.body, () => socket.destroy());
+            response.answer.record(200, (performance.now() - started) / 1000);
+            return;
+          }
+          offset = headEnd + HEAD_END.length;
+          if (!corked && offset < chunk.length) {
+            socket.cork();
+            corked = true;
+          }
+          socket.write(response.keepAliveResponse(date));
           response.answer.record(200, (performance.now() - started) / 1000);
-          return;
+          // A client that sends faster than it reads must not grow our write buffer without bound:
+          // keep the rest of its requests unread until the socket drains. Like node:http, no idle
+          // timeout runs while an answer is still being sent.
+          if (socket.writableNeedDrain) {
+            socket.pause();
+            socket.setTimeout(0);
+            if (offset < chunk.length) socket.unshift(chunk.subarray(offset));
+            socket.once("drain", onDrain);
+            return;
+          }
         }
-        socket.write(response.keepAliveResponse(date));
-        response.answer.record(200, (performance.now() - started) / 1000);
-        offset = headEnd + HEAD_END.length;
-        // A client that sends faster than it reads must not grow our write buffer without bound:
-        // keep the rest of its requests unread until the socket drains.
-        if (socket.writableNeedDrain) {
-          socket.pause();
-          if (offset < chunk.length) socket.unshift(chunk.subarray(offset));
-          socket.once("drain", onDrain);
-          return;
-        }
+      } finally {
+        if (corked) socket.uncork();
       }
     };
-    const onDrain = () => socket.resume();
+    const onDrain = () => {
+      socket.setTimeout(this.idleTimeoutMs);
+      socket.resume();
+    };
     // node:http allows half-open sockets; with nothing in flight, the client's FIN ends ours too.
     const onEnd = () => socket.end();
-    const onTimeout = () => socket.destroy();
+    // Idle after answers: closed, as node:http closes a keep-alive connection. Silent from the
+    // start: node:http takes it and applies its headersTimeout (and its 408).
+    const onTimeout = () => (answered > 0 ? socket.destroy() : handOff(Buffer.alloc(0)));
     // Resets and timeouts on idle keep-alive connections are routine; the socket is closed for us.
     const onError = () => undefined;
     const onClose = () => this.sockets.delete(socket);

@@ -8,12 +8,12 @@ import { RequestMetrics } from "../../images/src/metrics";
 import { sumSamples } from "../integration/support/prometheusText";
 
 /** A web API server in this process, with or without the fast path in front of node:http. */
-async function startApi(options: { fastPath: boolean; keepAliveTimeoutMs?: number }) {
+async function startApi(options: { fastPath: boolean; keepAliveTimeoutMs?: number; serverOptions?: http.ServerOptions }) {
   const shutdown = { draining: false };
   const metrics = new RequestMetrics("unit", 1);
   const config = parseEnv({ VARIANT: "unit", SLOW_DELAY_MS: "20" });
   const answers = fixedAnswers(config.variant, metrics);
-  const server = http.createServer(createHandler({ config, metrics, metricsText: () => metrics.registry.metrics(), shutdown }, answers));
+  const server = http.createServer(options.serverOptions ?? {}, createHandler({ config, metrics, metricsText: () => metrics.registry.metrics(), shutdown }, answers));
   if (options.keepAliveTimeoutMs !== undefined) server.keepAliveTimeout = options.keepAliveTimeoutMs;
   const fastPath = options.fastPath ? new FastPath(server, { answers, shutdown }) : undefined;
   const serverSockets: net.Socket[] = [];
@@ -77,6 +77,8 @@ describe("web API: fast path for the fixed routes", function () {
       ["a chunked body", "GET /api/light HTTP/1.1\r\nHost: lab\r\nTransfer-Encoding: chunked"],
       ["an expectation", "GET /api/light HTTP/1.1\r\nHost: lab\r\nExpect: 100-continue"],
       ["an upgrade", "GET /api/light HTTP/1.1\r\nHost: lab\r\nConnection: Upgrade\r\nUpgrade: websocket"],
+      ["Proxy-Connection (llhttp reads it as Connection)", "GET /api/light HTTP/1.1\r\nHost: lab\r\nProxy-Connection: close"],
+      ["a Connection option padded with a non-breaking space", "GET /api/light HTTP/1.1\r\nHost: lab\r\nConnection: close\u00a0"],
       ["a space in a header name", "GET /api/light HTTP/1.1\r\nHost : lab"],
       ["a line without colon", "GET /api/light HTTP/1.1\r\nHost: lab\r\nnonsense"],
       ["a folded header", "GET /api/light HTTP/1.1\r\nHost: lab\r\nX-A: 1\r\n 2"],
@@ -117,6 +119,7 @@ describe("web API: fast path for the fixed routes", function () {
       ["a chunked GET body, then a fixed route", [`GET /api/light HTTP/1.1\r\nHost: lab\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n${get("/")}`]],
       ["Connection: close, then bytes that must be ignored", [get("/api/light", "Host: lab\r\nConnection: close\r\n") + get("/health")]],
       ["HTTP/1.0", ["GET /api/light HTTP/1.0\r\n\r\n"]],
+      ["Proxy-Connection: close", [get("/api/light", "Host: lab\r\nProxy-Connection: close\r\n") + get("/health")]],
       ["no Host header", ["GET /api/light HTTP/1.1\r\nAccept: */*\r\n\r\n"]],
       ["a head over 16 KiB", [get("/api/light", `Host: lab\r\nX-Big: ${big}\r\n`)]],
       ["a head split across two writes", [get("/api/light") + "GET /health HTTP/1.1\r\nHo", "st: lab\r\n\r\n" + get("/")], 30],
@@ -196,6 +199,47 @@ describe("web API: fast path for the fixed routes", function () {
       assert.strictEqual(countResponses(received), 1);
       assert.match(received, /\r\nConnection: keep-alive\r\n/);
       idle.destroy();
+    });
+
+    it("closes the socket after a Connection: close answer, even if the client keeps its side open", async function () {
+      api = await startApi({ fastPath: true });
+      const socket = net.connect(api.port, "127.0.0.1");
+      socket.resume();
+      socket.write(get("/api/light", "Host: lab\r\nConnection: close\r\n"));
+      await new Promise((resolve) => socket.once("end", resolve));
+      await new Promise((r) => setTimeout(r, 50));
+      assert.strictEqual(api.serverSockets[0].destroyed, true, "a half-open socket was left reading");
+      socket.destroy();
+    });
+
+    it("hands a connection that never sends anything to node:http, which times it out with a 408", async function () {
+      api = await startApi({ fastPath: true, keepAliveTimeoutMs: 100, serverOptions: { connectionsCheckingInterval: 50, headersTimeout: 300, requestTimeout: 300 } });
+      const socket = net.connect(api.port, "127.0.0.1");
+      let received = "";
+      socket.on("data", (chunk: Buffer) => (received += chunk.toString("latin1")));
+      const started = Date.now();
+      await new Promise((resolve) => socket.on("close", resolve));
+      assert.match(received, /^HTTP\/1\.1 408 Request Timeout\r\n/);
+      assert.ok(Date.now() - started < 2000);
+    });
+
+    it("leaves a connection still sending answers open when closing idle ones, and closes it after its next answer", async function () {
+      api = await startApi({ fastPath: true });
+      const keepAliveAnswer = Buffer.byteLength(await exchange(api.port, [get("/api/heavy")]), "latin1");
+      const closingAnswer = keepAliveAnswer - "Connection: keep-alive\r\nKeep-Alive: timeout=5\r\n".length + "Connection: close\r\n".length;
+      const socket = net.connect(api.port, "127.0.0.1");
+      socket.pause();
+      socket.write(get("/api/heavy").repeat(50));
+      await new Promise((r) => setTimeout(r, 200));
+      api.shutdown.draining = true;
+      api.fastPath!.closeIdleConnections();
+      assert.strictEqual(api.serverSockets[1].destroyed, false, "a connection with answers in flight is not idle");
+      let bytes = 0;
+      socket.on("data", (chunk: Buffer) => (bytes += chunk.length));
+      socket.resume();
+      await new Promise((resolve) => socket.on("close", resolve));
+      const keptAlive = (bytes - closingAnswer) / keepAliveAnswer;
+      assert.ok(Number.isInteger(keptAlive) && keptAlive >= 1 && keptAlive < 50, `${bytes} bytes: not whole answers ending with a closing one`);
     });
 
     it("closes a keep-alive connection left idle longer than the server's keepAliveTimeout", async function () {
