@@ -7,7 +7,7 @@
  * Servers run on the host network (no userland proxy in the path), pinned to CPU 0 with --cpus 1;
  * wrk runs on CPU 1 (this process and its children are pinned there); servers alternate within
  * each round and every figure is the median over the rounds. Then standard at --cpus 1 and 2 on
- * both cores, and minimal's start-up time and memory. Prints a table and writes JSON to
+ * both cores, with ordinary and with pipelined requests, and minimal's start-up time and memory. Prints a table and writes JSON to
  * bench-results/images/.
  */
 import { execFile } from "child_process";
