@@ -142,7 +142,8 @@ export interface RootfsCommandArgs {
  * Builds the web API's `app` target from images/ exactly as the variants do, adds a PIE Node and
  * its libraries with unikernel/Dockerfile (no build context: it only copies from images), and
  * extracts the result as the plain directory the Kraftfile's `rootfs:` points at. A directory
- * needs no BuildKit daemon on kraft's side, unlike a `rootfs: ./Dockerfile`.
+ * needs no BuildKit daemon on kraft's side, unlike a `rootfs: ./Dockerfile`. `--force-rm`: the
+ * legacy builder otherwise keeps the container of a failed step (the PIE check fails by design).
  */
 export function rootfsBuildCommand(args: RootfsCommandArgs): string {
   const q = shellQuote;
@@ -150,8 +151,8 @@ export function rootfsBuildCommand(args: RootfsCommandArgs): string {
   const tarball = `${args.outDir}.tar`;
   return [
     "set -eu",
-    `docker build --quiet${network} --target ${APP_IMAGE_TARGET} --build-arg NODE_IMAGE=${q(args.images.nodeImage)} --tag ${q(args.appImageTag)} ../images`,
-    `docker build --quiet${network} --build-arg APP_IMAGE=${q(args.appImageTag)} --build-arg NODE_IMAGE=${q(args.nodeImage)}` +
+    `docker build --quiet --force-rm${network} --target ${APP_IMAGE_TARGET} --build-arg NODE_IMAGE=${q(args.images.nodeImage)} --tag ${q(args.appImageTag)} ../images`,
+    `docker build --quiet --force-rm${network} --build-arg APP_IMAGE=${q(args.appImageTag)} --build-arg NODE_IMAGE=${q(args.nodeImage)}` +
       `${args.requirePie === false ? " --build-arg REQUIRE_PIE=false" : ""} --tag ${q(args.rootfsImageTag)} - < Dockerfile`,
     `container=$(docker create ${q(args.rootfsImageTag)})`,
     `trap 'docker rm --force "$container" >/dev/null; rm -f ${q(tarball)}' EXIT`,

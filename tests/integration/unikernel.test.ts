@@ -140,7 +140,7 @@ describe("unikernel root file system (Docker engine)", function () {
   it("refuses a Node that Unikraft's ELF loader cannot run (not position-independent), with the fix", async () => {
     assert.notStrictEqual(elfFacts(path.join(outDir, KRAFTFILE.cmd[0])).type, 3, "the local base's Node is nodejs.org's non-PIE build");
     await assert.rejects(
-      sh(`docker build --quiet --build-arg APP_IMAGE=${rootfs.appImageTag} --build-arg NODE_IMAGE=${rootfs.nodeImage} --tag ${prefix}-pie-check:test - < Dockerfile`, 5 * 60_000),
+      sh(`docker build --quiet --force-rm --build-arg APP_IMAGE=${rootfs.appImageTag} --build-arg NODE_IMAGE=${rootfs.nodeImage} --tag ${prefix}-pie-check:test - < Dockerfile`, 5 * 60_000),
       (error: Error & { stderr?: string }) => /is not position-independent \(ELF type 2, want 3\).*node:22-alpine/.test(error.stderr ?? ""),
     );
   });

@@ -126,8 +126,8 @@ describe("unikernel commands", () => {
         rootfsBuildCommand(args),
         [
           "set -eu",
-          "docker build --quiet --network host --target app --build-arg NODE_IMAGE=optivolt/node:22-bookworm --tag optivolt-unikernel-app:abc ../images",
-          "docker build --quiet --network host --build-arg APP_IMAGE=optivolt-unikernel-app:abc --build-arg NODE_IMAGE=node:22-alpine " +
+          "docker build --quiet --force-rm --network host --target app --build-arg NODE_IMAGE=optivolt/node:22-bookworm --tag optivolt-unikernel-app:abc ../images",
+          "docker build --quiet --force-rm --network host --build-arg APP_IMAGE=optivolt-unikernel-app:abc --build-arg NODE_IMAGE=node:22-alpine " +
             "--tag optivolt-unikernel-rootfs:abc - < Dockerfile",
           "container=$(docker create optivolt-unikernel-rootfs:abc)",
           `trap 'docker rm --force "$container" >/dev/null; rm -f rootfs.tar' EXIT`,
