@@ -8,12 +8,11 @@ import * as assert from "assert";
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { parseResults } from "../../bench/schema";
 import { loadStackConfig } from "../../components/config";
-import { ensureWebApiImages, removeContainer, requireDockerEngine, RunningVariant, runVariantContainer, waitForHealth } from "./support";
+import { ensureWebApiImages, freeLoopbackPort, removeContainer, requireDockerEngine, RunningVariant, runVariantContainer, waitForHealth } from "./support";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const VARIANT = "microvm";
@@ -48,15 +47,6 @@ function engineCpuSeconds(id: string): Promise<number> {
       })
       .on("error", reject);
   });
-}
-
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function waitFor(condition: () => boolean, deadlineMs: number, what: string): Promise<void> {
@@ -98,7 +88,7 @@ describe("bench CLI against a real variant container", function () {
   it("measures the container, reports the unreachable target, and agrees with the engine's CPU counter", async () => {
     const c = container as RunningVariant;
     const out = path.join(outRoot, "quick");
-    const gone = await closedPort();
+    const gone = await freeLoopbackPort();
     const cpuBefore = await engineCpuSeconds(c.id);
     const run = await startCli([
       "--mode", "quick",

@@ -2,7 +2,6 @@ import * as assert from "assert";
 import { ChildProcess, spawn } from "child_process";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { loadStackConfig } from "../../components/config";
@@ -10,7 +9,7 @@ import { SCRAPE_JOBS, labScrapeTargets, renderPrometheusConfig } from "../../das
 import { panelQueries } from "../../dashboards/panels";
 import { expandGrafanaVariables } from "../../dashboards/queries";
 import { buildWebApiDashboard } from "../../dashboards/webapiDashboard";
-import { RunningVariant, ensureWebApiImages, removeContainer, requireDockerEngine, runVariantContainer, waitForHealth } from "./support";
+import { RunningVariant, ensureWebApiImages, freeLoopbackPort, removeContainer, requireDockerEngine, runVariantContainer, waitForHealth } from "./support";
 
 // A real Prometheus (Debian's binary, on loopback) runs the rendered config against the three real
 // variant containers; only the target addresses change (published loopback ports instead of
@@ -35,17 +34,6 @@ interface VectorSample {
 }
 interface TargetsData {
   activeTargets: { labels: Record<string, string>; health: string; lastError: string; scrapeUrl: string }[];
-}
-
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function until<T>(what: string, deadlineMs: number, attempt: () => Promise<T | undefined>): Promise<T> {
