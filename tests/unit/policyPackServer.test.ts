@@ -66,6 +66,24 @@ function fromWire(d: analyzerProto.AnalyzeDiagnostic, fallbackUrn: string): Diag
   return { policyName: d.getPolicyname(), enforcementLevel: level, urn: d.getUrn() || fallbackUrn, text: d.getMessage() };
 }
 
+/** AnalyzeRequest and AnalyzerResource carry a resource in the same five fields. */
+interface ResourceMessage {
+  setType(value: string): unknown;
+  setName(value: string): unknown;
+  setUrn(value: string): unknown;
+  setProperties(value: Struct): unknown;
+  setOptions(value: analyzerProto.AnalyzerResourceOptions): unknown;
+}
+
+function describeResource<M extends ResourceMessage>(message: M, r: AnalyzedResource): M {
+  message.setType(r.type);
+  message.setName(r.name);
+  message.setUrn(r.urn);
+  message.setProperties(Struct.fromJavaScript(r.props as Record<string, never>));
+  message.setOptions(new analyzerProto.AnalyzerResourceOptions());
+  return message;
+}
+
 const byKey = (a: Diagnostic, b: Diagnostic) => `${a.policyName}${a.urn}${a.text}`.localeCompare(`${b.policyName}${b.urn}${b.text}`);
 
 describe("policy: the pack served over gRPC, as the Pulumi CLI runs it", function () {
@@ -98,27 +116,12 @@ describe("policy: the pack served over gRPC, as the Pulumi CLI runs it", functio
   it("reports what the offline engine reports, for the same wire-format resources", async () => {
     const served: Diagnostic[] = [];
     for (const r of WIRE) {
-      const req = new analyzerProto.AnalyzeRequest();
-      req.setType(r.type);
-      req.setName(r.name);
-      req.setUrn(r.urn);
-      req.setProperties(Struct.fromJavaScript(r.props as Record<string, never>));
-      req.setOptions(new analyzerProto.AnalyzerResourceOptions());
+      const req = describeResource(new analyzerProto.AnalyzeRequest(), r);
       const res = await call<analyzerProto.AnalyzeRequest, analyzerProto.AnalyzeResponse>(client.analyze.bind(client), req);
       served.push(...res.getDiagnosticsList().map((d) => fromWire(d, r.urn)));
     }
     const stackReq = new analyzerProto.AnalyzeStackRequest();
-    stackReq.setResourcesList(
-      WIRE.map((r) => {
-        const resource = new analyzerProto.AnalyzerResource();
-        resource.setType(r.type);
-        resource.setName(r.name);
-        resource.setUrn(r.urn);
-        resource.setProperties(Struct.fromJavaScript(r.props as Record<string, never>));
-        resource.setOptions(new analyzerProto.AnalyzerResourceOptions());
-        return resource;
-      }),
-    );
+    stackReq.setResourcesList(WIRE.map((r) => describeResource(new analyzerProto.AnalyzerResource(), r)));
     const stackRes = await call<analyzerProto.AnalyzeStackRequest, analyzerProto.AnalyzeResponse>(client.analyzeStack.bind(client), stackReq);
     served.push(...stackRes.getDiagnosticsList().map((d) => fromWire(d, "")));
 
