@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { durationMs, formatDuration } from "../dashboards/durations";
 import { WEBAPI_DASHBOARD_FILE, monitoringFiles } from "../dashboards/provisioning";
-import { GRAFANA_PATHS, MONITORING_INTERNAL_PORTS, PROMETHEUS_CONFIG_PATH, WEBAPI_DASHBOARD_UID, monitoringContainerName } from "../dashboards/services";
+import { GRAFANA_PATHS, MONITORING_INTERNAL_PORTS, MonitoringService, PROMETHEUS_CONFIG_PATH, WEBAPI_DASHBOARD_UID, monitoringContainerName } from "../dashboards/services";
 import { LabConfig } from "./config";
 import { CADVISOR_DISABLED_METRICS } from "./config/monitoring";
 
@@ -61,12 +61,24 @@ export class Monitoring extends pulumi.ComponentResource implements MonitoringOu
     const files = monitoringFiles(config);
     const labels = (service: string, extra: Record<string, string> = {}) =>
       Object.entries({ "optivolt.stack": config.stackName, "optivolt.monitoring": service, ...extra }).map(([label, value]) => ({ label, value }));
-    // Same network wiring as the variants: created on `bridge`, then moved onto the lab network.
-    const onLabNetwork = (service: string) => ({ networkMode: "bridge", networksAdvanced: [{ name: network.name, aliases: [service] }] });
-    const limits = (budget: { cpus: number; memoryMb: number }) => ({ cpus: String(budget.cpus), memory: budget.memoryMb, memorySwap: budget.memoryMb });
-    const pulled = (service: string, ref: string) =>
-      // keepLocally: `pulumi destroy` leaves the image for the next `up` (and for offline labs that preloaded it).
-      new docker.RemoteImage(`${name}-${service}`, { name: ref, keepLocally: true }, { parent: this });
+    /** What every monitoring container has: its pinned image, its budget, its port on the bind address, labels, the lab network. */
+    const serviceContainer = (service: MonitoringService, extraLabels: Record<string, string> = {}) => {
+      const { image, cpus, memoryMb, port } = settings[service];
+      return {
+        name: monitoringContainerName(config, service),
+        // keepLocally: `pulumi destroy` leaves the image for the next `up` (and for offline labs that preloaded it).
+        image: new docker.RemoteImage(`${name}-${service}`, { name: image, keepLocally: true }, { parent: this }).imageId,
+        cpus: String(cpus),
+        memory: memoryMb,
+        memorySwap: memoryMb,
+        ports: [{ internal: MONITORING_INTERNAL_PORTS[service], external: port, ip: bindAddress, protocol: "tcp" }],
+        restart: "unless-stopped",
+        labels: labels(service, extraLabels),
+        // Same network wiring as the variants: created on `bridge`, then moved onto the lab network.
+        networkMode: "bridge",
+        networksAdvanced: [{ name: network.name, aliases: [service] }],
+      };
+    };
 
     const prometheusData = new docker.Volume(
       `${name}-prometheus-data`,
@@ -76,9 +88,7 @@ export class Monitoring extends pulumi.ComponentResource implements MonitoringOu
     this.prometheus = new docker.Container(
       `${name}-prometheus`,
       {
-        name: monitoringContainerName(config, "prometheus"),
-        image: pulled("prometheus", settings.prometheus.image).imageId,
-        ...limits(settings.prometheus),
+        ...serviceContainer("prometheus"),
         command: [
           `--config.file=${PROMETHEUS_CONFIG_PATH}`,
           "--storage.tsdb.path=/prometheus",
@@ -88,10 +98,6 @@ export class Monitoring extends pulumi.ComponentResource implements MonitoringOu
         ],
         uploads: files.prometheus,
         volumes: [{ volumeName: prometheusData.name, containerPath: "/prometheus" }],
-        ports: [{ internal: MONITORING_INTERNAL_PORTS.prometheus, external: settings.prometheus.port, ip: bindAddress, protocol: "tcp" }],
-        restart: "unless-stopped",
-        labels: labels("prometheus"),
-        ...onLabNetwork("prometheus"),
       },
       { parent: this },
     );
@@ -100,9 +106,9 @@ export class Monitoring extends pulumi.ComponentResource implements MonitoringOu
     this.cadvisor = new docker.Container(
       `${name}-cadvisor`,
       {
-        name: monitoringContainerName(config, "cadvisor"),
-        image: pulled("cadvisor", settings.cadvisor.image).imageId,
-        ...limits(settings.cadvisor),
+        ...serviceContainer("cadvisor", {
+          [PRIVILEGED_EXEMPTION_LABEL]: "cAdvisor reads every container's cgroups, /dev/kmsg (OOM events) and the Docker state on the host",
+        }),
         command: [
           "--docker_only=true",
           `--housekeeping_interval=${housekeeping}`,
@@ -117,12 +123,6 @@ export class Monitoring extends pulumi.ComponentResource implements MonitoringOu
         cgroupnsMode: "host",
         devices: [{ hostPath: "/dev/kmsg", containerPath: "/dev/kmsg", permissions: "r" }],
         volumes: CADVISOR_HOST_MOUNTS.map((mount) => ({ ...mount, readOnly: true })),
-        ports: [{ internal: MONITORING_INTERNAL_PORTS.cadvisor, external: settings.cadvisor.port, ip: bindAddress, protocol: "tcp" }],
-        restart: "unless-stopped",
-        labels: labels("cadvisor", {
-          [PRIVILEGED_EXEMPTION_LABEL]: "cAdvisor reads every container's cgroups, /dev/kmsg (OOM events) and the Docker state on the host",
-        }),
-        ...onLabNetwork("cadvisor"),
       },
       { parent: this },
     );
@@ -133,9 +133,7 @@ export class Monitoring extends pulumi.ComponentResource implements MonitoringOu
     this.grafana = new docker.Container(
       `${name}-grafana`,
       {
-        name: monitoringContainerName(config, "grafana"),
-        image: pulled("grafana", settings.grafana.image).imageId,
-        ...limits(settings.grafana),
+        ...serviceContainer("grafana"),
         envs: [
           "GF_SECURITY_ADMIN_USER=admin",
           // From a file, not the environment: `docker inspect` shows every container's environment.
@@ -151,10 +149,6 @@ export class Monitoring extends pulumi.ComponentResource implements MonitoringOu
         ],
         // The password makes `uploads` a secret input: Pulumi stores it encrypted in the state.
         uploads: [...files.grafana, { file: GRAFANA_PATHS.adminPassword, content: this.grafanaAdminPassword, permissions: "0444" }],
-        ports: [{ internal: MONITORING_INTERNAL_PORTS.grafana, external: settings.grafana.port, ip: bindAddress, protocol: "tcp" }],
-        restart: "unless-stopped",
-        labels: labels("grafana"),
-        ...onLabNetwork("grafana"),
       },
       { parent: this, dependsOn: [this.prometheus] },
     );
