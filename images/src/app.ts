@@ -76,7 +76,7 @@ const seconds = (started: number) => (performance.now() - started) / 1000;
 export function fixedAnswers(variant: string, metrics: RequestMetrics): ReadonlyMap<RoutePath, FixedAnswer> {
   const answer = (path: RoutePath, body: string | Buffer): [RoutePath, FixedAnswer] => [
     path,
-    { contentType: JSON_CONTENT_TYPE, body: typeof body === "string" ? Buffer.from(body) : body, record: metrics.forRoute(path) },
+    { contentType: JSON_CONTENT_TYPE, body: fixed(body).body, record: metrics.forRoute(path) },
   ];
   return new Map([
     answer("/", welcomeBody(variant)),
@@ -90,8 +90,9 @@ export function fixedAnswers(variant: string, metrics: RequestMetrics): Readonly
 export function createHandler(context: HandlerContext, answers = fixedAnswers(context.config.variant, context.metrics)): RequestListener {
   const { config, metrics, shutdown } = context;
 
-  const staticRoute = ({ body: buffer, contentType, record }: FixedAnswer): Route => {
-    const headers: OutgoingHttpHeaders = { "content-type": contentType, "content-length": buffer.length };
+  const staticRoute = (answer: FixedAnswer): Route => {
+    const { body: buffer, headers } = fixed(answer.body, answer.contentType);
+    const { record } = answer;
     return {
       params: [],
       record,
