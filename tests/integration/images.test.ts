@@ -2,7 +2,6 @@ import * as assert from "assert";
 import autocannon from "autocannon";
 import * as os from "os";
 import { loadStackConfig } from "../../components/config";
-import { webApiImageName } from "../../components/naming";
 import { workerCount } from "../../images/src/workers";
 import {
   containerPeakMemoryBytes,
@@ -17,6 +16,7 @@ import {
   sampleWorkingSet,
   runVariantContainer,
   sumSamples,
+  testImageTag,
   waitForHealth,
 } from "./support";
 
@@ -198,7 +198,7 @@ describe("web API images on a real Docker engine (dev stack limits)", function (
     it("refuses to start with a clear error naming the variable", async function () {
       const name = `${prefix}-badenv`;
       try {
-        await docker(["run", "--name", name, "--env", "PORT=eighty", webApiImageName("minimal")]);
+        await docker(["run", "--name", name, "--env", "PORT=eighty", testImageTag("minimal")]);
         assert.fail("the container started with PORT=eighty");
       } catch (error) {
         if (!(error instanceof DockerCommandError)) throw error;

@@ -23,6 +23,7 @@ export {
   localBaseBuildArgs,
   RunningVariant,
   runVariantContainer,
+  testImageTag,
   VariantContainerOptions,
   waitForHealth,
 } from "./webapi";

@@ -1,7 +1,7 @@
 import * as net from "net";
 import * as path from "path";
 import { IMAGE_TARGETS, ImageTarget } from "../../../components/config";
-import { APP_PORT, LOCAL_BASE_IMAGES, webApiImageName } from "../../../components/naming";
+import { APP_PORT, LOCAL_BASE_IMAGES } from "../../../components/naming";
 import { docker, imageExists } from "./docker";
 
 /** Build context of the web API images. */
@@ -15,9 +15,17 @@ export function localBaseBuildArgs(): string[] {
   ];
 }
 
+/**
+ * Tag the tests build a target under: apart from the lab's own tags, so a test run never retags a
+ * deployed lab's image; OPTIVOLT_TEST_IMAGE_REPO keeps concurrent checkouts on one engine apart.
+ */
+export function testImageTag(target: string): string {
+  return `${process.env.OPTIVOLT_TEST_IMAGE_REPO ?? "optivolt-webapi-test"}:${target}`;
+}
+
 /** Builds one Dockerfile target from the local bases, on the host network like the lab's offline builds. */
 export async function buildWebApiImage(target: ImageTarget): Promise<string> {
-  const tag = webApiImageName(target);
+  const tag = testImageTag(target);
   await docker(["build", "--quiet", "--network", "host", ...localBaseBuildArgs(), "--target", target, "--tag", tag, IMAGES_DIR], {
     timeoutMs: 15 * 60_000,
   });
@@ -104,7 +112,7 @@ export async function runVariantContainer(options: VariantContainerOptions): Pro
     "--publish", `127.0.0.1:${hostPort}:${APP_PORT}`,
     ...(options.network ? ["--network", options.network] : []),
     ...Object.entries(env).flatMap(([key, value]) => ["--env", `${key}=${value}`]),
-    webApiImageName(options.target),
+    testImageTag(options.target),
   ];
   const id = (await docker(args, { timeoutMs: 60_000 })).stdout.trim();
   return { name: options.name, id, hostPort, url: `http://127.0.0.1:${hostPort}` };
