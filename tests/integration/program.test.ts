@@ -6,9 +6,9 @@
 import * as assert from "assert";
 import * as http from "http";
 import * as net from "net";
-import { APP_PORT, webApiImageName } from "../../components/naming";
+import { APP_PORT } from "../../components/naming";
 import { RecordedResource, runLabUnderMocks } from "../support/mockedLab";
-import { docker, ensureWebApiImages, requireDockerEngine, waitForHealth } from "./support";
+import { docker, ensureWebApiImages, testImageTag, requireDockerEngine, waitForHealth } from "./support";
 
 const MIB = 1024 * 1024;
 const PREFIX = `ovtest-program-${process.pid}`;
@@ -119,7 +119,7 @@ describe("program on a real engine: the WebApiVariant containers", function () {
     for (const container of containers) {
       const target = run.config.variants[container.name].target;
       // What the provider's local build reports as repoDigest: the image ID.
-      imageIds[container.name] = (await docker(["image", "inspect", "--format", "{{.Id}}", webApiImageName(target)])).stdout.trim();
+      imageIds[container.name] = (await docker(["image", "inspect", "--format", "{{.Id}}", testImageTag(target)])).stdout.trim();
       const { Id } = await engineApi<{ Id: string }>("POST", `/containers/create?name=${container.inputs.name}`, createRequest(container.inputs, imageIds[container.name]));
       await engineApi("POST", "/networks/bridge/disconnect", { Container: Id });
       for (const attachment of container.inputs.networksAdvanced) {
