@@ -30,6 +30,7 @@ die() { echo "images:base: $*" >&2; exit 1; }
 log() { echo "images:base: $*"; }
 
 docker info >/dev/null 2>&1 || die "no Docker engine answers; start dockerd (see .ci/run) and retry."
+bash "$(dirname "$0")/build-loadgen.sh" "$@"  # the bench's load generator (wrk), independent of the Node bases
 if ! $force && docker image inspect "$BOOKWORM_TAG" "$MINIMAL_TAG" >/dev/null 2>&1; then
   log "$BOOKWORM_TAG and $MINIMAL_TAG already exist (use --force to rebuild)."
   exit 0
