@@ -9,7 +9,8 @@ export interface ChartSpec {
   spec: Spec;
 }
 
-const WIDTH = 130;
+/** Panel width: room for a one-line flag ("⚠ not measurable here") over each variant's group. */
+const panelWidth = (variants: number) => Math.max(130, 96 * variants);
 const PERCENTILES = ["p50", "p90", "p99"] as const;
 const EFFICIENCY_METRICS = ["req/s per CPU", "req/s per GB", "req per CPU-s used"];
 /** Variants: Tableau 10; metrics and percentiles: a separate palette, so no metric shares a variant's colour. */
@@ -34,7 +35,7 @@ interface Bar {
  * One bar chart per question: a panel per endpoint (in the report's order), bars per variant
  * (and per series inside a variant when `series` is given), flagged bars outlined and labelled.
  */
-function barChart(title: string, yTitle: string, values: Bar[], endpoints: readonly string[], series: { order: readonly string[]; title: string } | null, labelSeries: string | null): Spec {
+function barChart(title: string, yTitle: string, values: Bar[], endpoints: readonly string[], series: { order: readonly string[]; title: string } | null): Spec {
   const colour = series === null
     ? { field: "variant", type: "nominal", sort: null, title: "variant", scale: { scheme: VARIANT_SCHEME } }
     : { field: "series", type: "nominal", sort: series.order, title: series.title, scale: { domain: series.order, range: METRIC_COLOURS } };
@@ -46,7 +47,7 @@ function barChart(title: string, yTitle: string, values: Bar[], endpoints: reado
     data: { values },
     facet: { column: { field: "endpoint", type: "nominal", title: null, sort: [...endpoints] } },
     spec: {
-      width: WIDTH,
+      width: panelWidth(new Set(values.map((v) => v.variant)).size),
       height: 220,
       layer: [
         {
@@ -60,10 +61,21 @@ function barChart(title: string, yTitle: string, values: Bar[], endpoints: reado
             strokeDash: { condition: { test: `datum.runs !== '${SOUND}'`, value: [4, 2] }, value: [1, 0] },
           },
         },
+        // One flag per variant group, above its tallest bar.
         {
-          ...(labelSeries === null ? {} : { transform: [{ filter: `datum.series === '${labelSeries}'` }] }),
-          mark: { type: "text", dy: -6, baseline: "bottom", fontSize: 9, color: "#b00" },
-          encoding: { x, ...offset, y: { field: "value", type: "quantitative" }, text: { field: "flag" } },
+          transform: [
+            { joinaggregate: [{ op: "max", field: "value", as: "top" }], groupby: ["endpoint", "variant"] },
+            { window: [{ op: "row_number", as: "nth" }], groupby: ["endpoint", "variant"] },
+            { filter: "datum.nth === 1 && datum.flag !== ''" },
+          ],
+          mark: { type: "text", dy: -4, baseline: "bottom", fontSize: 9, color: "#b00" },
+          encoding: { x, y: { field: "top", type: "quantitative" }, text: { field: "flag" } },
+        },
+        // Invisible points 25 % above each bar: head-room so the flags stay inside the panel.
+        {
+          transform: [{ calculate: "datum.value * 1.25", as: "headroom" }],
+          mark: { type: "point", opacity: 0 },
+          encoding: { x, y: { field: "headroom", type: "quantitative" } },
         },
       ],
     },
@@ -83,7 +95,7 @@ export function chartSpecs(a: Analysis): ChartSpec[] {
   const specs: ChartSpec[] = [
     {
       file: "throughput",
-      spec: barChart("Successful req/s (median over repetitions)", "req/s", cells.map(({ endpoint, variant, c, runs, flag }) => ({ endpoint, variant, value: c.figures.rps.median, runs, flag })), a.endpoints, null, null),
+      spec: barChart("Successful req/s (median over repetitions)", "req/s", cells.map(({ endpoint, variant, c, runs, flag }) => ({ endpoint, variant, value: c.figures.rps.median, runs, flag })), a.endpoints, null),
     },
     {
       file: "latency",
@@ -93,7 +105,6 @@ export function chartSpecs(a: Analysis): ChartSpec[] {
         cells.flatMap(({ endpoint, variant, c, runs, flag }) => PERCENTILES.map((p) => ({ endpoint, variant, series: p, value: c.figures.latencyMs[p], runs, flag }))),
         a.endpoints,
         { order: PERCENTILES, title: "percentile" },
-        "p99",
       ),
     },
   ];
@@ -110,7 +121,7 @@ export function chartSpecs(a: Analysis): ChartSpec[] {
   if (a.measured.length > 1 && efficiencyValues.length > 0) {
     specs.push({
       file: "efficiency",
-      spec: barChart(`Efficiency relative to ${a.baseline} (1 = same)`, "× baseline", efficiencyValues, a.endpoints, { order: EFFICIENCY_METRICS, title: "metric" }, EFFICIENCY_METRICS[0]),
+      spec: barChart(`Efficiency relative to ${a.baseline} (1 = same)`, "× baseline", efficiencyValues, a.endpoints, { order: EFFICIENCY_METRICS, title: "metric" }),
     });
   }
   if (a.results.settings.mode === "stress") {

@@ -184,7 +184,7 @@ describe("bench results schema and charts", () => {
     assert.deepStrictEqual(throughput.facet.column.sort, ["/api/light"], "panels in the report's endpoint order");
     // Percentiles and efficiency metrics are told apart by colour, not opacity.
     const latency = JSON.stringify(specs[1].spec);
-    assert.ok(!latency.includes("opacity") && latency.includes('"range":["#1b9e77","#d95f02","#7570b3"]'), latency);
+    assert.ok(!latency.includes('"opacity":{"field"') && latency.includes('"range":["#1b9e77","#d95f02","#7570b3"]'), latency);
     const svgs = await renderSvgs(specs);
     for (const { svg } of svgs) assert.match(svg, /^<svg[\s\S]*<\/svg>$/);
     assert.match(svgs[0].svg, /microvm/);
