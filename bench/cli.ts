@@ -42,7 +42,7 @@ async function main(argv: string[]): Promise<number> {
   process.on("SIGINT", () => {
     if (interrupt.signal.aborted) process.exit(130);
     // Through the progress display, so the notice gets a line of its own above the bar.
-    progress.note("[bench] interrupted: finishing the current run and writing what was measured, marked partial (Ctrl-C again to quit at once)");
+    progress.note("interrupted: finishing the current run and writing what was measured, marked partial (Ctrl-C again to quit at once)");
     interrupt.abort();
   });
   const command = `npm run bench -- ${argv.join(" ")}`;

@@ -145,7 +145,7 @@ function terminalProgress(stream: NodeJS.WriteStream): Progress {
       refresh();
     },
     note(text) {
-      above(text);
+      above(`[bench] ${text}`);
     },
     stop() {
       if (timer !== undefined) clearInterval(timer);

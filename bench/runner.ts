@@ -32,17 +32,53 @@ interface Plan {
   repetition: number;
 }
 
-/** Runs the load with the container sampled around it; the sampler never outlives a failed run. */
-async function sampled<T>(ctx: RunnerContext, variant: PreparedVariant, load: () => Promise<T>): Promise<{ outcome: T; usage: ServerUsage | null }> {
-  const sampling = variant.counters === null ? null : await startServerSampling(variant.counters, ctx.settings.sampleIntervalMs);
-  let outcome: T;
+/** The variant's container stopped during a run; the message says which and when. */
+class ContainerStopped extends Error {}
+
+/** How often a run checks that its container still runs (a dead one ends the run at once). */
+const LIVENESS_MS = 1000;
+
+/**
+ * Runs the load with the container sampled around it; the sampler never outlives a failed run.
+ * The load's signal fires on Ctrl-C and when the container dies; a death surfaces as
+ * ContainerStopped ("`standard` exited (OOM-killed) during /api/heavy"), not as the raw error
+ * it causes (a vanished cgroup file, refused connections).
+ */
+async function sampled<T>(ctx: RunnerContext, variant: PreparedVariant, endpoint: string, load: (signal: AbortSignal) => Promise<T>): Promise<{ outcome: T; usage: ServerUsage | null }> {
+  const run = new AbortController();
+  const relay = () => run.abort();
+  ctx.signal.addEventListener("abort", relay, { once: true });
+  if (ctx.signal.aborted) run.abort();
+  let died: string | null = null;
+  const watch = setInterval(() => {
+    variant.stopped().then(
+      (stopped) => {
+        if (stopped !== null && died === null) {
+          died = stopped;
+          run.abort();
+        }
+      },
+      () => undefined,
+    );
+  }, LIVENESS_MS);
+  let sampling: Awaited<ReturnType<typeof startServerSampling>> | null = null;
   try {
-    outcome = await load();
+    sampling = variant.counters === null ? null : await startServerSampling(variant.counters, ctx.settings.sampleIntervalMs);
+    const outcome = await load(run.signal);
+    const usage = sampling === null ? null : await sampling.stop();
+    sampling = null;
+    if (died !== null) throw new ContainerStopped(`\`${variant.result.name}\` ${died} during ${endpoint}`);
+    return { outcome, usage };
   } catch (err) {
     await sampling?.stop().catch(() => undefined);
+    if (err instanceof ContainerStopped) throw err;
+    const stopped = died ?? (await variant.stopped().catch(() => null));
+    if (stopped !== null) throw new ContainerStopped(`\`${variant.result.name}\` ${stopped} during ${endpoint}`);
     throw err;
+  } finally {
+    clearInterval(watch);
+    ctx.signal.removeEventListener("abort", relay);
   }
-  return { outcome, usage: sampling === null ? null : await sampling.stop() };
 }
 
 /** The variant's generator and URL, set by the measuring path before any run. */
@@ -60,7 +96,7 @@ export function runsPerRepetition(settings: Pick<BenchSettings, "mode" | "endpoi
 /** Seconds one run takes as planned: its warm-up and its measured part. */
 export const plannedRunSeconds = (settings: Pick<BenchSettings, "warmupSeconds" | "durationSeconds">) => settings.warmupSeconds + settings.durationSeconds;
 
-function loadRequest(ctx: RunnerContext, variant: PreparedVariant, plan: Plan, seconds: number) {
+function loadRequest(ctx: RunnerContext, variant: PreparedVariant, plan: Plan, seconds: number, signal: AbortSignal) {
   const { settings } = ctx;
   return {
     url: `${loadOf(variant).url}${plan.endpoint}`,
@@ -68,7 +104,7 @@ function loadRequest(ctx: RunnerContext, variant: PreparedVariant, plan: Plan, s
     threads: Math.min(settings.threads, plan.connections),
     durationSeconds: seconds,
     timeoutSeconds: settings.timeoutSeconds,
-    signal: ctx.signal,
+    signal,
   };
 }
 
@@ -81,7 +117,7 @@ async function measure(ctx: RunnerContext, variant: PreparedVariant, plan: Plan)
   let warmupCpuSeconds: number | null = null;
   if (settings.warmupSeconds > 0) {
     progress.runStarted(`${label} warm-up`, settings.warmupSeconds);
-    const warm = await sampled(ctx, variant, () => engine.run(loadRequest(ctx, variant, plan, settings.warmupSeconds)));
+    const warm = await sampled(ctx, variant, plan.endpoint, (signal) => engine.run(loadRequest(ctx, variant, plan, settings.warmupSeconds, signal)));
     warmupCpuSeconds = warm.usage?.cpuSeconds ?? null;
   }
   if (ctx.signal.aborted) return null;
@@ -90,8 +126,8 @@ async function measure(ctx: RunnerContext, variant: PreparedVariant, plan: Plan)
   const proxyBefore = variant.proxyPid === null ? null : processCpuSeconds(variant.proxyPid);
   const hostBefore = hostCpuTimes();
   const rapl = startRaplReading(raplZones());
-  const { outcome, usage: serverUsage } = await sampled(ctx, variant, async () => {
-    const result = await engine.run(loadRequest(ctx, variant, plan, settings.durationSeconds));
+  const { outcome, usage: serverUsage } = await sampled(ctx, variant, plan.endpoint, async (signal) => {
+    const result = await engine.run(loadRequest(ctx, variant, plan, settings.durationSeconds, signal));
     // Host, proxy and RAPL figures close with the load, before the sampler's last reading.
     return { result, raplJoules: rapl(), host: hostShares(hostBefore, hostCpuTimes()), proxyAfter: variant.proxyPid === null ? null : processCpuSeconds(variant.proxyPid) };
   });
@@ -139,9 +175,6 @@ async function measure(ctx: RunnerContext, variant: PreparedVariant, plan: Plan)
   return run;
 }
 
-/** The variant's container stopped during a run; the message says which and when. */
-class ContainerStopped extends Error {}
-
 /** All runs of one variant for one repetition; a failure marks the variant failed and moves on. */
 async function measureVariant(ctx: RunnerContext, variant: PreparedVariant, repetition: number): Promise<void> {
   const { settings } = ctx;
@@ -176,10 +209,11 @@ async function measureVariant(ctx: RunnerContext, variant: PreparedVariant, repe
     // A run that fails because the container died says so, not with the raw error it caused
     // (a vanished cgroup file, refused connections).
     const stopped = err instanceof ContainerStopped ? null : await variant.stopped().catch(() => null);
-    const message = stopped === null ? (err as Error).message : `\`${variant.result.name}\` ${stopped} during ${endpointNow}`;
+    const died = err instanceof ContainerStopped ? err.message : stopped === null ? null : `\`${variant.result.name}\` ${stopped} during ${endpointNow}`;
+    const message = died ?? (err as Error).message;
     variant.result.status = "failed";
     variant.result.detail = message;
-    ctx.progress.note(stopped === null && !(err instanceof ContainerStopped) ? `${variant.result.name} failed: ${message}` : message);
+    ctx.progress.note(died ?? `${variant.result.name} failed: ${message}`);
     ctx.progress.skip(Math.max(0, (runsPerRepetition(settings) - started - 1) * perRun + perRun * runsPerRepetition(settings) * (settings.repetitions - repetition - 1)));
   }
 }
