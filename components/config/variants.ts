@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { numeric } from "./numbers";
 
 /** Docker refuses a memory limit below 6 MiB. */
 export const DOCKER_MIN_MEMORY_MB = 6;
@@ -6,15 +7,15 @@ export const DOCKER_MIN_MEMORY_MB = 6;
 export const IMAGE_TARGETS = ["standard", "microvm", "minimal"] as const;
 export type ImageTarget = (typeof IMAGE_TARGETS)[number];
 
-export const hostPortSchema = z.number().int().min(1).max(65535);
+export const hostPortSchema = numeric((n) => n.int().min(1).max(65535));
 
 export const variantSpecSchema = z.strictObject({
   target: z.enum(IMAGE_TARGETS),
-  cpus: z.number().positive(),
-  memoryMb: z.number().int().min(DOCKER_MIN_MEMORY_MB),
+  cpus: numeric((n) => n.positive()),
+  memoryMb: numeric((n) => n.int().min(DOCKER_MIN_MEMORY_MB)),
   hostPort: hostPortSchema,
   /** Worker processes; unset lets the image size them from the container's CPU quota. */
-  workers: z.number().int().positive().optional(),
+  workers: numeric((n) => n.int().positive()).optional(),
 });
 
 export const variantTableSchema = z

@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import { ConfigError, DOCKER_MIN_MEMORY_MB, LabConfig, loadStackConfig, parseStackEntries } from "../../components/config";
-import { stackEntries } from "../support/mockedLab";
+import { parse as parseYaml } from "yaml";
+import { runLabUnderMocks, stackEntries } from "../support/mockedLab";
 
 /** The dev stack file with some keys replaced, validated like the program does. */
 function devWith(overrides: Record<string, unknown>): LabConfig {
@@ -144,5 +145,78 @@ describe("config: every bad value is named with its key, value and fix", () => {
 
   it("a stack without a stack file", () => {
     assert.throws(() => loadStackConfig("nosuchstack"), (error: unknown) => error instanceof ConfigError && /pulumi stack init nosuchstack/.test(error.message));
+  });
+});
+
+describe("config: numbers as `pulumi config set --path` writes them", () => {
+  // Pulumi.dev.yaml after `pulumi config set --path 'optivolt:variants.minimal.cpus' 0.25` and
+  // `pulumi config set --path 'optivolt:monitoring.prometheus.cpus' 0.75`: the CLI rewrites the file
+  // with sorted keys, and keeps every value that is not a plain integer as a quoted string.
+  const writtenByPulumi = `config:
+  optivolt:baselineVariant: standard
+  optivolt:bindAddress: 127.0.0.1
+  optivolt:monitoring:
+    prometheus:
+      cpus: "0.75"
+  optivolt:unikernel:
+    enabled: auto
+    hostPort: 8004
+  optivolt:variants:
+    microvm:
+      cpus: 1
+      hostPort: 8002
+      memoryMb: 256
+      target: microvm
+    minimal:
+      cpus: "0.25"
+      hostPort: 8003
+      memoryMb: 128
+      target: minimal
+    standard:
+      cpus: 2
+      hostPort: 8001
+      memoryMb: 512
+      target: standard
+`;
+  const entries = () => (parseYaml(writtenByPulumi) as { config: Record<string, unknown> }).config;
+
+  it("takes the quoted decimal as the number it spells", () => {
+    const config = parseStackEntries(entries(), "dev");
+    assert.strictEqual(config.variants.minimal.cpus, 0.25);
+    assert.strictEqual(config.monitoring.prometheus.cpus, 0.75);
+  });
+
+  it("and so does the program: the container gets 0.25 CPUs", async () => {
+    const run = await runLabUnderMocks("dev", entries());
+    const minimal = run.resources.find((r) => r.type === "docker:index/container:Container" && r.parent?.name === "minimal");
+    assert.strictEqual(minimal?.inputs.cpus, "0.25");
+  });
+
+  it("every numeric key takes a numeric string", () => {
+    const config = devWith({
+      ...withVariant("minimal", { cpus: "0.5", memoryMb: "128", hostPort: "8003", workers: "1" }),
+      "optivolt:monitoring": { prometheus: { port: "19090", memoryMb: "256" }, cadvisor: { cpus: "0.1" } },
+      "optivolt:unikernel": { enabled: false, memoryMi: "256", hostPort: "18004", healthTimeoutSeconds: "60" },
+    });
+    assert.deepStrictEqual(config.variants.minimal, { target: "minimal", cpus: 0.5, memoryMb: 128, hostPort: 8003, workers: 1 });
+    assert.strictEqual(config.monitoring.prometheus.port, 19090);
+    assert.strictEqual(config.monitoring.prometheus.memoryMb, 256);
+    assert.strictEqual(config.monitoring.cadvisor.cpus, 0.1);
+    assert.strictEqual(config.unikernel.memoryMi, 256);
+    assert.strictEqual(config.unikernel.hostPort, 18004);
+    assert.strictEqual(config.unikernel.healthTimeoutSeconds, 60);
+  });
+
+  it("refuses text that is not a finite number with one line per key", () => {
+    const problems = problemsOf({
+      ...withVariant("minimal", { cpus: "a quarter", memoryMb: "128.5", hostPort: "0x1F43" }),
+      "optivolt:monitoring": { grafana: { port: "Infinity" } },
+    });
+    assert.deepStrictEqual(problems, [
+      'optivolt:variants.minimal.cpus: must be a number, got "a quarter"',
+      'optivolt:variants.minimal.memoryMb: must be a whole number, got "128.5"',
+      'optivolt:variants.minimal.hostPort: must be a number, got "0x1F43"',
+      'optivolt:monitoring.grafana.port: must be a number, got "Infinity"',
+    ]);
   });
 });
