@@ -19,7 +19,7 @@ export interface VariantOutput {
 
 /** The stack outputs (DESIGN.md "Stack outputs"); the monitoring ones only when monitoring is enabled. */
 export interface LabOutputs extends Partial<MonitoringOutputs> {
-  /** variant → URL */
+  /** variant → URL, for the variants that run (anything may fetch every entry) */
   endpoints: pulumi.Output<Record<string, string>>;
   /** variant → budget and URL */
   variants: pulumi.Output<Record<string, VariantOutput>>;
@@ -79,7 +79,8 @@ export function deployLab(config: LabConfig, opts: DeployLabOptions = {}): LabOu
       bindAddress: config.bindAddress,
       decision: unikernelDecision,
     });
-    endpoints[UNIKERNEL_VARIANT] = unikernel.endpoint;
+    // `endpoints` holds URLs only: a unikernel that does not run keeps its reason in `variants` alone.
+    if (unikernel.url !== undefined) endpoints[UNIKERNEL_VARIANT] = unikernel.url;
     variants[UNIKERNEL_VARIANT] = unikernel.variant;
   }
 
