@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { memoryFloorMb } from "./memoryFloor";
 import { numeric } from "./numbers";
 
 /** Docker refuses a memory limit below 6 MiB. */
@@ -9,14 +10,30 @@ export type ImageTarget = (typeof IMAGE_TARGETS)[number];
 
 export const hostPortSchema = numeric((n) => n.int().min(1).max(65535));
 
-export const variantSpecSchema = z.strictObject({
-  target: z.enum(IMAGE_TARGETS),
-  cpus: numeric((n) => n.positive()),
-  memoryMb: numeric((n) => n.int().min(DOCKER_MIN_MEMORY_MB)),
-  hostPort: hostPortSchema,
-  /** Worker processes; unset lets the image size them from the container's CPU quota. */
-  workers: numeric((n) => n.int().positive()).optional(),
-});
+export const variantSpecSchema = z
+  .strictObject({
+    target: z.enum(IMAGE_TARGETS),
+    cpus: numeric((n) => n.positive()),
+    /** At least the target's memory floor (memoryFloor.ts), which is above Docker's minimum. */
+    memoryMb: numeric((n) => n.int().positive()),
+    hostPort: hostPortSchema,
+    /** Worker processes; unset lets the image size them from the container's CPU quota. */
+    workers: numeric((n) => n.int().positive()).optional(),
+  })
+  .superRefine((spec, ctx) => {
+    // A budget under the floor is accepted by Docker, then the container restart-loops (exit 137)
+    // and `pulumi up` fails only after its health wait: refuse it here instead.
+    const floor = memoryFloorMb(spec.target);
+    if (spec.memoryMb < floor) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["memoryMb"],
+        message:
+          `must be at least ${floor} for target ${spec.target}: below that one app process runs out of memory under load ` +
+          `(its measured floor, see docs/deploy.md "Memory floors")`,
+      });
+    }
+  });
 
 export const variantTableSchema = z
   .record(z.string().regex(/^[a-z][a-z0-9-]*$/, "variant names are lower-case letters, digits and dashes"), variantSpecSchema)

@@ -1,5 +1,6 @@
 import * as assert from "assert";
-import { ConfigError, DOCKER_MIN_MEMORY_MB, LabConfig, loadStackConfig, parseStackEntries } from "../../components/config";
+import { ConfigError, DOCKER_MIN_MEMORY_MB, IMAGE_TARGETS, LabConfig, loadStackConfig, parseStackEntries } from "../../components/config";
+import { MEMORY_FLOORS_MB, memoryFloorMb } from "../../components/config/memoryFloor";
 import { parse as parseYaml } from "yaml";
 import { runLabUnderMocks, stackEntries } from "../support/mockedLab";
 
@@ -75,9 +76,27 @@ describe("config: every bad value is named with its key, value and fix", () => {
     assert.match(problem, /greater than 0|> ?0/i);
   });
 
-  it("memory under Docker's minimum", () => {
-    const [problem] = problemsOf(withVariant("minimal", { memoryMb: DOCKER_MIN_MEMORY_MB - 2 }));
-    assert.match(problem, new RegExp(`^optivolt:variants\\.minimal\\.memoryMb: .*${DOCKER_MIN_MEMORY_MB}.*got ${DOCKER_MIN_MEMORY_MB - 2}$`));
+  it("memory Docker accepts but the app cannot live in: refused at config time with the target's floor", () => {
+    // 6 MB is Docker's own minimum: the container would restart-loop with exit 137 until `pulumi up` times out.
+    const [problem, ...rest] = problemsOf(withVariant("minimal", { memoryMb: DOCKER_MIN_MEMORY_MB }));
+    assert.deepStrictEqual(rest, []);
+    const floor = memoryFloorMb("minimal");
+    assert.strictEqual(
+      problem,
+      `optivolt:variants.minimal.memoryMb: must be at least ${floor} for target minimal: below that one app process runs out of memory ` +
+        `under load (its measured floor, see docs/deploy.md "Memory floors"), got ${DOCKER_MIN_MEMORY_MB}`,
+    );
+    for (const target of IMAGE_TARGETS) {
+      assert.ok(memoryFloorMb(target) > DOCKER_MIN_MEMORY_MB);
+      assert.strictEqual(devWith(withVariant("minimal", { target, memoryMb: memoryFloorMb(target) })).variants.minimal.memoryMb, memoryFloorMb(target));
+      assert.match(problemsOf(withVariant("minimal", { target, memoryMb: memoryFloorMb(target) - 1 }))[0], new RegExp(`must be at least ${memoryFloorMb(target)} for target ${target}`));
+    }
+  });
+
+  it("memory floors are a table by runtime and target that another runtime can extend", () => {
+    assert.deepStrictEqual(Object.keys(MEMORY_FLOORS_MB.node).sort(), [...IMAGE_TARGETS].sort());
+    assert.strictEqual(memoryFloorMb("minimal", "node"), MEMORY_FLOORS_MB.node.minimal);
+    assert.throws(() => memoryFloorMb("minimal", "deno"), /no memory floor is known for runtime deno/);
   });
 
   it("two variants on one host port", () => {
@@ -139,7 +158,7 @@ describe("config: every bad value is named with its key, value and fix", () => {
   });
 
   it("lists every problem at once", () => {
-    const problems = problemsOf({ ...withVariant("minimal", { cpus: 0, memoryMb: 1 }), "optivolt:bindAddress": "x" });
+    const problems = problemsOf({ ...withVariant("minimal", { cpus: 0, memoryMb: 1.5 }), "optivolt:bindAddress": "x" });
     assert.strictEqual(problems.length, 3, problems.join("\n"));
   });
 

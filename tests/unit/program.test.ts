@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "../../components/config";
-import { APP_PORT, variantContainerName, webApiImageName } from "../../components/naming";
+import { APP_PORT, APP_SHUTDOWN_TIMEOUT_MS, variantContainerName, webApiImageName } from "../../components/naming";
 import { PreflightProbes } from "../../components/preflight";
 import { LabRun, RecordedResource, runLabUnderMocks } from "../support/mockedLab";
 
@@ -81,9 +81,17 @@ for (const stack of ["dev", "ci"]) {
           assert.deepStrictEqual(only(run, CONTAINER, name).inputs.networksAdvanced, [{ name: config.networkName, aliases: [name] }]);
         });
 
-        it("has PORT/VARIANT env, a node health check on /health, restart, labels and log rotation", () => {
+        it("is stopped, on replace and destroy, with a grace period longer than the app's SIGTERM drain", () => {
           const c = only(run, CONTAINER, name);
-          assert.deepStrictEqual(envOf(c), { PORT: String(APP_PORT), VARIANT: name });
+          // Unset, the provider removes the container with force (SIGKILL) and the drain never runs.
+          const drainSeconds = Number(envOf(c).SHUTDOWN_TIMEOUT_MS) / 1000;
+          assert.ok(drainSeconds > 0, "the drain time is set explicitly");
+          assert.ok(c.inputs.destroyGraceSeconds >= drainSeconds + 2, `grace ${c.inputs.destroyGraceSeconds} s for a ${drainSeconds} s drain`);
+        });
+
+        it("has PORT/VARIANT/SHUTDOWN_TIMEOUT_MS env, a node health check on /health, restart, labels and log rotation", () => {
+          const c = only(run, CONTAINER, name);
+          assert.deepStrictEqual(envOf(c), { PORT: String(APP_PORT), VARIANT: name, SHUTDOWN_TIMEOUT_MS: String(APP_SHUTDOWN_TIMEOUT_MS) });
           const [kind, binary, flag, script] = c.inputs.healthcheck.tests as string[];
           assert.deepStrictEqual([kind, binary, flag], ["CMD", "node", "-e"]);
           assert.match(script, new RegExp(`http://127\\.0\\.0\\.1:${APP_PORT}/health`));
@@ -126,7 +134,7 @@ for (const stack of ["dev", "ci"]) {
 
 describe("program under mocks: `pulumi destroy` leaves no web API image", () => {
   it("one tag-removing command per target, which every image of that target depends on", async () => {
-    const variants = { ...loadStackConfig("dev").variants, tiny: { target: "minimal", cpus: 0.25, memoryMb: 64, hostPort: 8010 } };
+    const variants = { ...loadStackConfig("dev").variants, tiny: { target: "minimal", cpus: 0.25, memoryMb: 96, hostPort: 8010 } };
     const run = await runLabUnderMocks("dev", { "optivolt:variants": variants });
     const cleanups = run.resources.filter((r) => r.type === "command:local:Command" && r.name.startsWith("image-cleanup-"));
     assert.deepStrictEqual(cleanups.map((c) => c.name).sort(), ["image-cleanup-microvm", "image-cleanup-minimal", "image-cleanup-standard"]);
@@ -164,10 +172,10 @@ describe("program under mocks: config variations", () => {
   });
 
   it("a fourth variant from config needs no code", async () => {
-    const variants = { ...loadStackConfig("dev").variants, tiny: { target: "minimal", cpus: 0.25, memoryMb: 64, hostPort: 8010 } };
+    const variants = { ...loadStackConfig("dev").variants, tiny: { target: "minimal", cpus: 0.25, memoryMb: 96, hostPort: 8010 } };
     const run = await runLabUnderMocks("dev", { "optivolt:variants": variants });
     const tiny = only(run, CONTAINER, "tiny").inputs;
-    assert.deepStrictEqual([tiny.cpus, tiny.memory, tiny.memorySwap, tiny.ports[0].external], ["0.25", 64, 64, 8010]);
+    assert.deepStrictEqual([tiny.cpus, tiny.memory, tiny.memorySwap, tiny.ports[0].external], ["0.25", 96, 96, 8010]);
     assert.strictEqual(run.outputs.endpoints.tiny, "http://127.0.0.1:8010");
   });
 });
