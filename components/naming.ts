@@ -3,6 +3,9 @@ import { LabConfig } from "./config";
 /** Port the web API listens on inside every container; only the host port varies per variant. */
 export const APP_PORT = 8000;
 
+/** How long the app's SIGTERM drain waits for in-flight requests (its SHUTDOWN_TIMEOUT_MS, set explicitly on every variant). */
+export const APP_SHUTDOWN_TIMEOUT_MS = 5000;
+
 /** Docker name of a variant's container; Prometheus scrapes it by this name on the lab network. */
 export function variantContainerName(config: Pick<LabConfig, "networkName">, variant: string): string {
   return `${config.networkName}-${variant}`;

@@ -2,7 +2,7 @@ import * as path from "path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { ImagesConfig, VariantSpec } from "./config";
-import { APP_PORT, webApiImageName } from "./naming";
+import { APP_PORT, APP_SHUTDOWN_TIMEOUT_MS, webApiImageName } from "./naming";
 
 /** Build context of the web API, relative to the working directory so the state holds no machine-specific path. */
 const IMAGES_DIR = path.relative(process.cwd(), path.resolve(__dirname, "..", "images")) || ".";
@@ -12,6 +12,13 @@ const HEALTH_PROBE = `fetch('http://127.0.0.1:${APP_PORT}/health').then((r) => p
 
 /** Seconds `pulumi up` waits for a new container to report healthy before it fails the update. */
 const HEALTHY_WITHIN_SECONDS = 120;
+
+/**
+ * Seconds the provider waits after SIGTERM before it kills a variant on replace or destroy: the
+ * app's drain plus a margin for the cluster primary to collect its workers and the process to exit.
+ * Without it the provider removes the container with force (SIGKILL) and the drain never runs.
+ */
+export const WEBAPI_STOP_GRACE_SECONDS = Math.ceil(APP_SHUTDOWN_TIMEOUT_MS / 1000) + 5;
 
 export interface WebApiVariantArgs {
   spec: VariantSpec;
@@ -64,7 +71,7 @@ export class WebApiVariant extends pulumi.ComponentResource {
         // Swap equal to memory means no swap at all: the memory budget is real.
         memorySwap: spec.memoryMb,
         ports: [{ internal: APP_PORT, external: spec.hostPort, ip: args.bindAddress, protocol: "tcp" }],
-        envs: [`PORT=${APP_PORT}`, `VARIANT=${name}`, ...(spec.workers === undefined ? [] : [`WORKERS=${spec.workers}`])],
+        envs: [`PORT=${APP_PORT}`, `VARIANT=${name}`, `SHUTDOWN_TIMEOUT_MS=${APP_SHUTDOWN_TIMEOUT_MS}`, ...(spec.workers === undefined ? [] : [`WORKERS=${spec.workers}`])],
         healthcheck: {
           tests: ["CMD", "node", "-e", HEALTH_PROBE],
           // Go duration spelling as the engine reports it back, so the read-back matches and plans no diff.
@@ -76,6 +83,7 @@ export class WebApiVariant extends pulumi.ComponentResource {
         wait: true,
         waitTimeout: HEALTHY_WITHIN_SECONDS,
         restart: "unless-stopped",
+        destroyGraceSeconds: WEBAPI_STOP_GRACE_SECONDS,
         labels: [
           { label: "optivolt.variant", value: name },
           { label: "optivolt.cpus", value: String(spec.cpus) },
