@@ -1,8 +1,13 @@
 import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import { ConfigError, DOCKER_MIN_MEMORY_MB, IMAGE_TARGETS, LabConfig, loadStackConfig, parseStackEntries } from "../../components/config";
 import { MEMORY_FLOORS_MB, memoryFloorMb } from "../../components/config/memoryFloor";
 import { parse as parseYaml } from "yaml";
 import { runLabUnderMocks, stackEntries } from "../support/mockedLab";
+
+const PROJECT_DIR = path.resolve(__dirname, "..", "..");
+const REMOTE_EXAMPLE_DIR = path.join(PROJECT_DIR, "examples", "remote");
 
 /** The dev stack file with some keys replaced, validated like the program does. */
 function devWith(overrides: Record<string, unknown>): LabConfig {
@@ -52,9 +57,22 @@ describe("config: the shipped stack files", () => {
   });
 
   it("the remote example targets an ssh:// engine with the same variants", () => {
-    const config = loadStackConfig("remote.example");
+    const config = loadStackConfig("remote", REMOTE_EXAMPLE_DIR);
     assert.match(config.dockerHost ?? "", /^ssh:\/\//);
     assert.deepStrictEqual(config.variants, loadStackConfig("dev").variants);
+  });
+
+  it("the project root holds only stack files of real stacks; the remote example is out of Pulumi's way, and the doc's copy step works", () => {
+    // Pulumi reads every Pulumi.<name>.yaml at the root as the config of stack <name> (a "remote.example" stack).
+    const stacks = fs.readdirSync(PROJECT_DIR).filter((f) => /^Pulumi\..+\.yaml$/.test(f));
+    assert.deepStrictEqual(stacks.filter((f) => /example/.test(f)), [], "an example at the root is a stack to Pulumi");
+    assert.ok(stacks.includes("Pulumi.dev.yaml") && stacks.includes("Pulumi.ci.yaml"));
+    for (const doc of ["docs/deploy.md", path.join(path.relative(PROJECT_DIR, REMOTE_EXAMPLE_DIR), "Pulumi.remote.yaml")]) {
+      const copy = /cp (\S+) ([\w.]+)/.exec(fs.readFileSync(path.join(PROJECT_DIR, doc), "utf8"));
+      assert.ok(copy, `${doc} gives no copy step`);
+      assert.deepStrictEqual([copy[1], copy[2]], ["examples/remote/Pulumi.remote.yaml", "Pulumi.remote.yaml"], doc);
+      assert.ok(fs.existsSync(path.join(PROJECT_DIR, copy[1])), `${doc}: ${copy[1]} does not exist`);
+    }
   });
 
   it("endpointHost defaults to the bind address, and to loopback when binding every address", () => {

@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "../../components/config";
 import { APP_PORT, APP_SHUTDOWN_TIMEOUT_MS, variantContainerName, webApiImageName } from "../../components/naming";
@@ -149,7 +150,7 @@ describe("program under mocks: `pulumi destroy` leaves no web API image", () => 
   });
 
   it("removes the tag on the engine docker:host names", async () => {
-    const run = await runLabUnderMocks("remote.example");
+    const run = await runLabUnderMocks("remote", {}, { stackDir: path.resolve(__dirname, "..", "..", "examples", "remote") });
     assert.deepStrictEqual(only(run, "command:local:Command", "image-cleanup-minimal").inputs.environment, { DOCKER_HOST: "ssh://optivolt@lab-host.example.org" });
   });
 });
