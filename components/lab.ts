@@ -50,7 +50,7 @@ export function deployLab(config: LabConfig, opts: DeployLabOptions = {}): LabOu
   const variants: Record<string, pulumi.Input<VariantOutput>> = {};
 
   const targets = [...new Set(Object.values(config.variants).map((spec) => spec.target))];
-  const imageCleanups = new Map(targets.map((target) => [target, webApiImageCleanup(target, config.dockerHost)]));
+  const imageCleanups = new Map(targets.map((target) => [target, webApiImageCleanup(target, config.stackName, config.dockerHost)]));
 
   for (const [name, spec] of Object.entries(config.variants)) {
     const variant = new WebApiVariant(

@@ -11,10 +11,18 @@ export function variantContainerName(config: Pick<LabConfig, "networkName">, var
   return `${config.networkName}-${variant}`;
 }
 
-/** Local tag of the web API image for one Dockerfile target. */
-export function webApiImageName(target: string): string {
-  return `optivolt-webapi:${target}`;
+/**
+ * Local tag of the web API image for one Dockerfile target. A stack's images carry the stack in
+ * their name (`optivolt-webapi-dev:minimal`), so two stacks on one engine never retag or remove
+ * each other's; without a stack, the tag of hand and benchmark builds.
+ */
+export function webApiImageName(target: string, stackName?: string): string {
+  // Docker repository names are lower-case; Pulumi stack names may not be.
+  return stackName === undefined ? `optivolt-webapi:${target}` : `optivolt-webapi-${stackName.toLowerCase()}:${target}`;
 }
+
+/** Label every built image, container and volume of a stack carries. */
+export const STACK_LABEL = "optivolt.stack";
 
 /** Tags `npm run images:base` gives the locally built bases (no registry needed). */
 export const LOCAL_BASE_IMAGES = {

@@ -46,7 +46,7 @@ export class WebApiVariant extends pulumi.ComponentResource {
     this.image = new docker.Image(
       name,
       {
-        imageName: webApiImageName(spec.target),
+        imageName: webApiImageName(spec.target, args.stackName),
         skipPush: true,
         build: {
           context: IMAGES_DIR,

@@ -61,7 +61,8 @@ for (const stack of ["dev", "ci"]) {
 
         it("builds its target from images/ locally with the stack's bases and build network", () => {
           const image = only(run, IMAGE, name).inputs;
-          assert.strictEqual(image.imageName, webApiImageName(spec.target));
+          assert.strictEqual(image.imageName, webApiImageName(spec.target, stack));
+          assert.strictEqual(image.imageName, `optivolt-webapi-${stack}:${spec.target}`);
           assert.strictEqual(image.skipPush, true);
           assert.deepStrictEqual(image.build, {
             context: "images",
@@ -142,7 +143,7 @@ describe("program under mocks: `pulumi destroy` leaves no web API image", () => 
     for (const c of cleanups) {
       const target = c.name.replace("image-cleanup-", "");
       assert.strictEqual(c.inputs.create, undefined, "creating the lab must not run anything");
-      assert.match(c.inputs.delete, new RegExp(`^docker image rm ${webApiImageName(target).replace(/[.:]/g, "\\$&")} `));
+      assert.match(c.inputs.delete, new RegExp(`^docker image rm ${webApiImageName(target, "dev").replace(/[.:]/g, "\\$&")} `));
     }
     for (const [name, spec] of Object.entries(variants)) {
       assert.deepStrictEqual(only(run, IMAGE, name).dependsOn, [{ type: "command:local:Command", name: `image-cleanup-${spec.target}` }]);
