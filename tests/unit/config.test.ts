@@ -1,5 +1,6 @@
 import * as assert from "assert";
 import { ConfigError, DOCKER_MIN_MEMORY_MB, LabConfig, loadStackConfig, parseStackEntries } from "../../components/config";
+import { LOCAL_BASE_IMAGES } from "../../components/naming";
 import { stackEntries } from "../support/mockedLab";
 
 /** The dev stack file with some keys replaced, validated like the program does. */
@@ -29,24 +30,34 @@ describe("config: the shipped stack files", () => {
   it("dev holds the DESIGN.md variant table on loopback", () => {
     const config = loadStackConfig("dev");
     assert.deepStrictEqual(config.variants, {
-      standard: { target: "standard", cpus: 2, memoryMb: 512, hostPort: 8001 },
-      microvm: { target: "microvm", cpus: 1, memoryMb: 256, hostPort: 8002 },
-      minimal: { target: "minimal", cpus: 0.5, memoryMb: 128, hostPort: 8003 },
+      standard: { target: "standard", runtime: "node", cpus: 2, memoryMb: 512, hostPort: 8001 },
+      microvm: { target: "microvm", runtime: "node", cpus: 1, memoryMb: 256, hostPort: 8002 },
+      minimal: { target: "minimal", runtime: "node", cpus: 0.5, memoryMb: 128, hostPort: 8003 },
+      "standard-bun": { target: "standard", runtime: "bun", cpus: 2, memoryMb: 512, hostPort: 8011 },
+      "microvm-bun": { target: "microvm", runtime: "bun", cpus: 1, memoryMb: 256, hostPort: 8012 },
+      "minimal-bun": { target: "minimal", runtime: "bun", cpus: 0.5, memoryMb: 128, hostPort: 8013 },
     });
     assert.strictEqual(config.bindAddress, "127.0.0.1");
     assert.strictEqual(config.endpointHost, "127.0.0.1");
     assert.strictEqual(config.baselineVariant, "standard");
     assert.strictEqual(config.dockerHost, undefined);
     assert.strictEqual(config.unikernel.hostPort, 8004);
-    assert.deepStrictEqual(config.images, { nodeImage: "node:22-bookworm-slim", nodeMinimalImage: "node:22-bookworm-slim", buildNetwork: "default" });
+    assert.deepStrictEqual(config.images, {
+      nodeImage: "node:22-bookworm-slim",
+      nodeMinimalImage: "node:22-bookworm-slim",
+      bunImage: "oven/bun:1-debian",
+      bunMinimalImage: "oven/bun:1-distroless",
+      buildNetwork: "default",
+    });
   });
 
   it("ci builds on the offline bases, on the host network, with the unikernel off", () => {
     const config = loadStackConfig("ci");
-    assert.deepStrictEqual(config.images, { nodeImage: "optivolt/node:22-bookworm", nodeMinimalImage: "optivolt/node:22-minimal", buildNetwork: "host" });
+    assert.deepStrictEqual(config.images, { ...LOCAL_BASE_IMAGES, buildNetwork: "host" });
     assert.strictEqual(config.unikernel.enabled, false);
     assert.strictEqual(config.networkName, "optivolt-ci");
-    assert.deepStrictEqual(Object.values(config.variants).map((v) => v.hostPort), [18001, 18002, 18003]);
+    assert.deepStrictEqual(Object.values(config.variants).map((v) => v.hostPort), [18001, 18002, 18003, 18011, 18012, 18013]);
+    assert.deepStrictEqual(Object.values(config.variants).map((v) => v.runtime), ["node", "node", "node", "bun", "bun", "bun"]);
   });
 
   it("the remote example targets an ssh:// engine with the same variants", () => {
@@ -96,6 +107,17 @@ describe("config: every bad value is named with its key, value and fix", () => {
     assert.strictEqual(devWith(off).variants.minimal.hostPort, 8004);
   });
 
+  it("an unknown runtime, with the allowed list", () => {
+    const [problem, ...rest] = problemsOf(withVariant("minimal", { runtime: "deno" }));
+    assert.deepStrictEqual(rest, []);
+    assert.strictEqual(problem, 'optivolt:variants.minimal.runtime: must be one of node, bun, got "deno"');
+  });
+
+  it("a variant without a runtime runs on node", () => {
+    const variants = { tiny: { target: "minimal", cpus: 0.25, memoryMb: 64, hostPort: 8010 } };
+    assert.strictEqual(devWith({ "optivolt:variants": variants, "optivolt:baselineVariant": "tiny" }).variants.tiny.runtime, "node");
+  });
+
   it("an unknown image target", () => {
     const [problem] = problemsOf(withVariant("minimal", { target: "distroless" }));
     assert.match(problem, /^optivolt:variants\.minimal\.target: .*"standard".*"microvm".*"minimal".*got "distroless"$/);
@@ -129,7 +151,7 @@ describe("config: every bad value is named with its key, value and fix", () => {
 
   it("a baseline that names no variant", () => {
     const [problem] = problemsOf({ "optivolt:baselineVariant": "huge" });
-    assert.match(problem, /^optivolt:baselineVariant: names no variant; use one of standard, microvm, minimal, got "huge"$/);
+    assert.match(problem, /^optivolt:baselineVariant: names no variant; use one of standard, microvm, minimal, standard-bun, microvm-bun, minimal-bun, got "huge"$/);
   });
 
   it("a docker:host that is not an engine address", () => {
