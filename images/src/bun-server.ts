@@ -1,8 +1,8 @@
 // The web API on Bun's own server (Bun.serve): `bun dist/bun-server.js`.
 /// <reference types="bun-types" />
-import { CLOSE_HEADER, idleGraceMs, onStopSignal } from "./drain";
+import { CLOSE_HEADER, idleGraceMs } from "./drain";
 import { ApiRequest, ApiResponse, createApi } from "./handlers";
-import { exitAfter, runServerProcesses } from "./processes";
+import { runServerProcesses } from "./processes";
 
 /** The request as the routes see it: Bun gives the full URL, the routes want the target. */
 class BunApiRequest implements ApiRequest {
@@ -24,13 +24,19 @@ class BunApiRequest implements ApiRequest {
   }
 }
 
-runServerProcesses(({ config, metrics, metricsText, listening, cannotListen }) => {
+runServerProcesses(({ config, metrics, metricsText, listening, cannotListen, drainOnStop }) => {
   const api = createApi({ config, metrics, metricsText });
-  /** Set on the signal: requests wait for it, so their connections are busy when the listener closes. */
+  /**
+   * Set in drain phase 1: requests wait for phase 2, so their connections are busy (not idle) when
+   * stop() closes the listener; resolved in phase 2.
+   */
   let stopping: Promise<void> | undefined;
+  let releaseHeld = () => {};
+  /** Drain phase 2: answers carry `Connection: close`. */
+  let closing = false;
 
   const toResponse = (response: ApiResponse) =>
-    stopping === undefined
+    !closing
       ? new Response(response.body, response)
       : new Response(response.body, { status: response.status, headers: { ...response.headers, ...CLOSE_HEADER } });
 
@@ -53,16 +59,18 @@ runServerProcesses(({ config, metrics, metricsText, listening, cannotListen }) =
   }
   listening();
 
-  onStopSignal(() => {
+  drainOnStop({
     // Bun's stop() closes the listener and every idle keep-alive connection at once. Holding the
-    // requests that arrive meanwhile keeps their connections busy, so by the time stop() runs the
-    // only idle connections are those that sent nothing for the grace period (see drain.ts).
-    stopping = new Promise((resolve) => {
-      setTimeout(() => {
-        void server.stop(false).then(() => process.exit(0));
-        resolve();
-      }, idleGraceMs(config));
-    });
-    exitAfter(config.shutdownTimeoutMs, "in-flight requests still open");
+    // requests that arrive for the grace period first leaves idle only the connections that sent
+    // nothing for that long (see drain.ts).
+    async stopAccepting() {
+      stopping = new Promise((resolve) => (releaseHeld = resolve));
+      await new Promise((resolve) => setTimeout(resolve, idleGraceMs(config)));
+      void server.stop(false).then(() => process.exit(0));
+    },
+    closeConnections() {
+      closing = true;
+      releaseHeld();
+    },
   });
 });

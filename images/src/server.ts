@@ -1,9 +1,9 @@
 // The web API on node:http (+ cluster): `node dist/server.js`.
 import * as http from "http";
 import * as net from "net";
-import { CLOSE_HEADER, idleGraceMs, onStopSignal } from "./drain";
+import { CLOSE_HEADER, idleGraceMs } from "./drain";
 import { ApiRequest, ApiResponse, createApi } from "./handlers";
-import { exitAfter, runServerProcesses } from "./processes";
+import { runServerProcesses } from "./processes";
 
 /** The request as the routes see it; the abort signal is only made for the route that asks. */
 class NodeApiRequest implements ApiRequest {
@@ -34,7 +34,7 @@ class NodeApiRequest implements ApiRequest {
   }
 }
 
-runServerProcesses(({ config, metrics, metricsText, listening, cannotListen }) => {
+runServerProcesses(({ config, metrics, metricsText, listening, cannotListen, drainOnStop }) => {
   const api = createApi({ config, metrics, metricsText });
   let draining = false;
 
@@ -51,13 +51,16 @@ runServerProcesses(({ config, metrics, metricsText, listening, cannotListen }) =
   server.on("error", cannotListen);
   server.listen(config.port, config.host, listening);
 
-  onStopSignal(() => {
-    draining = true;
-    // net.Server's close stops accepting and calls back once every connection has closed.
-    // http.Server's own close() would also close the idle keep-alive connections at once, racing
-    // the next request their clients are sending (see drain.ts).
-    net.Server.prototype.close.call(server, () => process.exit(0));
-    setTimeout(() => server.closeIdleConnections(), idleGraceMs(config)).unref();
-    exitAfter(config.shutdownTimeoutMs, "in-flight requests still open");
+  drainOnStop({
+    async stopAccepting() {
+      // net.Server's close stops accepting and calls back once every connection has closed.
+      // http.Server's own close() would also close the idle keep-alive connections at once, racing
+      // the next request their clients are sending (see drain.ts).
+      net.Server.prototype.close.call(server, () => process.exit(0));
+    },
+    closeConnections() {
+      draining = true;
+      setTimeout(() => server.closeIdleConnections(), idleGraceMs(config)).unref();
+    },
   });
 });
