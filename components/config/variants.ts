@@ -8,11 +8,16 @@ export const DOCKER_MIN_MEMORY_MB = 6;
 export const IMAGE_TARGETS = ["standard", "microvm", "minimal"] as const;
 export type ImageTarget = (typeof IMAGE_TARGETS)[number];
 
+/** The JavaScript runtime serving the routes: node:http + cluster, or Bun.serve. */
+export const RUNTIMES = ["node", "bun"] as const;
+export type Runtime = (typeof RUNTIMES)[number];
+
 export const hostPortSchema = numeric((n) => n.int().min(1).max(65535));
 
 export const variantSpecSchema = z
   .strictObject({
     target: z.enum(IMAGE_TARGETS),
+    runtime: z.enum(RUNTIMES, { error: () => `must be one of ${RUNTIMES.join(", ")}` }).default("node"),
     cpus: numeric((n) => n.positive()),
     /** At least the target's memory floor (memoryFloor.ts), which is above Docker's minimum. */
     memoryMb: numeric((n) => n.int().positive()),
@@ -23,13 +28,13 @@ export const variantSpecSchema = z
   .superRefine((spec, ctx) => {
     // A budget under the floor is accepted by Docker, then the container restart-loops (exit 137)
     // and `pulumi up` fails only after its health wait: refuse it here instead.
-    const floor = memoryFloorMb(spec.target);
+    const floor = memoryFloorMb(spec.target, spec.runtime);
     if (spec.memoryMb < floor) {
       ctx.addIssue({
         code: "custom",
         path: ["memoryMb"],
         message:
-          `must be at least ${floor} for target ${spec.target}: below that one app process runs out of memory under load ` +
+          `must be at least ${floor} for target ${spec.target} on ${spec.runtime}: below that one app process runs out of memory under load ` +
           `(its measured floor, see docs/deploy.md "Memory floors")`,
       });
     }
@@ -45,6 +50,10 @@ export const imagesSchema = z
     nodeImage: z.string().min(1).default("node:22-bookworm-slim"),
     /** Base of the minimal target. */
     nodeMinimalImage: z.string().min(1).default("node:22-bookworm-slim"),
+    /** Base of the standard-bun and microvm-bun targets (needs only `bun`). */
+    bunImage: z.string().min(1).default("oven/bun:1-debian"),
+    /** Base of the minimal-bun target (needs only `bun`; no shell). */
+    bunMinimalImage: z.string().min(1).default("oven/bun:1-distroless"),
     /** `host` lets `docker build` reach package registries the way the host does (offline labs, CI). */
     buildNetwork: z.enum(["default", "host"]).default("default"),
   })

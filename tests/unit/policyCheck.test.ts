@@ -25,8 +25,8 @@ describe("policy: the whole program under mocks", () => {
       const mandatory = analysis.violations.filter((v) => v.enforcementLevel === "mandatory");
       assert.deepStrictEqual(mandatory, [], formatAnalysis(analysis, stack));
       assert.strictEqual(exitCodeOf(analysis), 0);
-      // The checks ran on the real graph: three variants and three monitoring containers, one Grafana.
-      assert.strictEqual(analysis.applied.get("container-resource-limits"), 6);
+      // The checks ran on the real graph: six variants (three budgets × two runtimes), three monitoring containers, one Grafana.
+      assert.strictEqual(analysis.applied.get("container-resource-limits"), 9);
       assert.strictEqual(analysis.applied.get("grafana-admin-password-not-literal"), 1);
     });
   }
