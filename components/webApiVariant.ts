@@ -54,6 +54,7 @@ export class WebApiVariant extends pulumi.ComponentResource {
         image: args.imageId,
         cpus: String(spec.cpus),
         memory: spec.memoryMb,
+        ...(spec.cpuset === undefined ? {} : { cpuSet: spec.cpuset }),
         // Swap equal to memory means no swap at all: the memory budget is real.
         memorySwap: spec.memoryMb,
         ports: [{ internal: APP_PORT, external: spec.hostPort, ip: args.bindAddress, protocol: "tcp" }],

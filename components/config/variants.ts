@@ -14,6 +14,21 @@ export type Runtime = (typeof RUNTIMES)[number];
 
 export const hostPortSchema = numeric((n) => n.int().min(1).max(65535));
 
+/**
+ * Cores of a Linux cpu list ("0", "0-1", "0,2-3"), sorted and unique; null when the text is not one.
+ * Shared by the stack config and the bench, which pins its load generator to the cores left over.
+ */
+export function cpuListCores(text: string): number[] | null {
+  if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(text)) return null;
+  const cores = new Set<number>();
+  for (const part of text.split(",")) {
+    const [from, to = from] = part.split("-").map(Number);
+    if (to < from) return null;
+    for (let core = from; core <= to; core++) cores.add(core);
+  }
+  return [...cores].sort((a, b) => a - b);
+}
+
 export const variantSpecSchema = z
   .strictObject({
     target: z.enum(IMAGE_TARGETS),
@@ -24,6 +39,8 @@ export const variantSpecSchema = z
     hostPort: hostPortSchema,
     /** Worker processes; unset lets the image size them from the container's CPU quota. */
     workers: numeric((n) => n.int().positive()).optional(),
+    /** Cores the container may run on (Docker's --cpuset-cpus, e.g. "0" or "0-1"); unset: any core. */
+    cpuset: z.string().refine((text) => cpuListCores(text) !== null, 'must be a cpu list such as "0", "0-1" or "0,2"').optional(),
   })
   .superRefine((spec, ctx) => {
     // A budget under the floor is accepted by Docker, then the container restart-loops (exit 137)
@@ -37,6 +54,9 @@ export const variantSpecSchema = z
           `must be at least ${floor} for target ${spec.target} on ${spec.runtime}: below that one app process runs out of memory under load ` +
           `(its measured floor, see docs/deploy.md "Memory floors")`,
       });
+    }
+    if (spec.cpuset !== undefined && spec.cpus > (cpuListCores(spec.cpuset)?.length ?? Infinity)) {
+      ctx.addIssue({ code: "custom", path: ["cpus"], message: "cpus must not exceed the number of cores in cpuset (the quota could never be used)" });
     }
   });
 
