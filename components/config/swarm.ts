@@ -92,6 +92,14 @@ export function swarmIssues(swarm: SwarmConfig, variantNames: readonly string[])
   if (swarm.registry.address === undefined) {
     issues.push({ path: ["swarm", "registry", "address"], message: "every node pulls the variants' images from the lab's registry; set host:port of the manager as the nodes reach it" });
   }
+  if (swarm.publishMode === "host") {
+    for (const name of variantNames) {
+      const { replicas, placement } = variantScheduling(swarm, name);
+      if (replicas > 1 && placement.node !== undefined) {
+        issues.push({ path: ["swarm", "variants", name, "replicas"], message: `${replicas} tasks on the one node ${placement.node} cannot share its host-mode port; use 1, more nodes, or publishMode ingress` });
+      }
+    }
+  }
   for (const name of Object.keys(swarm.variants)) {
     if (!variantNames.includes(name)) issues.push({ path: ["swarm", "variants", name], message: `names no variant; use one of ${variantNames.join(", ")}` });
   }

@@ -5,7 +5,8 @@ import { CONVERGE, LOG_DRIVER, PUBLISHED_PORTS_EXEMPTION_LABEL, endpointSpec, la
 
 /** Port the registry listens on inside its task (set through the environment, whatever the image's config says). */
 export const REGISTRY_INTERNAL_PORT = 5000;
-const REGISTRY_DATA_DIR = "/var/lib/registry";
+/** Where Debian's docker-registry keeps its data (the image declares it a volume). */
+const REGISTRY_DATA_DIR = "/var/lib/docker-registry";
 
 export interface LabRegistryArgs {
   swarm: SwarmConfig;

@@ -35,7 +35,11 @@ describe("config: optivolt:engine and optivolt:swarm", () => {
   });
 
   it("turns a placement into Swarm constraints, and lets one variant have its own", () => {
-    const config = swarmWith({ variants: { minimal: { replicas: 2, placement: { node: "node-2", labels: { "optivolt.role": "lab", disk: "ssd" } } } } });
+    const config = swarmWith({
+      publishMode: "ingress",
+      endpointMode: "vip",
+      variants: { minimal: { replicas: 2, placement: { node: "node-2", labels: { "optivolt.role": "lab", disk: "ssd" } } } },
+    });
     assert.deepStrictEqual(placementConstraints(variantScheduling(config.swarm, "standard").placement), ["node.labels.optivolt.role==lab"]);
     const minimal = variantScheduling(config.swarm, "minimal");
     assert.strictEqual(minimal.replicas, 2);
@@ -48,6 +52,12 @@ describe("config: optivolt:engine and optivolt:swarm", () => {
     assert.match(problems[0], /^optivolt:swarm\.placement\.labels: optivolt\.role=loadgen marks the load generator's node/);
     assert.match(problems[1], /^optivolt:swarm\.endpointMode: ingress publishing needs the `vip` endpoint mode/);
     assert.match(problems[2], /^optivolt:swarm\.variants\.nope: names no variant; use one of standard, microvm, minimal/);
+  });
+
+  it("refuses several host-mode tasks pinned to one node (they would share its port)", () => {
+    const [problem, ...rest] = problemsOf({ variants: { minimal: { replicas: 2, placement: { node: "node-2" } } } });
+    assert.deepStrictEqual(rest, []);
+    assert.match(problem, /^optivolt:swarm\.variants\.minimal\.replicas: 2 tasks on the one node node-2 cannot share its host-mode port/);
   });
 
   it("requires a registry address and a reason for publishing on the nodes, unless nothing is published", () => {
