@@ -9,7 +9,7 @@ import { DOCKER_SOCKET } from "../../dashboards/swarmPrometheusConfig";
 import { LabConfig } from "../config";
 import { CADVISOR_DISABLED_METRICS } from "../config/monitoring";
 import { CADVISOR_HOST_MOUNTS, MonitoringOutputs, PRIVILEGED_EXEMPTION_LABEL } from "../monitoring";
-import { CONVERGE, LOG_DRIVER, endpointSpec, labelList, onNetwork, publishingLabels, swarmResources } from "./serviceSpec";
+import { CONVERGE, LOG_DRIVER, NO_RESERVATION, endpointSpec, labelList, onNetwork, publishingLabels, swarmResources } from "./serviceSpec";
 
 export interface SwarmMonitoringArgs {
   config: Pick<LabConfig, "networkName" | "variants" | "monitoring" | "stackName" | "engine" | "swarm">;
@@ -58,7 +58,7 @@ export class SwarmMonitoring extends pulumi.ComponentResource implements Monitor
         convergeConfig: CONVERGE,
         taskSpec: (containerSpec: Omit<docker.types.input.ServiceTaskSpecContainerSpec, "image" | "labels">, placement: string[] = []) => ({
           containerSpec: { image, labels: labels(kind, extraLabels), ...containerSpec },
-          resources: swarmResources(cpus, memoryMb),
+          resources: swarmResources(cpus, memoryMb, NO_RESERVATION),
           placement: { constraints: placement },
           networksAdvanceds: onNetwork(network, kind),
           restartPolicy: { condition: "any", delay: "5s" },
