@@ -123,3 +123,4 @@ tar -C "$minimal" -c . | docker import \
   - "$MINIMAL_TAG" >/dev/null
 
 docker image ls --format '{{.Repository}}:{{.Tag}}  {{.Size}}' | grep -E "^($BOOKWORM_TAG|$MINIMAL_TAG) "
+bash "$(dirname "$0")/build-swarm-lab.sh" "$@"  # the swarm lab: node (docker.io), registry, load generator
