@@ -6,7 +6,9 @@ RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null \
  && mkdir -p /out/prometheus /out/etc/prometheus /out/tmp \
  && for lib in $(ldd /usr/bin/prometheus | grep -oE '/[^ ]+'); do mkdir -p "/out$(dirname "$lib")" && cp -L "$lib" "/out$lib"; done \
- && cp /usr/bin/prometheus /prometheus-bin && chmod 1777 /out/tmp
+ && cp /usr/bin/prometheus /prometheus-bin && chmod 1777 /out/tmp \
+ && printf "root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n" >/out/etc/passwd \
+ && printf "root:x:0:\nnogroup:x:65534:\n" >/out/etc/group
 
 FROM scratch
 COPY --from=debian /out/ /

@@ -27,3 +27,4 @@ export {
   VariantContainerOptions,
   waitForHealth,
 } from "./webapi";
+export { until } from "./wait";
