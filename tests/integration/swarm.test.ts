@@ -162,7 +162,8 @@ describe("swarm lab (integration): the program's services on a real three-node s
       "  r.on('timeout', () => r.destroy(new Error('timeout'))); r.on('error', (e) => { failed++; errors[e.code || e.message] = (errors[e.code || e.message] || 0) + 1; done(); }); });",
       "(async () => { while (!stop) { await once(); await new Promise((r) => setTimeout(r, 50)); } console.log(JSON.stringify({ ok, failed, errors })); })();",
     ].join("\n");
-    await inNode(lab, "worker2", ["run", "--detach", "--name", client, "--network", declared.network.name, "--entrypoint", "node", LOADGEN_IMAGE, "-e", script]);
+    // The client is the web API image itself (it has node), pulled by the loadgen node from the registry.
+    await inNode(lab, "worker2", ["run", "--detach", "--name", client, "--network", declared.network.name, "--entrypoint", "node", base, "-e", script]);
     try {
       await new Promise((resolve) => setTimeout(resolve, 3000));
       await updateServiceImage(lab, service.name, next);
