@@ -8,7 +8,18 @@ import { APP_PORT, webApiImageName } from "./naming";
 const IMAGES_DIR = path.relative(process.cwd(), path.resolve(__dirname, "..", "images")) || ".";
 
 /** Health probe run inside the container; every image target ships `node` (Node 22 has `fetch`), not curl. */
-const HEALTH_PROBE = `fetch('http://127.0.0.1:${APP_PORT}/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`;
+export const HEALTH_PROBE = `fetch('http://127.0.0.1:${APP_PORT}/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`;
+
+/** How the web API image of one target is built: `images/` with the stack's bases (shared with the swarm's services). */
+export function webApiBuild(target: VariantSpec["target"], images: ImagesConfig): docker.types.input.DockerBuild {
+  return {
+    context: IMAGES_DIR,
+    dockerfile: path.join(IMAGES_DIR, "Dockerfile"),
+    target,
+    args: { NODE_IMAGE: images.nodeImage, NODE_MINIMAL_IMAGE: images.nodeMinimalImage },
+    network: images.buildNetwork,
+  };
+}
 
 /** Seconds `pulumi up` waits for a new container to report healthy before it fails the update. */
 const HEALTHY_WITHIN_SECONDS = 120;
@@ -41,13 +52,7 @@ export class WebApiVariant extends pulumi.ComponentResource {
       {
         imageName: webApiImageName(spec.target),
         skipPush: true,
-        build: {
-          context: IMAGES_DIR,
-          dockerfile: path.join(IMAGES_DIR, "Dockerfile"),
-          target: spec.target,
-          args: { NODE_IMAGE: args.images.nodeImage, NODE_MINIMAL_IMAGE: args.images.nodeMinimalImage },
-          network: args.images.buildNetwork,
-        },
+        build: webApiBuild(spec.target, args.images),
       },
       { parent: this, dependsOn: [args.imageCleanup] },
     );
