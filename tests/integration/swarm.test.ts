@@ -24,8 +24,8 @@ import {
   SwarmNode,
   swarmNodes,
 } from "./support/swarmLab";
-import { createNetwork, createService, updateServiceImage, updateState } from "./support/swarmServices";
-import { DeclaredLab, declaredSwarmLab } from "./support/swarmDeclared";
+import { createConfig, createNetwork, createService, CreatedIds, updateServiceImage, updateState } from "./support/swarmServices";
+import { DeclaredLab, declaredSwarmLab, LOCAL_PROMETHEUS_IMAGE } from "./support/swarmDeclared";
 
 const LOADGEN_IMAGE = "optivolt/swarm-lab-loadgen:bookworm";
 const ROUTES: [string, number][] = [["/", 200], ["/api/light", 200], ["/api/heavy", 200], ["/api/slow", 200], ["/health", 200], ["/metrics", 200], ["/no-such-route", 404]];
@@ -41,6 +41,8 @@ describe("swarm lab (integration): the program's services on a real three-node s
   const options = { name, port: 0, subnet: `10.87.${100 + (process.pid % 150)}.0/24` };
   let lab: SwarmLab;
   let declared: DeclaredLab;
+  /** Mock IDs (what the recorded inputs refer to) → the real IDs on the lab. */
+  const ids: CreatedIds = new Map();
   let nodes: SwarmNode[] = [];
   /** The node containers' IDs on the host engine, which name their cgroups. */
   const nodeIds: string[] = [];
@@ -62,15 +64,16 @@ describe("swarm lab (integration): the program's services on a real three-node s
     console.log(`      web API images loaded into the manager in ${((Date.now() - loadStarted) / 1000).toFixed(1)} s`);
 
     declared = await declaredSwarmLab(lab);
-    await createNetwork(lab, declared.network);
-    await createService(lab, declared.registry);
+    await createNetwork(lab, declared.network, declared.network.mockId, ids);
+    await createService(lab, declared.registry, ids);
     await serviceRunning(lab, declared.registry.name, 1);
-    // What the program's docker.Image does on the manager's engine: tag for the registry, push, use the digest.
+    // What each variant's docker.Image does on the manager's engine: tag for the registry, push, and
+    // hand its digest to the service.
     for (const [variant, target] of Object.entries(declared.targets)) {
-      declared.variants[variant].taskSpec.containerSpec.image = await pushToRegistry(testImageTag(target), `${lab.registry}/optivolt-webapi:${target}`);
+      declared.variants[variant].taskSpec.containerSpec.image = await pushToRegistry(testImageTag(target), declared.images[variant]);
     }
     const servicesStarted = Date.now();
-    for (const service of Object.values(declared.variants)) await createService(lab, service);
+    for (const service of Object.values(declared.variants)) await createService(lab, service, ids);
     for (const service of Object.values(declared.variants)) await serviceRunning(lab, service.name, service.mode.replicated.replicas);
     console.log(`      variant services running ${((Date.now() - servicesStarted) / 1000).toFixed(1)} s after creation`);
   });
@@ -126,9 +129,12 @@ describe("swarm lab (integration): the program's services on a real three-node s
   });
 
   it("Prometheus's swarm discovery (dockerswarm_sd_configs, tasks role) lists every variant task up", async () => {
-    // Prometheus runs as the program declares it (a task on the manager, on the lab network); asked
-    // from a container on the overlay network, since its published port is the manager's.
-    await createService(lab, declared.prometheus);
+    // Prometheus runs as the program declares it (a task on the manager, on the lab network, reading
+    // the manager's engine socket), with its generated config; only the image is the local one.
+    for (const config of declared.prometheusConfigs) await createConfig(lab, config, config.mockId, ids);
+    const prometheus = declared.prometheus;
+    prometheus.taskSpec.containerSpec.image = LOCAL_PROMETHEUS_IMAGE;
+    await createService(lab, prometheus, ids);
     await serviceRunning(lab, declared.prometheus.name, 1);
     const expected = Object.values(declared.variants).reduce((sum, s) => sum + s.mode.replicated.replicas, 0);
     const targets = await until("every variant task up in Prometheus", 90_000, async () => {

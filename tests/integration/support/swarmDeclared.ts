@@ -1,109 +1,80 @@
-// The swarm stack's resources as the Docker provider receives them (Pulumi input shapes), for the
-// swarm lab suite to create through the engine API.
-import { APP_PORT } from "../../../components/naming";
-import { managerApi, SwarmLab } from "./swarmLab";
+// The swarm stack's resources as the program declares them: Pulumi.swarm.yaml run under mocks
+// (the inputs the Docker provider would receive), aimed at the suite's own lab.
+import { RecordedResource, runLabUnderMocks, stackEntries } from "../../support/mockedLab";
+import { nodeAddress, SwarmLab } from "./swarmLab";
 
 type Inputs = Record<string, any>;
 
+/** Prometheus from Debian, built by images:base: no public image can be pulled here. */
+export const LOCAL_PROMETHEUS_IMAGE = "optivolt/swarm-lab-prometheus:bookworm";
+
 export interface DeclaredLab {
-  /** The lab's attachable overlay network. */
+  /** The lab's attachable overlay network (`mockId`: the ID services' inputs refer to it by). */
   network: Inputs;
   /** The registry service (one task on a manager, port published there). */
   registry: Inputs;
-  /** Prometheus with dockerswarm_sd_configs, on a manager. */
+  /** Prometheus with dockerswarm_sd_configs, on a manager, and the Swarm configs it mounts. */
   prometheus: Inputs;
-  /** variant → its service; the image is filled in once pushed to the registry. */
+  prometheusConfigs: Inputs[];
+  /** variant → its service (the image is the mocked digest until the suite pushes the real one). */
   variants: Record<string, Inputs>;
+  /** variant → the registry image name its docker.Image pushes (`host:port/optivolt-webapi:target`). */
+  images: Record<string, string>;
   /** variant → Dockerfile target. */
   targets: Record<string, string>;
   /** The variant the suite rolls to a new image (two tasks, one per lab node). */
   rollingVariant: string;
 }
 
-const MIB = 1024 * 1024;
-const PROMETHEUS_IMAGE = "optivolt/swarm-lab-prometheus:bookworm";
+const ROLLING_VARIANT = "minimal";
 
-function variantService(prefix: string, variant: string, cpus: number, memoryMb: number, publishedPort: number, replicas: number): Inputs {
-  const limits = { nanoCpus: Math.round(cpus * 1e9), memoryBytes: memoryMb * MIB };
-  const policy = { parallelism: 1, delay: "2s", failureAction: "rollback", monitor: "10s", order: "stop-first" };
-  return {
-    name: `${prefix}-${variant}`,
-    labels: [{ label: "optivolt.variant", value: variant }, { label: "optivolt.stack", value: "swarm" }],
-    taskSpec: {
-      containerSpec: {
-        image: "",
-        env: { VARIANT: variant },
-        stopGracePeriod: "10s",
-        healthcheck: { tests: ["CMD", "node", "-e", `fetch('http://127.0.0.1:${APP_PORT}/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`], interval: "2s", timeout: "2s", startPeriod: "5s", retries: 3 },
-      },
-      resources: { limits, reservations: limits },
-      placement: { constraints: ["node.labels.optivolt.role==lab"] },
-      networksAdvanceds: [{ name: `${prefix}-net`, aliases: [variant] }],
-      restartPolicy: { condition: "any", delay: "2s" },
-    },
-    mode: { replicated: { replicas } },
-    updateConfig: policy,
-    rollbackConfig: policy,
-    endpointSpec: { mode: "dnsrr", ports: [{ targetPort: APP_PORT, publishedPort, publishMode: "host", protocol: "tcp" }] },
-  };
+function only(resources: RecordedResource[], what: string, match: (r: RecordedResource) => boolean): RecordedResource {
+  const found = resources.filter(match);
+  if (found.length !== 1) throw new Error(`expected one ${what} in the swarm stack's graph, found ${found.length}`);
+  return found[0];
 }
 
 /**
- * The stack the suite deploys. Budgets are scaled so that reservations (equal to limits) fit two
- * 2-CPU lab nodes with two tasks of the rolled variant, one per node: a host-mode port allows one
- * task per node.
+ * Runs the program with Pulumi.swarm.yaml under mocks, pointed at this lab: its names, its manager
+ * as registry and endpoint host, and budgets scaled so that reservations (equal to limits) fit the
+ * two 2-CPU lab nodes with Prometheus and the registry on the manager, and two tasks of the rolled
+ * variant (a host-mode port allows one task per node).
  */
 export async function declaredSwarmLab(lab: SwarmLab): Promise<DeclaredLab> {
-  const prefix = lab.name;
-  const network = `${prefix}-net`;
-  const prometheusConfig = [
-    "global: { scrape_interval: 2s }",
-    "scrape_configs:",
-    "  - job_name: webapi",
-    "    dockerswarm_sd_configs: [{ host: 'unix:///var/run/docker.sock', role: tasks, refresh_interval: 2s }]",
-    "    relabel_configs:",
-    "      - { action: keep, source_labels: [__meta_dockerswarm_service_label_optivolt_variant], regex: '.+' }",
-    "      - { action: keep, source_labels: [__meta_dockerswarm_task_desired_state], regex: running }",
-    `      - { action: keep, source_labels: [__meta_dockerswarm_network_name], regex: '${network.replace(/[.]/g, "\\.")}' }`,
-    `      - { action: replace, source_labels: [__address__], regex: '(.+):\\d+', target_label: __address__, replacement: '$1:${APP_PORT}' }`,
-    "      - { action: replace, source_labels: [__meta_dockerswarm_service_label_optivolt_variant], target_label: variant }",
-    "      - { action: replace, source_labels: [__meta_dockerswarm_node_hostname], target_label: node }",
-  ].join("\n");
-  const config = await managerApi<{ ID: string }>(lab, "POST", "/configs/create", { Name: `${prefix}-prometheus`, Data: Buffer.from(prometheusConfig).toString("base64") });
+  const manager = nodeAddress(lab, "manager");
+  const stackSwarm = stackEntries("swarm")["optivolt:swarm"] as Inputs;
+  const variants = {
+    standard: { target: "standard", cpus: 1, memoryMb: 512, hostPort: 28001 },
+    microvm: { target: "microvm", cpus: 0.5, memoryMb: 256, hostPort: 28002 },
+    minimal: { target: "minimal", cpus: 0.25, memoryMb: 128, hostPort: 28003 },
+  };
+  const run = await runLabUnderMocks("swarm", {
+    "docker:host": lab.dockerHost,
+    "optivolt:networkName": lab.name,
+    "optivolt:endpointHost": manager,
+    "optivolt:swarm": { ...stackSwarm, registry: { ...stackSwarm.registry, address: `${manager}:5000` }, variants: { [ROLLING_VARIANT]: { replicas: 2 } } },
+    "optivolt:variants": variants,
+  });
+  const { resources } = run;
+  const network = only(resources, "network", (r) => r.type === "docker:index/network:Network");
+  const service = (parentType: string, name?: string) =>
+    only(resources, `${parentType} service`, (r) => r.type === "docker:index/service:Service" && r.parent?.type === parentType && (name === undefined || r.name === name));
+  const prometheus = service("optivolt:lab:SwarmMonitoring", "monitoring-prometheus");
+  const configIds = new Set((prometheus.inputs.taskSpec.containerSpec.configs ?? []).map((c: Inputs) => c.configId));
+  const variantServices: Record<string, Inputs> = {};
+  const images: Record<string, string> = {};
+  for (const variant of Object.keys(variants)) {
+    variantServices[variant] = service("optivolt:lab:WebApiService", variant).inputs;
+    images[variant] = only(resources, `${variant} image`, (r) => r.type === "docker:index/image:Image" && r.name === variant).inputs.imageName;
+  }
   return {
-    network: { name: network, driver: "overlay", attachable: true, labels: [{ label: "optivolt.stack", value: "swarm" }] },
-    registry: {
-      name: `${prefix}-registry`,
-      taskSpec: {
-        containerSpec: { image: "optivolt/registry:2.8" },
-        placement: { constraints: ["node.role==manager"] },
-        networksAdvanceds: [{ name: network, aliases: ["registry"] }],
-      },
-      mode: { replicated: { replicas: 1 } },
-      endpointSpec: { mode: "dnsrr", ports: [{ targetPort: 5000, publishedPort: 5000, publishMode: "host" }] },
-    },
-    prometheus: {
-      name: `${prefix}-prometheus`,
-      taskSpec: {
-        containerSpec: {
-          image: PROMETHEUS_IMAGE,
-          args: ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"],
-          user: "root",
-          configs: [{ configId: config.ID, configName: `${prefix}-prometheus`, fileName: "/etc/prometheus/prometheus.yml" }],
-          mounts: [{ type: "bind", source: "/var/run/docker.sock", target: "/var/run/docker.sock", readOnly: true }],
-        },
-        placement: { constraints: ["node.role==manager"] },
-        networksAdvanceds: [{ name: network, aliases: ["prometheus"] }],
-      },
-      mode: { replicated: { replicas: 1 } },
-      endpointSpec: { mode: "dnsrr", ports: [{ targetPort: 9090, publishedPort: 29090, publishMode: "host" }] },
-    },
-    variants: {
-      standard: variantService(prefix, "standard", 1, 512, 28001, 1),
-      microvm: variantService(prefix, "microvm", 0.5, 256, 28002, 1),
-      minimal: variantService(prefix, "minimal", 0.5, 128, 28003, 2),
-    },
-    targets: { standard: "standard", microvm: "microvm", minimal: "minimal" },
-    rollingVariant: "minimal",
+    network: { ...network.inputs, mockId: `${network.name}-id` },
+    registry: service("optivolt:lab:Registry").inputs,
+    prometheus: prometheus.inputs,
+    prometheusConfigs: resources.filter((r) => r.type === "docker:index/serviceConfig:ServiceConfig" && configIds.has(`${r.name}-id`)).map((r) => ({ ...r.inputs, mockId: `${r.name}-id` })),
+    variants: variantServices,
+    images,
+    targets: Object.fromEntries(Object.entries(variants).map(([name, spec]) => [name, spec.target])),
+    rollingVariant: ROLLING_VARIANT,
   };
 }

@@ -23,7 +23,7 @@ export interface SwarmLabOptions {
 export interface SwarmLab extends SwarmLabOptions {
   /** `tcp://127.0.0.1:PORT`, the last line `up` printed. */
   dockerHost: string;
-  /** `<manager>:5000`: where every node reaches the registry a suite runs on the manager. */
+  /** `<manager address>:5000` (SWARM_LAB_REGISTRY): where every node reaches a registry on the manager. */
   registry: string;
   /** What `up` reported on stderr (bring-up times, node memory). */
   upLog: string;
@@ -49,7 +49,9 @@ export async function swarmLabUp(options: SwarmLabOptions): Promise<SwarmLab> {
   const last = lines[lines.length - 1];
   const match = /^DOCKER_HOST=(tcp:\/\/127\.0\.0\.1:\d+)$/.exec(last);
   if (!match) throw new Error(`swarm-lab.sh up did not end with DOCKER_HOST=tcp://127.0.0.1:PORT but with: ${last}`);
-  return { ...options, dockerHost: match[1], registry: `${nodeContainer(options, "manager")}:5000`, upLog: stderr };
+  const registry = lines.find((line) => line.startsWith("SWARM_LAB_REGISTRY="))?.slice("SWARM_LAB_REGISTRY=".length);
+  if (registry !== `${nodeAddress(options, "manager")}:5000`) throw new Error(`swarm-lab.sh up printed SWARM_LAB_REGISTRY=${registry}, not the manager's address`);
+  return { ...options, dockerHost: match[1], registry, upLog: stderr };
 }
 
 /** `npm run swarm:lab -- down`; resolves with what it reported. */

@@ -1,6 +1,7 @@
 // Creates `docker.Service` resources on a real swarm from their Pulumi inputs, the way the Docker
 // provider does (engine API `POST /services/create` with the spec its inputs map to), since the
-// Pulumi CLI cannot run here. Only the fields the lab's program sets are mapped.
+// Pulumi CLI cannot run here. Only the fields the lab's program sets are mapped. IDs the inputs
+// hold (a network's, a config's) are the mocks'; `ids` maps them to the real ones.
 import { managerApi, SwarmLab } from "./swarmLab";
 
 type Inputs = Record<string, any>;
@@ -40,8 +41,17 @@ function updatePolicy(u: Inputs | undefined): Inputs | undefined {
   };
 }
 
+/** Mock ID → real ID of the resources created so far. */
+export type CreatedIds = Map<string, string>;
+
+function realId(ids: CreatedIds, id: string): string {
+  const real = ids.get(id);
+  if (real === undefined) throw new Error(`the service refers to ${id}, which the suite has not created`);
+  return real;
+}
+
 /** The engine's ServiceSpec for a `docker:index/service:Service`'s inputs. */
-export function serviceSpec(inputs: Inputs): Inputs {
+export function serviceSpec(inputs: Inputs, ids: CreatedIds = new Map()): Inputs {
   const task = inputs.taskSpec;
   const container = task.containerSpec;
   const health = container.healthcheck;
@@ -57,7 +67,7 @@ export function serviceSpec(inputs: Inputs): Inputs {
         Env: container.env === undefined ? undefined : Object.entries(container.env as Record<string, string>).map(([k, v]) => `${k}=${v}`),
         User: container.user,
         Configs: (container.configs ?? []).map((c: Inputs) => ({
-          ConfigID: c.configId,
+          ConfigID: realId(ids, c.configId),
           ConfigName: c.configName,
           File: { Name: c.fileName, UID: c.fileUid ?? "0", GID: c.fileGid ?? "0", Mode: c.fileMode ?? 0o444 },
         })),
@@ -75,13 +85,15 @@ export function serviceSpec(inputs: Inputs): Inputs {
                 Retries: health.retries,
               },
       },
-      Resources: task.resources === undefined ? undefined : { Limits: resources(task.resources.limits), Reservations: resources(task.resources.reservations) },
+      // The provider's field is `reservation` (singular).
+      Resources: task.resources === undefined ? undefined : { Limits: resources(task.resources.limits), Reservations: resources(task.resources.reservation) },
       RestartPolicy:
         task.restartPolicy === undefined
           ? undefined
           : { Condition: task.restartPolicy.condition, Delay: goDurationNs(task.restartPolicy.delay), MaxAttempts: task.restartPolicy.maxAttempts, Window: goDurationNs(task.restartPolicy.window) },
       Placement: task.placement === undefined ? undefined : { Constraints: task.placement.constraints, MaxReplicas: task.placement.maxReplicas },
-      Networks: (task.networksAdvanceds ?? []).map((n: Inputs) => ({ Target: n.name, Aliases: n.aliases })),
+      Networks: (task.networksAdvanceds ?? []).map((n: Inputs) => ({ Target: n.id === undefined ? n.name : realId(ids, n.id), Aliases: n.aliases })),
+      LogDriver: task.logDriver === undefined ? undefined : { Name: task.logDriver.name, Options: task.logDriver.options },
     },
     Mode: inputs.mode?.global ? { Global: {} } : { Replicated: { Replicas: inputs.mode?.replicated?.replicas ?? 1 } },
     UpdateConfig: updatePolicy(inputs.updateConfig),
@@ -103,14 +115,20 @@ export function serviceSpec(inputs: Inputs): Inputs {
 }
 
 /** Creates the service on the lab's manager; resolves with its ID. */
-export async function createService(lab: Pick<SwarmLab, "port">, inputs: Inputs): Promise<string> {
-  return (await managerApi<{ ID: string }>(lab, "POST", "/services/create", serviceSpec(inputs))).ID;
+export async function createService(lab: Pick<SwarmLab, "port">, inputs: Inputs, ids: CreatedIds): Promise<string> {
+  return (await managerApi<{ ID: string }>(lab, "POST", "/services/create", serviceSpec(inputs, ids))).ID;
 }
 
-/** Creates a `docker:index/network:Network` (overlay) on the lab's manager, as the provider does. */
-export async function createNetwork(lab: Pick<SwarmLab, "port">, inputs: Inputs): Promise<string> {
+/** Creates a `docker:index/network:Network` (overlay) on the lab's manager and records its ID. */
+export async function createNetwork(lab: Pick<SwarmLab, "port">, inputs: Inputs, mockId: string, ids: CreatedIds): Promise<void> {
   const body = { Name: inputs.name, Driver: inputs.driver, Attachable: inputs.attachable, Labels: labelMap(inputs.labels), CheckDuplicate: true };
-  return (await managerApi<{ Id: string }>(lab, "POST", "/networks/create", body)).Id;
+  ids.set(mockId, (await managerApi<{ Id: string }>(lab, "POST", "/networks/create", body)).Id);
+}
+
+/** Creates a `docker:index/serviceConfig:ServiceConfig` (its `dataRaw`) and records its ID. */
+export async function createConfig(lab: Pick<SwarmLab, "port">, inputs: Inputs, mockId: string, ids: CreatedIds): Promise<void> {
+  const body = { Name: inputs.name, Data: Buffer.from(inputs.dataRaw as string).toString("base64") };
+  ids.set(mockId, (await managerApi<{ ID: string }>(lab, "POST", "/configs/create", body)).ID);
 }
 
 interface ServiceInspect {
