@@ -1,5 +1,5 @@
 import { stringify } from "yaml";
-import { LabConfig } from "../components/config";
+import { LabConfig, RUNTIMES } from "../components/config";
 import { APP_PORT, variantContainerName } from "../components/naming";
 import { longerDuration } from "./durations";
 import { MONITORING_INTERNAL_PORTS, monitoringContainerName } from "./services";
@@ -44,6 +44,12 @@ export function prometheusConfig(config: StackConfig, targets: ScrapeTargets = l
   const { prometheus, cadvisor } = config.monitoring;
   const prefix = escapeRegex(`${config.networkName}-`);
   const variantAlternation = Object.keys(config.variants).map(escapeRegex).join("|");
+  // cAdvisor names containers, not runtimes: one rule per runtime in use gives its containers' series the label.
+  const runtimeRules = RUNTIMES.flatMap((runtime) => {
+    const names = Object.entries(config.variants).filter(([, spec]) => spec.runtime === runtime).map(([name]) => escapeRegex(name));
+    if (names.length === 0) return [];
+    return [{ action: "replace", source_labels: ["name"], regex: `${prefix}(${names.join("|")})`, target_label: "runtime", replacement: runtime }];
+  });
   return {
     global: globalSection(config),
     scrape_configs: [
@@ -61,6 +67,7 @@ export function prometheusConfig(config: StackConfig, targets: ScrapeTargets = l
           { action: "keep", source_labels: ["name"], regex: `${prefix}.+` },
           // Give container series the same `variant` label the app's own metrics carry.
           { action: "replace", source_labels: ["name"], regex: `${prefix}(${variantAlternation})`, target_label: "variant", replacement: "$1" },
+          ...runtimeRules,
         ],
       },
       {
@@ -68,7 +75,7 @@ export function prometheusConfig(config: StackConfig, targets: ScrapeTargets = l
         metrics_path: "/metrics",
         static_configs: Object.entries(targets.variants).map(([variant, address]) => ({
           targets: [address],
-          labels: { variant },
+          labels: { variant, runtime: config.variants[variant].runtime },
         })),
       },
     ],

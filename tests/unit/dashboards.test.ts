@@ -35,10 +35,21 @@ describe("dashboards: the OptiVolt Web API dashboard", () => {
     assert.strictEqual(variable.includeAll, true);
   });
 
+  it("keeps the runtime label on every per-variant series and names it in every legend", () => {
+    const perVariant = allExprs.filter((expr) => expr.includes("by (variant"));
+    assert.ok(perVariant.length >= 10, `only ${perVariant.length} per-variant expressions`);
+    for (const expr of perVariant) assert.doesNotMatch(expr, /by \(variant\)|by \(variant, le\)/, `drops the runtime label: ${expr}`);
+    for (const panel of (model.panels ?? []).flatMap((p) => ("panels" in p && Array.isArray(p.panels) ? p.panels : [p]))) {
+      for (const target of (panel as { targets?: { expr?: string; legendFormat?: string }[] }).targets ?? []) {
+        if (target.expr?.includes("by (variant")) assert.match(target.legendFormat ?? "", /\{\{variant\}\} \(\{\{runtime\}\}\)/);
+      }
+    }
+  });
+
   it("follows the variant table rather than a fixed list", () => {
     const wider: LabConfig = { ...config, variants: { ...config.variants, tiny: { ...config.variants.minimal, hostPort: 8010 } } };
     const variable = buildWebApiDashboard(wider).templating?.list?.find((v) => v.name === "variant");
-    assert.strictEqual(variable?.query, "standard,microvm,minimal,tiny");
+    assert.strictEqual(variable?.query, `${Object.keys(config.variants).join(",")},tiny`);
   });
 
   it("gives every panel (rows included) a unique id", () => {

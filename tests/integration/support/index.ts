@@ -27,3 +27,4 @@ export {
   VariantContainerOptions,
   waitForHealth,
 } from "./webapi";
+export { ApiServerStarter, compileWebApi, containerStarter, localProcessStarter, StartedApiServer } from "./apiServers";
