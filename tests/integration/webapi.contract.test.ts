@@ -1,13 +1,17 @@
 import * as assert from "assert";
 import * as http from "http";
-import { ApiServerStarter, httpRequest, localProcessStarter, StartedApiServer, sumSamples } from "./support";
+import { ApiServerStarter, containerStarter, httpRequest, localProcessStarter, StartedApiServer, sumSamples } from "./support";
 
 /**
  * The web API's contract, the same for every server that serves it: routes, answers, metrics
  * totals across processes and the SIGTERM drain. Each starter is one way of running the API; add
  * one (e.g. a container of the Bun image) and every test here runs against it too.
  */
-const starters: ApiServerStarter[] = [localProcessStarter("node"), localProcessStarter("bun")];
+const starters: ApiServerStarter[] = [
+  localProcessStarter("node"),
+  localProcessStarter("bun"),
+  containerStarter({ target: "standard", cpus: 2, memoryMb: 512 }),
+];
 
 const JSON_TYPE = "application/json; charset=utf-8";
 const PROMETHEUS_TYPE = /^text\/plain; version=0\.0\.4; charset=utf-8$/;
@@ -129,15 +133,19 @@ for (const starter of starters) {
         const url = draining.url;
         // HTTP/1.1 keeps the connection unless told otherwise (Bun sends no Connection header then).
         assert.notStrictEqual((await getOn(keepAlive, `${url}/health`)).headers.connection, "close");
-        const inFlight = getOn(new http.Agent({ keepAlive: true }), `${url}/api/slow?ms=800`);
+        const inFlight = getOn(new http.Agent({ keepAlive: true }), `${url}/api/slow?ms=1500`);
         await new Promise((resolve) => setTimeout(resolve, 200)); // let it reach the server
         const started = Date.now();
         const stopped = draining.stop(GRACE_SECONDS);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        // The idle keep-alive connection sends again: answered, and told to close.
-        const onOpenConnection = await getOn(keepAlive, `${url}/api/light`);
-        assert.strictEqual(onOpenConnection.status, 200);
-        assert.strictEqual(onOpenConnection.headers.connection, "close");
+        // The keep-alive connection keeps sending: every request is answered, and once the signal
+        // is in (the platform may take a moment to deliver it) the answer says Connection: close.
+        for (;;) {
+          const onOpenConnection = await getOn(keepAlive, `${url}/api/light`);
+          assert.strictEqual(onOpenConnection.status, 200);
+          if (onOpenConnection.headers.connection === "close") break;
+          assert.ok(Date.now() - started < 5000, "no answer said Connection: close within 5 s of the stop");
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
         // A new connection gets no answer.
         await assert.rejects(httpRequest(`${url}/health`, { timeoutMs: 2000 }));
         const slow = await inFlight;
@@ -145,7 +153,7 @@ for (const starter of starters) {
         assert.strictEqual(slow.headers.connection, "close");
         assert.strictEqual(await stopped, 0, `exit code\n${await draining.output()}`);
         const stopMs = Date.now() - started;
-        assert.ok(stopMs < 3000, `stopping took ${stopMs} ms`);
+        assert.ok(stopMs < 5000, `stopping took ${stopMs} ms`);
       } finally {
         keepAlive.destroy();
         await draining.remove();
