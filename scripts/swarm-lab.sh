@@ -168,7 +168,7 @@ down() {
   if docker network inspect "$LAB" >/dev/null 2>&1; then docker network rm "$LAB" >/dev/null; fi
   volumes=$(docker volume ls --quiet --filter "name=^$LAB-")
   [ -z "$volumes" ] || die "volumes still present: $volumes"
-  log "removed ${#containers[@]} node(s), their volumes and network $LAB"
+  if ((${#containers[@]})); then log "removed ${#containers[@]} node(s), their volumes and network $LAB"; else log "no lab named $LAB: nothing to remove"; fi
 }
 
 case "${1:-}" in

@@ -5,6 +5,7 @@
 // discovery, a rolling update under load, a bench with its generator on the loadgen node, and `down`.
 import * as assert from "assert";
 import * as fs from "fs";
+import * as path from "path";
 import { APP_PORT } from "../../components/naming";
 import { createSwarmWrkEngine } from "../../bench/swarm";
 import { docker, ensureWebApiImages, freeLoopbackPort, httpRequest, requireDockerEngine, testImageTag, until } from "./support";
@@ -29,6 +30,15 @@ import { DeclaredLab, declaredSwarmLab, LOCAL_PROMETHEUS_IMAGE } from "./support
 
 const LOADGEN_IMAGE = "optivolt/swarm-lab-loadgen:bookworm";
 const ROUTES: [string, number][] = [["/", 200], ["/api/light", 200], ["/api/heavy", 200], ["/api/slow", 200], ["/health", 200], ["/metrics", 200], ["/no-such-route", 404]];
+
+/** What support/steadyLoadClient.js prints when stopped. */
+interface SteadyLoadCounts {
+  answered: number;
+  lost: number;
+  lostBy: Record<string, number>;
+  retried: number;
+  retriedBy: Record<string, number>;
+}
 
 interface TaskContainer {
   Id: string;
@@ -79,7 +89,8 @@ describe("swarm lab (integration): the program's services on a real three-node s
   });
 
   after(async () => {
-    if (lab) await swarmLabDown(options).catch((error) => console.error(`      swarm-lab down failed: ${String(error)}`));
+    // Also after a failed or half-finished `up`: down removes whatever exists under the suite's name.
+    await swarmLabDown(options).catch((error) => console.error(`      swarm-lab down failed: ${String(error)}`));
   });
 
   /** Tags a manager image for the lab registry, pushes it, and returns the pinned reference. */
@@ -160,16 +171,11 @@ describe("swarm lab (integration): the program's services on a real three-node s
 
     // Steady light load from a container on the overlay network on the loadgen node: one request per
     // 50 ms, each on a new connection to the service name (dnsrr: DNS gives the tasks' addresses).
-    const client = `${name}-steady-load`;
-    const script = [
-      "const http = require('http'); let ok = 0, failed = 0; const errors = {}; let stop = false;",
-      "process.on('SIGTERM', () => (stop = true));",
-      `const once = () => new Promise((done) => { const r = http.get({ host: '${service.name}', port: ${APP_PORT}, path: '/api/light', agent: false, timeout: 5000 }, (res) => { res.resume(); res.on('end', () => { res.statusCode === 200 ? ok++ : failed++; done(); }); });`,
-      "  r.on('timeout', () => r.destroy(new Error('timeout'))); r.on('error', (e) => { failed++; errors[e.code || e.message] = (errors[e.code || e.message] || 0) + 1; done(); }); });",
-      "(async () => { while (!stop) { await once(); await new Promise((r) => setTimeout(r, 50)); } console.log(JSON.stringify({ ok, failed, errors })); })();",
-    ].join("\n");
     // The client is the web API image itself (it has node), pulled by the loadgen node from the registry.
-    await inNode(lab, "worker2", ["run", "--detach", "--name", client, "--network", declared.network.name, "--entrypoint", "node", base, "-e", script]);
+    const client = `${name}-steady-load`;
+    const script = fs.readFileSync(path.join(__dirname, "support", "steadyLoadClient.js"), "utf8");
+    const env = { TARGET_HOST: service.name, TARGET_PORT: String(APP_PORT), INTERVAL_MS: "50" };
+    await inNode(lab, "worker2", ["run", "--detach", "--name", client, "--network", declared.network.name, ...Object.entries(env).flatMap(([k, v]) => ["--env", `${k}=${v}`]), "--entrypoint", "node", base, "-e", script]);
     try {
       await new Promise((resolve) => setTimeout(resolve, 3000));
       await updateServiceImage(lab, service.name, next);
@@ -180,10 +186,13 @@ describe("swarm lab (integration): the program's services on a real three-node s
       assert.strictEqual(state, "completed");
       await new Promise((resolve) => setTimeout(resolve, 3000));
       await inNode(lab, "worker2", ["stop", "--time", "10", client]);
-      const counts = JSON.parse((await inNode(lab, "worker2", ["logs", client])).stdout.trim().split("\n").pop()!) as { ok: number; failed: number; errors: Record<string, number> };
-      console.log(`      rolling update of ${variant}: ${counts.ok} requests answered, ${counts.failed} lost ${JSON.stringify(counts.errors)}`);
-      assert.strictEqual(counts.failed, 0, `lost requests: ${JSON.stringify(counts.errors)}`);
-      assert.ok(counts.ok > 50, `only ${counts.ok} requests went out`);
+      const counts = JSON.parse((await inNode(lab, "worker2", ["logs", client])).stdout.trim().split("\n").pop()!) as SteadyLoadCounts;
+      console.log(
+        `      rolling update of ${variant}: ${counts.answered} requests answered, ${counts.lost} lost ${JSON.stringify(counts.lostBy)}; ` +
+          `${counts.retried} connections retried before sending ${JSON.stringify(counts.retriedBy)}`,
+      );
+      assert.strictEqual(counts.lost, 0, `lost requests: ${JSON.stringify(counts.lostBy)}`);
+      assert.ok(counts.answered > 50, `only ${counts.answered} requests went out`);
       const tasks = await serviceTasks(lab, service.name, "running");
       assert.ok(tasks.every((t) => t.Spec.ContainerSpec.Image === next), "every task runs the new image");
     } finally {
