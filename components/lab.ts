@@ -1,18 +1,21 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { LabConfig } from "./config";
+import { LabConfig, Runtime } from "./config";
 import { webApiImageCleanup } from "./imageCleanup";
 import { Monitoring, MonitoringOutputs } from "./monitoring";
-import { variantContainerName } from "./naming";
+import { dockerfileTarget, variantContainerName } from "./naming";
 import { deploySwarmLab } from "./swarm/deploy";
 import { NodesOutput, SwarmNode } from "./swarm/lab";
 import { decideUnikernel, HostProbes, hostProbes, Unikernel, UNIKERNEL_VARIANT } from "./unikernel";
+import { WebApiImage } from "./webApiImage";
 import { WebApiVariant } from "./webApiVariant";
 
 /** What the stack exports for one variant (DESIGN.md: `variants`). */
 export interface VariantOutput {
   cpus: number;
   memoryMb: number;
+  /** The runtime serving the routes (`node`, `bun`); absent for the unikernel. */
+  runtime?: Runtime;
   /** Absent when the variant does not run (the unikernel without kraft). */
   url?: string;
   /** The unikernel's `running`, or why it does not run (`skipped: kraft not found`). */
@@ -21,7 +24,7 @@ export interface VariantOutput {
 
 /** The stack outputs (DESIGN.md "Stack outputs"); the monitoring ones only when monitoring is enabled. */
 export interface LabOutputs extends Partial<MonitoringOutputs> {
-  /** variant → URL */
+  /** variant → URL, for the variants that run (anything may fetch every entry) */
   endpoints: pulumi.Output<Record<string, string>>;
   /** variant → budget and URL */
   variants: pulumi.Output<Record<string, VariantOutput>>;
@@ -56,26 +59,31 @@ export function deployLab(config: LabConfig, opts: DeployLabOptions = {}): LabOu
   const endpoints: Record<string, pulumi.Input<string>> = {};
   const variants: Record<string, pulumi.Input<VariantOutput>> = {};
 
-  const targets = [...new Set(Object.values(config.variants).map((spec) => spec.target))];
-  const imageCleanups = new Map(targets.map((target) => [target, webApiImageCleanup(target, config.dockerHost)]));
+  // One image per (target, runtime) in use, whatever number of budgets runs it.
+  const images = new Map<string, WebApiImage>();
+  for (const spec of Object.values(config.variants)) {
+    const target = dockerfileTarget(spec);
+    if (images.has(target)) continue;
+    const imageCleanup = webApiImageCleanup(target, config.stackName, config.dockerHost);
+    images.set(target, new WebApiImage(`webapi-${target}`, { dockerfileTarget: target, images: config.images, imageCleanup, stackName: config.stackName }, { providers: opts.provider ? [opts.provider] : undefined }));
+  }
 
   for (const [name, spec] of Object.entries(config.variants)) {
     const variant = new WebApiVariant(
       name,
       {
         spec,
-        images: config.images,
+        imageId: images.get(dockerfileTarget(spec))!.id,
         network,
         bindAddress: config.bindAddress,
         endpointHost: config.endpointHost,
         containerName: variantContainerName(config, name),
         stackName: config.stackName,
-        imageCleanup: imageCleanups.get(spec.target)!,
       },
       { providers: opts.provider ? [opts.provider] : undefined },
     );
     endpoints[name] = variant.url;
-    variants[name] = pulumi.output({ cpus: spec.cpus, memoryMb: spec.memoryMb, url: variant.url });
+    variants[name] = pulumi.output({ cpus: spec.cpus, memoryMb: spec.memoryMb, runtime: spec.runtime, url: variant.url });
   }
 
   if (unikernelDecision !== undefined) {
@@ -86,7 +94,8 @@ export function deployLab(config: LabConfig, opts: DeployLabOptions = {}): LabOu
       bindAddress: config.bindAddress,
       decision: unikernelDecision,
     });
-    endpoints[UNIKERNEL_VARIANT] = unikernel.endpoint;
+    // `endpoints` holds URLs only: a unikernel that does not run keeps its reason in `variants` alone.
+    if (unikernel.url !== undefined) endpoints[UNIKERNEL_VARIANT] = unikernel.url;
     variants[UNIKERNEL_VARIANT] = unikernel.variant;
   }
 

@@ -1,61 +1,49 @@
-import * as path from "path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { ImagesConfig, VariantSpec } from "./config";
-import { APP_PORT, webApiImageName } from "./naming";
+import { Runtime, VariantSpec } from "./config";
+import { APP_PORT, APP_SHUTDOWN_TIMEOUT_MS } from "./naming";
 
-/** Build context of the web API, relative to the working directory so the state holds no machine-specific path. */
-const IMAGES_DIR = path.relative(process.cwd(), path.resolve(__dirname, "..", "images")) || ".";
-
-/** Health probe run inside the container; every image target ships `node` (Node 22 has `fetch`), not curl. */
+/**
+ * Health probe run inside the container by the image's own runtime (`node -e` or `bun -e`; both have
+ * `fetch`): the images ship no curl, and the Bun ones no node.
+ */
 export const HEALTH_PROBE = `fetch('http://127.0.0.1:${APP_PORT}/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`;
 
-/** How the web API image of one target is built: `images/` with the stack's bases (shared with the swarm's services). */
-export function webApiBuild(target: VariantSpec["target"], images: ImagesConfig): docker.types.input.DockerBuild {
-  return {
-    context: IMAGES_DIR,
-    dockerfile: path.join(IMAGES_DIR, "Dockerfile"),
-    target,
-    args: { NODE_IMAGE: images.nodeImage, NODE_MINIMAL_IMAGE: images.nodeMinimalImage },
-    network: images.buildNetwork,
-  };
+/** The container health check's command for a runtime. */
+export function healthCheckCommand(runtime: Runtime): string[] {
+  return ["CMD", runtime, "-e", HEALTH_PROBE];
 }
 
 /** Seconds `pulumi up` waits for a new container to report healthy before it fails the update. */
 const HEALTHY_WITHIN_SECONDS = 120;
 
+/**
+ * Seconds the provider waits after SIGTERM before it kills a variant on replace or destroy: the
+ * app's drain plus a margin for the cluster primary to collect its workers and the process to exit.
+ * Without it the provider removes the container with force (SIGKILL) and the drain never runs.
+ */
+export const WEBAPI_STOP_GRACE_SECONDS = Math.ceil(APP_SHUTDOWN_TIMEOUT_MS / 1000) + 5;
+
 export interface WebApiVariantArgs {
   spec: VariantSpec;
-  images: ImagesConfig;
+  /** The image of the variant's (target, runtime), built once for every variant that runs it. */
+  imageId: pulumi.Input<string>;
   network: docker.Network;
   bindAddress: string;
   /** Host name the URL names (the bind address, or the remote engine's host). */
   endpointHost: string;
   containerName: string;
   stackName: string;
-  /** Removes the image's tag on destroy; the image depends on it so it goes last. */
-  imageCleanup: pulumi.Resource;
 }
 
-/** One variant of the web API: its image built from `images/` and its container under the variant's budget. */
+/** One variant of the web API: its container, running its (target, runtime) image under the variant's budget. */
 export class WebApiVariant extends pulumi.ComponentResource {
   public readonly url: pulumi.Output<string>;
-  public readonly image: docker.Image;
   public readonly container: docker.Container;
 
   constructor(name: string, args: WebApiVariantArgs, opts?: pulumi.ComponentResourceOptions) {
     super("optivolt:lab:WebApiVariant", name, {}, opts);
     const { spec } = args;
-
-    this.image = new docker.Image(
-      name,
-      {
-        imageName: webApiImageName(spec.target),
-        skipPush: true,
-        build: webApiBuild(spec.target, args.images),
-      },
-      { parent: this, dependsOn: [args.imageCleanup] },
-    );
 
     this.container = new docker.Container(
       name,
@@ -63,15 +51,16 @@ export class WebApiVariant extends pulumi.ComponentResource {
         name: args.containerName,
         // The local image ID: the engine reports the container's image by ID, so a tag here would
         // show a diff (and a replacement) on every `up`; the ID also changes exactly when the build does.
-        image: this.image.repoDigest,
+        image: args.imageId,
         cpus: String(spec.cpus),
         memory: spec.memoryMb,
+        ...(spec.cpuset === undefined ? {} : { cpuSet: spec.cpuset }),
         // Swap equal to memory means no swap at all: the memory budget is real.
         memorySwap: spec.memoryMb,
         ports: [{ internal: APP_PORT, external: spec.hostPort, ip: args.bindAddress, protocol: "tcp" }],
-        envs: [`PORT=${APP_PORT}`, `VARIANT=${name}`, ...(spec.workers === undefined ? [] : [`WORKERS=${spec.workers}`])],
+        envs: [`PORT=${APP_PORT}`, `VARIANT=${name}`, `SHUTDOWN_TIMEOUT_MS=${APP_SHUTDOWN_TIMEOUT_MS}`, ...(spec.workers === undefined ? [] : [`WORKERS=${spec.workers}`])],
         healthcheck: {
-          tests: ["CMD", "node", "-e", HEALTH_PROBE],
+          tests: healthCheckCommand(spec.runtime),
           // Go duration spelling as the engine reports it back, so the read-back matches and plans no diff.
           interval: "10s",
           timeout: "5s",
@@ -81,8 +70,10 @@ export class WebApiVariant extends pulumi.ComponentResource {
         wait: true,
         waitTimeout: HEALTHY_WITHIN_SECONDS,
         restart: "unless-stopped",
+        destroyGraceSeconds: WEBAPI_STOP_GRACE_SECONDS,
         labels: [
           { label: "optivolt.variant", value: name },
+          { label: "optivolt.runtime", value: spec.runtime },
           { label: "optivolt.cpus", value: String(spec.cpus) },
           { label: "optivolt.memory_mb", value: String(spec.memoryMb) },
           { label: "optivolt.stack", value: args.stackName },

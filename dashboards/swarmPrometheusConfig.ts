@@ -4,17 +4,13 @@ import { stringify } from "yaml";
 import { LabConfig } from "../components/config";
 import { APP_PORT } from "../components/naming";
 import { longerDuration } from "./durations";
-import { SCRAPE_JOBS } from "./prometheusConfig";
+import { escapeRegex, globalSection, SCRAPE_JOBS } from "./prometheusConfig";
 import { MONITORING_INTERNAL_PORTS, monitoringContainerName } from "./services";
 
 type StackConfig = Pick<LabConfig, "networkName" | "variants" | "monitoring" | "stackName">;
 
 /** Where Prometheus reads the swarm's tasks: the manager's engine socket, mounted into its task. */
 export const DOCKER_SOCKET = "/var/run/docker.sock";
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
 
 /** Swarm service labels as Prometheus names them (`optivolt.variant` → `..._label_optivolt_variant`). */
 const serviceLabel = (label: string) => `__meta_dockerswarm_service_label_${label.replace(/[^a-zA-Z0-9_]/g, "_")}`;
@@ -39,11 +35,7 @@ export function swarmPrometheusConfig(config: StackConfig) {
   const prefix = escapeRegex(`${config.networkName}-`);
   const variantAlternation = Object.keys(config.variants).map(escapeRegex).join("|");
   return {
-    global: {
-      scrape_interval: prometheus.scrapeInterval,
-      evaluation_interval: prometheus.scrapeInterval,
-      external_labels: { lab: config.stackName },
-    },
+    global: globalSection(config),
     scrape_configs: [
       { job_name: SCRAPE_JOBS.prometheus, static_configs: [{ targets: [`localhost:${MONITORING_INTERNAL_PORTS.prometheus}`] }] },
       {

@@ -32,7 +32,9 @@ interface RowSpec {
   panels: PanelSpec[];
 }
 
-const perVariant = (expr: string): QuerySpec[] => [{ expr, legend: "{{variant}}" }];
+/** Legend of a series: the variant and the runtime serving it. */
+const SERIES = "{{variant}} ({{runtime}})";
+const perVariant = (expr: string): QuerySpec[] => [{ expr, legend: SERIES }];
 
 const PANEL_HEIGHT: Record<PanelSpec["kind"], number> = { timeseries: 8, stat: 5, bargauge: 7 };
 
@@ -85,7 +87,7 @@ function rows(config: DashboardConfig): RowSpec[] {
           title: "Latency p50 / p95 / p99",
           description: "Quantiles of http_request_duration_seconds per variant.",
           unit: "s",
-          queries: q.LATENCY_QUANTILES.map((quantile) => ({ expr: q.latencyQuantile(quantile), legend: `{{variant}} p${Math.round(quantile * 100)}` })),
+          queries: q.LATENCY_QUANTILES.map((quantile) => ({ expr: q.latencyQuantile(quantile), legend: `${SERIES} p${Math.round(quantile * 100)}` })),
           span: 24,
         },
         { kind: "timeseries", title: "Process CPU (app's view)", description: "CPU seconds per second of the app's processes, from process_cpu_seconds_total.", unit: "short", queries: perVariant(q.processCpuCores), span: 12 },
@@ -105,8 +107,8 @@ function rows(config: DashboardConfig): RowSpec[] {
           description: "Bytes per second received (RX) and sent (TX) by each variant's container.",
           unit: "Bps",
           queries: [
-            { expr: q.networkReceive, legend: "{{variant}} RX" },
-            { expr: q.networkTransmit, legend: "{{variant}} TX" },
+            { expr: q.networkReceive, legend: `${SERIES} RX` },
+            { expr: q.networkTransmit, legend: `${SERIES} TX` },
           ],
           span: 24,
           fromCadvisor: true,

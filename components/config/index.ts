@@ -9,7 +9,7 @@ import { unikernelSchema } from "./unikernel";
 import { imagesSchema, variantTableSchema } from "./variants";
 
 export { ConfigError } from "./errors";
-export { DOCKER_MIN_MEMORY_MB, IMAGE_TARGETS, ImageTarget } from "./variants";
+export { DOCKER_MIN_MEMORY_MB, IMAGE_TARGETS, ImageTarget, Runtime, RUNTIMES } from "./variants";
 
 /** The Pulumi config namespace (the project name in Pulumi.yaml). */
 export const CONFIG_NAMESPACE = "optivolt";

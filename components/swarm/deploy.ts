@@ -24,7 +24,7 @@ export function deploySwarmLab(config: LabConfig, opts: DeployLabOptions = {}): 
   return {
     endpoints: pulumi.output(endpoints),
     variants: pulumi.output(variants),
-    ...monitoring?.outputs(),
+    ...monitoring?.outputs,
     // Read from the manager by the preflight of `pulumi up`; a preview does not ask the engine.
     nodes: pulumi.output(nodesOutput(opts.swarmNodes ?? [])),
   };

@@ -12,6 +12,8 @@ export interface SwarmNode {
   labels: Record<string, string>;
   /** The node's address in the swarm (`Status.Addr`). */
   address?: string;
+  /** What the node offers the scheduler (`Description.Resources`): CPUs and MiB. */
+  capacity?: { cpus: number; memoryMb: number };
 }
 
 /** The `nodes` stack output: hostname → role and labels. */

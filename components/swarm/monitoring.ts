@@ -9,7 +9,7 @@ import { DOCKER_SOCKET } from "../../dashboards/swarmPrometheusConfig";
 import { LabConfig } from "../config";
 import { CADVISOR_DISABLED_METRICS } from "../config/monitoring";
 import { CADVISOR_HOST_MOUNTS, MonitoringOutputs, PRIVILEGED_EXEMPTION_LABEL } from "../monitoring";
-import { CONVERGE, LOG_DRIVER, endpointSpec, labelList, onNetwork, publishingLabels, swarmResources } from "./serviceSpec";
+import { CONVERGE, LOG_DRIVER, NO_RESERVATION, endpointSpec, labelList, onNetwork, publishingLabels, swarmResources } from "./serviceSpec";
 
 export interface SwarmMonitoringArgs {
   config: Pick<LabConfig, "networkName" | "variants" | "monitoring" | "stackName" | "engine" | "swarm">;
@@ -22,12 +22,9 @@ export interface SwarmMonitoringArgs {
  * per node) and Grafana, as Swarm services on the lab's overlay network. Generated files reach
  * the tasks as Swarm configs, the Grafana password as a Swarm secret.
  */
-export class SwarmMonitoring extends pulumi.ComponentResource implements MonitoringOutputs {
-  public readonly prometheusUrl: pulumi.Output<string>;
-  public readonly cadvisorUrl: pulumi.Output<string>;
-  public readonly grafanaUrl: pulumi.Output<string>;
-  public readonly dashboardUrl: pulumi.Output<string>;
-  public readonly grafanaAdminPassword: pulumi.Output<string>;
+export class SwarmMonitoring extends pulumi.ComponentResource {
+  /** The monitoring stack outputs, as a docker stack's. */
+  public readonly outputs: MonitoringOutputs;
   public readonly prometheus: docker.Service;
   public readonly cadvisor: docker.Service;
   public readonly grafana: docker.Service;
@@ -58,7 +55,7 @@ export class SwarmMonitoring extends pulumi.ComponentResource implements Monitor
         convergeConfig: CONVERGE,
         taskSpec: (containerSpec: Omit<docker.types.input.ServiceTaskSpecContainerSpec, "image" | "labels">, placement: string[] = []) => ({
           containerSpec: { image, labels: labels(kind, extraLabels), ...containerSpec },
-          resources: swarmResources(cpus, memoryMb),
+          resources: swarmResources(cpus, memoryMb, NO_RESERVATION),
           placement: { constraints: placement },
           networksAdvanceds: onNetwork(network, kind),
           restartPolicy: { condition: "any", delay: "5s" },
@@ -128,13 +125,13 @@ export class SwarmMonitoring extends pulumi.ComponentResource implements Monitor
     );
 
     const adminPassword = new random.RandomPassword(`${name}-grafana-admin`, { length: 24, special: false }, { parent: this });
-    this.grafanaAdminPassword = pulumi.secret(adminPassword.result);
+    const grafanaAdminPassword = pulumi.secret(adminPassword.result);
     const passwordSecret = new docker.Secret(
       `${name}-grafana-admin`,
-      { name: `${monitoringContainerName(config, "grafana")}-admin-password`, data: this.grafanaAdminPassword.apply((p) => Buffer.from(p).toString("base64")) },
+      { name: `${monitoringContainerName(config, "grafana")}-admin-password`, data: grafanaAdminPassword.apply((p) => Buffer.from(p).toString("base64")) },
       { parent: this },
     );
-    this.grafanaUrl = pulumi.interpolate`http://${endpointHost}:${settings.grafana.port}`;
+    const grafanaUrl = pulumi.interpolate`http://${endpointHost}:${settings.grafana.port}`;
     const grafana = service("grafana");
     this.grafana = new docker.Service(
       `${name}-grafana`,
@@ -146,7 +143,7 @@ export class SwarmMonitoring extends pulumi.ComponentResource implements Monitor
             GF_SECURITY_ADMIN_PASSWORD__FILE: GRAFANA_PATHS.adminPassword,
             GF_USERS_ALLOW_SIGN_UP: "false",
             GF_AUTH_ANONYMOUS_ENABLED: "false",
-            GF_SERVER_ROOT_URL: this.grafanaUrl,
+            GF_SERVER_ROOT_URL: grafanaUrl,
             GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH: WEBAPI_DASHBOARD_FILE,
             GF_ANALYTICS_REPORTING_ENABLED: "false",
             GF_ANALYTICS_CHECK_FOR_UPDATES: "false",
@@ -159,19 +156,13 @@ export class SwarmMonitoring extends pulumi.ComponentResource implements Monitor
       { parent: this, dependsOn: [this.prometheus] },
     );
 
-    this.prometheusUrl = pulumi.interpolate`http://${endpointHost}:${settings.prometheus.port}`;
-    this.cadvisorUrl = pulumi.interpolate`http://${endpointHost}:${settings.cadvisor.port}`;
-    this.dashboardUrl = pulumi.interpolate`${this.grafanaUrl}/d/${WEBAPI_DASHBOARD_UID}`;
-    this.registerOutputs(this.outputs());
-  }
-
-  public outputs(): MonitoringOutputs {
-    return {
-      prometheusUrl: this.prometheusUrl,
-      cadvisorUrl: this.cadvisorUrl,
-      grafanaUrl: this.grafanaUrl,
-      dashboardUrl: this.dashboardUrl,
-      grafanaAdminPassword: this.grafanaAdminPassword,
+    this.outputs = {
+      prometheusUrl: pulumi.interpolate`http://${endpointHost}:${settings.prometheus.port}`,
+      cadvisorUrl: pulumi.interpolate`http://${endpointHost}:${settings.cadvisor.port}`,
+      grafanaUrl,
+      dashboardUrl: pulumi.interpolate`${grafanaUrl}/d/${WEBAPI_DASHBOARD_UID}`,
+      grafanaAdminPassword,
     };
+    this.registerOutputs(this.outputs);
   }
 }

@@ -114,21 +114,62 @@ export async function swarmPreflight(
     };
   }
   const trust = await probes.registryTrust(config.dockerHost);
-  return { nodes, problems: [...placementProblems(config, nodes), ...registryProblems(config, nodes, trust)] };
+  return { nodes, problems: [...placementProblems(config, nodes), ...capacityProblems(config, nodes), ...registryProblems(config, nodes, trust)] };
+}
+
+/**
+ * A variant whose reservation (its whole budget) no node it may run on can hold, or variants on the
+ * same nodes whose CPU reservations add up to more than those nodes have: tasks would stay pending.
+ * (How the scheduler packs them is its own; this catches what can never fit.)
+ */
+export function capacityProblems(config: Pick<LabConfig, "variants" | "swarm" | "stackName">, nodes: readonly SwarmNode[]): string[] {
+  const problems: string[] = [];
+  const demand = new Map<string, { nodes: SwarmNode[]; cpus: number; variants: string[] }>();
+  for (const [name, spec] of Object.entries(config.variants)) {
+    const { replicas, placement } = variantScheduling(config.swarm, name);
+    const allowed = nodes.filter((node) => node.capacity !== undefined && matches(node, placement) && !isLoadgen(node));
+    if (allowed.length === 0) continue; // no such node (placementProblems says so), or no capacity reported
+    const offers = (node: SwarmNode) => node.capacity as { cpus: number; memoryMb: number };
+    if (!allowed.some((node) => offers(node).cpus >= spec.cpus && offers(node).memoryMb >= spec.memoryMb)) {
+      const sizes = allowed.map((n) => `${n.hostname} ${offers(n).cpus} CPUs / ${offers(n).memoryMb} MB`).join(", ");
+      problems.push(
+        `variant ${name} reserves ${spec.cpus} CPUs and ${spec.memoryMb} MB, more than any node it may run on offers (${sizes}), ` +
+          `so its task would stay pending; lower its budget in Pulumi.${config.stackName}.yaml or allow bigger nodes`,
+      );
+      continue;
+    }
+    const key = allowed.map((n) => n.hostname).join(",");
+    const group = demand.get(key) ?? { nodes: allowed, cpus: 0, variants: [] };
+    demand.set(key, { ...group, cpus: group.cpus + spec.cpus * replicas, variants: [...group.variants, name] });
+  }
+  for (const group of demand.values()) {
+    const offered = group.nodes.reduce((sum, node) => sum + (node.capacity?.cpus ?? 0), 0);
+    if (group.cpus > offered + 1e-9) {
+      problems.push(
+        `variants ${group.variants.join(", ")} reserve ${group.cpus} CPUs in all, more than their nodes offer ` +
+          `(${group.nodes.map((n) => n.hostname).join(", ")}: ${offered} CPUs), so some tasks would stay pending; ` +
+          `lower their cpus in Pulumi.${config.stackName}.yaml or add nodes labelled for the lab`,
+      );
+    }
+  }
+  return problems;
 }
 
 /** Parses `docker node inspect` JSON (an array of nodes). */
 export function parseNodes(inspectJson: string): SwarmNode[] {
   const nodes = JSON.parse(inspectJson) as {
-    Description?: { Hostname?: string };
     Spec?: { Role?: string; Labels?: Record<string, string> };
     Status?: { Addr?: string };
+    Description?: { Hostname?: string; Resources?: { NanoCPUs?: number; MemoryBytes?: number } };
   }[];
   return nodes.map((node) => ({
     hostname: node.Description?.Hostname ?? "",
     role: node.Spec?.Role === "manager" ? "manager" : "worker",
     labels: node.Spec?.Labels ?? {},
     ...(node.Status?.Addr ? { address: node.Status.Addr } : {}),
+    ...(node.Description?.Resources?.NanoCPUs
+      ? { capacity: { cpus: node.Description.Resources.NanoCPUs / 1e9, memoryMb: Math.floor((node.Description.Resources.MemoryBytes ?? 0) / (1024 * 1024)) } }
+      : {}),
   }));
 }
 

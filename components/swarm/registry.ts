@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { SwarmConfig } from "../config";
-import { CONVERGE, LOG_DRIVER, PUBLISHED_PORTS_EXEMPTION_LABEL, endpointSpec, labelList, onNetwork, swarmResources } from "./serviceSpec";
+import { CONVERGE, LOG_DRIVER, NO_RESERVATION, PUBLISHED_PORTS_EXEMPTION_LABEL, endpointSpec, labelList, onNetwork, swarmResources } from "./serviceSpec";
 
 /** Port the registry listens on inside its task (set through the environment, whatever the image's config says). */
 export const REGISTRY_INTERNAL_PORT = 5000;
@@ -53,7 +53,7 @@ export class LabRegistry extends pulumi.ComponentResource {
             mounts: [{ type: "volume", source: `${args.namePrefix}-registry-data`, target: REGISTRY_DATA_DIR }],
             labels: labelList(labels),
           },
-          resources: swarmResources(0.25, 128),
+          resources: swarmResources(0.25, 128, NO_RESERVATION),
           // The image exists on the manager only, and the volume must stay on one node.
           placement: { constraints: ["node.role==manager"] },
           networksAdvanceds: onNetwork(args.network, "registry"),

@@ -6,12 +6,21 @@ import { SwarmConfig } from "../config";
 /** The label a service publishing ports must carry; its value says why the nodes' addresses may carry them. */
 export const PUBLISHED_PORTS_EXEMPTION_LABEL = "optivolt.policy/published-ports-exemption";
 
-/** A budget as Swarm takes it: limits, and reservations equal so the scheduler only places a task where it fits. */
-export function swarmResources(cpus: number, memoryMb: number): docker.types.input.ServiceTaskSpecResources {
+/**
+ * A budget as Swarm takes it: limits, and (for variants) reservations equal, so the scheduler only
+ * places a variant where its whole budget is free.
+ */
+export function swarmResources(cpus: number, memoryMb: number, reserve = true): docker.types.input.ServiceTaskSpecResources {
   // memoryMb is MiB, as docker.Container's `memory` is.
   const budget = { nanoCpus: Math.round(cpus * 1e9), memoryBytes: memoryMb * 1024 * 1024 };
-  return { limits: budget, reservation: budget };
+  return reserve ? { limits: budget, reservation: budget } : { limits: budget };
 }
+
+/**
+ * The lab's own services (registry, monitoring) are capped but reserve nothing: a reservation of
+ * theirs would take a node's CPUs from the variants (on 2-CPU nodes, `standard` needs a whole node).
+ */
+export const NO_RESERVATION = false;
 
 /** `{ label, value }` pairs, the provider's spelling of a label map. */
 export function labelList(labels: Record<string, string>): { label: string; value: string }[] {

@@ -2,12 +2,13 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { ImagesConfig, SwarmConfig, VariantSpec } from "../config";
 import { placementConstraints, variantScheduling } from "../config/swarm";
-import { APP_PORT } from "../naming";
-import { HEALTH_PROBE, webApiBuild } from "../webApiVariant";
+import { APP_PORT, APP_SHUTDOWN_TIMEOUT_MS, dockerfileTarget } from "../naming";
+import { webApiBuild } from "../webApiImage";
+import { healthCheckCommand } from "../webApiVariant";
 import { CONVERGE, LOG_DRIVER, endpointSpec, labelList, onNetwork, publishingLabels, swarmResources } from "./serviceSpec";
 
 /** How long the app drains in-flight requests on SIGTERM (its SHUTDOWN_TIMEOUT_MS, set explicitly). */
-export const SHUTDOWN_DRAIN_MS = 5000;
+export const SHUTDOWN_DRAIN_MS = APP_SHUTDOWN_TIMEOUT_MS;
 /** Swarm sends SIGKILL after this: the drain plus time to close, so a drain is never cut short. */
 export const STOP_GRACE_PERIOD = `${SHUTDOWN_DRAIN_MS / 1000 + 2}s`;
 
@@ -48,8 +49,8 @@ export class WebApiService extends pulumi.ComponentResource {
     this.image = new docker.Image(
       name,
       {
-        imageName: registryImageName(args.registryAddress, spec.target),
-        build: webApiBuild(spec.target, args.images),
+        imageName: registryImageName(args.registryAddress, dockerfileTarget(spec)),
+        build: webApiBuild(dockerfileTarget(spec), args.images),
         registry: { server: args.registryAddress },
       },
       { parent: this, dependsOn: [args.registry] },
@@ -61,7 +62,7 @@ export class WebApiService extends pulumi.ComponentResource {
       "optivolt.memory_mb": String(spec.memoryMb),
       "optivolt.stack": args.stackName,
       // Prometheus's swarm discovery turns this into the `runtime` label.
-      "optivolt.runtime": "runtime" in spec && typeof spec.runtime === "string" ? spec.runtime : "node",
+      "optivolt.runtime": spec.runtime,
       ...publishingLabels(swarm),
     };
     this.service = new docker.Service(
@@ -80,7 +81,7 @@ export class WebApiService extends pulumi.ComponentResource {
               SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_DRAIN_MS),
               ...(spec.workers === undefined ? {} : { WORKERS: String(spec.workers) }),
             },
-            healthcheck: { tests: ["CMD", "node", "-e", HEALTH_PROBE], interval: "10s", timeout: "5s", startPeriod: "10s", retries: 3 },
+            healthcheck: { tests: healthCheckCommand(spec.runtime), interval: "10s", timeout: "5s", startPeriod: "10s", retries: 3 },
             stopGracePeriod: STOP_GRACE_PERIOD,
             labels: labelList(labels),
           },

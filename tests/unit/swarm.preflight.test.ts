@@ -2,14 +2,14 @@ import * as assert from "assert";
 import { LabConfig, loadStackConfig, parseStackEntries } from "../../components/config";
 import { PreflightError, PreflightProbes, runPreflight } from "../../components/preflight";
 import { SwarmNode } from "../../components/swarm/lab";
-import { parseNodes, parseRegistryTrust, placementProblems, registryProblems, RegistryTrust } from "../../components/swarm/preflight";
+import { capacityProblems, parseNodes, parseRegistryTrust, placementProblems, registryProblems, RegistryTrust } from "../../components/swarm/preflight";
 import { stackEntries } from "../support/mockedLab";
 
 /** The nodes `npm run swarm:lab -- up` makes. */
 const LAB_NODES: SwarmNode[] = [
-  { hostname: "optivolt-swarm-lab-manager", role: "manager", labels: { "optivolt.role": "lab" }, address: "10.87.0.2" },
-  { hostname: "optivolt-swarm-lab-worker1", role: "worker", labels: { "optivolt.role": "lab" }, address: "10.87.0.3" },
-  { hostname: "optivolt-swarm-lab-worker2", role: "worker", labels: { "optivolt.role": "loadgen" }, address: "10.87.0.4" },
+  { hostname: "optivolt-swarm-lab-manager", role: "manager", labels: { "optivolt.role": "lab" }, address: "10.87.0.2", capacity: { cpus: 2, memoryMb: 24102 } },
+  { hostname: "optivolt-swarm-lab-worker1", role: "worker", labels: { "optivolt.role": "lab" }, address: "10.87.0.3", capacity: { cpus: 2, memoryMb: 24102 } },
+  { hostname: "optivolt-swarm-lab-worker2", role: "worker", labels: { "optivolt.role": "loadgen" }, address: "10.87.0.4", capacity: { cpus: 2, memoryMb: 24102 } },
 ];
 /** The lab's nodes trust the lab subnet (`--insecure-registry 10.87.0.0/24`). */
 const LAB_TRUST: RegistryTrust = { insecureCidrs: ["10.87.0.0/24", "127.0.0.0/8"], insecureRegistries: [] };
@@ -55,6 +55,24 @@ describe("preflight: swarm stacks", () => {
     assert.match(problems[0], /^no node matches optivolt:swarm\.placement of variant standard/);
   });
 
+  it("refuses a variant no allowed node can hold, and budgets that add up to more than the nodes offer", () => {
+    const withBudgets = (cpus: Record<string, number>) =>
+      parseStackEntries(
+        stackEntries("swarm", {
+          "optivolt:variants": Object.fromEntries(
+            Object.entries(stackEntries("swarm")["optivolt:variants"] as Record<string, Record<string, unknown>>).map(([name, spec]) => [name, { ...spec, cpus: cpus[name] }]),
+          ),
+        }),
+        "swarm",
+      );
+    assert.deepStrictEqual(capacityProblems(withBudgets({ standard: 2, microvm: 1, minimal: 0.5 }), LAB_NODES), [], "the shipped budgets fit the two lab nodes");
+    const [tooBig, ...rest] = capacityProblems(withBudgets({ standard: 4, microvm: 1, minimal: 0.5 }), LAB_NODES);
+    assert.deepStrictEqual(rest, []);
+    assert.match(tooBig, /^variant standard reserves 4 CPUs and 512 MB, more than any node it may run on offers \(optivolt-swarm-lab-manager 2 CPUs \/ 24102 MB, optivolt-swarm-lab-worker1 2 CPUs/);
+    const [sum] = capacityProblems(withBudgets({ standard: 2, microvm: 2, minimal: 0.5 }), LAB_NODES);
+    assert.match(sum, /^variants standard, microvm, minimal reserve 4\.5 CPUs in all, more than their nodes offer \(optivolt-swarm-lab-manager, optivolt-swarm-lab-worker1: 4 CPUs\)/);
+  });
+
   it("refuses a registry the nodes cannot reach: loopback, not the manager, not trusted over plain HTTP", () => {
     const loopback = registryProblems(swarmWith({ registry: { address: "127.0.0.1:5000" } }), LAB_NODES, LAB_TRUST);
     assert.match(loopback[0], /^optivolt:swarm\.registry\.address 127\.0\.0\.1:5000 is the manager's loopback: optivolt-swarm-lab-worker1, optivolt-swarm-lab-worker2 cannot pull from it/);
@@ -86,11 +104,11 @@ describe("preflight: swarm stacks", () => {
 
   it("reads docker node inspect and docker info's RegistryConfig", () => {
     const inspect = JSON.stringify([
-      { Description: { Hostname: "m" }, Spec: { Role: "manager", Labels: { "optivolt.role": "lab" } }, Status: { Addr: "10.87.0.2" } },
+      { Description: { Hostname: "m", Resources: { NanoCPUs: 2e9, MemoryBytes: 2 ** 30 } }, Spec: { Role: "manager", Labels: { "optivolt.role": "lab" } }, Status: { Addr: "10.87.0.2" } },
       { Description: { Hostname: "w" }, Spec: { Role: "worker", Labels: {} }, Status: { Addr: "10.87.0.4" } },
     ]);
     assert.deepStrictEqual(parseNodes(inspect), [
-      { hostname: "m", role: "manager", labels: { "optivolt.role": "lab" }, address: "10.87.0.2" },
+      { hostname: "m", role: "manager", labels: { "optivolt.role": "lab" }, address: "10.87.0.2", capacity: { cpus: 2, memoryMb: 1024 } },
       { hostname: "w", role: "worker", labels: {}, address: "10.87.0.4" },
     ]);
     const info = '{"IndexConfigs":{"docker.io":{"Name":"docker.io","Secure":true},"reg:5000":{"Name":"reg:5000","Secure":false}},"InsecureRegistryCIDRs":["127.0.0.0/8"]}';

@@ -108,6 +108,14 @@ describe("program under mocks: the swarm stack", () => {
     assert.deepStrictEqual(s.endpointSpec.ports, [{ targetPort: 5000, publishedPort: Number(registry.split(":")[1]), publishMode: "host", protocol: "tcp" }]);
   });
 
+  it("caps the registry and the monitoring services without reserving CPUs the variants' reservations need", () => {
+    for (const name of ["registry", "monitoring-prometheus", "monitoring-cadvisor", "monitoring-grafana"]) {
+      const resources = only(run, SERVICE, name).inputs.taskSpec.resources;
+      assert.ok(resources.limits.nanoCpus > 0 && resources.limits.memoryBytes > 0, name);
+      assert.strictEqual(resources.reservation, undefined, name);
+    }
+  });
+
   it("runs cAdvisor on every node, and Prometheus on a manager with the Docker socket and a swarm-discovery config promtool accepts", () => {
     assert.deepStrictEqual(only(run, SERVICE, "monitoring-cadvisor").inputs.mode, { global: true });
     const prometheus = only(run, SERVICE, "monitoring-prometheus").inputs.taskSpec;
