@@ -7,7 +7,9 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { APP_PORT } from "../../components/naming";
-import { createSwarmWrkEngine } from "../../bench/swarm";
+import { PreparedVariant } from "../../bench/prepare";
+import { SwarmLoadOutcome } from "../../bench/swarm";
+import { swarmPath } from "../../bench/swarmPath";
 import { docker, ensureWebApiImages, freeLoopbackPort, httpRequest, requireDockerEngine, testImageTag, until } from "./support";
 import {
   inNode,
@@ -200,27 +202,24 @@ describe("swarm lab (integration): the program's services on a real three-node s
     }
   });
 
-  it("a quick bench runs its generator as a task on the loadgen node, against a variant on a lab node", async () => {
-    const engine = createSwarmWrkEngine({ dockerHost: lab.dockerHost, network: declared.network.name, image: LOADGEN_IMAGE, namePrefix: name });
-    const service = declared.variants[declared.rollingVariant];
-    const outcome = await engine.run({
-      url: `http://${service.name}:${APP_PORT}/api/light`,
-      connections: 8,
-      threads: 1,
-      durationSeconds: 3,
-      timeoutSeconds: 5,
-      signal: new AbortController().signal,
-    });
-    const placement = engine.placements[0];
+  it("a quick bench (--path swarm) runs its generator as a task on the loadgen node, against a variant on lab nodes", async () => {
+    const variant = declared.rollingVariant;
+    const prepared = { result: { name: variant, status: "measured", detail: null, networkPath: null, generator: null }, load: null } as unknown as PreparedVariant;
+    await swarmPath({ host: lab.dockerHost, network: declared.network.name, image: LOADGEN_IMAGE }).attach([prepared]);
+    const load = prepared.load!;
+    assert.strictEqual(load.url, `http://${declared.variants[variant].name}:${APP_PORT}`, "the variant's service on the overlay network");
+    const outcome = await load.engine.run({ url: `${load.url}/api/light`, connections: 8, threads: 1, durationSeconds: 3, timeoutSeconds: 5, signal: new AbortController().signal });
+    const { generatorNode, targetNodes } = outcome as SwarmLoadOutcome;
     console.log(
       `      bench on the swarm: ${outcome.responses} responses in ${outcome.durationSeconds.toFixed(1)} s ` +
-        `(${(outcome.responses / outcome.durationSeconds).toFixed(0)} req/s, p99 ${outcome.latencyMs.p99.toFixed(1)} ms); ` +
-        `generator on ${placement.generatorNode}, ${service.name} on ${placement.targetNodes.join(", ")}`,
+        `(${(outcome.responses / outcome.durationSeconds).toFixed(0)} req/s, p99 ${outcome.latencyMs.p99.toFixed(1)} ms); ${prepared.result.networkPath}`,
     );
     assert.ok(outcome.responses > 0);
     assert.deepStrictEqual(outcome.errors, { connect: 0, socket: 0, timeouts: 0, non2xx: 0 });
-    assert.strictEqual(nodes.find((n) => n.Description.Hostname === placement.generatorNode)?.Spec.Labels["optivolt.role"], "loadgen");
-    for (const hostname of placement.targetNodes) assert.strictEqual(nodes.find((n) => n.Description.Hostname === hostname)?.Spec.Labels["optivolt.role"], "lab");
+    const role = (hostname: string) => nodes.find((n) => n.Description.Hostname === hostname)?.Spec.Labels["optivolt.role"];
+    assert.strictEqual(role(generatorNode), "loadgen");
+    assert.ok(targetNodes.length > 0 && targetNodes.every((hostname) => role(hostname) === "lab"), `variant on ${targetNodes.join(", ")}`);
+    assert.match(prepared.result.networkPath ?? "", new RegExp(`Swarm task on ${generatorNode} .* task\\(s\\) on ${targetNodes.join(", ")}$`));
     assert.strictEqual((await managerApi<unknown[]>(lab, "GET", `/services?filters=${encodeURIComponent(JSON.stringify({ label: ["optivolt.role=loadgen"] }))}`)).length, 0, "the job is removed");
   });
 
