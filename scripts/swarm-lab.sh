@@ -42,7 +42,6 @@ elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'
 
 check_config() {
   [[ "$LAB" =~ ^[a-z0-9][a-z0-9_.-]*$ ]] || die "SWARM_LAB_NAME='$LAB' is not a valid container name prefix (use lower-case letters, digits, . _ -)."
-  [[ "$PORT" =~ ^[0-9]+$ ]] && ((PORT > 0 && PORT < 65536)) || die "SWARM_LAB_PORT='$PORT' is not a TCP port; set a number between 1 and 65535."
   [[ "$SUBNET" =~ ^([0-9]+\.){3}0/24$ ]] || die "SWARM_LAB_SUBNET='$SUBNET' must be a /24 such as 10.87.0.0/24."
   docker info >/dev/null 2>&1 || die "no Docker engine answers; start dockerd (as root: dockerd &, or systemctl start docker) and retry."
 }
@@ -132,6 +131,7 @@ preload() {
 
 up() {
   check_config
+  [[ "$PORT" =~ ^[0-9]+$ ]] && ((PORT > 0 && PORT < 65536)) || die "SWARM_LAB_PORT='$PORT' is not a TCP port; set a number between 1 and 65535."
   check_port_free
   ensure_images
   local started engines_at swarm_at
