@@ -39,6 +39,8 @@ export interface BenchOptions {
   engine: EngineChoice;
   path: MeasuringPathName;
   generatorImage: string;
+  /** --path swarm: the manager's engine and the stack's overlay network. */
+  swarm: { host: string; network: string } | null;
   baseline: string | null;
   outDir: string;
   wattsPerCore: number;
@@ -73,11 +75,17 @@ function buildProgram(): Command {
     .option("--timeout <s>", "request timeout", positive, 5)
     .option("--sample-interval <ms>", "container memory sampling period", positiveInt, 250)
     .addOption(
-      new Option("--path <path>", "namespace: wrk in a container inside each variant's network namespace, on cores of its own; published: from the host to the published port (docker-proxy included)")
+      new Option(
+        "--path <path>",
+        "namespace: wrk in a container inside each variant's network namespace, on cores of its own; published: from the host to the published port (docker-proxy included); " +
+          "swarm: wrk as a Swarm task on the optivolt.role=loadgen node, to each variant's service on the stack's overlay network",
+      )
         .choices(MEASURING_PATHS)
         .default("namespace"),
     )
     .option("--generator-image <image>", "load generator image for --path namespace (built by `npm run images:base`)", process.env.OPTIVOLT_LOADGEN_IMAGE ?? DEFAULT_GENERATOR_IMAGE)
+    .option("--swarm-network <name>", "--path swarm: the stack's overlay network (its optivolt:networkName)")
+    .option("--swarm-host <url>", "--path swarm: the manager's engine (docker:host)", process.env.DOCKER_HOST)
     .addOption(new Option("--engine <name>", "load generator on --path published (namespace always uses wrk)").choices(["auto", "wrk", "autocannon"]).default("auto"))
     .option("--baseline <variant>", "variant the others are compared to (default: the first)")
     .option("--out <dir>", "output directory (default bench-results/<mode>-<time>)")
@@ -111,6 +119,8 @@ interface RawOptions {
   engine: EngineChoice;
   path: MeasuringPathName;
   generatorImage: string;
+  swarmNetwork?: string;
+  swarmHost?: string;
   baseline?: string;
   out?: string;
   wattsPerCore: number;
@@ -163,6 +173,13 @@ export function parseArgs(argv: readonly string[], now: Date = new Date()): Benc
   if (raw.path === "namespace" && raw.engine === "autocannon") {
     throw new UsageError("--engine autocannon runs inside this process on the host and cannot join a variant's namespace; use it with --path published");
   }
+  let swarm: BenchOptions["swarm"] = null;
+  if (raw.path === "swarm") {
+    if (raw.engine === "autocannon") throw new UsageError("--engine autocannon runs inside this process on the host; --path swarm runs wrk as a Swarm task");
+    if (raw.swarmNetwork === undefined) throw new UsageError("--path swarm needs --swarm-network NAME: the stack's overlay network (optivolt:networkName in Pulumi.<stack>.yaml)");
+    if (raw.swarmHost === undefined) throw new UsageError("--path swarm needs the manager's engine: --swarm-host tcp://127.0.0.1:PORT or DOCKER_HOST (what `npm run swarm:lab -- up` prints)");
+    swarm = { host: raw.swarmHost, network: raw.swarmNetwork };
+  }
   if (raw.threads > connections) throw new UsageError(`--threads ${raw.threads} needs at least as many --connections (got ${connections})`);
   const stamp = now.toISOString().replace(/[:.]/g, "-");
   return {
@@ -180,6 +197,7 @@ export function parseArgs(argv: readonly string[], now: Date = new Date()): Benc
     engine: raw.engine,
     path: raw.path,
     generatorImage: raw.generatorImage,
+    swarm,
     baseline: raw.baseline ?? null,
     outDir: raw.out ?? `bench-results/${raw.mode}-${stamp}`,
     wattsPerCore: raw.wattsPerCore,

@@ -15,6 +15,7 @@ import { raplZones } from "./rapl";
 import { plannedRunSeconds, runAll, runsPerRepetition } from "./runner";
 import { BenchResults, BenchSettings, RESULTS_SCHEMA_VERSION } from "./schema";
 import { stackTargets } from "./stack";
+import { swarmPath } from "./swarmPath";
 import { Target } from "./targets";
 import { describeUserlandProxy, userlandProxyState } from "./userlandProxy";
 
@@ -46,6 +47,7 @@ function selectTargets(all: Target[], options: BenchOptions): { targets: Target[
 
 async function choosePath(options: BenchOptions, docker: DockerEngine | null, hostCores: number): Promise<MeasuringPath> {
   if (options.path === "published") return publishedPath(await chooseHostEngine(options.engine));
+  if (options.path === "swarm" && options.swarm !== null) return swarmPath({ ...options.swarm, image: options.generatorImage });
   return namespacePath({ docker, image: options.generatorImage, hostCores, suffix: String(process.pid) });
 }
 

@@ -53,6 +53,7 @@ function header(r: BenchResults): string {
 const PATH_TEXT: Record<BenchResults["settings"]["path"], string> = {
   namespace: "namespace — the load generator (wrk) ran in a container inside each variant's network namespace and sent to 127.0.0.1 there: no docker-proxy, no NAT, pinned to cores no measured variant may use",
   published: "published — the load generator ran on the host and sent to each variant's published port (through docker-proxy when the engine runs it, which then shares the CPUs)",
+  swarm: "swarm — the load generator (wrk) ran as a Swarm task on the optivolt.role=loadgen node and sent to each variant's service on the overlay network: no core shared with a variant; each variant's line says which nodes ran both sides",
 };
 
 /** What docker-proxy cost during the measured runs, measured (not assumed) on either path. */

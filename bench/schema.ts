@@ -16,9 +16,10 @@ export type LoadEngineName = (typeof LOAD_ENGINES)[number];
 /**
  * How the load reaches a variant: `namespace` runs the generator in a container that joins the
  * variant's network namespace (127.0.0.1 inside: no docker-proxy, no NAT); `published` sends it
- * from the host to the published port (through docker-proxy when the engine runs it).
+ * from the host to the published port (through docker-proxy when the engine runs it); `swarm` runs it
+ * as a Swarm task on the load generator's node, to the variant's service on the overlay network.
  */
-export const MEASURING_PATHS = ["namespace", "published"] as const;
+export const MEASURING_PATHS = ["namespace", "published", "swarm"] as const;
 export type MeasuringPathName = (typeof MEASURING_PATHS)[number];
 
 const nonNegative = z.number().nonnegative();

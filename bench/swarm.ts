@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { BenchError } from "./errors";
 import { parseWrkSummary } from "./engines/wrk";
-import { LoadEngine, LoadOutcome, LoadRequest } from "./engines/types";
+import { LoadOutcome, LoadRequest } from "./engines/types";
 
 const SUMMARY_SCRIPT = path.join(__dirname, "engines", "wrk-summary.lua");
 /** Where the summary script is mounted in the generator's task (a Swarm config). */
@@ -116,19 +116,4 @@ export async function runSwarmWrk(options: SwarmLoadOptions, request: LoadReques
   } finally {
     await dockerCli(options.dockerHost, ["service", "rm", job]).catch(() => undefined);
   }
-}
-
-/** wrk on a loadgen node as the bench's load engine; `placements` records where each run's sides ran. */
-export function createSwarmWrkEngine(options: SwarmLoadOptions): LoadEngine & { placements: { url: string; generatorNode: string; targetNodes: string[] }[] } {
-  const placements: { url: string; generatorNode: string; targetNodes: string[] }[] = [];
-  return {
-    name: "wrk",
-    version: `(swarm task, ${options.image})`,
-    placements,
-    run: async (request) => {
-      const outcome = await runSwarmWrk(options, request);
-      placements.push({ url: request.url, generatorNode: outcome.generatorNode, targetNodes: outcome.targetNodes });
-      return outcome;
-    },
-  };
 }

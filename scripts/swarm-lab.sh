@@ -23,6 +23,7 @@ NODE_IMAGE="optivolt/swarm-lab-node:bookworm"
 REGISTRY_IMAGE="optivolt/registry:2.8"
 LOADGEN_IMAGE="optivolt/swarm-lab-loadgen:bookworm"
 PROMETHEUS_IMAGE="optivolt/swarm-lab-prometheus:bookworm"
+BENCH_LOADGEN_IMAGE="${OPTIVOLT_LOADGEN_IMAGE:-optivolt/loadgen:wrk}"
 # The program builds the web API on the manager's engine (docker:host), so it needs the bases there.
 BASE_IMAGES=(optivolt/node:22-bookworm optivolt/node:22-minimal)
 NODES=(manager worker1 worker2)
@@ -41,7 +42,6 @@ elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'
 
 check_config() {
   [[ "$LAB" =~ ^[a-z0-9][a-z0-9_.-]*$ ]] || die "SWARM_LAB_NAME='$LAB' is not a valid container name prefix (use lower-case letters, digits, . _ -)."
-  [[ "$PORT" =~ ^[0-9]+$ ]] && ((PORT > 0 && PORT < 65536)) || die "SWARM_LAB_PORT='$PORT' is not a TCP port; set a number between 1 and 65535."
   [[ "$SUBNET" =~ ^([0-9]+\.){3}0/24$ ]] || die "SWARM_LAB_SUBNET='$SUBNET' must be a /24 such as 10.87.0.0/24."
   docker info >/dev/null 2>&1 || die "no Docker engine answers; start dockerd (as root: dockerd &, or systemctl start docker) and retry."
 }
@@ -131,6 +131,7 @@ preload() {
 
 up() {
   check_config
+  [[ "$PORT" =~ ^[0-9]+$ ]] && ((PORT > 0 && PORT < 65536)) || die "SWARM_LAB_PORT='$PORT' is not a TCP port; set a number between 1 and 65535."
   check_port_free
   ensure_images
   local started engines_at swarm_at
@@ -145,6 +146,8 @@ up() {
   for image in "${BASE_IMAGES[@]}"; do preload manager "$image"; done
   preload manager "$PROMETHEUS_IMAGE"
   preload worker2 "$LOADGEN_IMAGE"
+  # The bench's default generator image (images/base/build-loadgen.sh), when built: `--path swarm` uses it.
+  preload worker2 "$BENCH_LOADGEN_IMAGE"
   log "engines answered after ${engines_at} s, swarm formed after ${swarm_at} s, images loaded after $(elapsed "$started") s"
   in_node manager node ls --format '{{.Hostname}} {{.ManagerStatus}} {{.Status}}' | while read -r host rest; do
     log "node $host: $rest, labels $(in_node manager node inspect --format '{{json .Spec.Labels}}' "$host")"
@@ -168,7 +171,7 @@ down() {
   if docker network inspect "$LAB" >/dev/null 2>&1; then docker network rm "$LAB" >/dev/null; fi
   volumes=$(docker volume ls --quiet --filter "name=^$LAB-")
   [ -z "$volumes" ] || die "volumes still present: $volumes"
-  log "removed ${#containers[@]} node(s), their volumes and network $LAB"
+  if ((${#containers[@]})); then log "removed ${#containers[@]} node(s), their volumes and network $LAB"; else log "no lab named $LAB: nothing to remove"; fi
 }
 
 case "${1:-}" in

@@ -37,7 +37,7 @@ for name in node registry loadgen prometheus; do
   started=$SECONDS
   # --network host: apt in the build reaches the Debian mirror the way the host does.
   log=$(mktemp /tmp/optivolt-swarm-lab-build.XXXXXX)
-  docker build --network host --build-arg "BASE_IMAGE=$BASE_IMAGE" -f "$name.Dockerfile" -t "$tag" . >"$log" 2>&1 ||
+  docker build --network host --build-arg "BASE_IMAGE=$BASE_IMAGE" --target "$name" -t "$tag" . >"$log" 2>&1 ||
     { tail -20 "$log" >&2; rm -f "$log"; echo "swarm-lab images: building $tag failed (log above)" >&2; exit 1; }
   rm -f "$log"
   echo "swarm-lab images: built $tag in $((SECONDS - started)) s"

@@ -5,8 +5,11 @@
 // discovery, a rolling update under load, a bench with its generator on the loadgen node, and `down`.
 import * as assert from "assert";
 import * as fs from "fs";
+import * as path from "path";
 import { APP_PORT } from "../../components/naming";
-import { createSwarmWrkEngine } from "../../bench/swarm";
+import { PreparedVariant } from "../../bench/prepare";
+import { SwarmLoadOutcome } from "../../bench/swarm";
+import { swarmPath } from "../../bench/swarmPath";
 import { docker, ensureWebApiImages, freeLoopbackPort, httpRequest, requireDockerEngine, testImageTag, until } from "./support";
 import {
   inNode,
@@ -29,6 +32,15 @@ import { DeclaredLab, declaredSwarmLab, LOCAL_PROMETHEUS_IMAGE } from "./support
 
 const LOADGEN_IMAGE = "optivolt/swarm-lab-loadgen:bookworm";
 const ROUTES: [string, number][] = [["/", 200], ["/api/light", 200], ["/api/heavy", 200], ["/api/slow", 200], ["/health", 200], ["/metrics", 200], ["/no-such-route", 404]];
+
+/** What support/steadyLoadClient.js prints when stopped. */
+interface SteadyLoadCounts {
+  answered: number;
+  lost: number;
+  lostBy: Record<string, number>;
+  retried: number;
+  retriedBy: Record<string, number>;
+}
 
 interface TaskContainer {
   Id: string;
@@ -79,7 +91,8 @@ describe("swarm lab (integration): the program's services on a real three-node s
   });
 
   after(async () => {
-    if (lab) await swarmLabDown(options).catch((error) => console.error(`      swarm-lab down failed: ${String(error)}`));
+    // Also after a failed or half-finished `up`: down removes whatever exists under the suite's name.
+    await swarmLabDown(options).catch((error) => console.error(`      swarm-lab down failed: ${String(error)}`));
   });
 
   /** Tags a manager image for the lab registry, pushes it, and returns the pinned reference. */
@@ -160,16 +173,11 @@ describe("swarm lab (integration): the program's services on a real three-node s
 
     // Steady light load from a container on the overlay network on the loadgen node: one request per
     // 50 ms, each on a new connection to the service name (dnsrr: DNS gives the tasks' addresses).
-    const client = `${name}-steady-load`;
-    const script = [
-      "const http = require('http'); let ok = 0, failed = 0; const errors = {}; let stop = false;",
-      "process.on('SIGTERM', () => (stop = true));",
-      `const once = () => new Promise((done) => { const r = http.get({ host: '${service.name}', port: ${APP_PORT}, path: '/api/light', agent: false, timeout: 5000 }, (res) => { res.resume(); res.on('end', () => { res.statusCode === 200 ? ok++ : failed++; done(); }); });`,
-      "  r.on('timeout', () => r.destroy(new Error('timeout'))); r.on('error', (e) => { failed++; errors[e.code || e.message] = (errors[e.code || e.message] || 0) + 1; done(); }); });",
-      "(async () => { while (!stop) { await once(); await new Promise((r) => setTimeout(r, 50)); } console.log(JSON.stringify({ ok, failed, errors })); })();",
-    ].join("\n");
     // The client is the web API image itself (it has node), pulled by the loadgen node from the registry.
-    await inNode(lab, "worker2", ["run", "--detach", "--name", client, "--network", declared.network.name, "--entrypoint", "node", base, "-e", script]);
+    const client = `${name}-steady-load`;
+    const script = fs.readFileSync(path.join(__dirname, "support", "steadyLoadClient.js"), "utf8");
+    const env = { TARGET_HOST: service.name, TARGET_PORT: String(APP_PORT), INTERVAL_MS: "50" };
+    await inNode(lab, "worker2", ["run", "--detach", "--name", client, "--network", declared.network.name, ...Object.entries(env).flatMap(([k, v]) => ["--env", `${k}=${v}`]), "--entrypoint", "node", base, "-e", script]);
     try {
       await new Promise((resolve) => setTimeout(resolve, 3000));
       await updateServiceImage(lab, service.name, next);
@@ -180,10 +188,13 @@ describe("swarm lab (integration): the program's services on a real three-node s
       assert.strictEqual(state, "completed");
       await new Promise((resolve) => setTimeout(resolve, 3000));
       await inNode(lab, "worker2", ["stop", "--time", "10", client]);
-      const counts = JSON.parse((await inNode(lab, "worker2", ["logs", client])).stdout.trim().split("\n").pop()!) as { ok: number; failed: number; errors: Record<string, number> };
-      console.log(`      rolling update of ${variant}: ${counts.ok} requests answered, ${counts.failed} lost ${JSON.stringify(counts.errors)}`);
-      assert.strictEqual(counts.failed, 0, `lost requests: ${JSON.stringify(counts.errors)}`);
-      assert.ok(counts.ok > 50, `only ${counts.ok} requests went out`);
+      const counts = JSON.parse((await inNode(lab, "worker2", ["logs", client])).stdout.trim().split("\n").pop()!) as SteadyLoadCounts;
+      console.log(
+        `      rolling update of ${variant}: ${counts.answered} requests answered, ${counts.lost} lost ${JSON.stringify(counts.lostBy)}; ` +
+          `${counts.retried} connections retried before sending ${JSON.stringify(counts.retriedBy)}`,
+      );
+      assert.strictEqual(counts.lost, 0, `lost requests: ${JSON.stringify(counts.lostBy)}`);
+      assert.ok(counts.answered > 50, `only ${counts.answered} requests went out`);
       const tasks = await serviceTasks(lab, service.name, "running");
       assert.ok(tasks.every((t) => t.Spec.ContainerSpec.Image === next), "every task runs the new image");
     } finally {
@@ -191,27 +202,24 @@ describe("swarm lab (integration): the program's services on a real three-node s
     }
   });
 
-  it("a quick bench runs its generator as a task on the loadgen node, against a variant on a lab node", async () => {
-    const engine = createSwarmWrkEngine({ dockerHost: lab.dockerHost, network: declared.network.name, image: LOADGEN_IMAGE, namePrefix: name });
-    const service = declared.variants[declared.rollingVariant];
-    const outcome = await engine.run({
-      url: `http://${service.name}:${APP_PORT}/api/light`,
-      connections: 8,
-      threads: 1,
-      durationSeconds: 3,
-      timeoutSeconds: 5,
-      signal: new AbortController().signal,
-    });
-    const placement = engine.placements[0];
+  it("a quick bench (--path swarm) runs its generator as a task on the loadgen node, against a variant on lab nodes", async () => {
+    const variant = declared.rollingVariant;
+    const prepared = { result: { name: variant, status: "measured", detail: null, networkPath: null, generator: null }, load: null } as unknown as PreparedVariant;
+    await swarmPath({ host: lab.dockerHost, network: declared.network.name, image: LOADGEN_IMAGE }).attach([prepared]);
+    const load = prepared.load!;
+    assert.strictEqual(load.url, `http://${declared.variants[variant].name}:${APP_PORT}`, "the variant's service on the overlay network");
+    const outcome = await load.engine.run({ url: `${load.url}/api/light`, connections: 8, threads: 1, durationSeconds: 3, timeoutSeconds: 5, signal: new AbortController().signal });
+    const { generatorNode, targetNodes } = outcome as SwarmLoadOutcome;
     console.log(
       `      bench on the swarm: ${outcome.responses} responses in ${outcome.durationSeconds.toFixed(1)} s ` +
-        `(${(outcome.responses / outcome.durationSeconds).toFixed(0)} req/s, p99 ${outcome.latencyMs.p99.toFixed(1)} ms); ` +
-        `generator on ${placement.generatorNode}, ${service.name} on ${placement.targetNodes.join(", ")}`,
+        `(${(outcome.responses / outcome.durationSeconds).toFixed(0)} req/s, p99 ${outcome.latencyMs.p99.toFixed(1)} ms); ${prepared.result.networkPath}`,
     );
     assert.ok(outcome.responses > 0);
     assert.deepStrictEqual(outcome.errors, { connect: 0, socket: 0, timeouts: 0, non2xx: 0 });
-    assert.strictEqual(nodes.find((n) => n.Description.Hostname === placement.generatorNode)?.Spec.Labels["optivolt.role"], "loadgen");
-    for (const hostname of placement.targetNodes) assert.strictEqual(nodes.find((n) => n.Description.Hostname === hostname)?.Spec.Labels["optivolt.role"], "lab");
+    const role = (hostname: string) => nodes.find((n) => n.Description.Hostname === hostname)?.Spec.Labels["optivolt.role"];
+    assert.strictEqual(role(generatorNode), "loadgen");
+    assert.ok(targetNodes.length > 0 && targetNodes.every((hostname) => role(hostname) === "lab"), `variant on ${targetNodes.join(", ")}`);
+    assert.match(prepared.result.networkPath ?? "", new RegExp(`Swarm task on ${generatorNode} .* task\\(s\\) on ${targetNodes.join(", ")}$`));
     assert.strictEqual((await managerApi<unknown[]>(lab, "GET", `/services?filters=${encodeURIComponent(JSON.stringify({ label: ["optivolt.role=loadgen"] }))}`)).length, 0, "the job is removed");
   });
 
