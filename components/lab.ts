@@ -64,6 +64,7 @@ export function deployLab(config: LabConfig, opts: DeployLabOptions = {}): LabOu
         containerName: variantContainerName(config, name),
         stackName: config.stackName,
         imageCleanup: imageCleanups.get(spec.target)!,
+        dockerHost: config.dockerHost,
       },
       { providers: opts.provider ? [opts.provider] : undefined },
     );

@@ -2,6 +2,7 @@ import * as path from "path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { ImagesConfig, VariantSpec } from "./config";
+import { supersededImageCleanup } from "./imageCleanup";
 import { APP_PORT, APP_SHUTDOWN_TIMEOUT_MS, webApiImageName } from "./naming";
 
 /** Build context of the web API, relative to the working directory so the state holds no machine-specific path. */
@@ -31,6 +32,8 @@ export interface WebApiVariantArgs {
   stackName: string;
   /** Removes the image's tag on destroy; the image depends on it so it goes last. */
   imageCleanup: pulumi.Resource;
+  /** `docker:host`: the engine the superseded builds are removed from. */
+  dockerHost: string | undefined;
 }
 
 /** One variant of the web API: its image built from `images/` and its container under the variant's budget. */
@@ -52,12 +55,15 @@ export class WebApiVariant extends pulumi.ComponentResource {
           context: IMAGES_DIR,
           dockerfile: path.join(IMAGES_DIR, "Dockerfile"),
           target: spec.target,
-          args: { NODE_IMAGE: args.images.nodeImage, NODE_MINIMAL_IMAGE: args.images.nodeMinimalImage },
+          // OPTIVOLT_STACK becomes the image's `optivolt.stack` label: what the cleanup finds a stack's builds by.
+          args: { NODE_IMAGE: args.images.nodeImage, NODE_MINIMAL_IMAGE: args.images.nodeMinimalImage, OPTIVOLT_STACK: args.stackName },
           network: args.images.buildNetwork,
         },
       },
       { parent: this, dependsOn: [args.imageCleanup] },
     );
+    // The container depends on it, so a replaced build is removed only once its container is gone.
+    const superseded = supersededImageCleanup(name, this.image.repoDigest, args.dockerHost, { parent: this });
 
     this.container = new docker.Container(
       name,
@@ -97,7 +103,7 @@ export class WebApiVariant extends pulumi.ComponentResource {
         networkMode: "bridge",
         networksAdvanced: [{ name: args.network.name, aliases: [name] }],
       },
-      { parent: this },
+      { parent: this, dependsOn: [superseded] },
     );
 
     this.url = pulumi.interpolate`http://${args.endpointHost}:${spec.hostPort}`;

@@ -68,9 +68,22 @@ for (const stack of ["dev", "ci"]) {
             context: "images",
             dockerfile: "images/Dockerfile",
             target: spec.target,
-            args: { NODE_IMAGE: config.images.nodeImage, NODE_MINIMAL_IMAGE: config.images.nodeMinimalImage },
+            args: { NODE_IMAGE: config.images.nodeImage, NODE_MINIMAL_IMAGE: config.images.nodeMinimalImage, OPTIVOLT_STACK: stack },
             network: config.images.buildNetwork,
           });
+        });
+
+        it("removes its superseded build once the container that ran it is gone", () => {
+          const image = only(run, IMAGE, name);
+          const tracker = only(run, "command:local:Command", `image-superseded-${name}`);
+          assert.deepStrictEqual(tracker.parent, { type: VARIANT, name });
+          // A new build replaces the tracker; the replaced one's delete gets what its create printed: the old build's ID.
+          assert.strictEqual(tracker.inputs.environment.IMAGE_ID, image.state.repoDigest);
+          assert.deepStrictEqual(tracker.inputs.triggers, [image.state.repoDigest]);
+          assert.strictEqual(tracker.inputs.create, 'printf %s "$IMAGE_ID"');
+          assert.match(tracker.inputs.delete, /^docker image rm "\$PULUMI_COMMAND_STDOUT" .*\|\| true$/);
+          // Deleted after the container that depends on it, so the old build is no longer in use.
+          assert.deepStrictEqual(only(run, CONTAINER, name).dependsOn, [{ type: "command:local:Command", name: `image-superseded-${name}` }]);
         });
 
         it("runs the image by ID and pins networkMode, so a second `up` plans no replacement", () => {
@@ -144,6 +157,8 @@ describe("program under mocks: `pulumi destroy` leaves no web API image", () => 
       const target = c.name.replace("image-cleanup-", "");
       assert.strictEqual(c.inputs.create, undefined, "creating the lab must not run anything");
       assert.match(c.inputs.delete, new RegExp(`^docker image rm ${webApiImageName(target, "dev").replace(/[.:]/g, "\\$&")} `));
+      // Then every untagged build the stack left: they carry its label (build arg OPTIVOLT_STACK).
+      assert.match(c.inputs.delete, /; docker image prune --force --filter label=optivolt\.stack=dev /);
     }
     for (const [name, spec] of Object.entries(variants)) {
       assert.deepStrictEqual(only(run, IMAGE, name).dependsOn, [{ type: "command:local:Command", name: `image-cleanup-${spec.target}` }]);
