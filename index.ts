@@ -12,9 +12,10 @@ import { PreflightError, PreflightProbes, runPreflight } from "./components/pref
 async function main(probes?: PreflightProbes): Promise<LabOutputs> {
   try {
     const config = loadLabConfig();
-    // A preview creates nothing; a real update checks the engine and ports before the first resource.
-    if (!pulumi.runtime.isDryRun()) await runPreflight(config, probes);
-    return deployLab(config);
+    // The engine's platform and swap accounting shape the plan, so a preview reads them too; only
+    // an update, which creates things, also checks the host ports before the first resource.
+    const engine = await runPreflight(config, probes, process.env, { checkPorts: !pulumi.runtime.isDryRun() });
+    return deployLab(config, { engine });
   } catch (error) {
     if (error instanceof ConfigError || error instanceof PreflightError) throw new pulumi.RunError(error.message);
     throw error;

@@ -4,6 +4,7 @@ import { LabConfig } from "./config";
 import { webApiImageCleanup } from "./imageCleanup";
 import { Monitoring, MonitoringOutputs } from "./monitoring";
 import { variantContainerName } from "./naming";
+import { EngineFacts } from "./preflight";
 import { decideUnikernel, HostProbes, hostProbes, Unikernel, UNIKERNEL_VARIANT } from "./unikernel";
 import { WebApiVariant } from "./webApiVariant";
 
@@ -29,13 +30,38 @@ export interface LabOutputs extends Partial<MonitoringOutputs> {
 export type DeployLabOptions = Pick<pulumi.CustomResourceOptions, "provider"> & {
   /** What the unikernel asks of this machine (kraft on PATH, KVM); tests inject their own. */
   unikernelProbes?: HostProbes;
+  /** The engine's platform and swap accounting, as the preflight read them; unknown under some tests. */
+  engine?: EngineFacts;
+  /** Where the plan's notes go; Pulumi's log unless a test collects them. */
+  notify?: (level: "info" | "warn", message: string) => void;
 };
+
+/** Says in the plan what the engine decided: the images' platform, and soft memory without swap accounting. */
+function engineNotes(config: LabConfig, engine: EngineFacts | undefined, notify: NonNullable<DeployLabOptions["notify"]>): void {
+  const platform = config.images.platform ?? engine?.platform;
+  if (platform !== undefined) {
+    const source = config.images.platform === undefined ? "the engine's own" : `optivolt:images.platform; the engine runs ${engine?.platform ?? "an unknown platform"}`;
+    notify("info", `The web API images build for ${platform} (${source}).`);
+  }
+  if (engine?.swapLimit === false) {
+    notify(
+      "warn",
+      "The Docker engine has no swap accounting (`docker info` says SwapLimit false), so memorySwap is left unset: the containers " +
+        "may swap beyond their memory budget, which is then soft. To make it hard, boot the host with swap accounting " +
+        "(kernel parameter swapaccount=1 on cgroup v1) or turn swap off.",
+    );
+  }
+}
 
 /** Creates every resource of the lab from validated config and returns the stack outputs. */
 export function deployLab(config: LabConfig, opts: DeployLabOptions = {}): LabOutputs {
   // Decided first: a unikernel that cannot run here must stop the program before anything is created.
   const unikernelDecision =
     config.unikernel.enabled === false ? undefined : decideUnikernel(config.unikernel, opts.unikernelProbes ?? hostProbes);
+  engineNotes(config, opts.engine, opts.notify ?? ((level, message) => pulumi.log[level](message)));
+  // Unknown (no preflight ran) counts as able: swap equal to memory is then what the engine reads back.
+  const swapLimit = opts.engine?.swapLimit !== false;
+  const platform = config.images.platform ?? opts.engine?.platform;
   const network = new docker.Network(
     "lab",
     {
@@ -65,6 +91,8 @@ export function deployLab(config: LabConfig, opts: DeployLabOptions = {}): LabOu
         stackName: config.stackName,
         imageCleanup: imageCleanups.get(spec.target)!,
         dockerHost: config.dockerHost,
+        platform,
+        swapLimit,
       },
       { providers: opts.provider ? [opts.provider] : undefined },
     );
@@ -89,7 +117,7 @@ export function deployLab(config: LabConfig, opts: DeployLabOptions = {}): LabOu
   const monitoring = config.monitoring.enabled
     ? new Monitoring(
         "monitoring",
-        { config, network, bindAddress: config.bindAddress, endpointHost: config.endpointHost },
+        { config, network, bindAddress: config.bindAddress, endpointHost: config.endpointHost, swapLimit },
         { providers: opts.provider ? [opts.provider] : undefined },
       )
     : undefined;

@@ -23,10 +23,20 @@ export interface PublishedPort {
   port: number;
 }
 
+/** What the engine tells about itself that shapes the plan. */
+export interface EngineFacts {
+  /** `os/arch` the engine runs (`docker version`'s Server.Os/Server.Arch), e.g. linux/amd64: what images build for unless config says otherwise. */
+  platform: string;
+  /** Whether the engine can limit swap (`docker info`'s SwapLimit); without it a `memorySwap` reads back as -1 on every refresh. */
+  swapLimit: boolean;
+}
+
 /** What the preflight asks of the machine; tests pass fakes. */
 export interface PreflightProbes {
   /** Resolves with the engine version, or rejects with Docker's own words. */
   engineVersion(dockerHost: string | undefined): Promise<string>;
+  /** The engine's platform and swap accounting (asked once the engine answers). */
+  engineFacts(dockerHost: string | undefined): Promise<EngineFacts>;
   /** Every host port published by any container on the engine (running or stopped). */
   publishedPorts(dockerHost: string | undefined): Promise<PublishedPort[]>;
   /** Resolves with undefined when `address:port` can be bound on this machine, else the error code. */
@@ -66,15 +76,22 @@ function isLabContainer(config: LabConfig, container: string): boolean {
   return container.startsWith(`${config.networkName}-`);
 }
 
+export interface PreflightOptions {
+  /** false on a preview: it reads the engine's facts (they shape the plan) but creates nothing, so ports are not its business. */
+  checkPorts?: boolean;
+}
+
 /**
- * Checks, before any resource is created, that the Docker engine answers and that no other
- * container or process holds a host port the lab publishes. Throws one PreflightError listing every problem.
+ * Checks, before any resource is created, that the Docker engine answers, reads its facts, and
+ * (unless told not to) that no other container or process holds a host port the lab publishes.
+ * Throws one PreflightError listing every problem; resolves with the engine's facts.
  */
 export async function runPreflight(
   config: LabConfig,
   probes: PreflightProbes = systemProbes,
   environment: NodeJS.ProcessEnv = process.env,
-): Promise<void> {
+  options: PreflightOptions = {},
+): Promise<EngineFacts> {
   // Like the Docker provider: docker:host first, else DOCKER_HOST, else the local socket.
   const engine = config.dockerHost ?? environment.DOCKER_HOST;
   const where = engine ?? "the local socket (unix:///var/run/docker.sock)";
@@ -92,6 +109,13 @@ export async function runPreflight(
     );
   }
 
+  const facts = await probes.engineFacts(config.dockerHost);
+  if (options.checkPorts !== false) await checkHostPorts(config, probes, engine);
+  return facts;
+}
+
+/** Throws a PreflightError when another container or process holds a host port the lab publishes. */
+async function checkHostPorts(config: LabConfig, probes: PreflightProbes, engine: string | undefined): Promise<void> {
   const problems: string[] = [];
   const published = await probes.publishedPorts(config.dockerHost);
   const local = isLocalEngine(engine);
@@ -151,9 +175,23 @@ export function parsePublishedPorts(psOutput: string): PublishedPort[] {
   return ports;
 }
 
+/** Parses `docker info --format '{{.SwapLimit}}'`. */
+export function parseSwapLimit(text: string): boolean {
+  const value = text.trim();
+  if (value !== "true" && value !== "false") throw new Error(`unexpected SwapLimit from docker info: ${JSON.stringify(value)}`);
+  return value === "true";
+}
+
 /** The real probes: the docker CLI (which honours DOCKER_HOST and ssh:// addresses) and a test bind. */
 export const systemProbes: PreflightProbes = {
   engineVersion: async (dockerHost) => (await dockerCli(["version", "--format", "{{.Server.Version}}"], dockerHost)).trim(),
+  engineFacts: async (dockerHost) => {
+    const [platform, swapLimit] = await Promise.all([
+      dockerCli(["version", "--format", "{{.Server.Os}}/{{.Server.Arch}}"], dockerHost),
+      dockerCli(["info", "--format", "{{.SwapLimit}}"], dockerHost),
+    ]);
+    return { platform: platform.trim(), swapLimit: parseSwapLimit(swapLimit) };
+  },
   publishedPorts: async (dockerHost) => parsePublishedPorts(await dockerCli(["ps", "--all", "--format", "{{.Names}}\t{{.Ports}}"], dockerHost)),
   bindError: (address, port) =>
     new Promise((resolve) => {

@@ -34,6 +34,10 @@ export interface WebApiVariantArgs {
   imageCleanup: pulumi.Resource;
   /** `docker:host`: the engine the superseded builds are removed from. */
   dockerHost: string | undefined;
+  /** `os/arch` to build for; undefined leaves it to the provider (the machine running `pulumi`). */
+  platform: string | undefined;
+  /** Whether the engine limits swap; without it `memorySwap` stays unset (it would read back as -1 and diff on every `up`). */
+  swapLimit: boolean;
 }
 
 /** One variant of the web API: its image built from `images/` and its container under the variant's budget. */
@@ -58,6 +62,7 @@ export class WebApiVariant extends pulumi.ComponentResource {
           // OPTIVOLT_STACK becomes the image's `optivolt.stack` label: what the cleanup finds a stack's builds by.
           args: { NODE_IMAGE: args.images.nodeImage, NODE_MINIMAL_IMAGE: args.images.nodeMinimalImage, OPTIVOLT_STACK: args.stackName },
           network: args.images.buildNetwork,
+          platform: args.platform,
         },
       },
       { parent: this, dependsOn: [args.imageCleanup] },
@@ -75,7 +80,7 @@ export class WebApiVariant extends pulumi.ComponentResource {
         cpus: String(spec.cpus),
         memory: spec.memoryMb,
         // Swap equal to memory means no swap at all: the memory budget is real.
-        memorySwap: spec.memoryMb,
+        memorySwap: args.swapLimit ? spec.memoryMb : undefined,
         ports: [{ internal: APP_PORT, external: spec.hostPort, ip: args.bindAddress, protocol: "tcp" }],
         envs: [`PORT=${APP_PORT}`, `VARIANT=${name}`, `SHUTDOWN_TIMEOUT_MS=${APP_SHUTDOWN_TIMEOUT_MS}`, ...(spec.workers === undefined ? [] : [`WORKERS=${spec.workers}`])],
         healthcheck: {

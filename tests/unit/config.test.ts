@@ -170,6 +170,12 @@ describe("config: every bad value is named with its key, value and fix", () => {
     assert.match(problem, /^optivolt:baselineVariant: names no variant; use one of standard, microvm, minimal, got "huge"$/);
   });
 
+  it("an image platform that is not os/arch", () => {
+    const [problem] = problemsOf({ "optivolt:images": { platform: "amd64" } });
+    assert.strictEqual(problem, 'optivolt:images.platform: must be an os/arch platform such as linux/amd64 or linux/arm64, got "amd64"');
+    assert.strictEqual(devWith({ "optivolt:images": { platform: "linux/arm64/v8" } }).images.platform, "linux/arm64/v8");
+  });
+
   it("a docker:host that is not an engine address", () => {
     const [problem] = problemsOf({ "docker:host": "lab-host:2375" });
     assert.match(problem, /^docker:host: must be an address such as unix:\/\/\/var\/run\/docker\.sock or ssh:\/\/user@host, got "lab-host:2375"$/);

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "../../components/config";
 import { APP_PORT, APP_SHUTDOWN_TIMEOUT_MS, variantContainerName, webApiImageName } from "../../components/naming";
 import { PreflightProbes } from "../../components/preflight";
-import { LabRun, RecordedResource, runLabUnderMocks } from "../support/mockedLab";
+import { LabRun, MOCKED_ENGINE_FACTS, RecordedResource, runLabUnderMocks } from "../support/mockedLab";
 
 const CONTAINER = "docker:index/container:Container";
 const IMAGE = "docker:index/image:Image";
@@ -70,6 +70,8 @@ for (const stack of ["dev", "ci"]) {
             target: spec.target,
             args: { NODE_IMAGE: config.images.nodeImage, NODE_MINIMAL_IMAGE: config.images.nodeMinimalImage, OPTIVOLT_STACK: stack },
             network: config.images.buildNetwork,
+            // The engine's (mocked: linux/amd64), not the machine running `pulumi`.
+            platform: MOCKED_ENGINE_FACTS.platform,
           });
         });
 
@@ -200,13 +202,15 @@ describe("program under mocks: config variations", () => {
 describe("program under mocks: index.ts", () => {
   const healthyEngine: PreflightProbes = {
     engineVersion: async () => "20.10.24",
+    engineFacts: async () => ({ platform: "linux/amd64", swapLimit: true }),
     publishedPorts: async () => [],
     bindError: async () => undefined,
   };
 
-  it("a preview runs the whole program without any preflight probe", async () => {
-    const refuse = async (): Promise<never> => assert.fail("a preview must not probe the machine");
-    const run = await runLabUnderMocks("dev", {}, { program: "index", preview: true, probes: { engineVersion: refuse, publishedPorts: refuse, bindError: refuse } });
+  it("a preview reads the engine's facts (they shape the plan) but probes no host port", async () => {
+    const refuse = async (): Promise<never> => assert.fail("a preview must not probe the host ports");
+    const probes = { ...healthyEngine, publishedPorts: refuse, bindError: refuse };
+    const run = await runLabUnderMocks("dev", {}, { program: "index", preview: true, probes });
     assert.deepStrictEqual(Object.keys(run.outputs.endpoints).slice(0, 3), ["standard", "microvm", "minimal"]);
   });
 
@@ -251,5 +255,49 @@ describe("program under mocks: index.ts", () => {
       return true;
     });
     assert.deepStrictEqual(registered, []);
+  });
+});
+
+describe("program under mocks: what the engine decides", () => {
+  const images = (run: LabRun) => run.resources.filter((r) => r.type === IMAGE);
+  const containers = (run: LabRun) => run.resources.filter((r) => r.type === CONTAINER);
+
+  it("images build for the engine's platform, read by the preflight, not the machine running pulumi; the plan says so", async () => {
+    const notes: string[] = [];
+    const arm: PreflightProbes = {
+      engineVersion: async () => "20.10.24",
+      engineFacts: async () => ({ platform: "linux/arm64", swapLimit: true }),
+      publishedPorts: async () => [],
+      bindError: async () => undefined,
+    };
+    const run = await runLabUnderMocks("dev", {}, { program: "index", preview: true, probes: arm });
+    for (const image of images(run)) assert.strictEqual(image.inputs.build.platform, "linux/arm64", image.name);
+    const direct = await runLabUnderMocks("dev", {}, { engine: { platform: "linux/arm64", swapLimit: true } });
+    assert.deepStrictEqual(images(direct).map((i) => i.inputs.build.platform), images(run).map((i) => i.inputs.build.platform));
+    // The note, with the program's own notify hook.
+    await runLabUnderMocks("dev", {}, { engine: { platform: "linux/arm64", swapLimit: true }, notify: (level, message) => notes.push(`${level}: ${message}`) });
+    assert.deepStrictEqual(notes, ["info: The web API images build for linux/arm64 (the engine's own)."]);
+  });
+
+  it("optivolt:images.platform overrides the engine's, and the plan names both", async () => {
+    const notes: string[] = [];
+    const images_ = { ...(loadStackConfig("dev").images as object), platform: "linux/amd64" };
+    const run = await runLabUnderMocks("dev", { "optivolt:images": images_ }, { engine: { platform: "linux/arm64", swapLimit: true }, notify: (level, message) => notes.push(`${level}: ${message}`) });
+    for (const image of images(run)) assert.strictEqual(image.inputs.build.platform, "linux/amd64");
+    assert.deepStrictEqual(notes, ["info: The web API images build for linux/amd64 (optivolt:images.platform; the engine runs linux/arm64)."]);
+  });
+
+  it("an engine without swap accounting gets no memorySwap on any container (it would read back -1 and diff on every `up`), with a warning", async () => {
+    const notes: string[] = [];
+    const run = await runLabUnderMocks("dev", {}, { engine: { platform: "linux/amd64", swapLimit: false }, notify: (level, message) => notes.push(`${level}: ${message}`) });
+    assert.strictEqual(containers(run).length, 6);
+    for (const c of containers(run)) {
+      assert.strictEqual(c.inputs.memorySwap, undefined, c.name);
+      assert.ok(c.inputs.memory > 0, `${c.name} keeps its memory limit`);
+    }
+    assert.strictEqual(notes.length, 2);
+    assert.match(notes[1], /^warn: The Docker engine has no swap accounting .*SwapLimit false.*memorySwap is left unset.*soft/);
+    const withSwap = await runLabUnderMocks("dev", {}, { engine: { platform: "linux/amd64", swapLimit: true } });
+    for (const c of containers(withSwap)) assert.strictEqual(c.inputs.memorySwap, c.inputs.memory, c.name);
   });
 });
