@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { LabConfig } from "./config";
 import { webApiImageCleanup } from "./imageCleanup";
 import { Monitoring, MonitoringOutputs } from "./monitoring";
-import { variantContainerName } from "./naming";
+import { STACK_LABEL, variantContainerName } from "./naming";
 import { EngineFacts } from "./preflight";
 import { decideUnikernel, HostProbes, hostProbes, Unikernel, UNIKERNEL_VARIANT } from "./unikernel";
 import { WebApiVariant } from "./webApiVariant";
@@ -36,9 +36,11 @@ export type DeployLabOptions = Pick<pulumi.CustomResourceOptions, "provider"> & 
   notify?: (level: "info" | "warn", message: string) => void;
 };
 
-/** Says in the plan what the engine decided: the images' platform, and soft memory without swap accounting. */
-function engineNotes(config: LabConfig, engine: EngineFacts | undefined, notify: NonNullable<DeployLabOptions["notify"]>): void {
-  const platform = config.images.platform ?? engine?.platform;
+/**
+ * Says in the plan what the engine decided: the platform the images build for (`platform`, from
+ * config or else the engine), and that memory is soft on an engine without swap accounting.
+ */
+function engineNotes(platform: string | undefined, config: LabConfig, engine: EngineFacts | undefined, notify: NonNullable<DeployLabOptions["notify"]>): void {
   if (platform !== undefined) {
     const source = config.images.platform === undefined ? "the engine's own" : `optivolt:images.platform; the engine runs ${engine?.platform ?? "an unknown platform"}`;
     notify("info", `The web API images build for ${platform} (${source}).`);
@@ -58,16 +60,16 @@ export function deployLab(config: LabConfig, opts: DeployLabOptions = {}): LabOu
   // Decided first: a unikernel that cannot run here must stop the program before anything is created.
   const unikernelDecision =
     config.unikernel.enabled === false ? undefined : decideUnikernel(config.unikernel, opts.unikernelProbes ?? hostProbes);
-  engineNotes(config, opts.engine, opts.notify ?? ((level, message) => pulumi.log[level](message)));
+  const platform = config.images.platform ?? opts.engine?.platform;
   // Unknown (no preflight ran) counts as able: swap equal to memory is then what the engine reads back.
   const swapLimit = opts.engine?.swapLimit !== false;
-  const platform = config.images.platform ?? opts.engine?.platform;
+  engineNotes(platform, config, opts.engine, opts.notify ?? ((level, message) => pulumi.log[level](message)));
   const network = new docker.Network(
     "lab",
     {
       name: config.networkName,
       driver: "bridge",
-      labels: [{ label: "optivolt.stack", value: config.stackName }],
+      labels: [{ label: STACK_LABEL, value: config.stackName }],
     },
     { provider: opts.provider },
   );
