@@ -6,8 +6,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import autocannon from "autocannon";
-import { IMAGE_TARGETS, ImageTarget } from "../../components/config";
-import { memoryFloorMb } from "../../components/config/memoryFloor";
+import { IMAGE_TARGETS, ImageTarget, memoryFloorMb } from "../../components/config";
 import { ensureWebApiImages, inspectContainer, removeContainer, requireDockerEngine, runVariantContainer, sampleWorkingSet, waitForHealth } from "./support";
 import { containerCgroup } from "./support/docker";
 

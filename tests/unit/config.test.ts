@@ -1,8 +1,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { ConfigError, DOCKER_MIN_MEMORY_MB, IMAGE_TARGETS, LabConfig, loadStackConfig, parseStackEntries } from "../../components/config";
-import { MEMORY_FLOORS_MB, memoryFloorMb } from "../../components/config/memoryFloor";
+import { ConfigError, DOCKER_MIN_MEMORY_MB, IMAGE_TARGETS, LabConfig, loadStackConfig, MEMORY_FLOORS_MB, memoryFloorMb, parseStackEntries } from "../../components/config";
 import { parse as parseYaml } from "yaml";
 import { runLabUnderMocks, stackEntries } from "../support/mockedLab";
 
