@@ -29,21 +29,21 @@ export function webApiImageCleanup(target: string, stackName: string, dockerHost
 
 /**
  * Removes a build once it is superseded. Each build of `imageId` replaces this command (its
- * trigger); the replaced one is deleted at the end of the update, after the container that ran the
- * old build (which depends on it) is gone, and its delete removes the image its create recorded
- * (`PULUMI_COMMAND_STDOUT`). On destroy it removes the current build the same way.
+ * trigger); the replaced one is deleted at the end of the update, after the containers that ran the
+ * old build (which depend on it) are gone, and its delete removes the image its create recorded
+ * (`PULUMI_COMMAND_STDOUT`). On destroy it removes the current build the same way. One per image.
  */
 export function supersededImageCleanup(
-  variant: string,
+  dockerfileTarget: string,
   imageId: pulumi.Output<string>,
   dockerHost: string | undefined,
   opts?: pulumi.CustomResourceOptions,
 ): command.local.Command {
   return new command.local.Command(
-    `image-superseded-${variant}`,
+    `image-superseded-${dockerfileTarget}`,
     {
       create: 'printf %s "$IMAGE_ID"',
-      // Best effort: variants that share a target share the build, and the last one to go removes it.
+      // Best effort: an image still used elsewhere (or already gone) must not fail the update.
       delete: 'docker image rm "$PULUMI_COMMAND_STDOUT" >/dev/null 2>&1 || true',
       environment: imageId.apply((id) => ({ IMAGE_ID: id, ...dockerEnvironment(dockerHost) })),
       triggers: [imageId],

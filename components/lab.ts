@@ -1,17 +1,22 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { LabConfig } from "./config";
+import { LabConfig, Runtime } from "./config";
 import { webApiImageCleanup } from "./imageCleanup";
 import { Monitoring, MonitoringOutputs } from "./monitoring";
-import { STACK_LABEL, variantContainerName } from "./naming";
-import { EngineFacts } from "./preflight";
+import { dockerfileTarget, STACK_LABEL, variantContainerName } from "./naming";
+import type { EngineFacts } from "./preflight";
+import { deploySwarmLab } from "./swarm/deploy";
+import { NodesOutput, SwarmNode } from "./swarm/lab";
 import { decideUnikernel, HostProbes, hostProbes, Unikernel, UNIKERNEL_VARIANT } from "./unikernel";
+import { WebApiImage } from "./webApiImage";
 import { WebApiVariant } from "./webApiVariant";
 
 /** What the stack exports for one variant (DESIGN.md: `variants`). */
 export interface VariantOutput {
   cpus: number;
   memoryMb: number;
+  /** The runtime serving the routes (`node`, `bun`); absent for the unikernel. */
+  runtime?: Runtime;
   /** Absent when the variant does not run (the unikernel without kraft). */
   url?: string;
   /** The unikernel's `running`, or why it does not run (`skipped: kraft not found`). */
@@ -24,6 +29,8 @@ export interface LabOutputs extends Partial<MonitoringOutputs> {
   endpoints: pulumi.Output<Record<string, string>>;
   /** variant → budget and URL */
   variants: pulumi.Output<Record<string, VariantOutput>>;
+  /** Swarm stacks: node hostname → role and labels, as the manager reported them at `pulumi up`. */
+  nodes?: pulumi.Output<NodesOutput>;
 }
 
 /** Options for the whole lab (e.g. a Docker provider for tests or a second engine). */
@@ -34,6 +41,8 @@ export type DeployLabOptions = Pick<pulumi.CustomResourceOptions, "provider"> & 
   engine?: EngineFacts;
   /** Where the plan's notes go; Pulumi's log unless a test collects them. */
   notify?: (level: "info" | "warn", message: string) => void;
+  /** Swarm stacks: the nodes the preflight read from the manager (none in a preview). */
+  swarmNodes?: readonly SwarmNode[];
 };
 
 /**
@@ -57,6 +66,7 @@ function engineNotes(platform: string | undefined, config: LabConfig, engine: En
 
 /** Creates every resource of the lab from validated config and returns the stack outputs. */
 export function deployLab(config: LabConfig, opts: DeployLabOptions = {}): LabOutputs {
+  if (config.engine === "swarm") return deploySwarmLab(config, opts);
   // Decided first: a unikernel that cannot run here must stop the program before anything is created.
   const unikernelDecision =
     config.unikernel.enabled === false ? undefined : decideUnikernel(config.unikernel, opts.unikernelProbes ?? hostProbes);
@@ -77,29 +87,39 @@ export function deployLab(config: LabConfig, opts: DeployLabOptions = {}): LabOu
   const endpoints: Record<string, pulumi.Input<string>> = {};
   const variants: Record<string, pulumi.Input<VariantOutput>> = {};
 
-  const targets = [...new Set(Object.values(config.variants).map((spec) => spec.target))];
-  const imageCleanups = new Map(targets.map((target) => [target, webApiImageCleanup(target, config.stackName, config.dockerHost)]));
+  // One image per (target, runtime) in use, whatever number of budgets runs it.
+  const images = new Map<string, WebApiImage>();
+  for (const spec of Object.values(config.variants)) {
+    const target = dockerfileTarget(spec);
+    if (images.has(target)) continue;
+    const imageCleanup = webApiImageCleanup(target, config.stackName, config.dockerHost);
+    images.set(
+      target,
+      new WebApiImage(
+        `webapi-${target}`,
+        { dockerfileTarget: target, images: config.images, imageCleanup, stackName: config.stackName, platform, dockerHost: config.dockerHost },
+        { providers: opts.provider ? [opts.provider] : undefined },
+      ),
+    );
+  }
 
   for (const [name, spec] of Object.entries(config.variants)) {
     const variant = new WebApiVariant(
       name,
       {
         spec,
-        images: config.images,
+        image: images.get(dockerfileTarget(spec))!,
         network,
         bindAddress: config.bindAddress,
         endpointHost: config.endpointHost,
         containerName: variantContainerName(config, name),
         stackName: config.stackName,
-        imageCleanup: imageCleanups.get(spec.target)!,
-        dockerHost: config.dockerHost,
-        platform,
         swapLimit,
       },
       { providers: opts.provider ? [opts.provider] : undefined },
     );
     endpoints[name] = variant.url;
-    variants[name] = pulumi.output({ cpus: spec.cpus, memoryMb: spec.memoryMb, url: variant.url });
+    variants[name] = pulumi.output({ cpus: spec.cpus, memoryMb: spec.memoryMb, runtime: spec.runtime, url: variant.url });
   }
 
   if (unikernelDecision !== undefined) {

@@ -1,6 +1,8 @@
 import { execFile } from "child_process";
 import * as net from "net";
 import { LabConfig } from "./config";
+import { SwarmNode } from "./swarm/lab";
+import { parseNodes, parseRegistryTrust, swarmPreflight, SwarmProbes } from "./swarm/preflight";
 
 /** A check that failed before anything was deployed; its message says what and how to fix it. */
 export class PreflightError extends Error {
@@ -41,6 +43,14 @@ export interface PreflightProbes {
   publishedPorts(dockerHost: string | undefined): Promise<PublishedPort[]>;
   /** Resolves with undefined when `address:port` can be bound on this machine, else the error code. */
   bindError(address: string, port: number): Promise<string | undefined>;
+  /** Swarm stacks: the manager's nodes and registry trust (the system's own when absent). */
+  swarm?: SwarmProbes;
+}
+
+/** What the preflight learnt that the program uses: the engine's facts, and a swarm's nodes. */
+export interface PreflightFacts {
+  engine: EngineFacts;
+  swarmNodes?: SwarmNode[];
 }
 
 /** A host port the config gives to one service. */
@@ -77,21 +87,24 @@ function isLabContainer(config: LabConfig, container: string): boolean {
 }
 
 export interface PreflightOptions {
-  /** false on a preview: it reads the engine's facts (they shape the plan) but creates nothing, so ports are not its business. */
-  checkPorts?: boolean;
+  /**
+   * false on a preview: it reads the engine's facts (they shape the plan) but creates nothing, so
+   * what would collide (host ports; on a swarm, placement and registry) is not its business. Default true.
+   */
+  deploying?: boolean;
 }
 
 /**
- * Checks, before any resource is created, that the Docker engine answers, reads its facts, and
- * (unless told not to) that no other container or process holds a host port the lab publishes.
- * Throws one PreflightError listing every problem; resolves with the engine's facts.
+ * Checks, before any resource is created, that the Docker engine answers and reads its facts; when
+ * deploying, also that no other container or process holds a host port the lab publishes (on a
+ * swarm: placement and registry). Throws one PreflightError listing every problem.
  */
 export async function runPreflight(
   config: LabConfig,
   probes: PreflightProbes = systemProbes,
   environment: NodeJS.ProcessEnv = process.env,
   options: PreflightOptions = {},
-): Promise<EngineFacts> {
+): Promise<PreflightFacts> {
   // Like the Docker provider: docker:host first, else DOCKER_HOST, else the local socket.
   const engine = config.dockerHost ?? environment.DOCKER_HOST;
   const where = engine ?? "the local socket (unix:///var/run/docker.sock)";
@@ -109,9 +122,11 @@ export async function runPreflight(
     );
   }
 
-  const facts = await probes.engineFacts(config.dockerHost);
-  if (options.checkPorts !== false) await checkHostPorts(config, probes, engine);
-  return facts;
+  const engineFacts = await probes.engineFacts(config.dockerHost);
+  if (options.deploying === false) return { engine: engineFacts };
+  if (config.engine === "swarm") return { engine: engineFacts, ...(await checkSwarm(config, probes.swarm ?? systemSwarmProbes)) };
+  await checkHostPorts(config, probes, engine);
+  return { engine: engineFacts };
 }
 
 /** Throws a PreflightError when another container or process holds a host port the lab publishes. */
@@ -143,6 +158,16 @@ async function checkHostPorts(config: LabConfig, probes: PreflightProbes, engine
     }
   }
   if (problems.length > 0) throw new PreflightError(problems, config.stackName);
+}
+
+/**
+ * A swarm publishes its ports on the nodes, not on this machine or the manager alone, so the port
+ * checks above do not apply; placement and registry checks do (components/swarm/preflight.ts).
+ */
+async function checkSwarm(config: LabConfig, probes: SwarmProbes): Promise<Omit<PreflightFacts, "engine">> {
+  const { nodes, problems } = await swarmPreflight(config, probes);
+  if (problems.length > 0) throw new PreflightError(problems, config.stackName);
+  return { swarmNodes: nodes };
 }
 
 function dockerCli(args: string[], dockerHost: string | undefined): Promise<string> {
@@ -181,6 +206,15 @@ export function parseSwapLimit(text: string): boolean {
   if (value !== "true" && value !== "false") throw new Error(`unexpected SwapLimit from docker info: ${JSON.stringify(value)}`);
   return value === "true";
 }
+
+/** The manager's view of the swarm, through the docker CLI. */
+export const systemSwarmProbes: SwarmProbes = {
+  nodes: async (dockerHost) => {
+    const ids = (await dockerCli(["node", "ls", "--quiet"], dockerHost)).split("\n").filter((id) => id.trim() !== "");
+    return parseNodes(await dockerCli(["node", "inspect", ...ids], dockerHost));
+  },
+  registryTrust: async (dockerHost) => parseRegistryTrust(await dockerCli(["info", "--format", "{{json .RegistryConfig}}"], dockerHost)),
+};
 
 /** The real probes: the docker CLI (which honours DOCKER_HOST and ssh:// addresses) and a test bind. */
 export const systemProbes: PreflightProbes = {

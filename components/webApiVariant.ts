@@ -1,15 +1,19 @@
-import * as path from "path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { ImagesConfig, VariantSpec } from "./config";
-import { supersededImageCleanup } from "./imageCleanup";
-import { APP_PORT, APP_SHUTDOWN_TIMEOUT_MS, webApiImageName } from "./naming";
+import { Runtime, VariantSpec } from "./config";
+import { APP_PORT, APP_SHUTDOWN_TIMEOUT_MS } from "./naming";
+import type { WebApiImage } from "./webApiImage";
 
-/** Build context of the web API, relative to the working directory so the state holds no machine-specific path. */
-const IMAGES_DIR = path.relative(process.cwd(), path.resolve(__dirname, "..", "images")) || ".";
+/**
+ * Health probe run inside the container by the image's own runtime (`node -e` or `bun -e`; both have
+ * `fetch`): the images ship no curl, and the Bun ones no node.
+ */
+export const HEALTH_PROBE = `fetch('http://127.0.0.1:${APP_PORT}/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`;
 
-/** Health probe run inside the container; every image target ships `node` (Node 22 has `fetch`), not curl. */
-const HEALTH_PROBE = `fetch('http://127.0.0.1:${APP_PORT}/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`;
+/** The container health check's command for a runtime. */
+export function healthCheckCommand(runtime: Runtime): string[] {
+  return ["CMD", runtime, "-e", HEALTH_PROBE];
+}
 
 /** Seconds `pulumi up` waits for a new container to report healthy before it fails the update. */
 const HEALTHY_WITHIN_SECONDS = 120;
@@ -23,52 +27,26 @@ export const WEBAPI_STOP_GRACE_SECONDS = Math.ceil(APP_SHUTDOWN_TIMEOUT_MS / 100
 
 export interface WebApiVariantArgs {
   spec: VariantSpec;
-  images: ImagesConfig;
+  /** The image of the variant's (target, runtime), built once for every variant that runs it. */
+  image: Pick<WebApiImage, "id" | "supersededCleanup">;
   network: docker.Network;
   bindAddress: string;
   /** Host name the URL names (the bind address, or the remote engine's host). */
   endpointHost: string;
   containerName: string;
   stackName: string;
-  /** Removes the image's tag on destroy; the image depends on it so it goes last. */
-  imageCleanup: pulumi.Resource;
-  /** `docker:host`: the engine the superseded builds are removed from. */
-  dockerHost: string | undefined;
-  /** `os/arch` to build for; undefined leaves it to the provider (the machine running `pulumi`). */
-  platform: string | undefined;
   /** Whether the engine limits swap; without it `memorySwap` stays unset (it would read back as -1 and diff on every `up`). */
   swapLimit: boolean;
 }
 
-/** One variant of the web API: its image built from `images/` and its container under the variant's budget. */
+/** One variant of the web API: its container, running its (target, runtime) image under the variant's budget. */
 export class WebApiVariant extends pulumi.ComponentResource {
   public readonly url: pulumi.Output<string>;
-  public readonly image: docker.Image;
   public readonly container: docker.Container;
 
   constructor(name: string, args: WebApiVariantArgs, opts?: pulumi.ComponentResourceOptions) {
     super("optivolt:lab:WebApiVariant", name, {}, opts);
     const { spec } = args;
-
-    this.image = new docker.Image(
-      name,
-      {
-        imageName: webApiImageName(spec.target, args.stackName),
-        skipPush: true,
-        build: {
-          context: IMAGES_DIR,
-          dockerfile: path.join(IMAGES_DIR, "Dockerfile"),
-          target: spec.target,
-          // OPTIVOLT_STACK becomes the image's `optivolt.stack` label: what the cleanup finds a stack's builds by.
-          args: { NODE_IMAGE: args.images.nodeImage, NODE_MINIMAL_IMAGE: args.images.nodeMinimalImage, OPTIVOLT_STACK: args.stackName },
-          network: args.images.buildNetwork,
-          platform: args.platform,
-        },
-      },
-      { parent: this, dependsOn: [args.imageCleanup] },
-    );
-    // The container depends on it, so a replaced build is removed only once its container is gone.
-    const superseded = supersededImageCleanup(name, this.image.repoDigest, args.dockerHost, { parent: this });
 
     this.container = new docker.Container(
       name,
@@ -76,15 +54,16 @@ export class WebApiVariant extends pulumi.ComponentResource {
         name: args.containerName,
         // The local image ID: the engine reports the container's image by ID, so a tag here would
         // show a diff (and a replacement) on every `up`; the ID also changes exactly when the build does.
-        image: this.image.repoDigest,
+        image: args.image.id,
         cpus: String(spec.cpus),
         memory: spec.memoryMb,
+        ...(spec.cpuset === undefined ? {} : { cpuSet: spec.cpuset }),
         // Swap equal to memory means no swap at all: the memory budget is real.
         memorySwap: args.swapLimit ? spec.memoryMb : undefined,
         ports: [{ internal: APP_PORT, external: spec.hostPort, ip: args.bindAddress, protocol: "tcp" }],
         envs: [`PORT=${APP_PORT}`, `VARIANT=${name}`, `SHUTDOWN_TIMEOUT_MS=${APP_SHUTDOWN_TIMEOUT_MS}`, ...(spec.workers === undefined ? [] : [`WORKERS=${spec.workers}`])],
         healthcheck: {
-          tests: ["CMD", "node", "-e", HEALTH_PROBE],
+          tests: healthCheckCommand(spec.runtime),
           // Go duration spelling as the engine reports it back, so the read-back matches and plans no diff.
           interval: "10s",
           timeout: "5s",
@@ -97,6 +76,7 @@ export class WebApiVariant extends pulumi.ComponentResource {
         destroyGraceSeconds: WEBAPI_STOP_GRACE_SECONDS,
         labels: [
           { label: "optivolt.variant", value: name },
+          { label: "optivolt.runtime", value: spec.runtime },
           { label: "optivolt.cpus", value: String(spec.cpus) },
           { label: "optivolt.memory_mb", value: String(spec.memoryMb) },
           { label: "optivolt.stack", value: args.stackName },
@@ -108,7 +88,8 @@ export class WebApiVariant extends pulumi.ComponentResource {
         networkMode: "bridge",
         networksAdvanced: [{ name: args.network.name, aliases: [name] }],
       },
-      { parent: this, dependsOn: [superseded] },
+      // The image's superseded-build cleanup goes after this container: a replaced build is removed once no container runs it.
+      { parent: this, dependsOn: [args.image.supersededCleanup] },
     );
 
     this.url = pulumi.interpolate`http://${args.endpointHost}:${spec.hostPort}`;

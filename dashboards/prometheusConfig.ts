@@ -1,5 +1,5 @@
 import { stringify } from "yaml";
-import { LabConfig } from "../components/config";
+import { LabConfig, RUNTIMES } from "../components/config";
 import { APP_PORT, variantContainerName } from "../components/naming";
 import { longerDuration } from "./durations";
 import { MONITORING_INTERNAL_PORTS, monitoringContainerName } from "./services";
@@ -29,8 +29,14 @@ export function labScrapeTargets(config: StackConfig): ScrapeTargets {
   };
 }
 
-function escapeRegex(text: string): string {
+export function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** Scrape and evaluation interval and the `lab` label every series carries (docker and swarm stacks alike). */
+export function globalSection(config: Pick<StackConfig, "monitoring" | "stackName">) {
+  const interval = config.monitoring.prometheus.scrapeInterval;
+  return { scrape_interval: interval, evaluation_interval: interval, external_labels: { lab: config.stackName } };
 }
 
 /** The Prometheus configuration as a plain object (what `prometheus.yml` holds). */
@@ -38,12 +44,14 @@ export function prometheusConfig(config: StackConfig, targets: ScrapeTargets = l
   const { prometheus, cadvisor } = config.monitoring;
   const prefix = escapeRegex(`${config.networkName}-`);
   const variantAlternation = Object.keys(config.variants).map(escapeRegex).join("|");
+  // cAdvisor names containers, not runtimes: one rule per runtime in use gives its containers' series the label.
+  const runtimeRules = RUNTIMES.flatMap((runtime) => {
+    const names = Object.entries(config.variants).filter(([, spec]) => spec.runtime === runtime).map(([name]) => escapeRegex(name));
+    if (names.length === 0) return [];
+    return [{ action: "replace", source_labels: ["name"], regex: `${prefix}(${names.join("|")})`, target_label: "runtime", replacement: runtime }];
+  });
   return {
-    global: {
-      scrape_interval: prometheus.scrapeInterval,
-      evaluation_interval: prometheus.scrapeInterval,
-      external_labels: { lab: config.stackName },
-    },
+    global: globalSection(config),
     scrape_configs: [
       {
         job_name: SCRAPE_JOBS.prometheus,
@@ -59,6 +67,7 @@ export function prometheusConfig(config: StackConfig, targets: ScrapeTargets = l
           { action: "keep", source_labels: ["name"], regex: `${prefix}.+` },
           // Give container series the same `variant` label the app's own metrics carry.
           { action: "replace", source_labels: ["name"], regex: `${prefix}(${variantAlternation})`, target_label: "variant", replacement: "$1" },
+          ...runtimeRules,
         ],
       },
       {
@@ -66,7 +75,7 @@ export function prometheusConfig(config: StackConfig, targets: ScrapeTargets = l
         metrics_path: "/metrics",
         static_configs: Object.entries(targets.variants).map(([variant, address]) => ({
           targets: [address],
-          labels: { variant },
+          labels: { variant, runtime: config.variants[variant].runtime },
         })),
       },
     ],

@@ -24,10 +24,11 @@ export const CADVISOR_METRICS = {
 } as const;
 
 const selected = `variant=~"$variant"`;
+/** Every web API series carries `variant` and `runtime` (scrape target labels; cAdvisor's by relabelling). */
 const window = "[$__rate_interval]";
 
 function perVariantRate(metric: string, matchers = selected): string {
-  return `sum by (variant) (rate(${metric}{${matchers}}${window}))`;
+  return `sum by (variant, runtime) (rate(${metric}{${matchers}}${window}))`;
 }
 
 /** Requests per second answered by each variant (the scrapes of /metrics excluded). */
@@ -44,7 +45,7 @@ export const errorRatio =
 /** Latency quantile per variant from the app's histogram. */
 export function latencyQuantile(quantile: number): string {
   return (
-    `histogram_quantile(${quantile}, sum by (variant, le) ` +
+    `histogram_quantile(${quantile}, sum by (variant, runtime, le) ` +
     `(rate(${APP_METRICS.duration}_bucket{${selected}, route!="/metrics"}${window})))`
   );
 }
@@ -55,27 +56,27 @@ export const LATENCY_QUANTILES = [0.5, 0.95, 0.99] as const;
 export const processCpuCores = perVariantRate(APP_METRICS.cpuSeconds);
 
 /** Resident memory of the app's processes as the app reports it. */
-export const processResidentMemory = `sum by (variant) (${APP_METRICS.residentMemory}{${selected}})`;
+export const processResidentMemory = `sum by (variant, runtime) (${APP_METRICS.residentMemory}{${selected}})`;
 
 /** CPU cores each variant's container uses (cAdvisor). */
 export const containerCpuCores = perVariantRate(CADVISOR_METRICS.cpuSeconds);
 
 /** The CPU limit in cores: CFS quota over period, as Docker enforces it. */
 const containerCpuLimitCores =
-  `(max by (variant) (${CADVISOR_METRICS.cpuQuota}{${selected}}) / max by (variant) (${CADVISOR_METRICS.cpuPeriod}{${selected}}))`;
+  `(max by (variant, runtime) (${CADVISOR_METRICS.cpuQuota}{${selected}}) / max by (variant, runtime) (${CADVISOR_METRICS.cpuPeriod}{${selected}}))`;
 
 export const containerCpuShareOfLimit = `${containerCpuCores} / ${containerCpuLimitCores}`;
 
-export const containerWorkingSet = `max by (variant) (${CADVISOR_METRICS.workingSet}{${selected}})`;
+export const containerWorkingSet = `max by (variant, runtime) (${CADVISOR_METRICS.workingSet}{${selected}})`;
 
 export const containerMemoryShareOfLimit =
-  `${containerWorkingSet} / max by (variant) (${CADVISOR_METRICS.memoryLimit}{${selected}})`;
+  `${containerWorkingSet} / max by (variant, runtime) (${CADVISOR_METRICS.memoryLimit}{${selected}})`;
 
 export const networkReceive = perVariantRate(CADVISOR_METRICS.receiveBytes);
 export const networkTransmit = perVariantRate(CADVISOR_METRICS.transmitBytes);
 
 /** Out-of-memory kills over the dashboard's time range (why cAdvisor keeps `oom_event` and /dev/kmsg). */
-export const oomKills = `sum by (variant) (increase(${CADVISOR_METRICS.oomEvents}{${selected}}[$__range]))`;
+export const oomKills = `sum by (variant, runtime) (increase(${CADVISOR_METRICS.oomEvents}{${selected}}[$__range]))`;
 
 /**
  * CPU cores the monitoring containers themselves use (cAdvisor measures itself, Prometheus and
@@ -84,6 +85,12 @@ export const oomKills = `sum by (variant) (increase(${CADVISOR_METRICS.oomEvents
 export function monitoringCpuCores(containerNamePrefix: string): string {
   return `sum by (name) (rate(${CADVISOR_METRICS.cpuSeconds}{name=~"${containerNamePrefix}.+"}${window}))`;
 }
+
+/** Swarm: tasks of each variant answering scrapes, per node (the `node` label comes from the swarm discovery). */
+export const tasksPerNode = `count by (variant, node) (up{job="webapi", ${selected}} == 1)`;
+
+/** Swarm: CPU cores the selected variants' containers use on each node. */
+export const nodeCpuCores = `sum by (node) (rate(${CADVISOR_METRICS.cpuSeconds}{${selected}}${window}))`;
 
 /** Requests per second per CPU core actually used: the efficiency the lab compares. */
 export const requestsPerCore = `${requestRate} / ${containerCpuCores}`;

@@ -32,11 +32,37 @@ interface RowSpec {
   panels: PanelSpec[];
 }
 
-const perVariant = (expr: string): QuerySpec[] => [{ expr, legend: "{{variant}}" }];
+/** Legend of a series: the variant and the runtime serving it. */
+const SERIES = "{{variant}} ({{runtime}})";
+const perVariant = (expr: string): QuerySpec[] => [{ expr, legend: SERIES }];
 
 const PANEL_HEIGHT: Record<PanelSpec["kind"], number> = { timeseries: 8, stat: 5, bargauge: 7 };
 
-type DashboardConfig = Pick<LabConfig, "networkName" | "variants" | "monitoring">;
+type DashboardConfig = Pick<LabConfig, "networkName" | "variants" | "monitoring"> & Partial<Pick<LabConfig, "engine">>;
+
+/** Swarm stacks: which node each variant's tasks run on, and what each node's lab containers use. */
+const nodesRow: RowSpec = {
+  title: "Nodes (swarm)",
+  panels: [
+    {
+      kind: "bargauge",
+      title: "Tasks per variant and node",
+      description: "Scraped tasks of each variant on each swarm node (Prometheus's swarm discovery): where the variants run.",
+      unit: "short",
+      queries: [{ expr: q.tasksPerNode, legend: "{{variant}} on {{node}}" }],
+      span: 8,
+    },
+    {
+      kind: "timeseries",
+      title: "CPU used per node (cores)",
+      description: "CPU cores the selected variants' containers use on each node (cAdvisor runs on every node).",
+      unit: "short",
+      queries: [{ expr: q.nodeCpuCores, legend: "{{node}}" }],
+      span: 16,
+      fromCadvisor: true,
+    },
+  ],
+};
 
 /** The dashboard's layout: what is shown where, and from which query. */
 function rows(config: DashboardConfig): RowSpec[] {
@@ -61,7 +87,7 @@ function rows(config: DashboardConfig): RowSpec[] {
           title: "Latency p50 / p95 / p99",
           description: "Quantiles of http_request_duration_seconds per variant.",
           unit: "s",
-          queries: q.LATENCY_QUANTILES.map((quantile) => ({ expr: q.latencyQuantile(quantile), legend: `{{variant}} p${Math.round(quantile * 100)}` })),
+          queries: q.LATENCY_QUANTILES.map((quantile) => ({ expr: q.latencyQuantile(quantile), legend: `${SERIES} p${Math.round(quantile * 100)}` })),
           span: 24,
         },
         { kind: "timeseries", title: "Process CPU (app's view)", description: "CPU seconds per second of the app's processes, from process_cpu_seconds_total.", unit: "short", queries: perVariant(q.processCpuCores), span: 12 },
@@ -81,8 +107,8 @@ function rows(config: DashboardConfig): RowSpec[] {
           description: "Bytes per second received (RX) and sent (TX) by each variant's container.",
           unit: "Bps",
           queries: [
-            { expr: q.networkReceive, legend: "{{variant}} RX" },
-            { expr: q.networkTransmit, legend: "{{variant}} TX" },
+            { expr: q.networkReceive, legend: `${SERIES} RX` },
+            { expr: q.networkTransmit, legend: `${SERIES} TX` },
           ],
           span: 24,
           fromCadvisor: true,
@@ -100,6 +126,7 @@ function rows(config: DashboardConfig): RowSpec[] {
         { kind: "bargauge", title: "Memory / limit", description: "Working set as a share of each variant's limit.", unit: "percentunit", queries: perVariant(q.containerMemoryShareOfLimit), span: 12, fromCadvisor: true, max: 1 },
       ],
     },
+    ...(config.engine === "swarm" ? [nodesRow] : []),
     {
       title: "Cost of watching",
       panels: [

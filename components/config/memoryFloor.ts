@@ -1,7 +1,7 @@
-import { ImageTarget } from "./variants";
+import type { ImageTarget, Runtime } from "./variants";
 
 /**
- * The least memory, in MB, a variant of each image target can run in: the peak working set of one
+ * The least memory, in MB, a variant of each image target can run in: the peak resident set of one
  * app process (1 CPU of quota, so no cluster primary) under 10 s of mixed /api/light + /api/heavy
  * load, plus headroom for the kernel's own accounting and GC timing. Measured on the real engine by
  * tests/integration/memoryFloor.test.ts, which also runs each target *at* its floor under the same
@@ -11,17 +11,13 @@ import { ImageTarget } from "./variants";
  * A variant with more CPUs runs more worker processes and needs more than this floor; the floor
  * only refuses budgets no variant of the target can live in.
  */
-export const MEMORY_FLOORS_MB: Record<string, Record<ImageTarget, number>> = {
-  // Peak resident sets measured: standard 67.1, microvm 65.2, minimal 69.4 MiB; + ~25 %, to a multiple of 8.
+export const MEMORY_FLOORS_MB: Record<Runtime, Record<ImageTarget, number>> = {
+  // Peak resident sets measured: 65-69 MiB for each target (docs/deploy.md); + ~25 %, to a multiple of 8.
   node: { standard: 88, microvm: 88, minimal: 88 },
+  bun: { standard: 88, microvm: 88, minimal: 88 },
 };
 
-/** Runtime of the images today; the variant table has no runtime key yet. */
-export const DEFAULT_RUNTIME = "node";
-
 /** The memory floor of a target on a runtime, in MB. */
-export function memoryFloorMb(target: ImageTarget, runtime: string = DEFAULT_RUNTIME): number {
-  const floors = MEMORY_FLOORS_MB[runtime];
-  if (floors === undefined) throw new Error(`no memory floor is known for runtime ${runtime}; add its row to MEMORY_FLOORS_MB`);
-  return floors[target];
+export function memoryFloorMb(target: ImageTarget, runtime: Runtime = "node"): number {
+  return MEMORY_FLOORS_MB[runtime][target];
 }

@@ -1,6 +1,7 @@
 /// <reference path="./prom-client-lib.d.ts" />
 import type { Metric, MetricObjectWithValues, MetricValue, MetricValueWithName } from "prom-client";
 import Registry = require("prom-client/lib/registry");
+import { RUNTIME } from "./runtime";
 
 /** Records one finished request: its HTTP status and how long the handler took, in seconds. */
 export type RequestRecorder = (status: number, seconds: number) => void;
@@ -49,11 +50,11 @@ export class RequestMetrics {
       collector("http_requests_total", "HTTP requests answered, by route and status code", "counter", () =>
         this.routes.flatMap((r) => [...r.byStatus].map(([status, value]) => ({ value, labels: { route: r.route, status: String(status) } }))),
       ),
-      collector("http_request_duration_seconds", "Time from request to response handed to the socket, by route", "histogram", () =>
+      collector("http_request_duration_seconds", "Time from request to answer ready, by route", "histogram", () =>
         this.routes.flatMap(histogramSamples),
       ),
       collector("webapi_info", "1 per worker process; labels describe the running API", "gauge", () => [
-        { value: 1, labels: { node_version: process.version, workers: String(workers) } },
+        { value: 1, labels: { runtime: RUNTIME.name, runtime_version: RUNTIME.version, workers: String(workers) } },
       ]),
       collector("process_cpu_user_seconds_total", "User CPU time spent, in seconds", "counter", () => single(process.cpuUsage().user / 1e6)),
       collector("process_cpu_system_seconds_total", "System CPU time spent, in seconds", "counter", () => single(process.cpuUsage().system / 1e6)),

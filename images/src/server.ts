@@ -1,116 +1,66 @@
-import cluster from "cluster";
+// The web API on node:http (+ cluster): `node dist/server.js`.
 import * as http from "http";
-import { createHandler, fixedAnswers } from "./app";
-import { clusterMetricsFetcher, serveAggregatedMetrics } from "./clusterMetrics";
-import { AppConfig, EnvError, parseEnv } from "./config";
-import { FastPath } from "./fastPath";
-import { RequestMetrics } from "./metrics";
-import { detectWorkerCount } from "./workers";
+import * as net from "net";
+import { CLOSE_HEADER, idleGraceMs } from "./drain";
+import { ApiRequest, ApiResponse, createApi } from "./handlers";
+import { runServerProcesses } from "./processes";
 
-/** How the primary tells its workers how many they are (for the info metric). */
-const WORKERS_ENV = "OPTIVOLT_WORKER_COUNT";
+/** The request as the routes see it; the abort signal is only made for the route that asks. */
+class NodeApiRequest implements ApiRequest {
+  private controller?: AbortController;
 
-function log(message: string, fields: Record<string, unknown> = {}): void {
-  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), pid: process.pid, message, ...fields })}\n`);
-}
+  constructor(
+    private readonly req: http.IncomingMessage,
+    private readonly res: http.ServerResponse,
+  ) {}
 
-/** Exits once every signal-time deadline has passed, whatever is still open. */
-function exitAfter(ms: number, reason: string): void {
-  setTimeout(() => {
-    log(`shutdown: ${reason} after ${ms} ms, exiting`);
-    process.exit(0);
-  }, ms).unref();
-}
+  get method(): string {
+    return this.req.method ?? "GET";
+  }
 
-/** Serves HTTP in this process (the only process, or one cluster worker). */
-function runServer(config: AppConfig, workers: number): void {
-  const metrics = new RequestMetrics(config.variant, workers);
-  const metricsText = cluster.isWorker ? clusterMetricsFetcher(metrics.registry) : () => metrics.registry.metrics();
-  const shutdown = { draining: false };
-  const answers = fixedAnswers(config.variant, metrics);
-  const server = http.createServer(createHandler({ config, metrics, metricsText, shutdown }, answers));
-  const fastPath = new FastPath(server, { answers, shutdown });
+  get url(): string {
+    return this.req.url ?? "/";
+  }
 
-  server.on("error", (error: NodeJS.ErrnoException) => {
-    process.stderr.write(`Cannot listen on ${config.host}:${config.port} (PORT/HOST): ${error.message}\n`);
-    process.exit(1);
-  });
-  server.listen(config.port, config.host, () => {
-    if (!cluster.isWorker) log("listening", { port: config.port, variant: config.variant, workers });
-  });
-
-  // SIGTERM: stop accepting, let in-flight requests finish, close each connection once it goes idle.
-  const drain = () => {
-    if (shutdown.draining) return;
-    shutdown.draining = true;
-    server.close(() => process.exit(0));
-    const closeIdle = () => {
-      fastPath.closeIdleConnections();
-      server.closeIdleConnections();
-    };
-    closeIdle();
-    setInterval(closeIdle, 50).unref();
-    exitAfter(config.shutdownTimeoutMs, "in-flight requests still open");
-  };
-  process.on("SIGTERM", drain);
-  process.on("SIGINT", drain);
-}
-
-/** Cluster primary: forks the workers, restarts crashed ones, aggregates metrics, relays SIGTERM. */
-function runPrimary(config: AppConfig, workers: number): void {
-  serveAggregatedMetrics();
-  const fork = () => cluster.fork({ [WORKERS_ENV]: String(workers) });
-  let stopping = false;
-  const listening = new Set<number>();
-  cluster.on("listening", (worker) => {
-    listening.add(worker.id);
-    if (listening.size === workers) log("listening", { port: config.port, variant: config.variant, workers });
-  });
-  cluster.on("exit", (worker, code, signal) => {
-    if (stopping) {
-      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
-      return;
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      const controller = (this.controller = new AbortController());
+      // "close" before the answer is finished: the connection went away.
+      this.res.once("close", () => {
+        if (!this.res.writableFinished) controller.abort();
+      });
     }
-    if (!listening.has(worker.id)) {
-      // Failing before it ever listened (bad port, ...) would fail again: give up instead of looping.
-      process.stderr.write(`A worker exited during start-up (code ${code}, signal ${signal}); stopping.\n`);
-      process.exit(1);
-    }
-    listening.delete(worker.id);
-    log("worker died, starting another", { worker: worker.process.pid, code, signal });
-    fork();
-  });
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill("SIGTERM");
-    exitAfter(config.shutdownTimeoutMs + 1000, "workers still running");
+    return this.controller.signal;
+  }
+}
+
+runServerProcesses(({ config, metrics, metricsText, listening, cannotListen, drainOnStop }) => {
+  const api = createApi({ config, metrics, metricsText });
+  let draining = false;
+
+  const send = (res: http.ServerResponse, response: ApiResponse) => {
+    res.writeHead(response.status, draining ? { ...response.headers, ...CLOSE_HEADER } : response.headers);
+    res.end(response.body);
   };
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
-  for (let i = 0; i < workers; i++) fork();
-}
 
-function main(): void {
-  let config: AppConfig;
-  try {
-    config = parseEnv(process.env);
-  } catch (error) {
-    if (!(error instanceof EnvError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    process.exit(1);
-  }
-  if (cluster.isWorker) {
-    runServer(config, Number(process.env[WORKERS_ENV]));
-    return;
-  }
-  const workers = detectWorkerCount(config.workers);
-  if (workers === 1) {
-    // One worker: serve in this process, no primary to relay connections or hold memory.
-    runServer(config, 1);
-  } else {
-    runPrimary(config, workers);
-  }
-}
+  const server = http.createServer((req, res) => {
+    const response = api(new NodeApiRequest(req, res));
+    if (response instanceof Promise) void response.then((ready) => send(res, ready));
+    else send(res, response);
+  });
+  server.on("error", cannotListen);
+  server.listen(config.port, config.host, listening);
 
-main();
+  drainOnStop({
+    async stopAccepting() {
+      // net.Server's close stops accepting and calls back once every connection has closed.
+      // http.Server's own close() would also close the idle keep-alive connections at once, racing
+      // the next request their clients are sending (see drain.ts).
+      net.Server.prototype.close.call(server, () => process.exit(0));
+    },
+    closeConnections() {
+      draining = true;
+      setTimeout(() => server.closeIdleConnections(), idleGraceMs(config)).unref();
+    },
+  });
+});

@@ -72,7 +72,7 @@ describe("image cleanup on a real engine: two builds and a destroy leave no imag
   });
 
   it("removes the superseded build on the second `up`, and every image of the stack on destroy", async () => {
-    const image = find("docker:index/image:Image", "minimal");
+    const image = find("docker:index/image:Image", "webapi-minimal");
     const tracker = find("command:local:Command", "image-superseded-minimal").inputs;
     const cleanup = find("command:local:Command", "image-cleanup-minimal").inputs;
     assert.strictEqual(image.inputs.build.args.OPTIVOLT_STACK, STACK);

@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { ConfigError, DOCKER_MIN_MEMORY_MB, IMAGE_TARGETS, LabConfig, loadStackConfig, MEMORY_FLOORS_MB, memoryFloorMb, parseStackEntries } from "../../components/config";
 import { parse as parseYaml } from "yaml";
+import { LOCAL_BASE_IMAGES } from "../../components/naming";
 import { runLabUnderMocks, stackEntries } from "../support/mockedLab";
 
 const PROJECT_DIR = path.resolve(__dirname, "..", "..");
@@ -35,24 +36,34 @@ describe("config: the shipped stack files", () => {
   it("dev holds the DESIGN.md variant table on loopback", () => {
     const config = loadStackConfig("dev");
     assert.deepStrictEqual(config.variants, {
-      standard: { target: "standard", cpus: 2, memoryMb: 512, hostPort: 8001 },
-      microvm: { target: "microvm", cpus: 1, memoryMb: 256, hostPort: 8002 },
-      minimal: { target: "minimal", cpus: 0.5, memoryMb: 128, hostPort: 8003 },
+      standard: { target: "standard", runtime: "node", cpus: 2, memoryMb: 512, hostPort: 8001 },
+      microvm: { target: "microvm", runtime: "node", cpus: 1, memoryMb: 256, hostPort: 8002 },
+      minimal: { target: "minimal", runtime: "node", cpus: 0.5, memoryMb: 128, hostPort: 8003 },
+      "standard-bun": { target: "standard", runtime: "bun", cpus: 2, memoryMb: 512, hostPort: 8011 },
+      "microvm-bun": { target: "microvm", runtime: "bun", cpus: 1, memoryMb: 256, hostPort: 8012 },
+      "minimal-bun": { target: "minimal", runtime: "bun", cpus: 0.5, memoryMb: 128, hostPort: 8013 },
     });
     assert.strictEqual(config.bindAddress, "127.0.0.1");
     assert.strictEqual(config.endpointHost, "127.0.0.1");
     assert.strictEqual(config.baselineVariant, "standard");
     assert.strictEqual(config.dockerHost, undefined);
     assert.strictEqual(config.unikernel.hostPort, 8004);
-    assert.deepStrictEqual(config.images, { nodeImage: "node:22-bookworm-slim", nodeMinimalImage: "node:22-bookworm-slim", buildNetwork: "default" });
+    assert.deepStrictEqual(config.images, {
+      nodeImage: "node:22-bookworm-slim",
+      nodeMinimalImage: "node:22-bookworm-slim",
+      bunImage: "oven/bun:1-debian",
+      bunMinimalImage: "oven/bun:1-distroless",
+      buildNetwork: "default",
+    });
   });
 
   it("ci builds on the offline bases, on the host network, with the unikernel off", () => {
     const config = loadStackConfig("ci");
-    assert.deepStrictEqual(config.images, { nodeImage: "optivolt/node:22-bookworm", nodeMinimalImage: "optivolt/node:22-minimal", buildNetwork: "host" });
+    assert.deepStrictEqual(config.images, { ...LOCAL_BASE_IMAGES, buildNetwork: "host" });
     assert.strictEqual(config.unikernel.enabled, false);
     assert.strictEqual(config.networkName, "optivolt-ci");
-    assert.deepStrictEqual(Object.values(config.variants).map((v) => v.hostPort), [18001, 18002, 18003]);
+    assert.deepStrictEqual(Object.values(config.variants).map((v) => v.hostPort), [18001, 18002, 18003, 18011, 18012, 18013]);
+    assert.deepStrictEqual(Object.values(config.variants).map((v) => v.runtime), ["node", "node", "node", "bun", "bun", "bun"]);
   });
 
   it("the remote example targets an ssh:// engine with the same variants", () => {
@@ -100,7 +111,7 @@ describe("config: every bad value is named with its key, value and fix", () => {
     const floor = memoryFloorMb("minimal");
     assert.strictEqual(
       problem,
-      `optivolt:variants.minimal.memoryMb: must be at least ${floor} for target minimal: below that one app process runs out of memory ` +
+      `optivolt:variants.minimal.memoryMb: must be at least ${floor} for target minimal on node: below that one app process runs out of memory ` +
         `under load (its measured floor, see docs/deploy.md "Memory floors"), got ${DOCKER_MIN_MEMORY_MB}`,
     );
     for (const target of IMAGE_TARGETS) {
@@ -110,10 +121,12 @@ describe("config: every bad value is named with its key, value and fix", () => {
     }
   });
 
-  it("memory floors are a table by runtime and target that another runtime can extend", () => {
-    assert.deepStrictEqual(Object.keys(MEMORY_FLOORS_MB.node).sort(), [...IMAGE_TARGETS].sort());
-    assert.strictEqual(memoryFloorMb("minimal", "node"), MEMORY_FLOORS_MB.node.minimal);
-    assert.throws(() => memoryFloorMb("minimal", "deno"), /no memory floor is known for runtime deno/);
+  it("memory floors are a table by runtime and target, applied with the variant's runtime", () => {
+    for (const runtime of ["node", "bun"] as const) {
+      assert.deepStrictEqual(Object.keys(MEMORY_FLOORS_MB[runtime]).sort(), [...IMAGE_TARGETS].sort());
+      const floor = memoryFloorMb("minimal", runtime);
+      assert.match(problemsOf(withVariant("minimal", { target: "minimal", runtime, memoryMb: floor - 1 }))[0], new RegExp(`must be at least ${floor} for target minimal on ${runtime}`));
+    }
   });
 
   it("two variants on one host port", () => {
@@ -131,6 +144,17 @@ describe("config: every bad value is named with its key, value and fix", () => {
     assert.match(problem, /unikernel\.hostPort: host port 8004 is already used by variant minimal/);
     const off = { ...withVariant("minimal", { hostPort: 8004 }), "optivolt:unikernel": { enabled: false } };
     assert.strictEqual(devWith(off).variants.minimal.hostPort, 8004);
+  });
+
+  it("an unknown runtime, with the allowed list", () => {
+    const [problem, ...rest] = problemsOf(withVariant("minimal", { runtime: "deno" }));
+    assert.deepStrictEqual(rest, []);
+    assert.strictEqual(problem, 'optivolt:variants.minimal.runtime: must be one of node, bun, got "deno"');
+  });
+
+  it("a variant without a runtime runs on node", () => {
+    const variants = { tiny: { target: "minimal", cpus: 0.25, memoryMb: 96, hostPort: 8010 } };
+    assert.strictEqual(devWith({ "optivolt:variants": variants, "optivolt:baselineVariant": "tiny" }).variants.tiny.runtime, "node");
   });
 
   it("an unknown image target", () => {
@@ -166,7 +190,7 @@ describe("config: every bad value is named with its key, value and fix", () => {
 
   it("a baseline that names no variant", () => {
     const [problem] = problemsOf({ "optivolt:baselineVariant": "huge" });
-    assert.match(problem, /^optivolt:baselineVariant: names no variant; use one of standard, microvm, minimal, got "huge"$/);
+    assert.match(problem, /^optivolt:baselineVariant: names no variant; use one of standard, microvm, minimal, standard-bun, microvm-bun, minimal-bun, got "huge"$/);
   });
 
   it("an image platform that is not os/arch", () => {
@@ -240,7 +264,7 @@ describe("config: numbers as `pulumi config set --path` writes them", () => {
       "optivolt:monitoring": { prometheus: { port: "19090", memoryMb: "256" }, cadvisor: { cpus: "0.1" } },
       "optivolt:unikernel": { enabled: false, memoryMi: "256", hostPort: "18004", healthTimeoutSeconds: "60" },
     });
-    assert.deepStrictEqual(config.variants.minimal, { target: "minimal", cpus: 0.5, memoryMb: 128, hostPort: 8003, workers: 1 });
+    assert.deepStrictEqual(config.variants.minimal, { target: "minimal", runtime: "node", cpus: 0.5, memoryMb: 128, hostPort: 8003, workers: 1 });
     assert.strictEqual(config.monitoring.prometheus.port, 19090);
     assert.strictEqual(config.monitoring.prometheus.memoryMb, 256);
     assert.strictEqual(config.monitoring.cadvisor.cpus, 0.1);

@@ -35,10 +35,21 @@ describe("dashboards: the OptiVolt Web API dashboard", () => {
     assert.strictEqual(variable.includeAll, true);
   });
 
+  it("keeps the runtime label on every per-variant series and names it in every legend", () => {
+    const perVariant = allExprs.filter((expr) => expr.includes("by (variant"));
+    assert.ok(perVariant.length >= 10, `only ${perVariant.length} per-variant expressions`);
+    for (const expr of perVariant) assert.doesNotMatch(expr, /by \(variant\)|by \(variant, le\)/, `drops the runtime label: ${expr}`);
+    for (const panel of (model.panels ?? []).flatMap((p) => ("panels" in p && Array.isArray(p.panels) ? p.panels : [p]))) {
+      for (const target of (panel as { targets?: { expr?: string; legendFormat?: string }[] }).targets ?? []) {
+        if (target.expr?.includes("by (variant")) assert.match(target.legendFormat ?? "", /\{\{variant\}\} \(\{\{runtime\}\}\)/);
+      }
+    }
+  });
+
   it("follows the variant table rather than a fixed list", () => {
     const wider: LabConfig = { ...config, variants: { ...config.variants, tiny: { ...config.variants.minimal, hostPort: 8010 } } };
     const variable = buildWebApiDashboard(wider).templating?.list?.find((v) => v.name === "variant");
-    assert.strictEqual(variable?.query, "standard,microvm,minimal,tiny");
+    assert.strictEqual(variable?.query, `${Object.keys(config.variants).join(",")},tiny`);
   });
 
   it("gives every panel (rows included) a unique id", () => {
@@ -100,5 +111,26 @@ describe("dashboards: the OptiVolt Web API dashboard", () => {
   it("would catch a PromQL syntax error (the check above can fail)", () => {
     const result = promtool("rules", recordingRules(["sum by (variant) (rate(http_requests_total[1m])"]));
     assert.ok(!result.ok, "promtool accepted an unbalanced parenthesis");
+  });
+});
+
+describe("dashboards: the node row of swarm stacks", () => {
+  const swarm = loadStackConfig("swarm");
+  const rowTitles = (config: LabConfig) => (buildWebApiDashboard(config).panels ?? []).filter((p) => p.type === "row").map((p) => p.title);
+
+  it("adds a `Nodes (swarm)` row on swarm stacks only", () => {
+    assert.ok(rowTitles(swarm).includes("Nodes (swarm)"));
+    assert.ok(!rowTitles(loadStackConfig("dev")).includes("Nodes (swarm)"));
+  });
+
+  it("shows where each variant's tasks run and the CPU per node, filtered by $variant, in PromQL Prometheus parses", () => {
+    const panels = panelQueries(buildWebApiDashboard(swarm));
+    const byNode = panels.filter((panel) => panel.exprs.some((expr) => expr.includes("by (node)") || expr.includes("by (variant, node)")));
+    assert.deepStrictEqual(byNode.map((panel) => panel.title), ["Tasks per variant and node", "CPU used per node (cores)"]);
+    const exprs = byNode.flatMap((panel) => panel.exprs);
+    for (const expr of exprs) assert.ok(expr.includes('variant=~"$variant"'), expr);
+    const expanded = exprs.map((expr) => expandGrafanaVariables(expr, { variants: Object.keys(swarm.variants), rateInterval: "1m", range: "15m" }));
+    const result = promtool("rules", recordingRules(expanded));
+    assert.ok(result.ok, result.output);
   });
 });

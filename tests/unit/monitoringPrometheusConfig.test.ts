@@ -28,13 +28,16 @@ describe("monitoring: Prometheus config and Grafana provisioning rendered from t
     assert.ok(!result.ok, "promtool accepted an invalid duration");
   });
 
-  it("scrapes every variant's /metrics by container name on the lab network, with a variant label", () => {
+  it("scrapes every variant's /metrics by container name on the lab network, with variant and runtime labels", () => {
     const webapi = job("webapi");
     assert.strictEqual(webapi.metrics_path, "/metrics");
     assert.deepStrictEqual(webapi.static_configs, [
-      { targets: ["optivolt-lab-standard:8000"], labels: { variant: "standard" } },
-      { targets: ["optivolt-lab-microvm:8000"], labels: { variant: "microvm" } },
-      { targets: ["optivolt-lab-minimal:8000"], labels: { variant: "minimal" } },
+      { targets: ["optivolt-lab-standard:8000"], labels: { variant: "standard", runtime: "node" } },
+      { targets: ["optivolt-lab-microvm:8000"], labels: { variant: "microvm", runtime: "node" } },
+      { targets: ["optivolt-lab-minimal:8000"], labels: { variant: "minimal", runtime: "node" } },
+      { targets: ["optivolt-lab-standard-bun:8000"], labels: { variant: "standard-bun", runtime: "bun" } },
+      { targets: ["optivolt-lab-microvm-bun:8000"], labels: { variant: "microvm-bun", runtime: "bun" } },
+      { targets: ["optivolt-lab-minimal-bun:8000"], labels: { variant: "minimal-bun", runtime: "bun" } },
     ]);
   });
 
@@ -47,10 +50,20 @@ describe("monitoring: Prometheus config and Grafana provisioning rendered from t
     assert.deepStrictEqual(relabel[1], {
       action: "replace",
       source_labels: ["name"],
-      regex: "optivolt-lab-(standard|microvm|minimal)",
+      regex: "optivolt-lab-(standard|microvm|minimal|standard-bun|microvm-bun|minimal-bun)",
       target_label: "variant",
       replacement: "$1",
     });
+    assert.deepStrictEqual(relabel.slice(2), [
+      { action: "replace", source_labels: ["name"], regex: "optivolt-lab-(standard|microvm|minimal)", target_label: "runtime", replacement: "node" },
+      { action: "replace", source_labels: ["name"], regex: "optivolt-lab-(standard-bun|microvm-bun|minimal-bun)", target_label: "runtime", replacement: "bun" },
+    ]);
+  });
+
+  it("gives cAdvisor series no runtime rule for a runtime no variant uses", () => {
+    const nodeOnly: LabConfig = { ...config, variants: { standard: config.variants.standard } };
+    const relabel = prometheusConfig(nodeOnly).scrape_configs[1].metric_relabel_configs as { target_label?: string; replacement?: string }[];
+    assert.deepStrictEqual(relabel.filter((r) => r.target_label === "runtime").map((r) => r.replacement), ["node"]);
   });
 
   it("scrapes itself and uses the configured scrape interval", () => {
@@ -66,10 +79,14 @@ describe("monitoring: Prometheus config and Grafana provisioning rendered from t
 
   it("changes only target addresses when given other targets (what the integration test relies on)", () => {
     const targets = labScrapeTargets(config);
-    const moved = { prometheus: "127.0.0.1:1", cadvisor: "127.0.0.1:2", variants: { standard: "127.0.0.1:3", microvm: "127.0.0.1:4", minimal: "127.0.0.1:5" } };
+    const moved = {
+      prometheus: "127.0.0.1:1",
+      cadvisor: "127.0.0.1:2",
+      variants: Object.fromEntries(Object.keys(config.variants).map((name, i) => [name, `127.0.0.1:${3 + i}`])),
+    };
     const replaced = renderPrometheusConfig(config, moved);
     let expected = rendered.replace(targets.prometheus, moved.prometheus).replace(targets.cadvisor, moved.cadvisor);
-    for (const [variant, address] of Object.entries(targets.variants)) expected = expected.replace(address, moved.variants[variant as keyof typeof moved.variants]);
+    for (const [variant, address] of Object.entries(targets.variants)) expected = expected.replace(address, moved.variants[variant]);
     assert.strictEqual(replaced, expected);
   });
 

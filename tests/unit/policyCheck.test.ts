@@ -25,11 +25,20 @@ describe("policy: the whole program under mocks", () => {
       const mandatory = analysis.violations.filter((v) => v.enforcementLevel === "mandatory");
       assert.deepStrictEqual(mandatory, [], formatAnalysis(analysis, stack));
       assert.strictEqual(exitCodeOf(analysis), 0);
-      // The checks ran on the real graph: three variants and three monitoring containers, one Grafana.
-      assert.strictEqual(analysis.applied.get("container-resource-limits"), 6);
+      // The checks ran on the real graph: six variants (three budgets × two runtimes), three monitoring containers, one Grafana.
+      assert.strictEqual(analysis.applied.get("container-resource-limits"), 9);
       assert.strictEqual(analysis.applied.get("grafana-admin-password-not-literal"), 1);
     });
   }
+
+  it("has no violation at all on the swarm stack, whose services the pack checks like containers", async () => {
+    const analysis = await checkStack({ stack: "swarm" });
+    assert.deepStrictEqual(analysis.violations, [], formatAnalysis(analysis, "swarm"));
+    // Three variants, the registry, Prometheus, cAdvisor and Grafana, as services.
+    assert.strictEqual(analysis.applied.get("container-resource-limits"), 7);
+    assert.strictEqual(analysis.applied.get("ports-bind-loopback"), 7);
+    assert.strictEqual(analysis.applied.get("no-privileged-without-exemption"), 7);
+  });
 
   it("fails a stack config that publishes beyond loopback", async () => {
     const analysis = await checkStack({ stack: "dev", overrides: { "optivolt:bindAddress": "0.0.0.0" } });

@@ -49,13 +49,14 @@ describe("preflight", () => {
   it("passes on a free machine, probing every container port on the bind address", async () => {
     const calls: string[] = [];
     await runPreflight(dev, machine([], {}, calls), {});
-    assert.deepStrictEqual(calls, ["engine local", "facts local", ...[8001, 8002, 8003, 9090, 8081, 3000].map((p) => `bind 127.0.0.1:${p}`)]);
+
+    assert.deepStrictEqual(calls, ["engine local", "facts local", ...[8001, 8002, 8003, 8011, 8012, 8013, 9090, 8081, 3000].map((p) => `bind 127.0.0.1:${p}`)]);
   });
 
   it("reads the engine's platform and swap accounting, and on a preview probes no port", async () => {
     const calls: string[] = [];
-    const facts = await runPreflight(dev, machine([], { 8001: "EADDRINUSE" }, calls), {}, { checkPorts: false });
-    assert.deepStrictEqual(facts, { platform: "linux/arm64", swapLimit: false });
+    const facts = await runPreflight(dev, machine([], { 8001: "EADDRINUSE" }, calls), {}, { deploying: false });
+    assert.deepStrictEqual(facts, { engine: { platform: "linux/arm64", swapLimit: false } });
     assert.deepStrictEqual(calls, ["engine local", "facts local"]);
   });
 
@@ -110,16 +111,16 @@ describe("preflight", () => {
   });
 
   it("reports a bind address this machine does not have once", async () => {
-    const all = Object.fromEntries([8001, 8002, 8003, 9090, 8081, 3000].map((p) => [p, "EADDRNOTAVAIL"]));
+    const all = Object.fromEntries([8001, 8002, 8003, 8011, 8012, 8013, 9090, 8081, 3000].map((p) => [p, "EADDRNOTAVAIL"]));
     const problems = await problemsOf({ ...dev, bindAddress: "10.9.9.9" }, machine([], all));
     assert.deepStrictEqual(problems.length, 1);
     assert.match(problems[0], /^optivolt:bindAddress 10\.9\.9\.9 is not an address of this machine/);
   });
 
   it("claims the monitoring ports only when monitoring is on", () => {
-    assert.deepStrictEqual(containerPortClaims(dev).map((c) => c.port), [8001, 8002, 8003, 9090, 8081, 3000]);
+    assert.deepStrictEqual(containerPortClaims(dev).map((c) => c.port), [8001, 8002, 8003, 8011, 8012, 8013, 9090, 8081, 3000]);
     const off = { ...dev, monitoring: { ...dev.monitoring, enabled: false } };
-    assert.deepStrictEqual(containerPortClaims(off).map((c) => c.owner), ["variant standard", "variant microvm", "variant minimal"]);
+    assert.deepStrictEqual(containerPortClaims(off).map((c) => c.owner), ["variant standard", "variant microvm", "variant minimal", "variant standard-bun", "variant microvm-bun", "variant minimal-bun"]);
   });
 
   it("tells a local engine address from a remote one", () => {

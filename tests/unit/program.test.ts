@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "../../components/config";
-import { APP_PORT, APP_SHUTDOWN_TIMEOUT_MS, variantContainerName, webApiImageName } from "../../components/naming";
+import { APP_PORT, APP_SHUTDOWN_TIMEOUT_MS, dockerfileTarget, variantContainerName, webApiImageName } from "../../components/naming";
 import { PreflightProbes } from "../../components/preflight";
 import { LabRun, MOCKED_ENGINE_FACTS, RecordedResource, runLabUnderMocks } from "../support/mockedLab";
 
@@ -10,6 +10,7 @@ const CONTAINER = "docker:index/container:Container";
 const IMAGE = "docker:index/image:Image";
 const NETWORK = "docker:index/network:Network";
 const VARIANT = "optivolt:lab:WebApiVariant";
+const WEBAPI_IMAGE = "optivolt:lab:WebApiImage";
 
 function only(run: LabRun, type: string, name: string): RecordedResource {
   const found = run.resources.filter((r) => r.type === type && r.name === name);
@@ -51,46 +52,57 @@ for (const stack of ["dev", "ci"]) {
           assert.strictEqual(c.name, variantContainerName(config, name));
         });
 
-        it("is a WebApiVariant whose image and container are its children", () => {
+        const imageName = `webapi-${dockerfileTarget(spec)}`;
+
+        it("is a WebApiVariant whose container is its child", () => {
           const component = only(run, VARIANT, name);
           assert.strictEqual(component.custom, false);
           assert.strictEqual(component.parent, undefined);
           assert.deepStrictEqual(only(run, CONTAINER, name).parent, { type: VARIANT, name });
-          assert.deepStrictEqual(only(run, IMAGE, name).parent, { type: VARIANT, name });
         });
 
-        it("builds its target from images/ locally with the stack's bases and build network", () => {
-          const image = only(run, IMAGE, name).inputs;
-          assert.strictEqual(image.imageName, webApiImageName(spec.target, stack));
-          assert.strictEqual(image.imageName, `optivolt-webapi-${stack}:${spec.target}`);
+        it(`builds the ${spec.runtime} runtime's ${spec.target} target from images/ locally with the stack's bases and build network`, () => {
+          assert.deepStrictEqual(only(run, IMAGE, imageName).parent, { type: WEBAPI_IMAGE, name: imageName });
+          const image = only(run, IMAGE, imageName).inputs;
+          const target = spec.runtime === "node" ? spec.target : `${spec.target}-bun`;
+          assert.strictEqual(image.imageName, webApiImageName(target, stack));
+          assert.strictEqual(image.imageName, `optivolt-webapi-${stack}:${target}`);
           assert.strictEqual(image.skipPush, true);
           assert.deepStrictEqual(image.build, {
             context: "images",
             dockerfile: "images/Dockerfile",
-            target: spec.target,
-            args: { NODE_IMAGE: config.images.nodeImage, NODE_MINIMAL_IMAGE: config.images.nodeMinimalImage, OPTIVOLT_STACK: stack },
+            target,
+            args: {
+              NODE_IMAGE: config.images.nodeImage,
+              NODE_MINIMAL_IMAGE: config.images.nodeMinimalImage,
+              BUN_IMAGE: config.images.bunImage,
+              BUN_MINIMAL_IMAGE: config.images.bunMinimalImage,
+              OPTIVOLT_STACK: stack,
+            },
             network: config.images.buildNetwork,
             // The engine's (mocked: linux/amd64), not the machine running `pulumi`.
             platform: MOCKED_ENGINE_FACTS.platform,
           });
         });
 
-        it("removes its superseded build once the container that ran it is gone", () => {
-          const image = only(run, IMAGE, name);
-          const tracker = only(run, "command:local:Command", `image-superseded-${name}`);
-          assert.deepStrictEqual(tracker.parent, { type: VARIANT, name });
+        it("its image's superseded builds are removed once the containers that ran them are gone", () => {
+          const image = only(run, IMAGE, imageName);
+          const target = dockerfileTarget(spec);
+          const tracker = only(run, "command:local:Command", `image-superseded-${target}`);
+          assert.deepStrictEqual(tracker.parent, { type: WEBAPI_IMAGE, name: imageName });
           // A new build replaces the tracker; the replaced one's delete gets what its create printed: the old build's ID.
           assert.strictEqual(tracker.inputs.environment.IMAGE_ID, image.state.repoDigest);
           assert.deepStrictEqual(tracker.inputs.triggers, [image.state.repoDigest]);
           assert.strictEqual(tracker.inputs.create, 'printf %s "$IMAGE_ID"');
           assert.match(tracker.inputs.delete, /^docker image rm "\$PULUMI_COMMAND_STDOUT" .*\|\| true$/);
           // Deleted after the container that depends on it, so the old build is no longer in use.
-          assert.deepStrictEqual(only(run, CONTAINER, name).dependsOn, [{ type: "command:local:Command", name: `image-superseded-${name}` }]);
+          assert.deepStrictEqual(only(run, CONTAINER, name).dependsOn, [{ type: "command:local:Command", name: `image-superseded-${target}` }]);
         });
 
-        it("runs the image by ID and pins networkMode, so a second `up` plans no replacement", () => {
+        it("runs its (target, runtime) image by ID and pins networkMode, so a second `up` plans no replacement", () => {
           const c = only(run, CONTAINER, name).inputs;
           assert.match(c.image, /^sha256:[0-9a-f]{64}$/, "the image must be the built image's ID (repoDigest), never a tag");
+          assert.strictEqual(c.image, only(run, IMAGE, imageName).state.repoDigest);
           assert.strictEqual(c.networkMode, "bridge");
         });
 
@@ -106,16 +118,18 @@ for (const stack of ["dev", "ci"]) {
           assert.ok(c.inputs.destroyGraceSeconds >= drainSeconds + 2, `grace ${c.inputs.destroyGraceSeconds} s for a ${drainSeconds} s drain`);
         });
 
-        it("has PORT/VARIANT/SHUTDOWN_TIMEOUT_MS env, a node health check on /health, restart, labels and log rotation", () => {
+        it(`has PORT/VARIANT/SHUTDOWN_TIMEOUT_MS env, a health check on /health run by ${spec.runtime} itself, restart, labels and log rotation`, () => {
           const c = only(run, CONTAINER, name);
           assert.deepStrictEqual(envOf(c), { PORT: String(APP_PORT), VARIANT: name, SHUTDOWN_TIMEOUT_MS: String(APP_SHUTDOWN_TIMEOUT_MS) });
           const [kind, binary, flag, script] = c.inputs.healthcheck.tests as string[];
-          assert.deepStrictEqual([kind, binary, flag], ["CMD", "node", "-e"]);
+          // The Bun images have no node: the probe must use the image's own runtime.
+          assert.deepStrictEqual([kind, binary, flag], ["CMD", spec.runtime, "-e"]);
           assert.match(script, new RegExp(`http://127\\.0\\.0\\.1:${APP_PORT}/health`));
           assert.strictEqual(c.inputs.wait, true, "`pulumi up` must wait until the variant is healthy");
           assert.strictEqual(c.inputs.restart, "unless-stopped");
           assert.deepStrictEqual(labelsOf(c), {
             "optivolt.variant": name,
+            "optivolt.runtime": spec.runtime,
             "optivolt.cpus": String(spec.cpus),
             "optivolt.memory_mb": String(spec.memoryMb),
             "optivolt.stack": stack,
@@ -126,14 +140,19 @@ for (const stack of ["dev", "ci"]) {
       });
     }
 
-    it("exports endpoints and variants for every variant", () => {
+    it("builds each (target, runtime) image once: three targets on each of node and bun", () => {
+      const images = run.resources.filter((r) => r.type === IMAGE).map((r) => r.inputs.build.target).sort();
+      assert.deepStrictEqual(images, ["microvm", "microvm-bun", "minimal", "minimal-bun", "standard", "standard-bun"]);
+    });
+
+    it("exports endpoints and variants (with their runtime) for every variant", () => {
       const expected = Object.fromEntries(Object.entries(config.variants).map(([n, s]) => [n, `http://127.0.0.1:${s.hostPort}`]));
       assert.deepStrictEqual(
         Object.fromEntries(Object.keys(config.variants).map((n) => [n, run.outputs.endpoints[n]])),
         expected,
       );
       for (const [n, s] of Object.entries(config.variants)) {
-        assert.deepStrictEqual(run.outputs.variants[n], { cpus: s.cpus, memoryMb: s.memoryMb, url: expected[n] });
+        assert.deepStrictEqual(run.outputs.variants[n], { cpus: s.cpus, memoryMb: s.memoryMb, runtime: s.runtime, url: expected[n] });
       }
     });
 
@@ -150,11 +169,16 @@ for (const stack of ["dev", "ci"]) {
 }
 
 describe("program under mocks: `pulumi destroy` leaves no web API image", () => {
-  it("one tag-removing command per target, which every image of that target depends on", async () => {
-    const variants = { ...loadStackConfig("dev").variants, tiny: { target: "minimal", cpus: 0.25, memoryMb: 96, hostPort: 8010 } };
+  it("one tag-removing command per (target, runtime) image, which that image depends on; a second budget shares both", async () => {
+    const variants = {
+      ...loadStackConfig("dev").variants,
+      tiny: { target: "minimal", cpus: 0.25, memoryMb: 96, hostPort: 8010 },
+      "tiny-bun": { target: "minimal", runtime: "bun", cpus: 0.25, memoryMb: 96, hostPort: 8020 },
+    };
     const run = await runLabUnderMocks("dev", { "optivolt:variants": variants });
     const cleanups = run.resources.filter((r) => r.type === "command:local:Command" && r.name.startsWith("image-cleanup-"));
-    assert.deepStrictEqual(cleanups.map((c) => c.name).sort(), ["image-cleanup-microvm", "image-cleanup-minimal", "image-cleanup-standard"]);
+    const targets = ["microvm", "microvm-bun", "minimal", "minimal-bun", "standard", "standard-bun"];
+    assert.deepStrictEqual(cleanups.map((c) => c.name).sort(), targets.map((t) => `image-cleanup-${t}`));
     for (const c of cleanups) {
       const target = c.name.replace("image-cleanup-", "");
       assert.strictEqual(c.inputs.create, undefined, "creating the lab must not run anything");
@@ -162,9 +186,14 @@ describe("program under mocks: `pulumi destroy` leaves no web API image", () => 
       // Then every untagged build the stack left: they carry its label (build arg OPTIVOLT_STACK).
       assert.match(c.inputs.delete, /; docker image prune --force --filter label=optivolt\.stack=dev /);
     }
-    for (const [name, spec] of Object.entries(variants)) {
-      assert.deepStrictEqual(only(run, IMAGE, name).dependsOn, [{ type: "command:local:Command", name: `image-cleanup-${spec.target}` }]);
+    assert.deepStrictEqual(run.resources.filter((r) => r.type === IMAGE).map((r) => r.name).sort(), targets.map((t) => `webapi-${t}`));
+    for (const target of targets) {
+      assert.deepStrictEqual(only(run, IMAGE, `webapi-${target}`).dependsOn, [{ type: "command:local:Command", name: `image-cleanup-${target}` }]);
     }
+    const imageOf = (variant: string) => only(run, CONTAINER, variant).inputs.image;
+    assert.strictEqual(imageOf("tiny"), imageOf("minimal"));
+    assert.strictEqual(imageOf("tiny-bun"), imageOf("minimal-bun"));
+    assert.notStrictEqual(imageOf("minimal"), imageOf("minimal-bun"));
   });
 
   it("removes the tag on the engine docker:host names", async () => {
@@ -290,7 +319,7 @@ describe("program under mocks: what the engine decides", () => {
   it("an engine without swap accounting gets no memorySwap on any container (it would read back -1 and diff on every `up`), with a warning", async () => {
     const notes: string[] = [];
     const run = await runLabUnderMocks("dev", {}, { engine: { platform: "linux/amd64", swapLimit: false }, notify: (level, message) => notes.push(`${level}: ${message}`) });
-    assert.strictEqual(containers(run).length, 6);
+    assert.strictEqual(containers(run).length, Object.keys(run.config.variants).length + 3, "every variant and the three monitoring containers");
     for (const c of containers(run)) {
       assert.strictEqual(c.inputs.memorySwap, undefined, c.name);
       assert.ok(c.inputs.memory > 0, `${c.name} keeps its memory limit`);

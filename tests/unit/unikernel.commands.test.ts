@@ -1,5 +1,6 @@
 import * as assert from "assert";
 import { UnikernelConfig } from "../../components/config";
+import { LOCAL_BASE_IMAGES } from "../../components/naming";
 import { unikernelSchema } from "../../components/config/unikernel";
 import {
   bridgeCreateCommand,
@@ -118,7 +119,7 @@ describe("unikernel commands", () => {
   });
 
   describe("rootfs step", () => {
-    const images = { nodeImage: "optivolt/node:22-bookworm", nodeMinimalImage: "optivolt/node:22-minimal", buildNetwork: "host" as const };
+    const images = { ...LOCAL_BASE_IMAGES, buildNetwork: "host" as const };
     const args = { images, nodeImage: "node:22-alpine", appImageTag: "optivolt-unikernel-app:abc", rootfsImageTag: "optivolt-unikernel-rootfs:abc", outDir: "rootfs" };
 
     it("builds the web API's app target from images/, adds a PIE Node, and extracts the tree as a directory", () => {

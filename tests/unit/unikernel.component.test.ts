@@ -4,6 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ImagesConfig, UnikernelConfig } from "../../components/config";
+import { LOCAL_BASE_IMAGES } from "../../components/naming";
 import { unikernelSchema } from "../../components/config/unikernel";
 import { decideUnikernel, HostProbes, SKIPPED_KRAFT_NOT_FOUND, Unikernel, UnikernelArgs } from "../../components/unikernel";
 
@@ -30,7 +31,7 @@ function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
   return new Promise((resolve) => output.apply(resolve));
 }
 
-const IMAGES: ImagesConfig = { nodeImage: "optivolt/node:22-bookworm", nodeMinimalImage: "optivolt/node:22-minimal", buildNetwork: "host" };
+const IMAGES: ImagesConfig = { ...LOCAL_BASE_IMAGES, buildNetwork: "host" };
 
 /** Builds the component inside a mocked stack and returns what it registered and its outputs. */
 async function deploy(config: Partial<UnikernelConfig>, hostProbes: HostProbes, extra: Partial<UnikernelArgs> = {}) {

@@ -27,3 +27,5 @@ export {
   VariantContainerOptions,
   waitForHealth,
 } from "./webapi";
+export { ApiServerStarter, compileWebApi, containerStarter, localProcessStarter, StartedApiServer } from "./apiServers";
+export { until } from "./wait";

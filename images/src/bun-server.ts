@@ -1,0 +1,76 @@
+// The web API on Bun's own server (Bun.serve): `bun dist/bun-server.js`.
+/// <reference types="bun-types" />
+import { CLOSE_HEADER, idleGraceMs } from "./drain";
+import { ApiRequest, ApiResponse, createApi } from "./handlers";
+import { runServerProcesses } from "./processes";
+
+/** The request as the routes see it: Bun gives the full URL, the routes want the target. */
+class BunApiRequest implements ApiRequest {
+  constructor(private readonly request: Request) {}
+
+  get method(): string {
+    return this.request.method;
+  }
+
+  get url(): string {
+    const { url } = this.request;
+    // "http://host[:port]/path?query": the target starts at the first "/" after the "//".
+    const start = url.indexOf("/", url.indexOf("//") + 2);
+    return start === -1 ? "/" : url.slice(start);
+  }
+
+  get signal(): AbortSignal {
+    return this.request.signal;
+  }
+}
+
+runServerProcesses(({ config, metrics, metricsText, listening, cannotListen, drainOnStop }) => {
+  const api = createApi({ config, metrics, metricsText });
+  /**
+   * Set in drain phase 1: requests wait for phase 2, so their connections are busy (not idle) when
+   * stop() closes the listener; resolved in phase 2.
+   */
+  let stopping: Promise<void> | undefined;
+  let releaseHeld = () => {};
+  /** Drain phase 2: answers carry `Connection: close`. */
+  let closing = false;
+
+  const toResponse = (response: ApiResponse) =>
+    !closing
+      ? new Response(response.body, response)
+      : new Response(response.body, { status: response.status, headers: { ...response.headers, ...CLOSE_HEADER } });
+
+  const answer = (request: Request): Response | Promise<Response> => {
+    const response = api(new BunApiRequest(request));
+    return response instanceof Promise ? response.then(toResponse) : toResponse(response);
+  };
+
+  let server: ReturnType<typeof Bun.serve>;
+  try {
+    server = Bun.serve({
+      port: config.port,
+      hostname: config.host,
+      // One process per CPU, each with its own listening socket; the kernel spreads connections.
+      reusePort: true,
+      fetch: (request) => (stopping === undefined ? answer(request) : stopping.then(() => answer(request))),
+    });
+  } catch (error) {
+    cannotListen(error instanceof Error ? error : new Error(String(error)));
+  }
+  listening();
+
+  drainOnStop({
+    // Bun's stop() closes the listener and every idle keep-alive connection at once. Holding the
+    // requests that arrive for the grace period first leaves idle only the connections that sent
+    // nothing for that long (see drain.ts).
+    async stopAccepting() {
+      stopping = new Promise((resolve) => (releaseHeld = resolve));
+      await new Promise((resolve) => setTimeout(resolve, idleGraceMs(config)));
+      void server.stop(false).then(() => process.exit(0));
+    },
+    closeConnections() {
+      closing = true;
+      releaseHeld();
+    },
+  });
+});
