@@ -69,6 +69,8 @@ export interface VariantContainerOptions {
   network?: string;
   /** Extra environment; VARIANT defaults to the target. */
   env?: Record<string, string>;
+  /** Image to run instead of the target's test build (e.g. a Bun build of it). */
+  image?: string;
 }
 
 export interface RunningVariant {
@@ -112,7 +114,7 @@ export async function runVariantContainer(options: VariantContainerOptions): Pro
     "--publish", `127.0.0.1:${hostPort}:${APP_PORT}`,
     ...(options.network ? ["--network", options.network] : []),
     ...Object.entries(env).flatMap(([key, value]) => ["--env", `${key}=${value}`]),
-    testImageTag(options.target),
+    options.image ?? testImageTag(options.target),
   ];
   const id = (await docker(args, { timeoutMs: 60_000 })).stdout.trim();
   return { name: options.name, id, hostPort, url: `http://127.0.0.1:${hostPort}` };
