@@ -27,5 +27,5 @@ export {
   VariantContainerOptions,
   waitForHealth,
 } from "./webapi";
-export { ApiServerStarter, compileWebApi, containerStarter, localProcessStarter, StartedApiServer } from "./apiServers";
+export { ApiServerStarter, compileWebApi, containerStarter, ContainerStarterOptions, localProcessStarter, StartedApiServer } from "./apiServers";
 export { until } from "./wait";

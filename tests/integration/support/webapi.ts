@@ -69,7 +69,7 @@ export interface VariantContainerOptions {
   network?: string;
   /** Extra environment; VARIANT defaults to the target. */
   env?: Record<string, string>;
-  /** Image to run instead of the target's test build (e.g. a Bun build of it). */
+  /** Image to run; default the test tag of `target`. */
   image?: string;
 }
 
