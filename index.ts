@@ -12,9 +12,10 @@ import { PreflightError, PreflightProbes, runPreflight } from "./components/pref
 async function main(probes?: PreflightProbes): Promise<LabOutputs> {
   try {
     const config = loadLabConfig();
-    // A preview creates nothing; a real update checks the engine and ports before the first resource.
-    const facts = pulumi.runtime.isDryRun() ? {} : await runPreflight(config, probes);
-    return deployLab(config, { swarmNodes: facts.swarmNodes });
+    // The engine's platform and swap accounting shape the plan, so a preview reads them too; only an
+    // update, which creates things, also checks what would collide (ports; a swarm's placement and registry).
+    const facts = await runPreflight(config, probes, process.env, { deploying: !pulumi.runtime.isDryRun() });
+    return deployLab(config, { engine: facts.engine, swarmNodes: facts.swarmNodes });
   } catch (error) {
     if (error instanceof ConfigError || error instanceof PreflightError) throw new pulumi.RunError(error.message);
     throw error;

@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { LabConfig, Runtime } from "./config";
 import { webApiImageCleanup } from "./imageCleanup";
 import { Monitoring, MonitoringOutputs } from "./monitoring";
-import { dockerfileTarget, variantContainerName } from "./naming";
+import { dockerfileTarget, STACK_LABEL, variantContainerName } from "./naming";
+import type { EngineFacts } from "./preflight";
 import { deploySwarmLab } from "./swarm/deploy";
 import { NodesOutput, SwarmNode } from "./swarm/lab";
 import { decideUnikernel, HostProbes, hostProbes, Unikernel, UNIKERNEL_VARIANT } from "./unikernel";
@@ -36,9 +37,32 @@ export interface LabOutputs extends Partial<MonitoringOutputs> {
 export type DeployLabOptions = Pick<pulumi.CustomResourceOptions, "provider"> & {
   /** What the unikernel asks of this machine (kraft on PATH, KVM); tests inject their own. */
   unikernelProbes?: HostProbes;
+  /** The engine's platform and swap accounting, as the preflight read them; unknown under some tests. */
+  engine?: EngineFacts;
+  /** Where the plan's notes go; Pulumi's log unless a test collects them. */
+  notify?: (level: "info" | "warn", message: string) => void;
   /** Swarm stacks: the nodes the preflight read from the manager (none in a preview). */
   swarmNodes?: readonly SwarmNode[];
 };
+
+/**
+ * Says in the plan what the engine decided: the platform the images build for (`platform`, from
+ * config or else the engine), and that memory is soft on an engine without swap accounting.
+ */
+function engineNotes(platform: string | undefined, config: LabConfig, engine: EngineFacts | undefined, notify: NonNullable<DeployLabOptions["notify"]>): void {
+  if (platform !== undefined) {
+    const source = config.images.platform === undefined ? "the engine's own" : `optivolt:images.platform; the engine runs ${engine?.platform ?? "an unknown platform"}`;
+    notify("info", `The web API images build for ${platform} (${source}).`);
+  }
+  if (engine?.swapLimit === false) {
+    notify(
+      "warn",
+      "The Docker engine has no swap accounting (`docker info` says SwapLimit false), so memorySwap is left unset: the containers " +
+        "may swap beyond their memory budget, which is then soft. To make it hard, boot the host with swap accounting " +
+        "(kernel parameter swapaccount=1 on cgroup v1) or turn swap off.",
+    );
+  }
+}
 
 /** Creates every resource of the lab from validated config and returns the stack outputs. */
 export function deployLab(config: LabConfig, opts: DeployLabOptions = {}): LabOutputs {
@@ -46,12 +70,16 @@ export function deployLab(config: LabConfig, opts: DeployLabOptions = {}): LabOu
   // Decided first: a unikernel that cannot run here must stop the program before anything is created.
   const unikernelDecision =
     config.unikernel.enabled === false ? undefined : decideUnikernel(config.unikernel, opts.unikernelProbes ?? hostProbes);
+  const platform = config.images.platform ?? opts.engine?.platform;
+  // Unknown (no preflight ran) counts as able: swap equal to memory is then what the engine reads back.
+  const swapLimit = opts.engine?.swapLimit !== false;
+  engineNotes(platform, config, opts.engine, opts.notify ?? ((level, message) => pulumi.log[level](message)));
   const network = new docker.Network(
     "lab",
     {
       name: config.networkName,
       driver: "bridge",
-      labels: [{ label: "optivolt.stack", value: config.stackName }],
+      labels: [{ label: STACK_LABEL, value: config.stackName }],
     },
     { provider: opts.provider },
   );
@@ -65,7 +93,14 @@ export function deployLab(config: LabConfig, opts: DeployLabOptions = {}): LabOu
     const target = dockerfileTarget(spec);
     if (images.has(target)) continue;
     const imageCleanup = webApiImageCleanup(target, config.stackName, config.dockerHost);
-    images.set(target, new WebApiImage(`webapi-${target}`, { dockerfileTarget: target, images: config.images, imageCleanup, stackName: config.stackName }, { providers: opts.provider ? [opts.provider] : undefined }));
+    images.set(
+      target,
+      new WebApiImage(
+        `webapi-${target}`,
+        { dockerfileTarget: target, images: config.images, imageCleanup, stackName: config.stackName, platform, dockerHost: config.dockerHost },
+        { providers: opts.provider ? [opts.provider] : undefined },
+      ),
+    );
   }
 
   for (const [name, spec] of Object.entries(config.variants)) {
@@ -73,12 +108,13 @@ export function deployLab(config: LabConfig, opts: DeployLabOptions = {}): LabOu
       name,
       {
         spec,
-        imageId: images.get(dockerfileTarget(spec))!.id,
+        image: images.get(dockerfileTarget(spec))!,
         network,
         bindAddress: config.bindAddress,
         endpointHost: config.endpointHost,
         containerName: variantContainerName(config, name),
         stackName: config.stackName,
+        swapLimit,
       },
       { providers: opts.provider ? [opts.provider] : undefined },
     );
@@ -103,7 +139,7 @@ export function deployLab(config: LabConfig, opts: DeployLabOptions = {}): LabOu
   const monitoring = config.monitoring.enabled
     ? new Monitoring(
         "monitoring",
-        { config, network, bindAddress: config.bindAddress, endpointHost: config.endpointHost },
+        { config, network, bindAddress: config.bindAddress, endpointHost: config.endpointHost, swapLimit },
         { providers: opts.provider ? [opts.provider] : undefined },
       )
     : undefined;

@@ -68,6 +68,8 @@ export interface MonitoringArgs {
   bindAddress: string;
   /** Host name the URLs name. */
   endpointHost: string;
+  /** Whether the engine limits swap; without it `memorySwap` stays unset (it would read back as -1 and diff on every `up`). */
+  swapLimit: boolean;
 }
 
 /** Prometheus, cAdvisor and Grafana on the lab network, provisioned from the stack config. */
@@ -97,7 +99,7 @@ export class Monitoring extends pulumi.ComponentResource implements MonitoringOu
         image: new docker.RemoteImage(`${name}-${service}`, { name: image, keepLocally: true }, { parent: this }).imageId,
         cpus: String(cpus),
         memory: memoryMb,
-        memorySwap: memoryMb,
+        memorySwap: args.swapLimit ? memoryMb : undefined,
         ports: [{ internal: MONITORING_INTERNAL_PORTS[service], external: port, ip: bindAddress, protocol: "tcp" }],
         restart: "unless-stopped",
         destroyGraceSeconds: MONITORING_STOP_GRACE_SECONDS[service],

@@ -25,10 +25,20 @@ export interface PublishedPort {
   port: number;
 }
 
+/** What the engine tells about itself that shapes the plan. */
+export interface EngineFacts {
+  /** `os/arch` the engine runs (`docker version`'s Server.Os/Server.Arch), e.g. linux/amd64: what images build for unless config says otherwise. */
+  platform: string;
+  /** Whether the engine can limit swap (`docker info`'s SwapLimit); without it a `memorySwap` reads back as -1 on every refresh. */
+  swapLimit: boolean;
+}
+
 /** What the preflight asks of the machine; tests pass fakes. */
 export interface PreflightProbes {
   /** Resolves with the engine version, or rejects with Docker's own words. */
   engineVersion(dockerHost: string | undefined): Promise<string>;
+  /** The engine's platform and swap accounting (asked once the engine answers). */
+  engineFacts(dockerHost: string | undefined): Promise<EngineFacts>;
   /** Every host port published by any container on the engine (running or stopped). */
   publishedPorts(dockerHost: string | undefined): Promise<PublishedPort[]>;
   /** Resolves with undefined when `address:port` can be bound on this machine, else the error code. */
@@ -37,8 +47,9 @@ export interface PreflightProbes {
   swarm?: SwarmProbes;
 }
 
-/** What the preflight learnt that the program reports: a swarm's nodes. */
+/** What the preflight learnt that the program uses: the engine's facts, and a swarm's nodes. */
 export interface PreflightFacts {
+  engine: EngineFacts;
   swarmNodes?: SwarmNode[];
 }
 
@@ -75,14 +86,24 @@ function isLabContainer(config: LabConfig, container: string): boolean {
   return container.startsWith(`${config.networkName}-`);
 }
 
+export interface PreflightOptions {
+  /**
+   * false on a preview: it reads the engine's facts (they shape the plan) but creates nothing, so
+   * what would collide (host ports; on a swarm, placement and registry) is not its business. Default true.
+   */
+  deploying?: boolean;
+}
+
 /**
- * Checks, before any resource is created, that the Docker engine answers and that no other
- * container or process holds a host port the lab publishes. Throws one PreflightError listing every problem.
+ * Checks, before any resource is created, that the Docker engine answers and reads its facts; when
+ * deploying, also that no other container or process holds a host port the lab publishes (on a
+ * swarm: placement and registry). Throws one PreflightError listing every problem.
  */
 export async function runPreflight(
   config: LabConfig,
   probes: PreflightProbes = systemProbes,
   environment: NodeJS.ProcessEnv = process.env,
+  options: PreflightOptions = {},
 ): Promise<PreflightFacts> {
   // Like the Docker provider: docker:host first, else DOCKER_HOST, else the local socket.
   const engine = config.dockerHost ?? environment.DOCKER_HOST;
@@ -101,8 +122,15 @@ export async function runPreflight(
     );
   }
 
-  if (config.engine === "swarm") return checkSwarm(config, probes.swarm ?? systemSwarmProbes);
+  const engineFacts = await probes.engineFacts(config.dockerHost);
+  if (options.deploying === false) return { engine: engineFacts };
+  if (config.engine === "swarm") return { engine: engineFacts, ...(await checkSwarm(config, probes.swarm ?? systemSwarmProbes)) };
+  await checkHostPorts(config, probes, engine);
+  return { engine: engineFacts };
+}
 
+/** Throws a PreflightError when another container or process holds a host port the lab publishes. */
+async function checkHostPorts(config: LabConfig, probes: PreflightProbes, engine: string | undefined): Promise<void> {
   const problems: string[] = [];
   const published = await probes.publishedPorts(config.dockerHost);
   const local = isLocalEngine(engine);
@@ -130,14 +158,13 @@ export async function runPreflight(
     }
   }
   if (problems.length > 0) throw new PreflightError(problems, config.stackName);
-  return {};
 }
 
 /**
  * A swarm publishes its ports on the nodes, not on this machine or the manager alone, so the port
  * checks above do not apply; placement and registry checks do (components/swarm/preflight.ts).
  */
-async function checkSwarm(config: LabConfig, probes: SwarmProbes): Promise<PreflightFacts> {
+async function checkSwarm(config: LabConfig, probes: SwarmProbes): Promise<Omit<PreflightFacts, "engine">> {
   const { nodes, problems } = await swarmPreflight(config, probes);
   if (problems.length > 0) throw new PreflightError(problems, config.stackName);
   return { swarmNodes: nodes };
@@ -173,6 +200,13 @@ export function parsePublishedPorts(psOutput: string): PublishedPort[] {
   return ports;
 }
 
+/** Parses `docker info --format '{{.SwapLimit}}'`. */
+export function parseSwapLimit(text: string): boolean {
+  const value = text.trim();
+  if (value !== "true" && value !== "false") throw new Error(`unexpected SwapLimit from docker info: ${JSON.stringify(value)}`);
+  return value === "true";
+}
+
 /** The manager's view of the swarm, through the docker CLI. */
 export const systemSwarmProbes: SwarmProbes = {
   nodes: async (dockerHost) => {
@@ -185,6 +219,13 @@ export const systemSwarmProbes: SwarmProbes = {
 /** The real probes: the docker CLI (which honours DOCKER_HOST and ssh:// addresses) and a test bind. */
 export const systemProbes: PreflightProbes = {
   engineVersion: async (dockerHost) => (await dockerCli(["version", "--format", "{{.Server.Version}}"], dockerHost)).trim(),
+  engineFacts: async (dockerHost) => {
+    const [platform, swapLimit] = await Promise.all([
+      dockerCli(["version", "--format", "{{.Server.Os}}/{{.Server.Arch}}"], dockerHost),
+      dockerCli(["info", "--format", "{{.SwapLimit}}"], dockerHost),
+    ]);
+    return { platform: platform.trim(), swapLimit: parseSwapLimit(swapLimit) };
+  },
   publishedPorts: async (dockerHost) => parsePublishedPorts(await dockerCli(["ps", "--all", "--format", "{{.Names}}\t{{.Ports}}"], dockerHost)),
   bindError: (address, port) =>
     new Promise((resolve) => {

@@ -2,6 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { Runtime, VariantSpec } from "./config";
 import { APP_PORT, APP_SHUTDOWN_TIMEOUT_MS } from "./naming";
+import type { WebApiImage } from "./webApiImage";
 
 /**
  * Health probe run inside the container by the image's own runtime (`node -e` or `bun -e`; both have
@@ -27,13 +28,15 @@ export const WEBAPI_STOP_GRACE_SECONDS = Math.ceil(APP_SHUTDOWN_TIMEOUT_MS / 100
 export interface WebApiVariantArgs {
   spec: VariantSpec;
   /** The image of the variant's (target, runtime), built once for every variant that runs it. */
-  imageId: pulumi.Input<string>;
+  image: Pick<WebApiImage, "id" | "supersededCleanup">;
   network: docker.Network;
   bindAddress: string;
   /** Host name the URL names (the bind address, or the remote engine's host). */
   endpointHost: string;
   containerName: string;
   stackName: string;
+  /** Whether the engine limits swap; without it `memorySwap` stays unset (it would read back as -1 and diff on every `up`). */
+  swapLimit: boolean;
 }
 
 /** One variant of the web API: its container, running its (target, runtime) image under the variant's budget. */
@@ -51,12 +54,12 @@ export class WebApiVariant extends pulumi.ComponentResource {
         name: args.containerName,
         // The local image ID: the engine reports the container's image by ID, so a tag here would
         // show a diff (and a replacement) on every `up`; the ID also changes exactly when the build does.
-        image: args.imageId,
+        image: args.image.id,
         cpus: String(spec.cpus),
         memory: spec.memoryMb,
         ...(spec.cpuset === undefined ? {} : { cpuSet: spec.cpuset }),
         // Swap equal to memory means no swap at all: the memory budget is real.
-        memorySwap: spec.memoryMb,
+        memorySwap: args.swapLimit ? spec.memoryMb : undefined,
         ports: [{ internal: APP_PORT, external: spec.hostPort, ip: args.bindAddress, protocol: "tcp" }],
         envs: [`PORT=${APP_PORT}`, `VARIANT=${name}`, `SHUTDOWN_TIMEOUT_MS=${APP_SHUTDOWN_TIMEOUT_MS}`, ...(spec.workers === undefined ? [] : [`WORKERS=${spec.workers}`])],
         healthcheck: {
@@ -85,7 +88,8 @@ export class WebApiVariant extends pulumi.ComponentResource {
         networkMode: "bridge",
         networksAdvanced: [{ name: args.network.name, aliases: [name] }],
       },
-      { parent: this },
+      // The image's superseded-build cleanup goes after this container: a replaced build is removed once no container runs it.
+      { parent: this, dependsOn: [args.image.supersededCleanup] },
     );
 
     this.url = pulumi.interpolate`http://${args.endpointHost}:${spec.hostPort}`;

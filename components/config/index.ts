@@ -10,6 +10,7 @@ import { imagesSchema, variantTableSchema } from "./variants";
 
 export { ConfigError } from "./errors";
 export { DOCKER_MIN_MEMORY_MB, IMAGE_TARGETS, ImageTarget, Runtime, RUNTIMES } from "./variants";
+export { MEMORY_FLOORS_MB, memoryFloorMb } from "./memoryFloor";
 
 /** The Pulumi config namespace (the project name in Pulumi.yaml). */
 export const CONFIG_NAMESPACE = "optivolt";

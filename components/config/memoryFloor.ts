@@ -1,7 +1,7 @@
 import type { ImageTarget, Runtime } from "./variants";
 
 /**
- * The least memory, in MB, a variant of each image target can run in: the peak working set of one
+ * The least memory, in MB, a variant of each image target can run in: the peak resident set of one
  * app process (1 CPU of quota, so no cluster primary) under 10 s of mixed /api/light + /api/heavy
  * load, plus headroom for the kernel's own accounting and GC timing. Measured on the real engine by
  * tests/integration/memoryFloor.test.ts, which also runs each target *at* its floor under the same
@@ -12,9 +12,10 @@ import type { ImageTarget, Runtime } from "./variants";
  * only refuses budgets no variant of the target can live in.
  */
 export const MEMORY_FLOORS_MB: Record<Runtime, Record<ImageTarget, number>> = {
-  // Peak resident sets measured: standard 67.1, microvm 65.2, minimal 69.4 MiB; + ~25 %, to a multiple of 8.
+  // Peak resident sets measured (docs/deploy.md): Node 63-69 MiB, Bun 49-51 MiB for each target;
+  // + ~25 %, to a multiple of 8.
   node: { standard: 88, microvm: 88, minimal: 88 },
-  bun: { standard: 88, microvm: 88, minimal: 88 },
+  bun: { standard: 64, microvm: 64, minimal: 64 },
 };
 
 /** The memory floor of a target on a runtime, in MB. */

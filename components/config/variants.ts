@@ -76,6 +76,14 @@ export const imagesSchema = z
     bunMinimalImage: z.string().min(1).default("oven/bun:1-distroless"),
     /** `host` lets `docker build` reach package registries the way the host does (offline labs, CI). */
     buildNetwork: z.enum(["default", "host"]).default("default"),
+    /**
+     * `os/arch` the web API images build for (`docker build --platform`). Unset: the engine's own,
+     * which the preflight reads; the provider alone would build for the machine running `pulumi`.
+     */
+    platform: z
+      .string()
+      .regex(/^[a-z0-9]+\/[a-z0-9]+(\/[a-z0-9]+)?$/, "must be an os/arch platform such as linux/amd64 or linux/arm64")
+      .optional(),
   })
   .prefault({});
 

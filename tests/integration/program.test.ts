@@ -7,6 +7,7 @@ import * as assert from "assert";
 import * as http from "http";
 import * as net from "net";
 import { APP_PORT } from "../../components/naming";
+import { systemProbes } from "../../components/preflight";
 import { RecordedResource, runLabUnderMocks } from "../support/mockedLab";
 import { docker, ensureWebApiImages, testImageTag, requireDockerEngine, waitForHealth } from "./support";
 
@@ -172,6 +173,13 @@ describe("program on a real engine: the WebApiVariant containers", function () {
       assert.strictEqual(inspect.Config.Labels["optivolt.variant"], container.name);
       assert.deepStrictEqual(Object.keys(inspect.NetworkSettings.Networks), [networkName], "only on the lab network");
     }
+  });
+
+  it("the preflight reads this engine's platform and swap accounting as the engine API reports them", async () => {
+    const facts = await systemProbes.engineFacts(undefined);
+    const version = await engineApi<{ Os: string; Arch: string }>("GET", "/version");
+    const info = await engineApi<{ SwapLimit: boolean }>("GET", "/info");
+    assert.deepStrictEqual(facts, { platform: `${version.Os}/${version.Arch}`, swapLimit: info.SwapLimit });
   });
 
   it("variants reach each other by name on the lab network (how Prometheus scrapes them)", async () => {

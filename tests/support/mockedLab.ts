@@ -4,8 +4,8 @@ import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { LabConfig, parseStackEntries, readStackFile } from "../../components/config";
 import { loadLabConfig } from "../../components/config/pulumi";
-import { deployLab } from "../../components/lab";
-import { PreflightProbes } from "../../components/preflight";
+import { deployLab, DeployLabOptions } from "../../components/lab";
+import { EngineFacts, PreflightProbes } from "../../components/preflight";
 
 /** Name of the project in Pulumi.yaml (the mocked URNs and config namespace use it). */
 export const PROJECT_NAME = "optivolt";
@@ -40,13 +40,26 @@ export interface RunOptions {
   program?: "deployLab" | "index";
   /** Run as a preview (`pulumi preview`): the program then skips its preflight. Default false. */
   preview?: boolean;
-  /** Probes handed to index.ts's preflight (only with `program: "index"` and `preview: false`). */
+  /** Probes handed to index.ts's preflight (only with `program: "index"`); a free local engine, MOCKED_ENGINE, by default. */
   probes?: PreflightProbes;
+  /** The engine facts `deployLab` gets (only with `program: "deployLab"`); MOCKED_ENGINE's by default. */
+  engine?: EngineFacts;
+  /** `deployLab`'s notes (only with `program: "deployLab"`); Pulumi's log by default. */
+  notify?: DeployLabOptions["notify"];
   /** Called as each resource reaches the mocks, also when the program later fails. */
   onRegister?: (resource: RecordedResource) => void;
   /** Folder holding `Pulumi.<stackName>.yaml`; the project root by default (examples live elsewhere). */
   stackDir?: string;
 }
+
+/** The engine a mocked run deploys to: linux/amd64 with swap accounting, no port taken. Nothing touches a real engine. */
+export const MOCKED_ENGINE_FACTS: EngineFacts = { platform: "linux/amd64", swapLimit: true };
+export const MOCKED_ENGINE: PreflightProbes = {
+  engineVersion: async () => "mocked",
+  engineFacts: async () => MOCKED_ENGINE_FACTS,
+  publishedPorts: async () => [],
+  bindError: async () => undefined,
+};
 
 /** Resolves an Output's value (also when it is a secret); for assertions that read like plain async code. */
 export function promiseOf<T>(output: pulumi.Input<T>): Promise<pulumi.Unwrap<T>> {
@@ -162,9 +175,9 @@ async function runOnce(stackName: string, overrides: Record<string, unknown>, op
       delete require.cache[require.resolve("../../index")];
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const program = require("../../index") as (probes?: PreflightProbes) => Promise<unknown>;
-      return program(options.probes);
+      return program(options.probes ?? MOCKED_ENGINE);
     }
-    return deployLab(loadLabConfig());
+    return deployLab(loadLabConfig(), { engine: options.engine ?? MOCKED_ENGINE_FACTS, notify: options.notify });
   });
   const resolved = (await promiseOf(pulumi.output(outputs ?? {}))) as Record<string, any>;
   programDone = true;

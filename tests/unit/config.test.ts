@@ -1,8 +1,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { ConfigError, DOCKER_MIN_MEMORY_MB, IMAGE_TARGETS, LabConfig, loadStackConfig, parseStackEntries } from "../../components/config";
-import { MEMORY_FLOORS_MB, memoryFloorMb } from "../../components/config/memoryFloor";
+import { ConfigError, DOCKER_MIN_MEMORY_MB, IMAGE_TARGETS, LabConfig, loadStackConfig, MEMORY_FLOORS_MB, memoryFloorMb, parseStackEntries } from "../../components/config";
 import { parse as parseYaml } from "yaml";
 import { LOCAL_BASE_IMAGES } from "../../components/naming";
 import { runLabUnderMocks, stackEntries } from "../support/mockedLab";
@@ -193,6 +192,12 @@ describe("config: every bad value is named with its key, value and fix", () => {
   it("a baseline that names no variant", () => {
     const [problem] = problemsOf({ "optivolt:baselineVariant": "huge" });
     assert.match(problem, /^optivolt:baselineVariant: names no variant; use one of standard, microvm, minimal, standard-bun, microvm-bun, minimal-bun, got "huge"$/);
+  });
+
+  it("an image platform that is not os/arch", () => {
+    const [problem] = problemsOf({ "optivolt:images": { platform: "amd64" } });
+    assert.strictEqual(problem, 'optivolt:images.platform: must be an os/arch platform such as linux/amd64 or linux/arm64, got "amd64"');
+    assert.strictEqual(devWith({ "optivolt:images": { platform: "linux/arm64/v8" } }).images.platform, "linux/arm64/v8");
   });
 
   it("a docker:host that is not an engine address", () => {

@@ -164,7 +164,7 @@ describe("monitoring: the Monitoring component under Pulumi mocks (dev stack)", 
 
   it("keeps the admin password a secret output", async () => {
     const network = new docker.Network("secret-check", { name: "ovtest-monitoring-secret-check" });
-    const monitoring = new Monitoring("secret-check", { config: run.config, network, bindAddress: "127.0.0.1", endpointHost: "127.0.0.1" });
+    const monitoring = new Monitoring("secret-check", { config: run.config, network, bindAddress: "127.0.0.1", endpointHost: "127.0.0.1", swapLimit: true });
     // Let every registration reach the mocks before the next suite swaps them.
     await Promise.all([monitoring.prometheus, monitoring.cadvisor, monitoring.grafana].map((c) => promiseOf(c.id)));
     assert.strictEqual(await pulumi.isSecret(monitoring.grafanaAdminPassword), true);

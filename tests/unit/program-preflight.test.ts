@@ -5,6 +5,7 @@ import {
   containerPortClaims,
   isLocalEngine,
   parsePublishedPorts,
+  parseSwapLimit,
   PreflightError,
   PreflightProbes,
   PublishedPort,
@@ -18,6 +19,10 @@ function machine(published: PublishedPort[] = [], bindErrors: Record<number, str
     engineVersion: async (host) => {
       calls.push(`engine ${host ?? "local"}`);
       return "20.10.24";
+    },
+    engineFacts: async (host) => {
+      calls.push(`facts ${host ?? "local"}`);
+      return { platform: "linux/arm64", swapLimit: false };
     },
     publishedPorts: async () => published,
     bindError: async (address, port) => {
@@ -44,7 +49,21 @@ describe("preflight", () => {
   it("passes on a free machine, probing every container port on the bind address", async () => {
     const calls: string[] = [];
     await runPreflight(dev, machine([], {}, calls), {});
-    assert.deepStrictEqual(calls, ["engine local", ...[8001, 8002, 8003, 8011, 8012, 8013, 9090, 8081, 3000].map((p) => `bind 127.0.0.1:${p}`)]);
+
+    assert.deepStrictEqual(calls, ["engine local", "facts local", ...[8001, 8002, 8003, 8011, 8012, 8013, 9090, 8081, 3000].map((p) => `bind 127.0.0.1:${p}`)]);
+  });
+
+  it("reads the engine's platform and swap accounting, and on a preview probes no port", async () => {
+    const calls: string[] = [];
+    const facts = await runPreflight(dev, machine([], { 8001: "EADDRINUSE" }, calls), {}, { deploying: false });
+    assert.deepStrictEqual(facts, { engine: { platform: "linux/arm64", swapLimit: false } });
+    assert.deepStrictEqual(calls, ["engine local", "facts local"]);
+  });
+
+  it("parses docker info's SwapLimit", () => {
+    assert.strictEqual(parseSwapLimit("true\n"), true);
+    assert.strictEqual(parseSwapLimit("false"), false);
+    assert.throws(() => parseSwapLimit("<no value>"), /unexpected SwapLimit/);
   });
 
   it("says how to start the engine when it does not answer, and checks nothing else", async () => {
@@ -57,7 +76,7 @@ describe("preflight", () => {
   it("treats an engine DOCKER_HOST names elsewhere as remote, like the provider does", async () => {
     const calls: string[] = [];
     await runPreflight(dev, machine([], { 8001: "EADDRINUSE" }, calls), { DOCKER_HOST: "tcp://10.0.0.2:2376" });
-    assert.deepStrictEqual(calls, ["engine local"], "docker:host is unset, so the CLI itself picks DOCKER_HOST up");
+    assert.deepStrictEqual(calls, ["engine local", "facts local"], "docker:host is unset, so the CLI itself picks DOCKER_HOST up");
     await assert.rejects(runPreflight(dev, machine([], { 8001: "EADDRINUSE" }), {}), PreflightError);
   });
 
@@ -65,7 +84,7 @@ describe("preflight", () => {
     const calls: string[] = [];
     const remote = { ...dev, dockerHost: "ssh://lab@far.example.org" };
     await runPreflight(remote, machine([], { 8001: "EADDRINUSE" }, calls), {});
-    assert.deepStrictEqual(calls, ["engine ssh://lab@far.example.org"], "a remote engine's ports cannot be probed by binding here");
+    assert.deepStrictEqual(calls, ["engine ssh://lab@far.example.org", "facts ssh://lab@far.example.org"], "a remote engine's ports cannot be probed by binding here");
   });
 
   it("names the foreign container that publishes a lab port, and the fix", async () => {

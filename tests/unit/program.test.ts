@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "../../components/config";
 import { APP_PORT, APP_SHUTDOWN_TIMEOUT_MS, dockerfileTarget, variantContainerName, webApiImageName } from "../../components/naming";
 import { PreflightProbes } from "../../components/preflight";
-import { LabRun, RecordedResource, runLabUnderMocks } from "../support/mockedLab";
+import { LabRun, MOCKED_ENGINE_FACTS, RecordedResource, runLabUnderMocks } from "../support/mockedLab";
 
 const CONTAINER = "docker:index/container:Container";
 const IMAGE = "docker:index/image:Image";
@@ -77,9 +77,26 @@ for (const stack of ["dev", "ci"]) {
               NODE_MINIMAL_IMAGE: config.images.nodeMinimalImage,
               BUN_IMAGE: config.images.bunImage,
               BUN_MINIMAL_IMAGE: config.images.bunMinimalImage,
+              OPTIVOLT_STACK: stack,
             },
             network: config.images.buildNetwork,
+            // The engine's (mocked: linux/amd64), not the machine running `pulumi`.
+            platform: MOCKED_ENGINE_FACTS.platform,
           });
+        });
+
+        it("its image's superseded builds are removed once the containers that ran them are gone", () => {
+          const image = only(run, IMAGE, imageName);
+          const target = dockerfileTarget(spec);
+          const tracker = only(run, "command:local:Command", `image-superseded-${target}`);
+          assert.deepStrictEqual(tracker.parent, { type: WEBAPI_IMAGE, name: imageName });
+          // A new build replaces the tracker; the replaced one's delete gets what its create printed: the old build's ID.
+          assert.strictEqual(tracker.inputs.environment.IMAGE_ID, image.state.repoDigest);
+          assert.deepStrictEqual(tracker.inputs.triggers, [image.state.repoDigest]);
+          assert.strictEqual(tracker.inputs.create, 'printf %s "$IMAGE_ID"');
+          assert.match(tracker.inputs.delete, /^docker image rm "\$PULUMI_COMMAND_STDOUT" .*\|\| true$/);
+          // Deleted after the container that depends on it, so the old build is no longer in use.
+          assert.deepStrictEqual(only(run, CONTAINER, name).dependsOn, [{ type: "command:local:Command", name: `image-superseded-${target}` }]);
         });
 
         it("runs its (target, runtime) image by ID and pins networkMode, so a second `up` plans no replacement", () => {
@@ -166,6 +183,8 @@ describe("program under mocks: `pulumi destroy` leaves no web API image", () => 
       const target = c.name.replace("image-cleanup-", "");
       assert.strictEqual(c.inputs.create, undefined, "creating the lab must not run anything");
       assert.match(c.inputs.delete, new RegExp(`^docker image rm ${webApiImageName(target, "dev").replace(/[.:]/g, "\\$&")} `));
+      // Then every untagged build the stack left: they carry its label (build arg OPTIVOLT_STACK).
+      assert.match(c.inputs.delete, /; docker image prune --force --filter label=optivolt\.stack=dev /);
     }
     assert.deepStrictEqual(run.resources.filter((r) => r.type === IMAGE).map((r) => r.name).sort(), targets.map((t) => `webapi-${t}`));
     for (const target of targets) {
@@ -212,13 +231,15 @@ describe("program under mocks: config variations", () => {
 describe("program under mocks: index.ts", () => {
   const healthyEngine: PreflightProbes = {
     engineVersion: async () => "20.10.24",
+    engineFacts: async () => ({ platform: "linux/amd64", swapLimit: true }),
     publishedPorts: async () => [],
     bindError: async () => undefined,
   };
 
-  it("a preview runs the whole program without any preflight probe", async () => {
-    const refuse = async (): Promise<never> => assert.fail("a preview must not probe the machine");
-    const run = await runLabUnderMocks("dev", {}, { program: "index", preview: true, probes: { engineVersion: refuse, publishedPorts: refuse, bindError: refuse } });
+  it("a preview reads the engine's facts (they shape the plan) but probes no host port", async () => {
+    const refuse = async (): Promise<never> => assert.fail("a preview must not probe the host ports");
+    const probes = { ...healthyEngine, publishedPorts: refuse, bindError: refuse };
+    const run = await runLabUnderMocks("dev", {}, { program: "index", preview: true, probes });
     assert.deepStrictEqual(Object.keys(run.outputs.endpoints).slice(0, 3), ["standard", "microvm", "minimal"]);
   });
 
@@ -263,5 +284,49 @@ describe("program under mocks: index.ts", () => {
       return true;
     });
     assert.deepStrictEqual(registered, []);
+  });
+});
+
+describe("program under mocks: what the engine decides", () => {
+  const images = (run: LabRun) => run.resources.filter((r) => r.type === IMAGE);
+  const containers = (run: LabRun) => run.resources.filter((r) => r.type === CONTAINER);
+
+  it("images build for the engine's platform, read by the preflight, not the machine running pulumi; the plan says so", async () => {
+    const notes: string[] = [];
+    const arm: PreflightProbes = {
+      engineVersion: async () => "20.10.24",
+      engineFacts: async () => ({ platform: "linux/arm64", swapLimit: true }),
+      publishedPorts: async () => [],
+      bindError: async () => undefined,
+    };
+    const run = await runLabUnderMocks("dev", {}, { program: "index", preview: true, probes: arm });
+    for (const image of images(run)) assert.strictEqual(image.inputs.build.platform, "linux/arm64", image.name);
+    const direct = await runLabUnderMocks("dev", {}, { engine: { platform: "linux/arm64", swapLimit: true } });
+    assert.deepStrictEqual(images(direct).map((i) => i.inputs.build.platform), images(run).map((i) => i.inputs.build.platform));
+    // The note, with the program's own notify hook.
+    await runLabUnderMocks("dev", {}, { engine: { platform: "linux/arm64", swapLimit: true }, notify: (level, message) => notes.push(`${level}: ${message}`) });
+    assert.deepStrictEqual(notes, ["info: The web API images build for linux/arm64 (the engine's own)."]);
+  });
+
+  it("optivolt:images.platform overrides the engine's, and the plan names both", async () => {
+    const notes: string[] = [];
+    const images_ = { ...(loadStackConfig("dev").images as object), platform: "linux/amd64" };
+    const run = await runLabUnderMocks("dev", { "optivolt:images": images_ }, { engine: { platform: "linux/arm64", swapLimit: true }, notify: (level, message) => notes.push(`${level}: ${message}`) });
+    for (const image of images(run)) assert.strictEqual(image.inputs.build.platform, "linux/amd64");
+    assert.deepStrictEqual(notes, ["info: The web API images build for linux/amd64 (optivolt:images.platform; the engine runs linux/arm64)."]);
+  });
+
+  it("an engine without swap accounting gets no memorySwap on any container (it would read back -1 and diff on every `up`), with a warning", async () => {
+    const notes: string[] = [];
+    const run = await runLabUnderMocks("dev", {}, { engine: { platform: "linux/amd64", swapLimit: false }, notify: (level, message) => notes.push(`${level}: ${message}`) });
+    assert.strictEqual(containers(run).length, Object.keys(run.config.variants).length + 3, "every variant and the three monitoring containers");
+    for (const c of containers(run)) {
+      assert.strictEqual(c.inputs.memorySwap, undefined, c.name);
+      assert.ok(c.inputs.memory > 0, `${c.name} keeps its memory limit`);
+    }
+    assert.strictEqual(notes.length, 2);
+    assert.match(notes[1], /^warn: The Docker engine has no swap accounting .*SwapLimit false.*memorySwap is left unset.*soft/);
+    const withSwap = await runLabUnderMocks("dev", {}, { engine: { platform: "linux/amd64", swapLimit: true } });
+    for (const c of containers(withSwap)) assert.strictEqual(c.inputs.memorySwap, c.inputs.memory, c.name);
   });
 });

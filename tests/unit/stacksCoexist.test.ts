@@ -60,6 +60,7 @@ describe("two stacks on one engine: dev and ci", () => {
         .flatMap((c) => (c.inputs.ports as { external: number; ip: string }[]).map((p) => ({ container: c.inputs.name as string, address: p.ip, port: p.external })));
       const probes = {
         engineVersion: async () => "20.10.24",
+        engineFacts: async () => ({ platform: "linux/amd64", swapLimit: true }),
         publishedPorts: async () => running,
         // The other stack's ports are taken on the host too.
         bindError: async (_address: string, port: number) => (running.some((p) => p.port === port) ? "EADDRINUSE" : undefined),

@@ -24,6 +24,7 @@ function manager(nodes: SwarmNode[] | Error = LAB_NODES, trust: RegistryTrust = 
   const unused = () => Promise.reject(new Error("a swarm stack publishes on its nodes: no local port probe"));
   return {
     engineVersion: async () => "20.10.24",
+    engineFacts: async () => ({ platform: "linux/amd64", swapLimit: true }),
     publishedPorts: unused,
     bindError: unused,
     swarm: { nodes: async () => (nodes instanceof Error ? Promise.reject(nodes) : nodes), registryTrust: async () => trust },

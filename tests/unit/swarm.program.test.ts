@@ -161,6 +161,7 @@ describe("program under mocks: the swarm stack", () => {
     ];
     const probes: PreflightProbes = {
       engineVersion: async () => "20.10.24",
+      engineFacts: async () => ({ platform: "linux/amd64", swapLimit: true }),
       publishedPorts: async () => [],
       bindError: async () => undefined,
       swarm: { nodes: async () => nodes, registryTrust: async () => ({ insecureCidrs: ["10.87.0.0/24"], insecureRegistries: [] }) },
