@@ -1,6 +1,6 @@
 import { ChildProcess, execFile, spawn } from "child_process";
 import * as path from "path";
-import { ImageTarget } from "../../../components/config";
+import { ImageTarget, Runtime } from "../../../components/config";
 import { APP_PORT } from "../../../components/naming";
 import { docker, inspectContainer, removeContainer } from "./docker";
 import { ensureWebApiImages, freeLoopbackPort, IMAGES_DIR, runVariantContainer, testImageTag, waitForHealth } from "./webapi";
@@ -116,16 +116,17 @@ let containerSerial = 0;
  * `docker stop --time <grace>` like the Docker provider does with `destroyGraceSeconds`.
  * Container names start with the test image repository, so concurrent checkouts stay apart.
  */
-export function containerStarter(options: { target: ImageTarget; cpus: number; memoryMb: number }): ApiServerStarter {
+export function containerStarter(options: { target: ImageTarget; runtime?: Runtime; cpus: number; memoryMb: number }): ApiServerStarter {
+  const runtime = options.runtime ?? "node";
   return {
-    description: `node, ${options.target} image (${options.cpus} CPU, ${options.memoryMb} MB)`,
-    runtime: "node",
+    description: `${runtime}, ${options.target} image (${options.cpus} CPU, ${options.memoryMb} MB)`,
+    runtime,
     prepare: async () => {
       await ensureWebApiImages();
     },
     async start(env = {}) {
       const repo = testImageTag("x").split(":")[0].replace(/[^a-zA-Z0-9_.-]/g, "-");
-      const name = `${repo}-${options.target}-${process.pid}-${++containerSerial}`;
+      const name = `${repo}-${options.target}-${runtime}-${process.pid}-${++containerSerial}`;
       const container = await runVariantContainer({ name, ...options, env: { VARIANT: "contract", ...env } });
       const server: StartedApiServer = {
         url: container.url,
