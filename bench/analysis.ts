@@ -11,6 +11,28 @@ export interface Cell {
   /** Ratios to the baseline on the same endpoint (null entries when the baseline lacks the figure). */
   relative: Efficiency & { rps: number | null };
   energy: EnergyFigure;
+  /** Null when every run behind the figure was server-bound, whole and comparable; else why not. */
+  unsound: string | null;
+  /** "3 runs, spread 4 %": what a conclusion drawn from this cell rests on. */
+  basis: string;
+}
+
+/**
+ * Why a figure may not be used for a ratio, ranking or efficiency claim: only whole runs that the
+ * server itself limited say something about the server (pure).
+ */
+export function unsoundReason(figures: EndpointFigures, variant: Pick<VariantResult, "notMeasurable">): string | null {
+  const reasons: string[] = [];
+  if (variant.notMeasurable !== null) reasons.push("not measurable here");
+  if (figures.partial) reasons.push("partial");
+  const other = figures.bottlenecks.filter((b) => b !== "server");
+  if (other.length > 0) reasons.push(other.map((b) => (b === "unknown" ? "bottleneck unknown" : b === "unsaturated" ? "unsaturated" : `${b}-bound`)).join("/"));
+  return reasons.length === 0 ? null : reasons.join(", ");
+}
+
+export function basisText(figures: EndpointFigures): string {
+  const runs = `${figures.repetitions} run${figures.repetitions === 1 ? "" : "s"}`;
+  return figures.repetitions > 1 ? `${runs}, spread ${Math.round(figures.rps.spread * 100)} %` : `${runs}, spread unknown`;
 }
 
 export interface Analysis {
@@ -42,6 +64,8 @@ export function analyze(results: BenchResults): Analysis {
         efficiency: own,
         relative: { ...(base === null ? none : relativeEfficiency(own, base)), rps: ratio(figures.rps.median, baseFigures?.rps.median ?? null) },
         energy: energyPer1000(figures, provenance.energySource, settings.wattsPerCore),
+        unsound: unsoundReason(figures, v),
+        basis: basisText(figures),
       });
     }
   }

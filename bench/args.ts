@@ -1,7 +1,7 @@
 /** Command line → validated options (pure: no I/O, errors are UsageError). */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { UsageError } from "./errors";
-import { Mode, MODES } from "./schema";
+import { MEASURING_PATHS, MeasuringPathName, Mode, MODES } from "./schema";
 import { checkUniqueNames, loopbackRefusal, parseTargetSpec, Target } from "./targets";
 
 /** The seed's four endpoints. */
@@ -15,6 +15,12 @@ export const MODE_DEFAULTS: Record<Mode, { durationSeconds: number; warmupSecond
 };
 
 export type EngineChoice = "auto" | "wrk" | "autocannon";
+
+/** The generator image `npm run images:base` builds (images/base/build-loadgen.sh). */
+export const DEFAULT_GENERATOR_IMAGE = "optivolt/loadgen:wrk";
+
+/** The one line printed under a usage error. */
+export const HELP_HINT = "Run `npm run bench -- --help` for every flag (or `npm run bench -- compare OLD_DIR NEW_DIR`).";
 
 export interface BenchOptions {
   mode: Mode;
@@ -31,6 +37,8 @@ export interface BenchOptions {
   timeoutSeconds: number;
   sampleIntervalMs: number;
   engine: EngineChoice;
+  path: MeasuringPathName;
+  generatorImage: string;
   baseline: string | null;
   outDir: string;
   wattsPerCore: number;
@@ -64,7 +72,13 @@ function buildProgram(): Command {
     .option("--repetitions <n>", "measure every variant/endpoint N times, variants interleaved", positiveInt, 1)
     .option("--timeout <s>", "request timeout", positive, 5)
     .option("--sample-interval <ms>", "container memory sampling period", positiveInt, 250)
-    .addOption(new Option("--engine <name>", "load generator").choices(["auto", "wrk", "autocannon"]).default("auto"))
+    .addOption(
+      new Option("--path <path>", "namespace: wrk in a container inside each variant's network namespace, on cores of its own; published: from the host to the published port (docker-proxy included)")
+        .choices(MEASURING_PATHS)
+        .default("namespace"),
+    )
+    .option("--generator-image <image>", "load generator image for --path namespace (built by `npm run images:base`)", process.env.OPTIVOLT_LOADGEN_IMAGE ?? DEFAULT_GENERATOR_IMAGE)
+    .addOption(new Option("--engine <name>", "load generator on --path published (namespace always uses wrk)").choices(["auto", "wrk", "autocannon"]).default("auto"))
     .option("--baseline <variant>", "variant the others are compared to (default: the first)")
     .option("--out <dir>", "output directory (default bench-results/<mode>-<time>)")
     .option("--watts-per-core <W>", "power of one busy core for the energy estimate when RAPL is absent", positive, 10)
@@ -95,6 +109,8 @@ interface RawOptions {
   timeout: number;
   sampleInterval: number;
   engine: EngineChoice;
+  path: MeasuringPathName;
+  generatorImage: string;
   baseline?: string;
   out?: string;
   wattsPerCore: number;
@@ -144,6 +160,9 @@ export function parseArgs(argv: readonly string[], now: Date = new Date()): Benc
   if (raw.mode === "stress" && connections > raw.maxConnections) {
     throw new UsageError(`--connections ${connections} is above --max-connections ${raw.maxConnections}`);
   }
+  if (raw.path === "namespace" && raw.engine === "autocannon") {
+    throw new UsageError("--engine autocannon runs inside this process on the host and cannot join a variant's namespace; use it with --path published");
+  }
   if (raw.threads > connections) throw new UsageError(`--threads ${raw.threads} needs at least as many --connections (got ${connections})`);
   const stamp = now.toISOString().replace(/[:.]/g, "-");
   return {
@@ -159,6 +178,8 @@ export function parseArgs(argv: readonly string[], now: Date = new Date()): Benc
     timeoutSeconds: raw.timeout,
     sampleIntervalMs: raw.sampleInterval,
     engine: raw.engine,
+    path: raw.path,
+    generatorImage: raw.generatorImage,
     baseline: raw.baseline ?? null,
     outDir: raw.out ?? `bench-results/${raw.mode}-${stamp}`,
     wattsPerCore: raw.wattsPerCore,

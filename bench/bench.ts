@@ -1,5 +1,6 @@
-/** One benchmark session: resolve targets, measure, write everything (also after an interrupt). */
+/** One benchmark session: resolve targets, pick the measuring path, measure, write everything (also after an interrupt). */
 import { BenchOptions } from "./args";
+import { planHeader } from "./console";
 import { DockerEngine } from "./docker";
 import { createAutocannonEngine } from "./engines/autocannon";
 import { LoadEngine } from "./engines/types";
@@ -7,13 +8,15 @@ import { createWrkEngine, findOnPath } from "./engines/wrk";
 import { BenchError, UsageError } from "./errors";
 import { describeMachine } from "./machine";
 import { writeOutputs, WrittenFiles } from "./output";
+import { MeasuringPath, namespacePath, publishedPath } from "./paths";
 import { prepareVariant, PreparedVariant } from "./prepare";
 import { createProgress, Progress } from "./progress";
 import { raplZones } from "./rapl";
-import { runAll } from "./runner";
+import { plannedRunSeconds, runAll, runsPerRepetition } from "./runner";
 import { BenchResults, BenchSettings, RESULTS_SCHEMA_VERSION } from "./schema";
 import { stackTargets } from "./stack";
 import { Target } from "./targets";
+import { describeUserlandProxy, userlandProxyState } from "./userlandProxy";
 
 export interface BenchOutcome {
   results: BenchResults;
@@ -22,7 +25,7 @@ export interface BenchOutcome {
   exitCode: number;
 }
 
-async function chooseEngine(choice: BenchOptions["engine"]): Promise<LoadEngine> {
+async function chooseHostEngine(choice: BenchOptions["engine"]): Promise<LoadEngine> {
   const wrk = findOnPath("wrk");
   if (choice === "wrk" && wrk === null) throw new BenchError("--engine wrk: wrk is not on the PATH; install it (apt-get install wrk) or use --engine autocannon.");
   if (choice !== "autocannon" && wrk !== null) return createWrkEngine(wrk);
@@ -41,41 +44,62 @@ function selectTargets(all: Target[], options: BenchOptions): { targets: Target[
   return { targets, baseline };
 }
 
+async function choosePath(options: BenchOptions, docker: DockerEngine | null, hostCores: number): Promise<MeasuringPath> {
+  if (options.path === "published") return publishedPath(await chooseHostEngine(options.engine));
+  return namespacePath({ docker, image: options.generatorImage, hostCores, suffix: String(process.pid) });
+}
+
 export async function runBench(options: BenchOptions, command: string, signal: AbortSignal, progress: Progress = createProgress()): Promise<BenchOutcome> {
   const startedAt = new Date().toISOString();
   const source = options.source.kind === "stack" ? `stack ${options.source.stack}` : "--target";
   const all = options.source.kind === "stack" ? await stackTargets(options.source.stack) : options.source.targets;
   const { targets, baseline } = selectTargets(all, options);
-  const engine = await chooseEngine(options.engine);
   const docker = DockerEngine.local();
   const dockerVersion = docker === null ? null : await docker.version().catch(() => null);
+  const engineDocker = dockerVersion === null ? null : docker;
+  const machine = describeMachine();
+  const path = await choosePath(options, engineDocker, machine.cores);
+
+  const variants: PreparedVariant[] = [];
+  for (const target of targets) variants.push(await prepareVariant(target, engineDocker, machine.cores));
+  await path.attach(variants);
 
   const settings: BenchSettings = {
     mode: options.mode,
-    engine: engine.name,
+    engine: path.engine.name,
     endpoints: options.endpoints,
     durationSeconds: options.durationSeconds,
     warmupSeconds: options.warmupSeconds,
     connections: options.connections,
-    threads: engine.name === "wrk" ? options.threads : 1,
+    threads: path.engine.name === "wrk" ? options.threads : 1,
     repetitions: options.repetitions,
     timeoutSeconds: options.timeoutSeconds,
     sampleIntervalMs: options.sampleIntervalMs,
     baseline,
+    path: path.name,
     wattsPerCore: options.wattsPerCore,
     stress: options.stress,
     source,
   };
-  const tools: Record<string, string> = { node: process.version, [engine.name]: engine.version };
+  const tools: Record<string, string> = { node: process.version, [path.engine.name]: path.engine.version };
   if (dockerVersion !== null) tools["docker engine"] = dockerVersion;
+  const userlandProxy = engineDocker === null ? { enabled: null, evidence: "no local Docker engine" } : userlandProxyState();
 
-  const variants: PreparedVariant[] = [];
-  for (const target of targets) {
-    const prepared = await prepareVariant(target, dockerVersion === null ? null : docker);
-    if (prepared.result.status !== "measured") progress.note(`${target.name}: ${prepared.result.status} (${prepared.result.detail})`);
-    variants.push(prepared);
-  }
-  await runAll({ settings, engine, progress, signal }, variants);
+  const measuredCount = variants.filter((v) => v.result.status === "measured").length;
+  const runs = measuredCount * runsPerRepetition(settings) * settings.repetitions;
+  const plannedSeconds = runs * plannedRunSeconds(settings);
+  progress.header(
+    planHeader({
+      settings,
+      pathSummary: path.summary,
+      engineLine: `${path.engine.name} ${path.engine.version}; Docker ${dockerVersion ?? "not found"}, userland-proxy ${describeUserlandProxy(userlandProxy)}`,
+      variants: variants.map((v) => v.result),
+      runs,
+      plannedSeconds,
+    }),
+  );
+  progress.begin(plannedSeconds, runs);
+  await runAll({ settings, progress, signal }, variants);
   progress.stop();
 
   const results: BenchResults = {
@@ -84,7 +108,7 @@ export async function runBench(options: BenchOptions, command: string, signal: A
     finishedAt: new Date().toISOString(),
     complete: !signal.aborted,
     settings,
-    provenance: { machine: describeMachine(), tools, energySource: raplZones().length > 0 ? "rapl" : "estimate", command },
+    provenance: { machine, tools, energySource: raplZones().length > 0 ? "rapl" : "estimate", userlandProxy, command },
     variants: variants.map((v) => v.result),
   };
   const files = await writeOutputs(options.outDir, results);

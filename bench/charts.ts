@@ -9,24 +9,75 @@ export interface ChartSpec {
   spec: Spec;
 }
 
-const WIDTH = 120;
+/** Panel width: room for a one-line flag ("⚠ not measurable here") over each variant's group. */
+const panelWidth = (variants: number) => Math.max(130, 96 * variants);
 const PERCENTILES = ["p50", "p90", "p99"] as const;
 const EFFICIENCY_METRICS = ["req/s per CPU", "req/s per GB", "req per CPU-s used"];
+/** Variants: Tableau 10; metrics and percentiles: a separate palette, so no metric shares a variant's colour. */
+const VARIANT_SCHEME = "tableau10";
+const METRIC_COLOURS = ["#1b9e77", "#d95f02", "#7570b3"];
+/** Bars whose runs were not server-bound and whole get a dashed black outline and a label. */
+const SOUND = "server-bound";
 
-function grouped(title: string, values: object[], y: Spec, extra: Spec = {}): Spec {
+interface Bar {
+  endpoint: string;
+  variant: string;
+  value: number;
+  /** SOUND, or why not (host-bound, partial, not measurable here). */
+  runs: string;
+  /** Label above the flagged bar ("" for sound ones). */
+  flag: string;
+  /** Offset within a variant's group (percentile or metric); absent for one bar per variant. */
+  series?: string;
+}
+
+/**
+ * One bar chart per question: a panel per endpoint (in the report's order), bars per variant
+ * (and per series inside a variant when `series` is given), flagged bars outlined and labelled.
+ */
+function barChart(title: string, yTitle: string, values: Bar[], endpoints: readonly string[], series: { order: readonly string[]; title: string } | null): Spec {
+  const colour = series === null
+    ? { field: "variant", type: "nominal", sort: null, title: "variant", scale: { scheme: VARIANT_SCHEME } }
+    : { field: "series", type: "nominal", sort: series.order, title: series.title, scale: { domain: series.order, range: METRIC_COLOURS } };
+  const x = { field: "variant", type: "nominal", title: null, sort: null, axis: { labelAngle: -30 } };
+  const offset = series === null ? {} : { xOffset: { field: "series", type: "nominal", sort: series.order } };
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title,
+    title: { text: title, subtitle: "dashed outline and ⚠: runs not server-bound, partial or not measurable here (no conclusion drawn from them)" },
     data: { values },
-    width: WIDTH,
-    height: 220,
-    mark: { type: "bar", tooltip: true },
-    encoding: {
-      column: { field: "endpoint", type: "nominal", title: null, sort: null },
-      x: { field: "variant", type: "nominal", title: null, sort: null },
-      y,
-      color: { field: "variant", type: "nominal", sort: null },
-      ...extra,
+    facet: { column: { field: "endpoint", type: "nominal", title: null, sort: [...endpoints] } },
+    spec: {
+      width: panelWidth(new Set(values.map((v) => v.variant)).size),
+      height: 220,
+      layer: [
+        {
+          mark: { type: "bar", tooltip: true, strokeWidth: 1.5 },
+          encoding: {
+            x,
+            ...offset,
+            y: { field: "value", type: "quantitative", title: yTitle },
+            color: colour,
+            stroke: { condition: { test: `datum.runs !== '${SOUND}'`, value: "black" }, value: null },
+            strokeDash: { condition: { test: `datum.runs !== '${SOUND}'`, value: [4, 2] }, value: [1, 0] },
+          },
+        },
+        // One flag per variant group, above its tallest bar.
+        {
+          transform: [
+            { joinaggregate: [{ op: "max", field: "value", as: "top" }], groupby: ["endpoint", "variant"] },
+            { window: [{ op: "row_number", as: "nth" }], groupby: ["endpoint", "variant"] },
+            { filter: "datum.nth === 1 && datum.flag !== ''" },
+          ],
+          mark: { type: "text", dy: -4, baseline: "bottom", fontSize: 9, color: "#b00" },
+          encoding: { x, y: { field: "top", type: "quantitative" }, text: { field: "flag" } },
+        },
+        // Invisible points 25 % above each bar: head-room so the flags stay inside the panel.
+        {
+          transform: [{ calculate: "datum.value * 1.25", as: "headroom" }],
+          mark: { type: "point", opacity: 0 },
+          encoding: { x, y: { field: "headroom", type: "quantitative" } },
+        },
+      ],
     },
     resolve: { scale: { y: "independent" } },
   };
@@ -38,47 +89,39 @@ export function chartSpecs(a: Analysis): ChartSpec[] {
   const cells = a.endpoints.flatMap((endpoint) =>
     a.measured.flatMap((v) => {
       const c = a.cell(v.name, endpoint);
-      return c === undefined ? [] : [{ endpoint, variant: v.name, c }];
+      return c === undefined ? [] : [{ endpoint, variant: v.name, c, runs: c.unsound ?? SOUND, flag: c.unsound === null ? "" : `⚠ ${c.unsound}` }];
     }),
   );
   const specs: ChartSpec[] = [
     {
       file: "throughput",
-      spec: grouped("Successful req/s", cells.map(({ endpoint, variant, c }) => ({ endpoint, variant, rps: c.figures.rps.median })), {
-        field: "rps",
-        type: "quantitative",
-        title: "req/s",
-      }),
+      spec: barChart("Successful req/s (median over repetitions)", "req/s", cells.map(({ endpoint, variant, c, runs, flag }) => ({ endpoint, variant, value: c.figures.rps.median, runs, flag })), a.endpoints, null),
     },
     {
       file: "latency",
-      spec: grouped(
+      spec: barChart(
         "Latency percentiles (ms)",
-        cells.flatMap(({ endpoint, variant, c }) =>
-          PERCENTILES.map((percentile) => ({ endpoint, variant, percentile, ms: c.figures.latencyMs[percentile] })),
-        ),
-        { field: "ms", type: "quantitative", title: "ms" },
-        { xOffset: { field: "percentile", type: "nominal", sort: PERCENTILES }, opacity: { field: "percentile", type: "nominal", sort: PERCENTILES, scale: { range: [1, 0.7, 0.4] } } },
+        "ms",
+        cells.flatMap(({ endpoint, variant, c, runs, flag }) => PERCENTILES.map((p) => ({ endpoint, variant, series: p, value: c.figures.latencyMs[p], runs, flag }))),
+        a.endpoints,
+        { order: PERCENTILES, title: "percentile" },
       ),
     },
   ];
-  const efficiencyValues = cells.flatMap(({ endpoint, variant, c }) =>
+  const efficiencyValues = cells.flatMap(({ endpoint, variant, c, runs, flag }) =>
     [
-      { metric: EFFICIENCY_METRICS[0], ratio: c.relative.rpsPerCpu },
-      { metric: EFFICIENCY_METRICS[1], ratio: c.relative.rpsPerGb },
-      { metric: EFFICIENCY_METRICS[2], ratio: c.relative.requestsPerCpuSecond },
+      { series: EFFICIENCY_METRICS[0], value: c.relative.rpsPerCpu },
+      { series: EFFICIENCY_METRICS[1], value: c.relative.rpsPerGb },
+      { series: EFFICIENCY_METRICS[2], value: c.relative.requestsPerCpuSecond },
     ]
-      .filter((m) => m.ratio !== null)
-      .map((m) => ({ endpoint, variant, ...m })),
+      .filter((m): m is { series: string; value: number } => m.value !== null)
+      .map((m) => ({ endpoint, variant, runs, flag, ...m })),
   );
   // Ratios to the baseline say nothing with the baseline alone.
   if (a.measured.length > 1 && efficiencyValues.length > 0) {
     specs.push({
       file: "efficiency",
-      spec: grouped(`Efficiency relative to ${a.baseline} (1 = same)`, efficiencyValues, { field: "ratio", type: "quantitative", title: "× baseline" }, {
-        xOffset: { field: "metric", type: "nominal", sort: EFFICIENCY_METRICS },
-        opacity: { field: "metric", type: "nominal", sort: EFFICIENCY_METRICS, scale: { range: [1, 0.7, 0.4] } },
-      }),
+      spec: barChart(`Efficiency relative to ${a.baseline} (1 = same)`, "× baseline", efficiencyValues, a.endpoints, { order: EFFICIENCY_METRICS, title: "metric" }),
     });
   }
   if (a.results.settings.mode === "stress") {
@@ -93,10 +136,10 @@ export function chartSpecs(a: Analysis): ChartSpec[] {
         height: 200,
         mark: { type: "line", point: true, tooltip: true },
         encoding: {
-          column: { field: "endpoint", type: "nominal", title: null, sort: null },
+          column: { field: "endpoint", type: "nominal", title: null, sort: [...a.endpoints] },
           x: { field: "connections", type: "quantitative", scale: { type: "log", base: 2 } },
           y: { field: "rps", type: "quantitative", title: "req/s" },
-          color: { field: "variant", type: "nominal", sort: null },
+          color: { field: "variant", type: "nominal", sort: null, scale: { scheme: VARIANT_SCHEME } },
         },
         resolve: { scale: { y: "independent" } },
       },

@@ -1,38 +1,60 @@
-/** `npm run bench -- ...`: exit 0 all measured, 1 a variant could not be measured or a fatal error, 2 bad flags, 130 interrupted. */
-import { parseArgs, usage } from "./args";
+/**
+ * `npm run bench -- ...`: exit 0 all measured, 1 a variant could not be measured or a fatal error,
+ * 2 bad flags, 130 interrupted. `npm run bench -- compare OLD_DIR NEW_DIR`: exit 0, or 2 on bad input.
+ */
+import { HELP_HINT, parseArgs, usage } from "./args";
 import { runBench } from "./bench";
+import { runCompare } from "./compare";
+import { consoleSummary } from "./console";
 import { BenchError, UsageError } from "./errors";
+import { createProgress } from "./progress";
+
+/** The one error and one line pointing to --help, never the whole help. */
+function usageError(err: UsageError): number {
+  process.stderr.write(`error: ${err.message}\n${HELP_HINT}\n`);
+  return 2;
+}
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "compare") {
+    try {
+      const { text, file } = runCompare(argv.slice(1));
+      process.stdout.write(`${text}\nwritten to ${file}\n`);
+      return 0;
+    } catch (err) {
+      if (err instanceof UsageError) return usageError(err);
+      throw err;
+    }
+  }
   let options;
   try {
     options = parseArgs(argv);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`error: ${err.message}\n\n${usage()}`);
-    return 2;
+    return usageError(err);
   }
   if (options === "help") {
     process.stdout.write(usage());
     return 0;
   }
   const interrupt = new AbortController();
+  const progress = createProgress();
   process.on("SIGINT", () => {
     if (interrupt.signal.aborted) process.exit(130);
-    process.stderr.write("\n[bench] interrupted: finishing the current run and writing what was measured (Ctrl-C again to quit at once)\n");
+    // Through the progress display, so the notice gets a line of its own above the bar.
+    progress.note("interrupted: finishing the current run and writing what was measured, marked partial (Ctrl-C again to quit at once)");
     interrupt.abort();
   });
   const command = `npm run bench -- ${argv.join(" ")}`;
   try {
-    const { files, exitCode } = await runBench(options, command, interrupt.signal);
-    process.stdout.write(`results: ${files.results}\nreport:  ${files.report}\ncharts:  ${files.charts.join(", ") || "none"}\n`);
+    const { results, files, exitCode } = await runBench(options, command, interrupt.signal, progress);
+    process.stdout.write(consoleSummary(results));
+    process.stdout.write(`\nresults: ${files.results}\nreport:  ${files.report}\ncharts:  ${files.charts.join(", ") || "none"}\n`);
     if (files.chartError !== null) process.stderr.write(`warning: charts could not be drawn: ${files.chartError}\n`);
     return exitCode;
   } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`error: ${err.message}\n\n${usage()}`);
-      return 2;
-    }
+    progress.stop();
+    if (err instanceof UsageError) return usageError(err);
     if (err instanceof BenchError) {
       process.stderr.write(`error: ${err.message}\n`);
       return 1;

@@ -1,6 +1,8 @@
 /** Conclusions written from the numbers, never from expectations (pure). */
 import { Analysis } from "./analysis";
+import { Cell } from "./analysis";
 import { num, percent, times } from "./format";
+import { NOISE_SPREAD } from "./stats";
 import { otherProcessesCores } from "./bottleneck";
 import { variantStressOutcomes } from "./stress";
 
@@ -9,7 +11,6 @@ export function headlineEndpoint(a: Analysis): string | undefined {
   return a.endpoints.includes("/api/light") ? "/api/light" : a.endpoints[0];
 }
 
-const NOISE_CV = 0.1;
 /** A server below this share of its budget was not what limited the run. */
 const IDLE_SHARE = 0.25;
 /** Average cores taken by unrelated processes from which the report warns that the machine was shared. */
@@ -24,32 +25,7 @@ export function conclusions(a: Analysis): string[] {
     return out;
   }
   const headline = headlineEndpoint(a);
-  const base = a.measured.find((v) => v.name === a.baseline);
-  if (headline !== undefined && base !== undefined) {
-    const baseCell = a.cell(base.name, headline);
-    for (const v of a.measured) {
-      if (v.name === base.name) continue;
-      const cell = a.cell(v.name, headline);
-      if (cell === undefined || baseCell === undefined || cell.relative.rps === null) continue;
-      const cpuShare = v.budget.cpus !== null && base.budget.cpus !== null ? ` with ${percent(v.budget.cpus / base.budget.cpus, 0)} of its CPUs` : "";
-      const memShare = v.budget.memoryMb !== null && base.budget.memoryMb !== null ? ` and ${percent(v.budget.memoryMb / base.budget.memoryMb, 0)} of its memory` : "";
-      const perCpu = cell.relative.rpsPerCpu === null ? "" : `: ${times(cell.relative.rpsPerCpu)} the req/s per allocated CPU`;
-      out.push(`On ${headline}, ${v.name} serves ${percent(cell.relative.rps, 0)} of ${base.name}'s throughput (${num(cell.figures.rps.median)} vs ${num(baseCell.figures.rps.median)} req/s)${cpuShare}${memShare}${perCpu}.`);
-    }
-  }
-  if (headline !== undefined) {
-    const best = (metric: "rpsPerCpu" | "requestsPerCpuSecond") =>
-      a.measured
-        .map((v) => ({ v, value: a.cell(v.name, headline)?.efficiency[metric] ?? null }))
-        .filter((x): x is { v: (typeof a.measured)[number]; value: number } => x.value !== null)
-        .sort((x, y) => y.value - x.value)[0];
-    const perCpu = best("rpsPerCpu");
-    if (perCpu !== undefined && a.measured.length > 1) out.push(`Most req/s per allocated CPU on ${headline}: ${perCpu.v.name} (${num(perCpu.value)}).`);
-    const perUsed = best("requestsPerCpuSecond");
-    if (perUsed !== undefined && a.measured.length > 1) {
-      out.push(`Most requests per CPU-second actually used on ${headline}: ${perUsed.v.name} (${num(perUsed.value)}); a lower figure means more CPU spent per request (workers, GC, throttling), whatever the budget.`);
-    }
-  }
+  if (headline !== undefined) out.push(...headlineConclusions(a, headline));
   for (const endpoint of a.endpoints) {
     const shares = a.measured.map((v) => {
       const f = a.cell(v.name, endpoint)?.figures;
@@ -109,11 +85,71 @@ export function conclusions(a: Analysis): string[] {
     }
   }
   const noisy = a.measured.flatMap((v) => a.endpoints.map((e) => ({ v: v.name, e, f: a.cell(v.name, e)?.figures })))
-    .filter(({ f }) => f !== undefined && f.repetitions > 1 && f.rps.cv > NOISE_CV);
+    .filter(({ f }) => f !== undefined && f.repetitions > 1 && f.rps.spread > NOISE_SPREAD);
   if (settings.repetitions === 1) {
     out.push("One repetition only: on a shared machine single runs vary by 15 % or more, so differences smaller than that are not evidence; use --repetitions 3 for figures to rely on.");
   } else if (noisy.length > 0) {
-    out.push(`Run-to-run spread above ${percent(NOISE_CV, 0)} on ${noisy.map(({ v, e, f }) => `${v} ${e} (cv ${percent(f?.rps.cv ?? 0, 0)})`).join(", ")}: smaller differences there are noise.`);
+    out.push(`Run-to-run spread above ${percent(NOISE_SPREAD, 0)} on ${noisy.map(({ v, e, f }) => `${v} ${e} (${percent(f?.rps.spread ?? 0, 0)})`).join(", ")}: differences there are not established.`);
+  }
+  return out;
+}
+
+/** Why a difference between two sound cells is not established, or null when it is. */
+export function notEstablished(ratio: number, x: Cell, y: Cell): string | null {
+  if (x.figures.repetitions < 2 || y.figures.repetitions < 2) return "one repetition gives no spread to judge it by";
+  const spread = Math.max(x.figures.rps.spread, y.figures.rps.spread);
+  if (spread > NOISE_SPREAD) return `the spread between repetitions (${percent(spread, 0)}) exceeds ${percent(NOISE_SPREAD, 0)}`;
+  if (Math.abs(ratio - 1) <= spread) return `the difference is within the spread between repetitions (${percent(spread, 0)})`;
+  return null;
+}
+
+/**
+ * Ratios and rankings on the headline endpoint, from sound cells only (server-bound, whole,
+ * comparable); every claim names the runs it rests on, and the others say why there is none.
+ */
+function headlineConclusions(a: Analysis, headline: string): string[] {
+  const out: string[] = [];
+  const base = a.measured.find((v) => v.name === a.baseline);
+  const baseCell = base === undefined ? undefined : a.cell(base.name, headline);
+  if (base !== undefined && baseCell !== undefined) {
+    for (const v of a.measured) {
+      if (v.name === base.name) continue;
+      const cell = a.cell(v.name, headline);
+      if (cell === undefined || cell.relative.rps === null) continue;
+      const unsound = [cell.unsound === null ? null : `${v.name}'s runs were ${cell.unsound}`, baseCell.unsound === null ? null : `${base.name}'s runs were ${baseCell.unsound}`].filter((x) => x !== null);
+      if (unsound.length > 0) {
+        out.push(`No comparison of ${v.name} with ${base.name} on ${headline}: ${unsound.join(" and ")}, so their req/s do not measure the servers (figures stay in the tables, marked).`);
+        continue;
+      }
+      const cpuShare = v.budget.cpus !== null && base.budget.cpus !== null ? ` with ${percent(v.budget.cpus / base.budget.cpus, 0)} of its CPUs` : "";
+      const perCpu = cell.relative.rpsPerCpu === null ? "" : `: ${times(cell.relative.rpsPerCpu)} the req/s per CPU`;
+      const doubt = notEstablished(cell.relative.rps, cell, baseCell);
+      out.push(
+        `On ${headline}, ${v.name} serves ${percent(cell.relative.rps, 0)} of ${base.name}'s throughput (${num(cell.figures.rps.median)} vs ${num(baseCell.figures.rps.median)} req/s; ` +
+          `${v.name}: ${cell.basis}, ${base.name}: ${baseCell.basis})${cpuShare}${perCpu}.` +
+          (doubt === null ? "" : ` Not established: ${doubt}.`),
+      );
+    }
+  }
+  const cells = a.measured.map((v) => ({ v, c: a.cell(v.name, headline) })).filter((x): x is { v: (typeof a.measured)[number]; c: Cell } => x.c !== undefined);
+  const sound = cells.filter(({ c }) => c.unsound === null);
+  const left = cells.filter(({ c }) => c.unsound !== null).map(({ v, c }) => `${v.name} (${c.unsound})`);
+  if (sound.length === 0) {
+    out.push(`No conclusion on ${headline}: no run there was server-bound and whole (${left.join(", ")}); its figures stay in the tables as what this machine showed, not what the servers can do.`);
+    return out;
+  }
+  const leftOut = left.length === 0 ? "" : `; left out: ${left.join(", ")}`;
+  const ranked = (metric: "rpsPerCpu" | "requestsPerCpuSecond") =>
+    sound
+      .map(({ v, c }) => ({ v, c, value: c.efficiency[metric] }))
+      .filter((x): x is typeof x & { value: number } => x.value !== null)
+      .sort((x, y) => y.value - x.value)
+      .map(({ v, c, value }) => `${v.name} ${num(value)} (${c.basis})`);
+  const perCpu = ranked("rpsPerCpu");
+  if (perCpu.length > 0) out.push(`Req/s per CPU on ${headline}, server-bound runs only, best first: ${perCpu.join(", ")}${leftOut}.`);
+  const perUsed = ranked("requestsPerCpuSecond");
+  if (perUsed.length > 0) {
+    out.push(`Requests per CPU-second actually used on ${headline}, best first: ${perUsed.join(", ")}; a lower figure means more CPU spent per request (workers, GC, throttling), whatever the budget.`);
   }
   return out;
 }

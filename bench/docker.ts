@@ -8,9 +8,20 @@ export interface ContainerRef {
 }
 
 export interface ContainerLimits {
+  /** CPU quota (NanoCpus or CpuQuota/CpuPeriod); null when unlimited. */
   cpus: number | null;
   memoryMb: number | null;
+  /** Cores the container may run on ("" = any). */
+  cpuset: string;
   networkMode: string;
+}
+
+/** How a container stands, for the message when it dies mid-run. */
+export interface ContainerState {
+  running: boolean;
+  status: string;
+  oomKilled: boolean;
+  exitCode: number;
 }
 
 /** The parts of a stats reply the bench reads. */
@@ -22,8 +33,17 @@ export interface EngineStats {
 interface InspectReply {
   Id: string;
   Name: string;
-  State?: { Running?: boolean; Pid?: number };
-  HostConfig?: { NanoCpus?: number; CpuQuota?: number; CpuPeriod?: number; Memory?: number; NetworkMode?: string };
+  State?: { Running?: boolean; Pid?: number; Status?: string; OOMKilled?: boolean; ExitCode?: number };
+  HostConfig?: { NanoCpus?: number; CpuQuota?: number; CpuPeriod?: number; Memory?: number; NetworkMode?: string; CpusetCpus?: string };
+  NetworkSettings?: { Ports?: Record<string, { HostIp?: string; HostPort?: string }[] | null> };
+}
+
+export type InspectedContainer = ContainerRef & { pid: number | null; limits: ContainerLimits; state: ContainerState; ports: PortMapping[] };
+
+/** One published port: container port → host port. */
+export interface PortMapping {
+  containerPort: number;
+  hostPort: number;
 }
 
 interface ListedContainer {
@@ -52,7 +72,23 @@ export function limitsOf(hostConfig: InspectReply["HostConfig"]): ContainerLimit
   let cpus: number | null = null;
   if (hc.NanoCpus) cpus = hc.NanoCpus / 1e9;
   else if (hc.CpuQuota && hc.CpuQuota > 0 && hc.CpuPeriod) cpus = hc.CpuQuota / hc.CpuPeriod;
-  return { cpus, memoryMb: hc.Memory ? hc.Memory / 1024 / 1024 : null, networkMode: hc.NetworkMode ?? "default" };
+  return { cpus, memoryMb: hc.Memory ? hc.Memory / 1024 / 1024 : null, cpuset: hc.CpusetCpus ?? "", networkMode: hc.NetworkMode ?? "default" };
+}
+
+/** Published TCP ports from an inspect reply's NetworkSettings.Ports ("8000/tcp" → [{HostPort}]). */
+export function portMappings(ports: NonNullable<InspectReply["NetworkSettings"]>["Ports"]): PortMapping[] {
+  return Object.entries(ports ?? {}).flatMap(([key, bindings]) => {
+    const [port, proto] = key.split("/");
+    if (proto !== "tcp") return [];
+    return (bindings ?? []).map((b) => ({ containerPort: Number(port), hostPort: Number(b.HostPort) }));
+  });
+}
+
+/** "exited (OOM-killed)", "exited (exit code 137: killed)": what became of a container that stopped. */
+export function describeStop(state: ContainerState): string {
+  if (state.oomKilled) return `${state.status} (OOM-killed)`;
+  if (state.exitCode === 137) return `${state.status} (exit code 137: killed)`;
+  return `${state.status} (exit code ${state.exitCode})`;
 }
 
 export class DockerEngine {
@@ -100,9 +136,28 @@ export class DockerEngine {
     return `${v.Version} (API ${v.ApiVersion})`;
   }
 
-  async inspect(nameOrId: string): Promise<ContainerRef & { pid: number | null; limits: ContainerLimits }> {
+  async inspect(nameOrId: string): Promise<InspectedContainer> {
     const c = await this.get<InspectReply>(`/containers/${encodeURIComponent(nameOrId)}/json`);
-    return { id: c.Id, name: c.Name.replace(/^\//, ""), pid: c.State?.Running && c.State.Pid ? c.State.Pid : null, limits: limitsOf(c.HostConfig) };
+    const st = c.State ?? {};
+    return {
+      id: c.Id,
+      name: c.Name.replace(/^\//, ""),
+      pid: st.Running && st.Pid ? st.Pid : null,
+      limits: limitsOf(c.HostConfig),
+      state: { running: st.Running === true, status: st.Status ?? "unknown", oomKilled: st.OOMKilled === true, exitCode: st.ExitCode ?? 0 },
+      ports: portMappings(c.NetworkSettings?.Ports),
+    };
+  }
+
+  /** Null while the container runs; else what happened to it ("exited (OOM-killed)", "was removed"). */
+  async stopped(nameOrId: string): Promise<string | null> {
+    try {
+      const { state } = await this.inspect(nameOrId);
+      return state.running ? null : describeStop(state);
+    } catch (err) {
+      if (/\b404\b/.test((err as Error).message)) return "was removed";
+      throw err;
+    }
   }
 
   /** The running container publishing this host port, if any. */

@@ -1,17 +1,31 @@
 /** Turns a target into a variant ready to measure: reachability, container, budget, network path. */
 import * as http from "http";
 import { locateCgroup } from "./cgroup";
-import { ContainerLimits, DockerEngine } from "./docker";
+import { enforcedCpus } from "./cores";
+import { ContainerLimits, DockerEngine, InspectedContainer } from "./docker";
+import { LoadEngine } from "./engines/types";
 import { dockerProxyPid } from "./proc";
 import { cgroupCounters, ContainerCounters, engineCounters } from "./sampler";
 import { VariantResult } from "./schema";
 import { loopbackRefusal, Target } from "./targets";
+
+/** How the load reaches one variant: the generator that sends it and the URL it targets. */
+export interface VariantLoad {
+  engine: LoadEngine;
+  url: string;
+}
 
 export interface PreparedVariant {
   result: VariantResult;
   /** Null when no container serves the target: no server CPU or memory figures. */
   counters: ContainerCounters | null;
   proxyPid: number | null;
+  /** The container behind the URL, as inspected before the runs. */
+  container: InspectedContainer | null;
+  /** Set by the measuring path; null when the variant is not measured. */
+  load: VariantLoad | null;
+  /** Null while the container runs, else what became of it (e.g. "exited (OOM-killed)"). */
+  stopped(): Promise<string | null>;
 }
 
 /** Null when the URL answers HTTP at all (any status), else why not. */
@@ -35,12 +49,17 @@ export function describeNetworkPath(url: string, limits: ContainerLimits | null,
   return `${host} → iptables DNAT → container bridge`;
 }
 
-/** Compares a declared budget with the limits the engine enforces. */
-export function budgetWarnings(target: Pick<Target, "cpus" | "memoryMb">, limits: ContainerLimits): string[] {
+/**
+ * Compares a declared budget with the limits the engine enforces; `usableCpus` is the quota capped
+ * by the cores the cpuset leaves (what per-CPU figures then divide by).
+ */
+export function budgetWarnings(target: Pick<Target, "cpus" | "memoryMb">, limits: ContainerLimits, usableCpus: number): string[] {
   const warnings: string[] = [];
   const close = (a: number, b: number) => Math.abs(a - b) <= 0.01 * Math.max(a, b);
-  if (target.cpus !== null && (limits.cpus === null || !close(target.cpus, limits.cpus))) {
-    warnings.push(`declared ${target.cpus} CPUs but the container's limit is ${limits.cpus ?? "none"}`);
+  if (target.cpus !== null && !close(target.cpus, usableCpus)) {
+    const quota = limits.cpus === null ? "no CPU quota" : `a quota of ${limits.cpus} CPUs`;
+    const cpuset = limits.cpuset === "" ? "" : ` on cores ${limits.cpuset}`;
+    warnings.push(`declared ${target.cpus} CPUs but the engine enforces ${quota}${cpuset}: per-CPU figures use ${usableCpus}`);
   }
   if (target.memoryMb !== null && (limits.memoryMb === null || !close(target.memoryMb, limits.memoryMb))) {
     warnings.push(`declared ${target.memoryMb} MB but the container's limit is ${limits.memoryMb === null ? "none" : `${limits.memoryMb} MB`}`);
@@ -54,7 +73,12 @@ function emptyResult(target: Target, status: VariantResult["status"], detail: st
     url: target.url,
     status,
     detail,
+    runtime: target.runtime,
     budget: { cpus: target.cpus, memoryMb: target.memoryMb, source: target.budgetSource },
+    declared: { cpus: target.cpus, memoryMb: target.memoryMb },
+    enforced: null,
+    generator: null,
+    notMeasurable: null,
     container: null,
     statsSource: null,
     networkPath: null,
@@ -63,8 +87,15 @@ function emptyResult(target: Target, status: VariantResult["status"], detail: st
   };
 }
 
-export async function prepareVariant(target: Target, docker: DockerEngine | null): Promise<PreparedVariant> {
-  const none = (status: VariantResult["status"], detail: string) => ({ result: emptyResult(target, status, detail), counters: null, proxyPid: null });
+export async function prepareVariant(target: Target, docker: DockerEngine | null, hostCores: number): Promise<PreparedVariant> {
+  const none = (status: VariantResult["status"], detail: string): PreparedVariant => ({
+    result: emptyResult(target, status, detail),
+    counters: null,
+    proxyPid: null,
+    container: null,
+    load: null,
+    stopped: async () => null,
+  });
   if (target.skipped !== null || target.url === null) return none("skipped", target.skipped ?? "no URL");
   const refusal = loopbackRefusal(target.url);
   if (refusal !== null) return none("refused", refusal);
@@ -74,7 +105,7 @@ export async function prepareVariant(target: Target, docker: DockerEngine | null
   const result = emptyResult(target, "measured", null);
   const port = Number(new URL(target.url).port || 80);
   const proxyPid = dockerProxyPid(port);
-  let container: Awaited<ReturnType<DockerEngine["inspect"]>> | null = null;
+  let container: InspectedContainer | null = null;
   if (docker !== null) {
     try {
       const ref = target.container ?? (await docker.findByHostPort(port))?.id ?? null;
@@ -91,11 +122,14 @@ export async function prepareVariant(target: Target, docker: DockerEngine | null
     counters = files === null ? engineCounters(docker, container.id) : cgroupCounters(files);
     result.statsSource = counters.source;
     result.container = { name: container.name, id: container.id };
-    result.warnings.push(...budgetWarnings(target, container.limits));
-    if (target.budgetSource === "none") {
-      result.budget = { cpus: container.limits.cpus, memoryMb: container.limits.memoryMb, source: "container" };
-    }
+    const usableCpus = enforcedCpus(container.limits.cpus, container.limits.cpuset, hostCores);
+    result.warnings.push(...budgetWarnings(target, container.limits, usableCpus));
+    result.enforced = { cpus: container.limits.cpus, memoryMb: container.limits.memoryMb, cpuset: container.limits.cpuset };
+    // Per-CPU and per-GB figures divide by what the engine enforces, not by what was declared.
+    result.budget = { cpus: usableCpus, memoryMb: container.limits.memoryMb ?? target.memoryMb, source: "container" };
   }
   result.networkPath = describeNetworkPath(target.url, container?.limits ?? null, proxyPid);
-  return { result, counters, proxyPid };
+  const id = container?.id ?? null;
+  const stopped = async () => (id === null || docker === null ? null : docker.stopped(id));
+  return { result, counters, proxyPid, container, load: null, stopped };
 }

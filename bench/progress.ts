@@ -1,13 +1,82 @@
-/** Live progress on a terminal (cli-progress), plain lines otherwise (CI logs, pipes). */
-import { SingleBar } from "cli-progress";
+/**
+ * What the user sees while the bench runs: the plan header, then on a terminal one overall bar
+ * with an ETA (cli-progress) and result lines above it; in a pipe or CI log, one line per run.
+ */
+import { MultiBar, Presets, SingleBar } from "cli-progress";
 
 export interface Progress {
+  /** Printed once before the first run. */
+  header(lines: readonly string[]): void;
+  /** The overall bar: the planned seconds of all runs (warm-ups included). */
+  begin(plannedSeconds: number, runs: number): void;
   /** A timed run begins (warm-up or measured). */
   runStarted(label: string, seconds: number): void;
   /** The run ended; `summary` is its one-line result. */
   runFinished(summary: string): void;
+  /** Planned seconds that will not run (a stress ladder that broke early, a variant that failed). */
+  skip(seconds: number): void;
+  /** A line of its own (never glued to the bar). */
   note(text: string): void;
   stop(): void;
+}
+
+/** "1 h 02 min", "3 min 05 s", "42 s". */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s >= 3600) return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, "0")} min`;
+  if (s >= 60) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s`;
+  return `${s} s`;
+}
+
+/** Plan bookkeeping shared by both displays (pure apart from the clock it is given). */
+export class PlanClock {
+  private planned = 0;
+  private done = 0;
+  private current: { seconds: number; startedAt: number } | null = null;
+  private startedAt = 0;
+  runsDone = 0;
+  runs = 0;
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  begin(plannedSeconds: number, runs: number): void {
+    this.planned = plannedSeconds;
+    this.runs = runs;
+    this.startedAt = this.now();
+  }
+
+  start(seconds: number): void {
+    this.finish();
+    this.current = { seconds, startedAt: this.now() };
+  }
+
+  /** Closes the current timed part (a warm-up or a measured run). */
+  finish(): void {
+    if (this.current !== null) this.done += this.current.seconds;
+    this.current = null;
+  }
+
+  skip(seconds: number): void {
+    this.planned = Math.max(this.done, this.planned - seconds);
+  }
+
+  /** Planned seconds behind us, the current part counted as far as it got. */
+  progressed(): number {
+    const inCurrent = this.current === null ? 0 : Math.min(this.current.seconds, (this.now() - this.current.startedAt) / 1000);
+    return Math.min(this.planned, this.done + inCurrent);
+  }
+
+  total(): number {
+    return this.planned;
+  }
+
+  /** Seconds left, scaled by how much slower than planned the runs have gone so far (start-up, stats). */
+  etaSeconds(): number {
+    const progressed = this.progressed();
+    const wall = (this.now() - this.startedAt) / 1000;
+    const pace = progressed > 5 ? Math.max(1, wall / progressed) : 1;
+    return (this.planned - progressed) * pace;
+  }
 }
 
 export function createProgress(stream: NodeJS.WriteStream = process.stderr): Progress {
@@ -15,38 +84,75 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr): Pro
 }
 
 function plainProgress(stream: NodeJS.WritableStream): Progress {
+  const clock = new PlanClock();
   const write = (line: string) => stream.write(`[bench] ${line}\n`);
   return {
-    runStarted: (label, seconds) => write(`${label} (${seconds} s)...`),
-    runFinished: (summary) => write(`  ${summary}`),
+    header: (lines) => lines.forEach((l) => stream.write(`${l}\n`)),
+    begin: (planned, runs) => clock.begin(planned, runs),
+    runStarted: (label, seconds) => {
+      clock.start(seconds);
+      write(`${label} (${seconds} s)... [${Math.round((100 * clock.progressed()) / Math.max(1, clock.total()))} % done, ETA ${formatDuration(clock.etaSeconds())}]`);
+    },
+    runFinished: (summary) => {
+      clock.finish();
+      write(`  ${summary}`);
+    },
+    skip: (seconds) => clock.skip(seconds),
     note: write,
-    stop: () => undefined,
+    stop: () => clock.finish(),
   };
 }
 
 function terminalProgress(stream: NodeJS.WriteStream): Progress {
-  const bar = new SingleBar({ stream, format: "{label} [{bar}] {value}/{total} s", hideCursor: true, clearOnComplete: true });
+  const clock = new PlanClock();
+  const multi = new MultiBar(
+    {
+      stream,
+      format: "{bar} {percentage}% | ETA {eta_text} | {label}",
+      hideCursor: true,
+      clearOnComplete: true,
+      stopOnComplete: false,
+      autopadding: true,
+    },
+    Presets.shades_classic,
+  );
+  let bar: SingleBar | null = null;
+  let label = "";
   let timer: NodeJS.Timeout | undefined;
-  const end = () => {
-    if (timer !== undefined) clearInterval(timer);
-    timer = undefined;
-    bar.stop();
-  };
+  const refresh = () => bar?.update(Math.round(clock.progressed()), { eta_text: formatDuration(clock.etaSeconds()), label });
+  // MultiBar.log prints above the bar; it needs the trailing newline.
+  const above = (text: string) => (bar === null ? stream.write(`${text}\n`) : multi.log(`${text}\n`));
   return {
-    runStarted(label, seconds) {
-      end();
-      const start = Date.now();
-      bar.start(Math.ceil(seconds), 0, { label });
-      timer = setInterval(() => bar.update(Math.min(Math.ceil(seconds), Math.floor((Date.now() - start) / 1000))), 250);
+    header: (lines) => lines.forEach((l) => stream.write(`${l}\n`)),
+    begin(planned, runs) {
+      clock.begin(planned, runs);
+      bar = multi.create(Math.max(1, Math.round(planned)), 0, { eta_text: formatDuration(planned), label: "starting" });
+      timer = setInterval(refresh, 250);
+    },
+    runStarted(text, seconds) {
+      clock.start(seconds);
+      label = text;
+      refresh();
     },
     runFinished(summary) {
-      end();
-      stream.write(`  ${summary}\n`);
+      clock.finish();
+      above(`  ${summary}`);
+      refresh();
+    },
+    skip(seconds) {
+      clock.skip(seconds);
+      bar?.setTotal(Math.max(1, Math.round(clock.total())));
+      refresh();
     },
     note(text) {
-      end();
-      stream.write(`${text}\n`);
+      above(`[bench] ${text}`);
     },
-    stop: end,
+    stop() {
+      if (timer !== undefined) clearInterval(timer);
+      timer = undefined;
+      clock.finish();
+      multi.stop();
+      bar = null;
+    },
   };
 }

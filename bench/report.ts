@@ -3,6 +3,7 @@ import { Analysis, analyze } from "./analysis";
 import { conclusions } from "./conclusions";
 import { bar, budgetText, change, DASH, num, percent, times } from "./format";
 import { BenchResults, VariantResult } from "./schema";
+import { describeUserlandProxy } from "./userlandProxy";
 import { variantStressOutcomes } from "./stress";
 
 /** Chart files the report links, relative to the output directory. */
@@ -40,11 +41,28 @@ function header(r: BenchResults): string {
       `${s.mode === "stress" ? `connections from ${s.connections} doubling to ${s.stress.maxConnections}` : `${s.connections} connections`}, ` +
       `${s.repetitions} repetition${s.repetitions === 1 ? "" : "s"})  `,
     `**Load engine:** ${s.engine} ${r.provenance.tools[s.engine] ?? ""}  `,
+    `**Measuring path:** ${PATH_TEXT[s.path]}  `,
+    `**Docker userland-proxy:** ${describeUserlandProxy(r.provenance.userlandProxy)}. ${proxyCost(r)}  `,
     `**Started:** ${r.startedAt} · **Finished:** ${r.finishedAt}  `,
     `**Targets:** ${s.source} · **Baseline:** ${s.baseline}`,
   ];
   if (!r.complete) lines.push("", "> ⚠️ **Interrupted run:** the figures cover only what was measured before the interrupt.");
   return lines.join("\n");
+}
+
+const PATH_TEXT: Record<BenchResults["settings"]["path"], string> = {
+  namespace: "namespace — the load generator (wrk) ran in a container inside each variant's network namespace and sent to 127.0.0.1 there: no docker-proxy, no NAT, pinned to cores no measured variant may use",
+  published: "published — the load generator ran on the host and sent to each variant's published port (through docker-proxy when the engine runs it, which then shares the CPUs)",
+};
+
+/** What docker-proxy cost during the measured runs, measured (not assumed) on either path. */
+export function proxyCost(r: BenchResults): string {
+  const runs = r.variants.flatMap((v) => v.runs);
+  const measured = runs.filter((run) => run.proxyCpuSeconds !== null);
+  if (measured.length === 0) return "No docker-proxy relayed the measured ports during the runs.";
+  const cpu = measured.reduce((sum, run) => sum + (run.proxyCpuSeconds ?? 0), 0);
+  const seconds = measured.reduce((sum, run) => sum + run.durationSeconds, 0);
+  return `docker-proxy used ${cpu.toFixed(2)} CPU-seconds over ${num(seconds)} s of measured load (${(seconds === 0 ? 0 : cpu / seconds).toFixed(2)} cores on average).`;
 }
 
 /** "⚠️ skipped: kraft not found", not "⚠️ skipped: skipped: kraft not found" when the stack's text already says it. */
@@ -57,14 +75,15 @@ function statusCell(v: VariantResult): string {
 function deployment(a: Analysis): string {
   const rows = a.results.variants.map((v) => [
     variantLabel(a, v.name),
-    statusCell(v),
+    statusCell(v) + (v.notMeasurable === null ? "" : " — ⚠️ not measurable here"),
+    v.runtime ?? DASH,
     v.url ?? DASH,
-    `${budgetText(v.budget.cpus, v.budget.memoryMb)}${v.budget.source === "container" ? " (from the container)" : ""}`,
+    `${budgetText(v.budget.cpus, v.budget.memoryMb)}${v.budget.source === "container" ? " (enforced)" : ""}${v.enforced === null ? "" : v.enforced.cpuset === "" ? ", any core" : `, cores ${v.enforced.cpuset}`}`,
     v.container?.name ?? DASH,
     v.networkPath ?? DASH,
   ]);
-  const warnings = a.results.variants.flatMap((v) => v.warnings.map((w) => `- ${v.name}: ${w}`));
-  return ["## Deployment", "", table(["Variant", "Status", "URL", "Budget", "Container", "Network path"], rows), ...(warnings.length ? ["", ...warnings] : [])].join("\n");
+  const warnings = a.results.variants.flatMap((v) => [...v.warnings, ...(v.notMeasurable === null ? [] : [v.notMeasurable])].map((w) => `- ${v.name}: ${w}`));
+  return ["## Deployment", "", table(["Variant", "Status", "Runtime", "URL", "Limits", "Container", "Network path"], rows), ...(warnings.length ? ["", ...warnings] : [])].join("\n");
 }
 
 function throughput(a: Analysis, chart?: string): string {
@@ -77,13 +96,13 @@ function throughput(a: Analysis, chart?: string): string {
     const width = Math.max(...labels.map((l) => l.length));
     const values = cells.map(({ c }) => num(c?.figures.rps.median));
     const valueWidth = Math.max(...values.map((s) => s.length));
-    // Spread between repetitions (coefficient of variation), when there are several.
-    const spreads = cells.map(({ c }) => (c && c.figures.repetitions > 1 ? ` ±${percent(c.figures.rps.cv, 0)}` : ""));
+    // Spread between repetitions ((max − min) / median), when there are several.
+    const spreads = cells.map(({ c }) => (c && c.figures.repetitions > 1 ? ` spread ${percent(c.figures.rps.spread, 0)}` : ""));
     const spreadWidth = Math.max(...spreads.map((s) => s.length));
     const lines = cells.map(({ v, c }, i) => {
       const f = c?.figures;
       const rel = v.name === a.baseline ? "(baseline)" : `(${change(c?.relative.rps ?? null)})`;
-      const flags = f?.bottlenecks.filter((b) => b === "client" || b === "host").map((b) => ` ${b}-bound`).join("") ?? "";
+      const flags = c?.unsound == null ? "" : ` ⚠️ ${c.unsound}`;
       return `${labels[i].padEnd(width)}  ${values[i].padStart(valueWidth)} req/s${spreads[i].padEnd(spreadWidth)}  ${bar(f?.rps.median ?? 0, max).padEnd(28)} ${rel}${flags}`;
     });
     out.push(`### \`${endpoint}\``, "", "```", ...lines, "```", "");
@@ -97,18 +116,25 @@ function latency(a: Analysis, chart?: string): string {
       const f = a.cell(v.name, endpoint)?.figures;
       if (f === undefined) return [];
       const l = f.latencyMs;
-      return [[`\`${endpoint}\``, v.name, num(l.p50), num(l.p90), num(l.p99), num(l.max), percent(f.errorRate, 2), num(f.bytesPerSecond / 1024 / 1024)]];
+      return [[`\`${endpoint}\``, v.name, num(l.p50), num(l.p90), num(l.p99), num(l.max), percent(f.errorRate, 2), num(f.bytesPerSecond / 1024 / 1024), verdictCell(a, v.name, endpoint)]];
     }),
   );
   return [
     "## Latency (ms) and errors",
     "",
     ...(chart ? [`![Latency percentiles](${chart})`, ""] : []),
-    table(["Endpoint", "Variant", "p50", "p90", "p99", "max", "errors", "MiB/s"], rows),
+    table(["Endpoint", "Variant", "p50", "p90", "p99", "max", "errors", "MiB/s", "Runs"], rows),
     "",
     "Percentiles come from the load engine's latency histogram (median over repetitions; max is the highest seen). " +
       "Errors count connection errors, timeouts and responses with status ≥ 400.",
   ].join("\n");
+}
+
+/** "server-bound" or why the cell's figure is not used for conclusions (host-bound, partial, not measurable here). */
+function verdictCell(a: Analysis, variant: string, endpoint: string): string {
+  const c = a.cell(variant, endpoint);
+  if (c === undefined) return DASH;
+  return c.unsound === null ? `server-bound (${c.basis})` : `⚠️ ${c.unsound}`;
 }
 
 const withRatio = (value: number | null, ratio: number | null) => (value === null ? DASH : ratio === null ? num(value) : `${num(value)} (${times(ratio)})`);
@@ -128,6 +154,7 @@ function efficiencyTable(a: Analysis, chart?: string): string {
         withRatio(c.efficiency.requestsPerCpuSecond, c.relative.requestsPerCpuSecond),
         avgCores === null ? DASH : `${num(avgCores)} of ${v.budget.cpus ?? "?"}`,
         f.peakMemoryMb === null ? DASH : `${num(f.peakMemoryMb)} MB`,
+        verdictCell(a, v.name, endpoint),
       ]];
     }),
   );
@@ -135,9 +162,9 @@ function efficiencyTable(a: Analysis, chart?: string): string {
     "## Efficiency",
     "",
     ...(chart ? [`![Efficiency relative to the baseline](${chart})`, ""] : []),
-    table(["Endpoint", "Variant", "req/s per CPU", "req/s per GB", "req per CPU-second used", "CPUs used (avg)", "Peak memory"], rows),
+    table(["Endpoint", "Variant", "req/s per CPU", "req/s per GB", "req per CPU-second used", "CPUs used (avg)", "Peak memory", "Runs"], rows),
     "",
-    `In brackets: ratio to the baseline (${a.baseline}) on the same endpoint. Per CPU and per GB divide by the allocated budget; ` +
+    `In brackets: ratio to the baseline (${a.baseline}) on the same endpoint. Per CPU and per GB divide by the limits the engine enforces (the CPU quota capped by the cpuset's cores); ` +
       "per CPU-second divides by the CPU time the container actually used (its cgroup CPU counter), so it shows the cost of a request whatever the budget.",
   ].join("\n");
 }
@@ -210,6 +237,8 @@ function method(a: Analysis): string {
     `- Server CPU-seconds: difference of the container's cumulative CPU counter (the one \`docker stats\` reports) at the start and end of each measured run; ` +
       `peak memory: highest reading, every ${s.sampleIntervalMs} ms, page cache excluded. Read from ${statsSources(a)}.`,
     `- Request timeout ${s.timeoutSeconds} s. Command: \`${p.command}\``,
+    `- Measuring path: ${s.path}. ${proxyCost(a.results)}`,
+    "- Conclusions use only server-bound, whole runs of variants the generator could be kept apart from; each names its runs and their spread ((max − min) / median), and a difference is not established when the spread exceeds 10 %.",
     "- Network path per variant:",
     ...paths.map((line) => `  ${line}`),
   ].join("\n");

@@ -5,13 +5,21 @@
  */
 import { z } from "zod";
 
-export const RESULTS_SCHEMA_VERSION = 1;
+export const RESULTS_SCHEMA_VERSION = 2;
 
 export const MODES = ["quick", "full", "stress"] as const;
 export type Mode = (typeof MODES)[number];
 
 export const LOAD_ENGINES = ["wrk", "autocannon"] as const;
 export type LoadEngineName = (typeof LOAD_ENGINES)[number];
+
+/**
+ * How the load reaches a variant: `namespace` runs the generator in a container that joins the
+ * variant's network namespace (127.0.0.1 inside: no docker-proxy, no NAT); `published` sends it
+ * from the host to the published port (through docker-proxy when the engine runs it).
+ */
+export const MEASURING_PATHS = ["namespace", "published"] as const;
+export type MeasuringPathName = (typeof MEASURING_PATHS)[number];
 
 const nonNegative = z.number().nonnegative();
 
@@ -88,12 +96,23 @@ export const variantResultSchema = z.strictObject({
   status: z.enum(VARIANT_STATUSES),
   /** Why it was skipped/unreachable/refused/failed, or the stack's own status text. */
   detail: z.string().nullable(),
+  /** Runtime the stack output names (`node`, `bun`), when it carries one. */
+  runtime: z.string().nullable(),
+  /** The budget per-CPU and per-GB figures divide by: the enforced limits when a container was found. */
   budget: z.strictObject({
     cpus: z.number().positive().nullable(),
     memoryMb: z.number().positive().nullable(),
     /** Where the budget came from. */
     source: z.enum(["stack", "target", "container", "none"]),
   }),
+  /** The budget the stack or --target declared (null entries: not declared). */
+  declared: z.strictObject({ cpus: z.number().positive().nullable(), memoryMb: z.number().positive().nullable() }),
+  /** Limits the engine enforces on the container: CPU quota, memory, cores it may run on ("" = any). */
+  enforced: z.strictObject({ cpus: z.number().positive().nullable(), memoryMb: z.number().positive().nullable(), cpuset: z.string() }).nullable(),
+  /** Where the load generator ran, on the namespace path. */
+  generator: z.strictObject({ image: z.string(), network: z.string(), cpuset: z.string().nullable() }).nullable(),
+  /** Set when the generator could not get cores of its own: the figures are shown, never compared. */
+  notMeasurable: z.string().nullable(),
   container: z.strictObject({ name: z.string(), id: z.string() }).nullable(),
   /** Where CPU and memory were read: the container's cgroup files, or the engine's stats API. */
   statsSource: z.enum(["cgroup", "engine"]).nullable(),
@@ -116,6 +135,7 @@ export const settingsSchema = z.strictObject({
   timeoutSeconds: z.number().positive(),
   sampleIntervalMs: z.number().int().positive(),
   baseline: z.string(),
+  path: z.enum(MEASURING_PATHS),
   wattsPerCore: z.number().positive(),
   stress: z.strictObject({
     maxErrorRate: z.number().min(0).max(1),
@@ -136,6 +156,8 @@ export const provenanceSchema = z.strictObject({
   }),
   tools: z.record(z.string(), z.string()),
   energySource: z.enum(["rapl", "estimate"]),
+  /** Whether the Docker engine relays published ports through its userland docker-proxy (null: unknown). */
+  userlandProxy: z.strictObject({ enabled: z.boolean().nullable(), evidence: z.string() }),
   command: z.string(),
 });
 export type Provenance = z.infer<typeof provenanceSchema>;
@@ -157,6 +179,10 @@ export function parseResults(raw: unknown): BenchResults {
   const result = resultsSchema.safeParse(raw);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.map(String).join(".") || "(root)"}: ${issue.message}`);
+    const version = (raw as { schemaVersion?: unknown } | null)?.schemaVersion;
+    if (typeof version === "number" && version !== RESULTS_SCHEMA_VERSION) {
+      throw new Error(`results.json has schema v${version}, this bench reads v${RESULTS_SCHEMA_VERSION}; re-run the bench to get a comparable file`);
+    }
     throw new Error(`results.json does not match schema v${RESULTS_SCHEMA_VERSION}:\n  - ${problems.join("\n  - ")}`);
   }
   return result.data;

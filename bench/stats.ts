@@ -10,7 +10,12 @@ export interface Summary {
   stdev: number;
   /** stdev / mean; 0 when the mean is 0. */
   cv: number;
+  /** (max − min) / median: how far apart the repetitions are; 0 for a single value. */
+  spread: number;
 }
+
+/** Above this spread between repetitions a difference is not established (issue 13). */
+export const NOISE_SPREAD = 0.1;
 
 export function median(values: readonly number[]): number {
   if (values.length === 0) throw new Error("median of no values");
@@ -25,7 +30,10 @@ export function summarize(values: readonly number[]): Summary {
   const mean = values.reduce((sum, v) => sum + v, 0) / n;
   const variance = n > 1 ? values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (n - 1) : 0;
   const stdev = Math.sqrt(variance);
-  return { n, mean, median: median(values), min: Math.min(...values), max: Math.max(...values), stdev, cv: mean === 0 ? 0 : stdev / mean };
+  const mid = median(values);
+  const min = Math.min(...values);
+  const max = Math.max(...values);
+  return { n, mean, median: mid, min, max, stdev, cv: mean === 0 ? 0 : stdev / mean, spread: mid === 0 ? 0 : (max - min) / mid };
 }
 
 /** value / reference, or null when either is missing or the reference is 0. */

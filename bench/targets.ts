@@ -13,6 +13,8 @@ export interface Target {
   budgetSource: "stack" | "target" | "none";
   /** Container to sample; null lets the bench find the container publishing the URL's port. */
   container: string | null;
+  /** Runtime the stack output names (`node`, `bun`); null when it names none. */
+  runtime: string | null;
 }
 
 const NAME = /^[a-z][a-z0-9-]*$/;
@@ -50,6 +52,7 @@ export function parseTargetSpec(spec: string): Target {
     memoryMb: null,
     budgetSource: "none",
     container: null,
+    runtime: null,
   };
   for (const option of options) {
     const [key, value, ...rest] = option.split("=");
@@ -83,6 +86,7 @@ const variantOutput = z.union([
     status: z.string().optional(),
     container: z.string().optional(),
     containerName: z.string().optional(),
+    runtime: z.string().optional(),
   }),
 ]);
 const stackOutputs = z.looseObject({
@@ -105,7 +109,7 @@ export function targetsFromStackOutputs(raw: unknown, stackName: string): Target
     throw new BenchError(`${where} have no \`variants\` or \`endpoints\`; deploy with \`pulumi up --stack ${stackName}\` first, or pass --target name=URL.`);
   }
   return Object.entries(entries).map(([name, entry]): Target => {
-    const base: Target = { name, url: null, skipped: null, cpus: null, memoryMb: null, budgetSource: "none", container: null };
+    const base: Target = { name, url: null, skipped: null, cpus: null, memoryMb: null, budgetSource: "none", container: null, runtime: null };
     if (typeof entry === "string") {
       return isUrl(entry) ? { ...base, url: httpUrl(entry, where) } : { ...base, skipped: entry };
     }
@@ -116,6 +120,7 @@ export function targetsFromStackOutputs(raw: unknown, stackName: string): Target
       memoryMb: entry.memoryMb ?? null,
       budgetSource: budget ? "stack" : "none",
       container: entry.container ?? entry.containerName ?? null,
+      runtime: entry.runtime ?? null,
     };
     const skippedStatus = entry.status !== undefined && /^(skipped|disabled|failed)/i.test(entry.status);
     if (!isUrl(entry.url) || skippedStatus) return { ...target, skipped: entry.status ?? "no URL in the stack outputs" };

@@ -8,8 +8,8 @@ import { webApiImageName } from "./naming";
  * containers and images, and `pulumi destroy` leaves no web API image behind. One per target:
  * variants that share a target share the tag.
  */
-export function webApiImageCleanup(target: string, dockerHost: string | undefined, opts?: pulumi.CustomResourceOptions): command.local.Command {
-  const tag = webApiImageName(target);
+export function webApiImageCleanup(target: string, stackName: string, dockerHost: string | undefined, opts?: pulumi.CustomResourceOptions): command.local.Command {
+  const tag = webApiImageName(target, stackName);
   return new command.local.Command(
     `image-cleanup-${target}`,
     {

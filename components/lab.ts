@@ -22,7 +22,7 @@ export interface VariantOutput {
 
 /** The stack outputs (DESIGN.md "Stack outputs"); the monitoring ones only when monitoring is enabled. */
 export interface LabOutputs extends Partial<MonitoringOutputs> {
-  /** variant → URL */
+  /** variant → URL, for the variants that run (anything may fetch every entry) */
   endpoints: pulumi.Output<Record<string, string>>;
   /** variant → budget and URL */
   variants: pulumi.Output<Record<string, VariantOutput>>;
@@ -57,8 +57,8 @@ export function deployLab(config: LabConfig, opts: DeployLabOptions = {}): LabOu
   for (const spec of Object.values(config.variants)) {
     const target = dockerfileTarget(spec);
     if (images.has(target)) continue;
-    const imageCleanup = webApiImageCleanup(target, config.dockerHost);
-    images.set(target, new WebApiImage(`webapi-${target}`, { dockerfileTarget: target, images: config.images, imageCleanup }, { providers: opts.provider ? [opts.provider] : undefined }));
+    const imageCleanup = webApiImageCleanup(target, config.stackName, config.dockerHost);
+    images.set(target, new WebApiImage(`webapi-${target}`, { dockerfileTarget: target, images: config.images, imageCleanup, stackName: config.stackName }, { providers: opts.provider ? [opts.provider] : undefined }));
   }
 
   for (const [name, spec] of Object.entries(config.variants)) {
@@ -87,7 +87,8 @@ export function deployLab(config: LabConfig, opts: DeployLabOptions = {}): LabOu
       bindAddress: config.bindAddress,
       decision: unikernelDecision,
     });
-    endpoints[UNIKERNEL_VARIANT] = unikernel.endpoint;
+    // `endpoints` holds URLs only: a unikernel that does not run keeps its reason in `variants` alone.
+    if (unikernel.url !== undefined) endpoints[UNIKERNEL_VARIANT] = unikernel.url;
     variants[UNIKERNEL_VARIANT] = unikernel.variant;
   }
 

@@ -22,6 +22,33 @@ export const CADVISOR_HOST_MOUNTS: readonly { hostPath: string; containerPath: s
   { hostPath: "/dev/disk", containerPath: "/dev/disk" },
 ];
 
+/**
+ * The default command of the pinned `prom/prometheus` v2 image (its Dockerfile's CMD). A container
+ * `command` replaces the CMD whole, so the program starts from these and adds or overrides by flag.
+ */
+export const PROMETHEUS_IMAGE_DEFAULT_FLAGS: readonly string[] = [
+  "--config.file=/etc/prometheus/prometheus.yml",
+  "--storage.tsdb.path=/prometheus",
+  "--web.console.libraries=/usr/share/prometheus/console_libraries",
+  "--web.console.templates=/usr/share/prometheus/consoles",
+];
+
+/** `defaults`, each flag replaced by the one of `ours` with the same name, then the rest of `ours`. */
+export function withFlags(defaults: readonly string[], ours: readonly string[]): string[] {
+  const nameOf = (flag: string) => flag.split("=")[0];
+  const byName = new Map(ours.map((flag) => [nameOf(flag), flag]));
+  const merged = defaults.map((flag) => byName.get(nameOf(flag)) ?? flag);
+  return [...merged, ...ours.filter((flag) => !merged.includes(flag))];
+}
+
+/**
+ * Seconds each monitoring container gets between SIGTERM and SIGKILL on replace or destroy (the
+ * provider removes with force without it). Prometheus stops scraping, then closes its TSDB: it
+ * writes the head block's chunks and WAL out, which takes longer the more series it holds.
+ * Grafana closes its SQLite database; cAdvisor holds no state.
+ */
+export const MONITORING_STOP_GRACE_SECONDS: Record<MonitoringService, number> = { prometheus: 30, grafana: 10, cadvisor: 5 };
+
 /** The stack outputs the Monitoring component provides (DESIGN.md "Stack outputs"). */
 export interface MonitoringOutputs {
   prometheusUrl: pulumi.Output<string>;
@@ -73,6 +100,7 @@ export class Monitoring extends pulumi.ComponentResource implements MonitoringOu
         memorySwap: memoryMb,
         ports: [{ internal: MONITORING_INTERNAL_PORTS[service], external: port, ip: bindAddress, protocol: "tcp" }],
         restart: "unless-stopped",
+        destroyGraceSeconds: MONITORING_STOP_GRACE_SECONDS[service],
         labels: labels(service, extraLabels),
         // Same network wiring as the variants: created on `bridge`, then moved onto the lab network.
         networkMode: "bridge",
@@ -89,13 +117,13 @@ export class Monitoring extends pulumi.ComponentResource implements MonitoringOu
       `${name}-prometheus`,
       {
         ...serviceContainer("prometheus"),
-        command: [
+        command: withFlags(PROMETHEUS_IMAGE_DEFAULT_FLAGS, [
           `--config.file=${PROMETHEUS_CONFIG_PATH}`,
           "--storage.tsdb.path=/prometheus",
           `--storage.tsdb.retention.time=${settings.prometheus.retention}`,
           // POST /-/reload re-reads prometheus.yml without losing the in-memory head block.
           "--web.enable-lifecycle",
-        ],
+        ]),
         uploads: files.prometheus,
         volumes: [{ volumeName: prometheusData.name, containerPath: "/prometheus" }],
       },

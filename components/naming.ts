@@ -3,6 +3,9 @@ import { ImageTarget, LabConfig, Runtime } from "./config";
 /** Port the web API listens on inside every container; only the host port varies per variant. */
 export const APP_PORT = 8000;
 
+/** How long the app's SIGTERM drain waits for in-flight requests (its SHUTDOWN_TIMEOUT_MS, set explicitly on every variant). */
+export const APP_SHUTDOWN_TIMEOUT_MS = 5000;
+
 /** Docker name of a variant's container; Prometheus scrapes it by this name on the lab network. */
 export function variantContainerName(config: Pick<LabConfig, "networkName">, variant: string): string {
   return `${config.networkName}-${variant}`;
@@ -13,10 +16,18 @@ export function dockerfileTarget(spec: { target: ImageTarget; runtime: Runtime }
   return spec.runtime === "node" ? spec.target : `${spec.target}-${spec.runtime}`;
 }
 
-/** Local tag of the web API image for one Dockerfile target. */
-export function webApiImageName(target: string): string {
-  return `optivolt-webapi:${target}`;
+/**
+ * Local tag of the web API image for one Dockerfile target. A stack's images carry the stack in
+ * their name (`optivolt-webapi-dev:minimal`), so two stacks on one engine never retag or remove
+ * each other's; without a stack, the tag of hand and benchmark builds.
+ */
+export function webApiImageName(target: string, stackName?: string): string {
+  // Docker repository names are lower-case; Pulumi stack names may not be.
+  return stackName === undefined ? `optivolt-webapi:${target}` : `optivolt-webapi-${stackName.toLowerCase()}:${target}`;
 }
+
+/** Label every built image, container and volume of a stack carries. */
+export const STACK_LABEL = "optivolt.stack";
 
 /** Tags `npm run images:base` gives the locally built bases (no registry needed). */
 export const LOCAL_BASE_IMAGES = {

@@ -268,8 +268,6 @@ export class Unikernel extends pulumi.ComponentResource {
   public readonly cpus = UNIKERNEL_VCPUS;
   /** Hash of the build inputs: every step's trigger. */
   public readonly sourceHash: string | undefined;
-  /** Its `endpoints` entry: the URL, or the status when it does not run (as the seed's table said). */
-  public readonly endpoint: pulumi.Output<string>;
   /** Its `variants` entry: budget, and the URL or the reason there is none. */
   public readonly variant: pulumi.Output<UnikernelVariantOutput>;
 
@@ -284,7 +282,6 @@ export class Unikernel extends pulumi.ComponentResource {
       this.status = pulumi.output(decision.status);
       this.url = undefined;
       this.sourceHash = undefined;
-      this.endpoint = this.status;
       this.variant = pulumi.output({ cpus: this.cpus, memoryMb: this.memoryMi, status: decision.status });
       this.registerOutputs({ status: this.status });
       return;
@@ -340,7 +337,6 @@ export class Unikernel extends pulumi.ComponentResource {
 
     this.url = instance.stdout.apply(() => url);
     this.status = instance.stdout.apply(() => "running");
-    this.endpoint = this.url;
     this.variant = pulumi.all([this.url, this.status]).apply(([u, status]) => ({ cpus: this.cpus, memoryMb: this.memoryMi, url: u, status }));
     this.registerOutputs({ status: this.status, url: this.url });
   }

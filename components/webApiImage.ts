@@ -13,6 +13,8 @@ export interface WebApiImageArgs {
   images: ImagesConfig;
   /** Removes the image's tag on destroy; the image depends on it so it goes last. */
   imageCleanup: pulumi.Resource;
+  /** The stack the image's tag is scoped to (naming.webApiImageName). */
+  stackName: string;
 }
 
 /**
@@ -30,7 +32,7 @@ export class WebApiImage extends pulumi.ComponentResource {
     this.image = new docker.Image(
       name,
       {
-        imageName: webApiImageName(args.dockerfileTarget),
+        imageName: webApiImageName(args.dockerfileTarget, args.stackName),
         skipPush: true,
         build: {
           context: IMAGES_DIR,

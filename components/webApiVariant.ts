@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { Runtime, VariantSpec } from "./config";
-import { APP_PORT } from "./naming";
+import { APP_PORT, APP_SHUTDOWN_TIMEOUT_MS } from "./naming";
 
 /**
  * Health probe run inside the container by the image's own runtime (`node -e` or `bun -e`; both have
@@ -16,6 +16,13 @@ export function healthCheckCommand(runtime: Runtime): string[] {
 
 /** Seconds `pulumi up` waits for a new container to report healthy before it fails the update. */
 const HEALTHY_WITHIN_SECONDS = 120;
+
+/**
+ * Seconds the provider waits after SIGTERM before it kills a variant on replace or destroy: the
+ * app's drain plus a margin for the cluster primary to collect its workers and the process to exit.
+ * Without it the provider removes the container with force (SIGKILL) and the drain never runs.
+ */
+export const WEBAPI_STOP_GRACE_SECONDS = Math.ceil(APP_SHUTDOWN_TIMEOUT_MS / 1000) + 5;
 
 export interface WebApiVariantArgs {
   spec: VariantSpec;
@@ -47,10 +54,11 @@ export class WebApiVariant extends pulumi.ComponentResource {
         image: args.imageId,
         cpus: String(spec.cpus),
         memory: spec.memoryMb,
+        ...(spec.cpuset === undefined ? {} : { cpuSet: spec.cpuset }),
         // Swap equal to memory means no swap at all: the memory budget is real.
         memorySwap: spec.memoryMb,
         ports: [{ internal: APP_PORT, external: spec.hostPort, ip: args.bindAddress, protocol: "tcp" }],
-        envs: [`PORT=${APP_PORT}`, `VARIANT=${name}`, ...(spec.workers === undefined ? [] : [`WORKERS=${spec.workers}`])],
+        envs: [`PORT=${APP_PORT}`, `VARIANT=${name}`, `SHUTDOWN_TIMEOUT_MS=${APP_SHUTDOWN_TIMEOUT_MS}`, ...(spec.workers === undefined ? [] : [`WORKERS=${spec.workers}`])],
         healthcheck: {
           tests: healthCheckCommand(spec.runtime),
           // Go duration spelling as the engine reports it back, so the read-back matches and plans no diff.
@@ -62,6 +70,7 @@ export class WebApiVariant extends pulumi.ComponentResource {
         wait: true,
         waitTimeout: HEALTHY_WITHIN_SECONDS,
         restart: "unless-stopped",
+        destroyGraceSeconds: WEBAPI_STOP_GRACE_SECONDS,
         labels: [
           { label: "optivolt.variant", value: name },
           { label: "optivolt.runtime", value: spec.runtime },

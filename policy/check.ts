@@ -3,8 +3,8 @@
 import * as fs from "fs";
 import { Command, CommanderError } from "commander";
 import { PolicyPackConfig } from "@pulumi/policy";
-import { ConfigError } from "../components/config";
-import { PROJECT_NAME, runLabUnderMocks } from "../tests/support/mockedLab";
+import { ConfigError, parseStackEntries } from "../components/config";
+import { PROJECT_NAME, runLabUnderMocks, stackEntries } from "../tests/support/mockedLab";
 import { Analysis, analyze } from "./offline/engine";
 import { analyzedResources, MockedResource } from "./offline/fromMocks";
 import { packLabel } from "./offline/pack";
@@ -28,6 +28,9 @@ export function analyzeRecorded(resources: readonly MockedResource[], stack: str
 
 /** Runs the program of `options.stack` under mocks, as a preview, and applies every policy. */
 export async function checkStack(options: CheckOptions): Promise<Analysis> {
+  // Bad config is the user's to fix, not a crash: validate it first (throws a ConfigError), since a
+  // program failing under mocks leaves rejections behind that end the process with a stack trace.
+  parseStackEntries(stackEntries(options.stack, options.overrides), options.stack);
   const run = await runLabUnderMocks(options.stack, options.overrides ?? {}, { program: "index", preview: true });
   return analyzeRecorded(run.resources, options.stack, options.config);
 }
@@ -91,7 +94,12 @@ export async function main(argv: string[], io: CheckOutput = PROCESS_OUTPUT): Pr
     io.out(`${formatAnalysis(analysis, `${packLabel()}, stack ${opts.stack}, offline under mocks`)}\n`);
     return exitCodeOf(analysis);
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof UsageError) {
+    if (error instanceof ConfigError) {
+      // As `dashboards:render` prints it: the message lists one line per bad key with the fix.
+      io.err(`${error.message}\n`);
+      return USAGE_EXIT;
+    }
+    if (error instanceof UsageError) {
       io.err(`policy:check: ${error.message}\n`);
       return USAGE_EXIT;
     }

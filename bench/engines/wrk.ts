@@ -1,13 +1,18 @@
 /** wrk as the load engine: a C generator that outruns any Node one; results come from a Lua done() hook. */
-import { execFile, spawn } from "child_process";
+import { execFile, execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { BenchError } from "../errors";
 import { reapedChildrenCpuSeconds } from "../proc";
 import { LoadEngine, LoadOutcome, LoadRequest } from "./types";
 
 const SUMMARY_SCRIPT = path.join(__dirname, "wrk-summary.lua");
 const PIPELINE_SCRIPT = path.join(__dirname, "wrk-pipeline.lua");
 const MARKER = "OPTIVOLT_WRK_JSON ";
+/** USER_HZ, the unit of /proc CPU times (100 on every mainstream Linux build). */
+const CLOCK_TICKS = 100;
+/** Where the generator container sees bench/engines (bind-mounted read-only). */
+const SCRIPTS_IN_CONTAINER = "/optivolt-bench";
 
 interface WrkSummary {
   durationUs: number;
@@ -15,10 +20,12 @@ interface WrkSummary {
   bytes: number;
   errors: { connect: number; read: number; write: number; status: number; timeout: number };
   latencyUs: { p50: number; p90: number; p99: number; max: number; mean: number };
+  /** wrk's own CPU time in ticks; -1 or absent when /proc/self/stat was unreadable. */
+  cpuTicks?: number;
 }
 
 /** Reads the JSON line printed by wrk-summary.lua out of wrk's stdout. */
-export function parseWrkSummary(stdout: string): Omit<LoadOutcome, "clientCpuSeconds" | "clientCores" | "partial"> {
+export function parseWrkSummary(stdout: string): Omit<LoadOutcome, "clientCpuSeconds" | "clientCores" | "partial"> & { ownCpuSeconds: number | null } {
   const line = stdout.split("\n").find((l) => l.startsWith(MARKER));
   if (line === undefined) throw new Error(`wrk printed no summary:\n${stdout.trim()}`);
   const s = JSON.parse(line.slice(MARKER.length)) as WrkSummary;
@@ -29,6 +36,7 @@ export function parseWrkSummary(stdout: string): Omit<LoadOutcome, "clientCpuSec
     bytes: s.bytes,
     latencyMs: { p50: ms(s.latencyUs.p50), p90: ms(s.latencyUs.p90), p99: ms(s.latencyUs.p99), max: ms(s.latencyUs.max), mean: ms(s.latencyUs.mean) },
     errors: { connect: s.errors.connect, socket: s.errors.read + s.errors.write, timeouts: s.errors.timeout, non2xx: s.errors.status },
+    ownCpuSeconds: s.cpuTicks === undefined || s.cpuTicks < 0 ? null : s.cpuTicks / CLOCK_TICKS,
   };
 }
 
@@ -58,31 +66,112 @@ function wrkVersion(binary: string): Promise<string> {
 }
 
 export async function createWrkEngine(binary: string): Promise<LoadEngine> {
-  return { name: "wrk", version: await wrkVersion(binary), run: (request) => runWrk(binary, request) };
+  return {
+    name: "wrk",
+    version: await wrkVersion(binary),
+    run: (request) => runWrk({ command: binary, prefix: [], scriptsDir: path.dirname(SUMMARY_SCRIPT), cores: request.threads }, request),
+  };
 }
 
-function runWrk(binary: string, r: LoadRequest): Promise<LoadOutcome> {
+/** Where the generator container runs: the variant's network namespace, pinned cores. */
+export interface WrkContainerPlacement {
+  image: string;
+  /** Container whose network namespace the generator joins (`--network container:<this>`). */
+  networkOf: string;
+  /** --cpuset-cpus for the generator; null leaves it unpinned. */
+  cpuset: string | null;
+  /** Cores the generator may use (its cpuset's size, or the host's). */
+  cores: number;
+  /** Name of the generator container (one at a time per placement). */
+  name: string;
+}
+
+/** The Debian package version the image carries (a label build-loadgen.sh sets). */
+function imageWrkVersion(image: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile("docker", ["image", "inspect", "--format", '{{index .Config.Labels "org.optivolt.wrk-version"}}', image], (err, stdout, stderr) => {
+      if (err) {
+        reject(new BenchError(`the load generator image ${image} is missing (${stderr.trim() || err.message}); build it with \`npm run images:base\` (as root), or measure through the published port with --path published`));
+        return;
+      }
+      resolve(`${stdout.trim() || "(unknown version)"} in ${image}`);
+    });
+  });
+}
+
+/** Names of generator containers still running, removed if the bench is killed outright. */
+const liveGenerators = new Set<string>();
+process.on("exit", () => {
+  for (const name of liveGenerators) {
+    try {
+      execFileSync("docker", ["rm", "--force", name], { stdio: "ignore", timeout: 10_000 });
+    } catch {
+      // already gone
+    }
+  }
+});
+
+/** wrk in a container of the generator image, joined to a variant's network namespace. */
+export async function createContainerWrkEngine(placement: WrkContainerPlacement): Promise<LoadEngine> {
+  const version = await imageWrkVersion(placement.image);
+  const prefix = [
+    "run", "--rm", "--init",
+    "--name", placement.name,
+    "--network", `container:${placement.networkOf}`,
+    ...(placement.cpuset === null ? [] : ["--cpuset-cpus", placement.cpuset]),
+    "--volume", `${path.dirname(SUMMARY_SCRIPT)}:${SCRIPTS_IN_CONTAINER}:ro`,
+    "--label", "optivolt.role=bench-load-generator",
+    placement.image,
+  ];
+  return {
+    name: "wrk",
+    version,
+    run: async (request) => {
+      liveGenerators.add(placement.name);
+      try {
+        return await runWrk({ command: "docker", prefix, scriptsDir: SCRIPTS_IN_CONTAINER, cores: Math.min(request.threads, placement.cores) }, request);
+      } finally {
+        liveGenerators.delete(placement.name);
+      }
+    },
+  };
+}
+
+interface WrkInvocation {
+  /** Executable: wrk itself, or `docker` for the generator container. */
+  command: string;
+  /** Arguments before wrk's own (`run ... IMAGE` for the container; the image's entrypoint is wrk). */
+  prefix: string[];
+  /** Directory holding the Lua scripts, as wrk sees it. */
+  scriptsDir: string;
+  cores: number;
+}
+
+function runWrk(how: WrkInvocation, r: LoadRequest): Promise<LoadOutcome> {
   const pipeline = r.pipeline ?? 1;
+  const script = path.posix.join(how.scriptsDir, path.basename(pipeline > 1 ? PIPELINE_SCRIPT : SUMMARY_SCRIPT));
   const args = [
+    ...how.prefix,
     `-t${r.threads}`,
     `-c${r.connections}`,
     `-d${Math.max(1, Math.round(r.durationSeconds))}s`,
     `--timeout`,
     `${r.timeoutSeconds}s`,
     "-s",
-    pipeline > 1 ? PIPELINE_SCRIPT : SUMMARY_SCRIPT,
+    script,
     r.url,
     ...(pipeline > 1 ? ["--", String(pipeline)] : []),
   ];
   const cpuBefore = reapedChildrenCpuSeconds() ?? 0;
   return new Promise((resolve, reject) => {
-    const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(how.command, args, { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     let partial = false;
     child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
     child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    // wrk stops on SIGINT and still prints its summary (and runs done()).
+    // wrk stops on SIGINT and still prints its summary (and runs done()); `docker run` forwards
+    // the signal to the container, whose init passes it to wrk.
     const stop = () => {
       partial = true;
       child.kill("SIGINT");
@@ -93,9 +182,9 @@ function runWrk(binary: string, r: LoadRequest): Promise<LoadOutcome> {
     child.on("close", () => {
       r.signal.removeEventListener("abort", stop);
       try {
-        const summary = parseWrkSummary(stdout);
-        const clientCpuSeconds = Math.max(0, (reapedChildrenCpuSeconds() ?? cpuBefore) - cpuBefore);
-        resolve({ ...summary, clientCpuSeconds, clientCores: r.threads, partial });
+        const { ownCpuSeconds, ...summary } = parseWrkSummary(stdout);
+        const reaped = Math.max(0, (reapedChildrenCpuSeconds() ?? cpuBefore) - cpuBefore);
+        resolve({ ...summary, clientCpuSeconds: ownCpuSeconds ?? reaped, clientCores: how.cores, partial });
       } catch (err) {
         reject(new Error(`wrk failed against ${r.url}: ${(stderr || stdout).trim() || (err as Error).message}`));
       }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { numeric } from "./numbers";
 import { DOCKER_MIN_MEMORY_MB, hostPortSchema } from "./variants";
 
 /** An image reference pinned to a version tag or digest: a registry mirror or a preloaded offline image both work. */
@@ -32,8 +33,8 @@ export const CADVISOR_DISABLED_METRICS: readonly (typeof CADVISOR_METRIC_GROUPS)
  * measure, so their cost is bounded by construction (no swap beyond the memory cap).
  */
 const budget = (cpus: number, memoryMb: number) => ({
-  cpus: z.number().positive().default(cpus),
-  memoryMb: z.number().int().min(DOCKER_MIN_MEMORY_MB).default(memoryMb),
+  cpus: numeric((n) => n.positive()).default(cpus),
+  memoryMb: numeric((n) => n.int().min(DOCKER_MIN_MEMORY_MB)).default(memoryMb),
 });
 
 export const monitoringSchema = z

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { numeric } from "./numbers";
 import { hostPortSchema } from "./variants";
 
 /**
@@ -18,7 +19,7 @@ const bridgeSchema = z
     name: z.string().regex(/^[a-zA-Z][a-zA-Z0-9_-]{0,14}$/, "must be a short interface name such as optivolt0").default("optivolt0"),
     /** Host side of the bridge, the guest's gateway. */
     gateway: ipv4.default("172.44.0.1"),
-    prefixLength: z.number().int().min(8).max(30).default(24),
+    prefixLength: numeric((n) => n.int().min(8).max(30)).default(24),
     /** The unikernel's own address on the bridge; its URL is http://<ip>:8000. */
     ip: ipv4.default("172.44.0.2"),
   })
@@ -38,7 +39,7 @@ export const unikernelSchema = z
      */
     nodeImage: z.string().min(1).default("node:22-alpine"),
     /** Guest memory, passed to `kraft run -M` as a Kubernetes quantity in Mi. */
-    memoryMi: z.number().int().min(16, "must be at least 16 (Unikraft's ELF loader needs room beside Node)").default(UNIKERNEL_DEFAULT_MEMORY_MI),
+    memoryMi: numeric((n) => n.int().min(16, "must be at least 16 (Unikraft's ELF loader needs room beside Node)")).default(UNIKERNEL_DEFAULT_MEMORY_MI),
     /** Host port forwarded to the guest's port 8000 (user networking only). */
     hostPort: hostPortSchema.default(8004),
     /** `user`: QEMU user networking with port forwarding (no root, slow); `bridge`: a kraft bridge network (fast, needs root). */
@@ -47,7 +48,7 @@ export const unikernelSchema = z
     /** `auto`: QEMU's software emulation (`kraft run --disable-acceleration`) only when /dev/kvm is not usable. */
     emulation: z.union([z.boolean(), z.literal("auto")]).default("auto"),
     /** How long the run step waits for GET /health before it removes the instance and fails. */
-    healthTimeoutSeconds: z.number().int().positive().max(1800).default(120),
+    healthTimeoutSeconds: numeric((n) => n.int().positive().max(1800)).default(120),
   })
   .prefault({})
   .superRefine((config, ctx) => {

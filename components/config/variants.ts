@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { memoryFloorMb } from "./memoryFloor";
+import { numeric } from "./numbers";
 
 /** Docker refuses a memory limit below 6 MiB. */
 export const DOCKER_MIN_MEMORY_MB = 6;
@@ -10,17 +12,53 @@ export type ImageTarget = (typeof IMAGE_TARGETS)[number];
 export const RUNTIMES = ["node", "bun"] as const;
 export type Runtime = (typeof RUNTIMES)[number];
 
-export const hostPortSchema = z.number().int().min(1).max(65535);
+export const hostPortSchema = numeric((n) => n.int().min(1).max(65535));
 
-export const variantSpecSchema = z.strictObject({
-  target: z.enum(IMAGE_TARGETS),
-  runtime: z.enum(RUNTIMES, { error: () => `must be one of ${RUNTIMES.join(", ")}` }).default("node"),
-  cpus: z.number().positive(),
-  memoryMb: z.number().int().min(DOCKER_MIN_MEMORY_MB),
-  hostPort: hostPortSchema,
-  /** Worker processes; unset lets the image size them from the container's CPU quota. */
-  workers: z.number().int().positive().optional(),
-});
+/**
+ * Cores of a Linux cpu list ("0", "0-1", "0,2-3"), sorted and unique; null when the text is not one.
+ * Shared by the stack config and the bench, which pins its load generator to the cores left over.
+ */
+export function cpuListCores(text: string): number[] | null {
+  if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(text)) return null;
+  const cores = new Set<number>();
+  for (const part of text.split(",")) {
+    const [from, to = from] = part.split("-").map(Number);
+    if (to < from) return null;
+    for (let core = from; core <= to; core++) cores.add(core);
+  }
+  return [...cores].sort((a, b) => a - b);
+}
+
+export const variantSpecSchema = z
+  .strictObject({
+    target: z.enum(IMAGE_TARGETS),
+    runtime: z.enum(RUNTIMES, { error: () => `must be one of ${RUNTIMES.join(", ")}` }).default("node"),
+    cpus: numeric((n) => n.positive()),
+    /** At least the target's memory floor (memoryFloor.ts), which is above Docker's minimum. */
+    memoryMb: numeric((n) => n.int().positive()),
+    hostPort: hostPortSchema,
+    /** Worker processes; unset lets the image size them from the container's CPU quota. */
+    workers: numeric((n) => n.int().positive()).optional(),
+    /** Cores the container may run on (Docker's --cpuset-cpus, e.g. "0" or "0-1"); unset: any core. */
+    cpuset: z.string().refine((text) => cpuListCores(text) !== null, 'must be a cpu list such as "0", "0-1" or "0,2"').optional(),
+  })
+  .superRefine((spec, ctx) => {
+    // A budget under the floor is accepted by Docker, then the container restart-loops (exit 137)
+    // and `pulumi up` fails only after its health wait: refuse it here instead.
+    const floor = memoryFloorMb(spec.target, spec.runtime);
+    if (spec.memoryMb < floor) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["memoryMb"],
+        message:
+          `must be at least ${floor} for target ${spec.target} on ${spec.runtime}: below that one app process runs out of memory under load ` +
+          `(its measured floor, see docs/deploy.md "Memory floors")`,
+      });
+    }
+    if (spec.cpuset !== undefined && spec.cpus > (cpuListCores(spec.cpuset)?.length ?? Infinity)) {
+      ctx.addIssue({ code: "custom", path: ["cpus"], message: "cpus must not exceed the number of cores in cpuset (the quota could never be used)" });
+    }
+  });
 
 export const variantTableSchema = z
   .record(z.string().regex(/^[a-z][a-z0-9-]*$/, "variant names are lower-case letters, digits and dashes"), variantSpecSchema)

@@ -137,8 +137,11 @@ describe("monitoring (integration): the rendered Prometheus config and every das
     await load.catch(() => undefined);
     if (prometheus && prometheus.exitCode === null) {
       const exited = new Promise((resolve) => prometheus?.once("exit", resolve));
+      const stopping = Date.now();
       prometheus.kill("SIGTERM");
       await exited;
+      // What the program's grace period for Prometheus (MONITORING_STOP_GRACE_SECONDS) has to cover.
+      console.log(`      Prometheus stopped ${Date.now() - stopping} ms after SIGTERM`);
     }
     await Promise.all(running.map((r) => removeContainer(r.name)));
     if (workDir) fs.rmSync(workDir, { recursive: true, force: true });

@@ -44,6 +44,8 @@ export interface RunOptions {
   probes?: PreflightProbes;
   /** Called as each resource reaches the mocks, also when the program later fails. */
   onRegister?: (resource: RecordedResource) => void;
+  /** Folder holding `Pulumi.<stackName>.yaml`; the project root by default (examples live elsewhere). */
+  stackDir?: string;
 }
 
 /** Resolves an Output's value (also when it is a secret); for assertions that read like plain async code. */
@@ -55,8 +57,8 @@ export function promiseOf<T>(output: pulumi.Input<T>): Promise<pulumi.Unwrap<T>>
  * The stack file's `config:` entries with overrides applied (`"optivolt:bindAddress": "0.0.0.0"`;
  * a value of undefined removes the key).
  */
-export function stackEntries(stackName: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  const entries: Record<string, unknown> = { ...readStackFile(stackName) };
+export function stackEntries(stackName: string, overrides: Record<string, unknown> = {}, stackDir?: string): Record<string, unknown> {
+  const entries: Record<string, unknown> = { ...readStackFile(stackName, stackDir) };
   for (const [key, value] of Object.entries(overrides)) {
     if (value === undefined) delete entries[key];
     else entries[key] = value;
@@ -106,7 +108,7 @@ export function runLabUnderMocks(stackName: string, overrides: Record<string, un
 }
 
 async function runOnce(stackName: string, overrides: Record<string, unknown>, options: RunOptions): Promise<LabRun> {
-  const entries = stackEntries(stackName, overrides);
+  const entries = stackEntries(stackName, overrides, options.stackDir);
   const recorded = new Map<string, RecordedResource>();
   const parents = new Map<string, pulumi.Resource | undefined>();
   const dependencies = new Map<string, pulumi.Input<pulumi.Input<pulumi.Resource>[]> | pulumi.Input<pulumi.Resource> | undefined>();

@@ -31,7 +31,12 @@ export function makeVariant(name: string, cpus: number, memoryMb: number, runs: 
     url: `http://127.0.0.1:800${cpus * 2}`,
     status: "measured",
     detail: null,
+    runtime: null,
     budget: { cpus, memoryMb, source: "stack" },
+    declared: { cpus, memoryMb },
+    enforced: null,
+    generator: null,
+    notMeasurable: null,
     container: { name: `optivolt-lab-${name}`, id: `${name}-id` },
     statsSource: "cgroup",
     networkPath: "127.0.0.1 → docker-proxy (userland) → container bridge",
@@ -50,7 +55,7 @@ export function makeVariant(name: string, cpus: number, memoryMb: number, runs: 
  */
 export function makeResults(overrides: Partial<BenchResults> = {}): BenchResults {
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     startedAt: "2026-11-27T08:00:00.000Z",
     finishedAt: "2026-11-27T08:03:00.000Z",
     complete: true,
@@ -66,6 +71,7 @@ export function makeResults(overrides: Partial<BenchResults> = {}): BenchResults
       timeoutSeconds: 5,
       sampleIntervalMs: 250,
       baseline: "standard",
+      path: "published",
       wattsPerCore: 10,
       stress: { maxErrorRate: 0.01, maxP99Ms: 2000, maxConnections: 1024 },
       source: "stack dev",
@@ -74,6 +80,7 @@ export function makeResults(overrides: Partial<BenchResults> = {}): BenchResults
       machine: { os: "Debian GNU/Linux 12 (bookworm)", kernel: "6.1.0", cpuModel: "Test CPU", cores: 2, memoryMb: 24_000 },
       tools: { node: "v20.20.2", wrk: "debian/4.1.0-3+b2 [epoll]", "docker engine": "20.10.24 (API 1.41)" },
       energySource: "estimate",
+      userlandProxy: { enabled: true, evidence: "dockerd's default" },
       command: "npm run bench -- --stack dev",
     },
     variants: [

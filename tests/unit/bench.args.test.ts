@@ -22,6 +22,9 @@ describe("bench argument parsing", () => {
     assert.strictEqual(o.warmupSeconds, 3);
     assert.strictEqual(o.connections, 50);
     assert.strictEqual(o.engine, "auto");
+    assert.strictEqual(o.path, "namespace", "the clean path by default");
+    assert.strictEqual(o.generatorImage, process.env.OPTIVOLT_LOADGEN_IMAGE ?? "optivolt/loadgen:wrk");
+    assert.strictEqual(parse("--target", "a=http://127.0.0.1:1", "--path", "published", "--engine", "autocannon").path, "published");
     assert.strictEqual(o.baseline, null);
     assert.strictEqual(o.outDir, "bench-results/quick-2026-11-27T08-00-00-000Z");
   });
@@ -63,6 +66,8 @@ describe("bench argument parsing", () => {
     usageError(["--stack", "dev", "--duration", "-1"], /must be a positive number, got "-1"/);
     usageError(["--stack", "dev", "--connections", "2.5"], /positive integer/);
     usageError(["--stack", "dev", "--endpoints", "api/light"], /must be a path starting with \//);
+    usageError(["--stack", "dev", "--path", "proxy"], /--path <path>' argument 'proxy' is invalid/);
+    usageError(["--stack", "dev", "--engine", "autocannon"], /autocannon .* cannot join a variant's namespace; use it with --path published/);
     usageError(["--stack", "dev", "--threads", "8", "--connections", "4"], /--threads 8 needs at least as many --connections/);
     usageError(["--stack", "dev", "--max-error-rate", "5"], /between 0 and 1/);
   });
@@ -97,7 +102,7 @@ describe("bench stack outputs", () => {
       {
         endpoints: { standard: "http://127.0.0.1:8001" },
         variants: {
-          standard: { cpus: 2, memoryMb: 512, url: "http://127.0.0.1:8001/" },
+          standard: { cpus: 2, memoryMb: 512, url: "http://127.0.0.1:8001/", runtime: "bun" },
           unikernel: { cpus: 1, memoryMb: 256, status: "skipped: kraft not found" },
           old: "skipped: kraft not found",
         },
@@ -105,7 +110,7 @@ describe("bench stack outputs", () => {
       },
       "dev",
     );
-    assert.deepStrictEqual(targets[0], { name: "standard", url: "http://127.0.0.1:8001", skipped: null, cpus: 2, memoryMb: 512, budgetSource: "stack", container: null });
+    assert.deepStrictEqual(targets[0], { name: "standard", url: "http://127.0.0.1:8001", skipped: null, cpus: 2, memoryMb: 512, budgetSource: "stack", container: null, runtime: "bun" });
     assert.strictEqual(targets[1].skipped, "skipped: kraft not found");
     assert.strictEqual(targets[1].url, null);
     assert.strictEqual(targets[2].skipped, "skipped: kraft not found");

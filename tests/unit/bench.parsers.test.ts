@@ -36,20 +36,24 @@ describe("bench Docker engine readings", () => {
   });
 
   it("reads limits from NanoCpus or quota/period", () => {
-    assert.deepStrictEqual(limitsOf({ NanoCpus: 500_000_000, Memory: 128 * 1024 * 1024, NetworkMode: "bridge" }), { cpus: 0.5, memoryMb: 128, networkMode: "bridge" });
-    assert.deepStrictEqual(limitsOf({ CpuQuota: 200_000, CpuPeriod: 100_000 }), { cpus: 2, memoryMb: null, networkMode: "default" });
+    assert.deepStrictEqual(limitsOf({ NanoCpus: 500_000_000, Memory: 128 * 1024 * 1024, NetworkMode: "bridge", CpusetCpus: "0" }), { cpus: 0.5, memoryMb: 128, cpuset: "0", networkMode: "bridge" });
+    assert.deepStrictEqual(limitsOf({ CpuQuota: 200_000, CpuPeriod: 100_000 }), { cpus: 2, memoryMb: null, cpuset: "", networkMode: "default" });
   });
 
   it("warns when the declared budget is not what the engine enforces", () => {
-    assert.deepStrictEqual(budgetWarnings({ cpus: 2, memoryMb: 512 }, { cpus: 2, memoryMb: 512, networkMode: "bridge" }), []);
-    assert.deepStrictEqual(budgetWarnings({ cpus: 2, memoryMb: 512 }, { cpus: 1, memoryMb: null, networkMode: "bridge" }), [
-      "declared 2 CPUs but the container's limit is 1",
+    assert.deepStrictEqual(budgetWarnings({ cpus: 2, memoryMb: 512 }, { cpus: 2, memoryMb: 512, cpuset: "", networkMode: "bridge" }, 2), []);
+    assert.deepStrictEqual(budgetWarnings({ cpus: 2, memoryMb: 512 }, { cpus: 1, memoryMb: null, cpuset: "", networkMode: "bridge" }, 1), [
+      "declared 2 CPUs but the engine enforces a quota of 1 CPUs: per-CPU figures use 1",
       "declared 512 MB but the container's limit is none",
+    ]);
+    // A 2-CPU quota confined to one core can use one CPU: that is what per-CPU figures divide by.
+    assert.deepStrictEqual(budgetWarnings({ cpus: 2, memoryMb: null }, { cpus: 2, memoryMb: null, cpuset: "0", networkMode: "bridge" }, 1), [
+      "declared 2 CPUs but the engine enforces a quota of 2 CPUs on cores 0: per-CPU figures use 1",
     ]);
   });
 
   it("names the network path the load takes", () => {
-    const bridge = { cpus: 1, memoryMb: 256, networkMode: "bridge" };
+    const bridge = { cpus: 1, memoryMb: 256, cpuset: "", networkMode: "bridge" };
     assert.strictEqual(describeNetworkPath("http://127.0.0.1:8002", bridge, 42), "127.0.0.1:8002 → docker-proxy (userland, pid 42) → container bridge");
     assert.strictEqual(describeNetworkPath("http://127.0.0.1:8002", bridge, null), "127.0.0.1:8002 → iptables DNAT → container bridge");
     assert.match(describeNetworkPath("http://127.0.0.1:8002", { ...bridge, networkMode: "host" }, null), /host network/);

@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import { analyze } from "../../bench/analysis";
 import { chartSpecs, renderSvgs } from "../../bench/charts";
+import { consoleSummary } from "../../bench/console";
 import { conclusions } from "../../bench/conclusions";
 import { renderReport } from "../../bench/report";
 import { parseResults } from "../../bench/schema";
@@ -10,21 +11,22 @@ describe("bench report rendering", () => {
   const report = renderReport(makeResults(), { throughput: "charts/throughput.svg" });
 
   it("lists every variant's status, the skipped unikernel included", () => {
-    assert.match(report, /\| \*\*standard\*\* \(baseline\) \| ✅ measured \| http:\/\/127\.0\.0\.1:8004 \| 2 CPUs, 512 MB \|/);
-    assert.match(report, /\| \*\*unikernel\*\* \| ⚠️ skipped: kraft not found \| — \|/);
+    assert.match(report, /\| \*\*standard\*\* \(baseline\) \| ✅ measured \| — \| http:\/\/127\.0\.0\.1:8004 \| 2 CPUs, 512 MB \|/);
+    assert.match(report, /\| \*\*unikernel\*\* \| ⚠️ skipped: kraft not found \| — \| — \|/);
   });
 
   it("draws throughput bars relative to the baseline", () => {
-    assert.ok(report.includes("standard (2 CPUs)   1200.0 req/s  ████████████████████████████ (baseline) host-bound"), report);
+    assert.ok(report.includes("standard (2 CPUs)   1200.0 req/s  ████████████████████████████ (baseline) ⚠️ host-bound"), report);
     assert.ok(report.includes("microvm (1 CPU)      900.0 req/s  █████████████████████        (-25 %)"), report);
     assert.ok(report.includes("minimal (0.5 CPUs)   500.0 req/s  ████████████                 (-58 %)"), report);
     assert.ok(report.includes("![Throughput per endpoint](charts/throughput.svg)"));
   });
 
   it("fills the latency and efficiency tables from the figures", () => {
-    assert.ok(report.includes("| `/api/light` | microvm | 2.00 | 4.00 | 8.00 | 20.0 | 0.00 % | 0.10 |"), report);
-    assert.ok(report.includes("| `/api/light` | microvm | 900.0 (×1.50) | 3600.0 (×1.50) | 947.4 (×1.18) | 0.95 of 1 | 70.0 MB |"), report);
-    assert.ok(report.includes("| `/api/light` | minimal | 1000.0 (×1.67) | 4000.0 (×1.67) | 1041.7 (×1.30) | 0.48 of 0.5 | 120.0 MB |"), report);
+    assert.ok(report.includes("| `/api/light` | microvm | 2.00 | 4.00 | 8.00 | 20.0 | 0.00 % | 0.10 | server-bound (1 run, spread unknown) |"), report);
+    assert.ok(report.includes("| `/api/light` | standard | 2.00 | 4.00 | 8.00 | 20.0 | 0.00 % | 0.10 | ⚠️ host-bound |"), report);
+    assert.ok(report.includes("| `/api/light` | microvm | 900.0 (×1.50) | 3600.0 (×1.50) | 947.4 (×1.18) | 0.95 of 1 | 70.0 MB | server-bound (1 run, spread unknown) |"), report);
+    assert.ok(report.includes("| `/api/light` | minimal | 1000.0 (×1.67) | 4000.0 (×1.67) | 1041.7 (×1.30) | 0.48 of 0.5 | 120.0 MB | server-bound (1 run, spread unknown) |"), report);
   });
 
   it("labels the energy figures as an estimate when there is no RAPL", () => {
@@ -39,6 +41,34 @@ describe("bench report rendering", () => {
     assert.match(report, /Tools: node v20\.20\.2, wrk debian\/4\.1\.0-3\+b2 \[epoll\], docker engine 20\.10\.24/);
     assert.match(report, /standard: 127\.0\.0\.1 → docker-proxy \(userland\) → container bridge/);
     assert.match(report, /1 repetition, interleaved/);
+    assert.match(report, /\*\*Measuring path:\*\* published/);
+    assert.match(report, /\*\*Docker userland-proxy:\*\* on \(dockerd's default\)/);
+  });
+
+  it("states what docker-proxy cost, measured on either path", () => {
+    const withProxy = makeResults({ variants: [makeVariant("standard", 2, 512, [makeRun({ proxyCpuSeconds: 8 }), makeRun({ repetition: 1, proxyCpuSeconds: 7 })])] });
+    assert.match(renderReport(withProxy), /docker-proxy used 15\.00 CPU-seconds over 20\.0 s of measured load \(0\.75 cores on average\)/);
+    const clean = makeResults({ settings: { ...makeResults().settings, path: "namespace" }, variants: [makeVariant("microvm", 1, 256, [makeRun({ proxyCpuSeconds: 0 })])] });
+    assert.match(renderReport(clean), /docker-proxy used 0\.00 CPU-seconds/);
+    assert.match(renderReport(clean), /\*\*Measuring path:\*\* namespace/);
+  });
+
+  it("labels partial and not-measurable figures wherever they appear", () => {
+    const results = makeResults({
+      complete: false,
+      variants: [
+        makeVariant("standard", 2, 512, [makeRun()], { notMeasurable: "not measurable here: standard may run on any of the 2 cores" }),
+        makeVariant("microvm", 1, 256, [makeRun({ partial: true })]),
+      ],
+    });
+    const report = renderReport(results);
+    assert.ok(report.includes("⚠️ not measurable here"), report);
+    assert.ok(report.includes("| `/api/light` | microvm | 2.00 | 4.00 | 8.00 | 20.0 | 0.00 % | 0.10 | ⚠️ partial |"), report);
+    assert.ok(report.includes("- standard: not measurable here: standard may run on any of the 2 cores"), report);
+    const summary = consoleSummary(results);
+    assert.match(summary, /^\nPARTIAL: interrupted/);
+    assert.match(summary, /microvm .* partial\n/);
+    assert.match(summary, /standard .* not measurable here\n/);
   });
 
   it("flags an interrupted run at the top", () => {
@@ -57,14 +87,38 @@ describe("bench report rendering", () => {
 describe("bench conclusions", () => {
   it("are computed from the numbers", () => {
     const lines = conclusions(analyze(makeResults()));
-    assert.ok(lines.includes("On /api/light, microvm serves 75 % of standard's throughput (900.0 vs 1200.0 req/s) with 50 % of its CPUs and 50 % of its memory: ×1.50 the req/s per allocated CPU."), lines.join("\n"));
-    assert.ok(lines.includes("Most req/s per allocated CPU on /api/light: minimal (1000.0)."));
-    assert.ok(lines.some((l) => l.startsWith("Most requests per CPU-second actually used on /api/light: minimal (1041.7)")));
+    // standard (the baseline) was host-bound: no ratio to it, and it is left out of the rankings.
+    assert.ok(lines.includes("No comparison of microvm with standard on /api/light: standard's runs were host-bound, so their req/s do not measure the servers (figures stay in the tables, marked)."), lines.join("\n"));
+    assert.ok(!lines.some((l) => /serves \d+ %/.test(l)), lines.join("\n"));
+    assert.ok(lines.includes("Req/s per CPU on /api/light, server-bound runs only, best first: minimal 1000.0 (1 run, spread unknown), microvm 900.0 (1 run, spread unknown); left out: standard (host-bound)."), lines.join("\n"));
+    assert.ok(lines.some((l) => l.startsWith("Requests per CPU-second actually used on /api/light, best first: minimal 1041.7 (1 run, spread unknown), microvm 947.4")));
     assert.ok(lines.some((l) => l.startsWith("1 of 3 runs were limited by the load generator or the shared host, not by the server: standard 1 of 1 (host).")), lines.join("\n"));
     // (0.7 − 0.05 interrupts) × 2 cores × 10 s = 13 CPU-s busy; the server, generator (5) and no proxy leave the rest to other processes.
     assert.ok(!lines.some((l) => l.startsWith("Other processes used")), "standard and microvm leave nothing; minimal: 13 − 4.8 − 5 = 3.2 CPU-s = 0.32 cores; mean over the three runs 0.11 < 0.25");
     assert.ok(lines.includes("minimal peaked at 120.0 MB of its 128 MB budget on /api/light: close to the OOM limit."));
     assert.ok(lines.some((l) => l.startsWith("One repetition only")));
+  });
+
+  it("compare sound runs only, naming their runs and spread, and say when a difference is not established", () => {
+    const reps = (responses: number[]) => responses.map((r, repetition) => makeRun({ repetition, responses: r }));
+    const settings = { ...makeResults().settings, repetitions: 3 };
+    const tight = makeResults({ settings, variants: [makeVariant("standard", 2, 512, reps([12_000, 12_300, 11_900])), makeVariant("microvm", 1, 256, reps([9_000, 9_200, 8_900]))] });
+    const established = conclusions(analyze(tight));
+    assert.ok(
+      established.includes("On /api/light, microvm serves 75 % of standard's throughput (900.0 vs 1200.0 req/s; microvm: 3 runs, spread 3 %, standard: 3 runs, spread 3 %) with 50 % of its CPUs: ×1.50 the req/s per CPU."),
+      established.join("\n"),
+    );
+    const noisy = makeResults({ settings, variants: [makeVariant("standard", 2, 512, reps([12_000, 9_000, 12_500])), makeVariant("microvm", 1, 256, reps([9_000, 9_200, 8_900]))] });
+    assert.ok(conclusions(analyze(noisy)).some((l) => l.startsWith("On /api/light, microvm serves") && l.endsWith("Not established: the spread between repetitions (29 %) exceeds 10 %.")));
+    const close = makeResults({ settings, variants: [makeVariant("standard", 2, 512, reps([9_000, 9_500, 9_100])), makeVariant("microvm", 1, 256, reps([9_000, 9_200, 8_900]))] });
+    assert.ok(conclusions(analyze(close)).some((l) => l.endsWith("Not established: the difference is within the spread between repetitions (5 %).")));
+  });
+
+  it("draw no conclusion at all from host-bound runs", () => {
+    const hostBound = makeResults({ variants: [makeVariant("microvm", 1, 256, [makeRun({ bottleneck: { verdict: "host", reason: "host CPUs 99 % busy" } })])], settings: { ...makeResults().settings, baseline: "microvm" } });
+    const lines = conclusions(analyze(hostBound));
+    assert.ok(lines.includes("No conclusion on /api/light: no run there was server-bound and whole (microvm (host-bound)); its figures stay in the tables as what this machine showed, not what the servers can do."), lines.join("\n"));
+    assert.ok(!lines.some((l) => /per CPU on|serves/.test(l)), lines.join("\n"));
   });
 
   it("warn when other processes shared the machine", () => {
@@ -93,7 +147,7 @@ describe("bench conclusions", () => {
     assert.ok(lines.includes("minimal failed 2.50 % of requests on /api/light."), lines.join("\n"));
     assert.ok(lines.some((l) => l.startsWith("On /api/slow every variant stayed below 25 % of its CPU budget")), lines.join("\n"));
     assert.ok(!lines.some((l) => l.startsWith("On /api/light every variant stayed below")));
-    assert.ok(lines.some((l) => l.startsWith("Run-to-run spread above 10 % on standard /api/light (cv 24 %)")), lines.join("\n"));
+    assert.ok(lines.some((l) => l.startsWith("Run-to-run spread above 10 % on standard /api/light (33 %)")), lines.join("\n"));
   });
 
   it("say where each variant broke in stress mode", () => {
@@ -125,8 +179,12 @@ describe("bench results schema and charts", () => {
   it("builds chart specs from the figures and renders them to SVG", async () => {
     const specs = chartSpecs(analyze(makeResults()));
     assert.deepStrictEqual(specs.map((s) => s.file), ["throughput", "latency", "efficiency"]);
-    const throughput = specs[0].spec as { data: { values: { variant: string; rps: number }[] } };
-    assert.deepStrictEqual(throughput.data.values.map((v) => [v.variant, v.rps]), [["standard", 1200], ["microvm", 900], ["minimal", 500]]);
+    const throughput = specs[0].spec as { data: { values: { variant: string; value: number; flag: string }[] }; facet: { column: { sort: string[] } } };
+    assert.deepStrictEqual(throughput.data.values.map((v) => [v.variant, v.value, v.flag]), [["standard", 1200, "⚠ host-bound"], ["microvm", 900, ""], ["minimal", 500, ""]]);
+    assert.deepStrictEqual(throughput.facet.column.sort, ["/api/light"], "panels in the report's endpoint order");
+    // Percentiles and efficiency metrics are told apart by colour, not opacity.
+    const latency = JSON.stringify(specs[1].spec);
+    assert.ok(!latency.includes('"opacity":{"field"') && latency.includes('"range":["#1b9e77","#d95f02","#7570b3"]'), latency);
     const svgs = await renderSvgs(specs);
     for (const { svg } of svgs) assert.match(svg, /^<svg[\s\S]*<\/svg>$/);
     assert.match(svgs[0].svg, /microvm/);

@@ -7,7 +7,16 @@ import { ContainerCounters } from "../../bench/sampler";
 import { BenchSettings } from "../../bench/schema";
 import { makeResults, makeVariant } from "./bench-fixtures";
 
-const quiet: Progress = { runStarted: () => undefined, runFinished: () => undefined, note: () => undefined, stop: () => undefined };
+const notes: string[] = [];
+const quiet: Progress = {
+  header: () => undefined,
+  begin: () => undefined,
+  runStarted: () => undefined,
+  runFinished: () => undefined,
+  skip: () => undefined,
+  note: (text) => notes.push(text),
+  stop: () => undefined,
+};
 
 /** A load engine that answers at once: p99 grows with connections; URLs containing "broken" fail. */
 function fakeEngine(calls: LoadRequest[], onRun: (r: LoadRequest) => void = () => undefined): LoadEngine {
@@ -38,25 +47,26 @@ function fakeCounters(): ContainerCounters {
   return { source: "cgroup", read: async () => ({ cpuNs: (ns += 0.25e9), memoryBytes: 20 * 1024 * 1024 }) };
 }
 
-function prepared(name: string): PreparedVariant {
+function prepared(name: string, engine: LoadEngine, stopped: () => Promise<string | null> = async () => null): PreparedVariant {
   const result = makeVariant(name, 1, 256, []);
   result.url = `http://127.0.0.1:1/${name}`;
-  return { result, counters: fakeCounters(), proxyPid: null };
+  return { result, counters: fakeCounters(), proxyPid: null, container: null, load: { engine, url: result.url }, stopped };
 }
 
 function settings(overrides: Partial<BenchSettings> = {}): BenchSettings {
   return { ...makeResults().settings, endpoints: ["/a", "/b"], durationSeconds: 2, warmupSeconds: 1, connections: 4, ...overrides };
 }
 
-function context(s: BenchSettings, engine: LoadEngine, signal = new AbortController().signal): RunnerContext {
-  return { settings: s, engine, progress: quiet, signal };
+function context(s: BenchSettings, signal = new AbortController().signal): RunnerContext {
+  return { settings: s, progress: quiet, signal };
 }
 
 describe("bench runner", () => {
   it("warms up before every measured run and interleaves repetitions across variants", async () => {
     const calls: LoadRequest[] = [];
-    const variants = [prepared("one"), prepared("two")];
-    await runAll(context(settings({ repetitions: 2 }), fakeEngine(calls)), variants);
+    const engine = fakeEngine(calls);
+    const variants = [prepared("one", engine), prepared("two", engine)];
+    await runAll(context(settings({ repetitions: 2 })), variants);
     const order = calls.map((c) => `${new URL(c.url).pathname} ${c.durationSeconds}s`);
     assert.deepStrictEqual(order.slice(0, 8), ["/one/a 1s", "/one/a 2s", "/one/b 1s", "/one/b 2s", "/two/a 1s", "/two/a 2s", "/two/b 1s", "/two/b 2s"]);
     assert.strictEqual(order.length, 16);
@@ -68,16 +78,17 @@ describe("bench runner", () => {
   it("climbs the stress ladder until a threshold breaks, per endpoint", async () => {
     const calls: LoadRequest[] = [];
     const s = settings({ mode: "stress", warmupSeconds: 0, connections: 4, stress: { maxErrorRate: 0.01, maxP99Ms: 150, maxConnections: 64 } });
-    const [v] = [prepared("one")];
-    await runAll(context(s, fakeEngine(calls)), [v]);
+    const v = prepared("one", fakeEngine(calls));
+    await runAll(context(s), [v]);
     // p99 = connections × 10 ms: 4, 8 hold; 16 (160 ms) breaks; the ladder restarts on the next endpoint.
     assert.deepStrictEqual(v.result.runs.map((r) => `${r.endpoint}@${r.connections}`), ["/a@4", "/a@8", "/a@16", "/b@4", "/b@8", "/b@16"]);
     assert.deepStrictEqual(v.result.runs.map((r) => r.step), [0, 1, 2, 0, 1, 2]);
   });
 
   it("marks a failing variant failed and still measures the next", async () => {
-    const variants = [prepared("broken"), prepared("fine")];
-    await runAll(context(settings(), fakeEngine([])), variants);
+    const engine = fakeEngine([]);
+    const variants = [prepared("broken", engine), prepared("fine", engine)];
+    await runAll(context(settings()), variants);
     assert.strictEqual(variants[0].result.status, "failed");
     assert.match(variants[0].result.detail ?? "", /connection reset/);
     assert.strictEqual(variants[1].result.status, "measured");
@@ -91,11 +102,34 @@ describe("bench runner", () => {
     const engine = fakeEngine(calls, () => {
       if (calls.length === 2) interrupt.abort();
     });
-    const variants = [prepared("one"), prepared("two")];
-    await runAll(context(settings(), engine, interrupt.signal), variants);
+    const variants = [prepared("one", engine), prepared("two", engine)];
+    await runAll(context(settings(), interrupt.signal), variants);
     assert.strictEqual(calls.length, 2);
     assert.deepStrictEqual(variants[0].result.runs.map((r) => [r.endpoint, r.partial]), [["/a", true]]);
     assert.strictEqual(variants[1].result.status, "not-run");
     assert.match(variants[1].result.detail ?? "", /interrupted/);
+  });
+
+  it("says which container died and during which endpoint, not the raw error it caused", async () => {
+    notes.length = 0;
+    let alive = true;
+    // The container dies during the second endpoint's measured run: its cgroup files vanish.
+    const calls: LoadRequest[] = [];
+    const engine = fakeEngine(calls, (r) => {
+      if (r.url.endsWith("/b") && r.durationSeconds === 2) alive = false;
+    });
+    const v = prepared("standard", engine, async () => (alive ? null : "exited (OOM-killed)"));
+    v.counters = {
+      source: "cgroup",
+      read: async () => {
+        if (!alive) throw new Error("ENOENT: no such file or directory, open '/sys/fs/cgroup/cpuacct/docker/abc/cpuacct.usage'");
+        return { cpuNs: 1e9, memoryBytes: 1 };
+      },
+    };
+    await runAll(context(settings()), [v]);
+    assert.strictEqual(v.result.status, "failed");
+    assert.strictEqual(v.result.detail, "`standard` exited (OOM-killed) during /b");
+    assert.deepStrictEqual(v.result.runs.map((r) => r.endpoint), ["/a"], "no figures from the run the server died in");
+    assert.ok(notes.includes("`standard` exited (OOM-killed) during /b"), notes.join("\n"));
   });
 });

@@ -19,10 +19,11 @@ describe("bench statistics", () => {
     assert.strictEqual(s.max, 9);
     close(s.stdev, Math.sqrt(32 / 7));
     close(s.cv, Math.sqrt(32 / 7) / 5);
+    close(s.spread, (9 - 2) / 4.5);
   });
 
   it("gives a single value no spread and refuses no values", () => {
-    assert.deepStrictEqual(summarize([3]), { n: 1, mean: 3, median: 3, min: 3, max: 3, stdev: 0, cv: 0 });
+    assert.deepStrictEqual(summarize([3]), { n: 1, mean: 3, median: 3, min: 3, max: 3, stdev: 0, cv: 0, spread: 0 });
     assert.strictEqual(median([5, 1, 3]), 3);
     assert.throws(() => summarize([]), /no values/);
   });

@@ -1,7 +1,14 @@
 import * as assert from "assert";
-import { ConfigError, DOCKER_MIN_MEMORY_MB, LabConfig, loadStackConfig, parseStackEntries } from "../../components/config";
+import * as fs from "fs";
+import * as path from "path";
+import { ConfigError, DOCKER_MIN_MEMORY_MB, IMAGE_TARGETS, LabConfig, loadStackConfig, parseStackEntries } from "../../components/config";
+import { MEMORY_FLOORS_MB, memoryFloorMb } from "../../components/config/memoryFloor";
+import { parse as parseYaml } from "yaml";
 import { LOCAL_BASE_IMAGES } from "../../components/naming";
-import { stackEntries } from "../support/mockedLab";
+import { runLabUnderMocks, stackEntries } from "../support/mockedLab";
+
+const PROJECT_DIR = path.resolve(__dirname, "..", "..");
+const REMOTE_EXAMPLE_DIR = path.join(PROJECT_DIR, "examples", "remote");
 
 /** The dev stack file with some keys replaced, validated like the program does. */
 function devWith(overrides: Record<string, unknown>): LabConfig {
@@ -61,9 +68,22 @@ describe("config: the shipped stack files", () => {
   });
 
   it("the remote example targets an ssh:// engine with the same variants", () => {
-    const config = loadStackConfig("remote.example");
+    const config = loadStackConfig("remote", REMOTE_EXAMPLE_DIR);
     assert.match(config.dockerHost ?? "", /^ssh:\/\//);
     assert.deepStrictEqual(config.variants, loadStackConfig("dev").variants);
+  });
+
+  it("the project root holds only stack files of real stacks; the remote example is out of Pulumi's way, and the doc's copy step works", () => {
+    // Pulumi reads every Pulumi.<name>.yaml at the root as the config of stack <name> (a "remote.example" stack).
+    const stacks = fs.readdirSync(PROJECT_DIR).filter((f) => /^Pulumi\..+\.yaml$/.test(f));
+    assert.deepStrictEqual(stacks.filter((f) => /example/.test(f)), [], "an example at the root is a stack to Pulumi");
+    assert.ok(stacks.includes("Pulumi.dev.yaml") && stacks.includes("Pulumi.ci.yaml"));
+    for (const doc of ["docs/deploy.md", path.join(path.relative(PROJECT_DIR, REMOTE_EXAMPLE_DIR), "Pulumi.remote.yaml")]) {
+      const copy = /cp (\S+) ([\w.]+)/.exec(fs.readFileSync(path.join(PROJECT_DIR, doc), "utf8"));
+      assert.ok(copy, `${doc} gives no copy step`);
+      assert.deepStrictEqual([copy[1], copy[2]], ["examples/remote/Pulumi.remote.yaml", "Pulumi.remote.yaml"], doc);
+      assert.ok(fs.existsSync(path.join(PROJECT_DIR, copy[1])), `${doc}: ${copy[1]} does not exist`);
+    }
   });
 
   it("endpointHost defaults to the bind address, and to loopback when binding every address", () => {
@@ -85,9 +105,29 @@ describe("config: every bad value is named with its key, value and fix", () => {
     assert.match(problem, /greater than 0|> ?0/i);
   });
 
-  it("memory under Docker's minimum", () => {
-    const [problem] = problemsOf(withVariant("minimal", { memoryMb: DOCKER_MIN_MEMORY_MB - 2 }));
-    assert.match(problem, new RegExp(`^optivolt:variants\\.minimal\\.memoryMb: .*${DOCKER_MIN_MEMORY_MB}.*got ${DOCKER_MIN_MEMORY_MB - 2}$`));
+  it("memory Docker accepts but the app cannot live in: refused at config time with the target's floor", () => {
+    // 6 MB is Docker's own minimum: the container would restart-loop with exit 137 until `pulumi up` times out.
+    const [problem, ...rest] = problemsOf(withVariant("minimal", { memoryMb: DOCKER_MIN_MEMORY_MB }));
+    assert.deepStrictEqual(rest, []);
+    const floor = memoryFloorMb("minimal");
+    assert.strictEqual(
+      problem,
+      `optivolt:variants.minimal.memoryMb: must be at least ${floor} for target minimal on node: below that one app process runs out of memory ` +
+        `under load (its measured floor, see docs/deploy.md "Memory floors"), got ${DOCKER_MIN_MEMORY_MB}`,
+    );
+    for (const target of IMAGE_TARGETS) {
+      assert.ok(memoryFloorMb(target) > DOCKER_MIN_MEMORY_MB);
+      assert.strictEqual(devWith(withVariant("minimal", { target, memoryMb: memoryFloorMb(target) })).variants.minimal.memoryMb, memoryFloorMb(target));
+      assert.match(problemsOf(withVariant("minimal", { target, memoryMb: memoryFloorMb(target) - 1 }))[0], new RegExp(`must be at least ${memoryFloorMb(target)} for target ${target}`));
+    }
+  });
+
+  it("memory floors are a table by runtime and target, applied with the variant's runtime", () => {
+    for (const runtime of ["node", "bun"] as const) {
+      assert.deepStrictEqual(Object.keys(MEMORY_FLOORS_MB[runtime]).sort(), [...IMAGE_TARGETS].sort());
+      const floor = memoryFloorMb("minimal", runtime);
+      assert.match(problemsOf(withVariant("minimal", { target: "minimal", runtime, memoryMb: floor - 1 }))[0], new RegExp(`must be at least ${floor} for target minimal on ${runtime}`));
+    }
   });
 
   it("two variants on one host port", () => {
@@ -114,7 +154,7 @@ describe("config: every bad value is named with its key, value and fix", () => {
   });
 
   it("a variant without a runtime runs on node", () => {
-    const variants = { tiny: { target: "minimal", cpus: 0.25, memoryMb: 64, hostPort: 8010 } };
+    const variants = { tiny: { target: "minimal", cpus: 0.25, memoryMb: 96, hostPort: 8010 } };
     assert.strictEqual(devWith({ "optivolt:variants": variants, "optivolt:baselineVariant": "tiny" }).variants.tiny.runtime, "node");
   });
 
@@ -160,11 +200,84 @@ describe("config: every bad value is named with its key, value and fix", () => {
   });
 
   it("lists every problem at once", () => {
-    const problems = problemsOf({ ...withVariant("minimal", { cpus: 0, memoryMb: 1 }), "optivolt:bindAddress": "x" });
+    const problems = problemsOf({ ...withVariant("minimal", { cpus: 0, memoryMb: 1.5 }), "optivolt:bindAddress": "x" });
     assert.strictEqual(problems.length, 3, problems.join("\n"));
   });
 
   it("a stack without a stack file", () => {
     assert.throws(() => loadStackConfig("nosuchstack"), (error: unknown) => error instanceof ConfigError && /pulumi stack init nosuchstack/.test(error.message));
+  });
+});
+
+describe("config: numbers as `pulumi config set --path` writes them", () => {
+  // Pulumi.dev.yaml after `pulumi config set --path 'optivolt:variants.minimal.cpus' 0.25` and
+  // `pulumi config set --path 'optivolt:monitoring.prometheus.cpus' 0.75`: the CLI rewrites the file
+  // with sorted keys, and keeps every value that is not a plain integer as a quoted string.
+  const writtenByPulumi = `config:
+  optivolt:baselineVariant: standard
+  optivolt:bindAddress: 127.0.0.1
+  optivolt:monitoring:
+    prometheus:
+      cpus: "0.75"
+  optivolt:unikernel:
+    enabled: auto
+    hostPort: 8004
+  optivolt:variants:
+    microvm:
+      cpus: 1
+      hostPort: 8002
+      memoryMb: 256
+      target: microvm
+    minimal:
+      cpus: "0.25"
+      hostPort: 8003
+      memoryMb: 128
+      target: minimal
+    standard:
+      cpus: 2
+      hostPort: 8001
+      memoryMb: 512
+      target: standard
+`;
+  const entries = () => (parseYaml(writtenByPulumi) as { config: Record<string, unknown> }).config;
+
+  it("takes the quoted decimal as the number it spells", () => {
+    const config = parseStackEntries(entries(), "dev");
+    assert.strictEqual(config.variants.minimal.cpus, 0.25);
+    assert.strictEqual(config.monitoring.prometheus.cpus, 0.75);
+  });
+
+  it("and so does the program: the container gets 0.25 CPUs", async () => {
+    const run = await runLabUnderMocks("dev", entries());
+    const minimal = run.resources.find((r) => r.type === "docker:index/container:Container" && r.parent?.name === "minimal");
+    assert.strictEqual(minimal?.inputs.cpus, "0.25");
+  });
+
+  it("every numeric key takes a numeric string", () => {
+    const config = devWith({
+      ...withVariant("minimal", { cpus: "0.5", memoryMb: "128", hostPort: "8003", workers: "1" }),
+      "optivolt:monitoring": { prometheus: { port: "19090", memoryMb: "256" }, cadvisor: { cpus: "0.1" } },
+      "optivolt:unikernel": { enabled: false, memoryMi: "256", hostPort: "18004", healthTimeoutSeconds: "60" },
+    });
+    assert.deepStrictEqual(config.variants.minimal, { target: "minimal", runtime: "node", cpus: 0.5, memoryMb: 128, hostPort: 8003, workers: 1 });
+    assert.strictEqual(config.monitoring.prometheus.port, 19090);
+    assert.strictEqual(config.monitoring.prometheus.memoryMb, 256);
+    assert.strictEqual(config.monitoring.cadvisor.cpus, 0.1);
+    assert.strictEqual(config.unikernel.memoryMi, 256);
+    assert.strictEqual(config.unikernel.hostPort, 18004);
+    assert.strictEqual(config.unikernel.healthTimeoutSeconds, 60);
+  });
+
+  it("refuses text that is not a finite number with one line per key", () => {
+    const problems = problemsOf({
+      ...withVariant("minimal", { cpus: "a quarter", memoryMb: "128.5", hostPort: "0x1F43" }),
+      "optivolt:monitoring": { grafana: { port: "Infinity" } },
+    });
+    assert.deepStrictEqual(problems, [
+      'optivolt:variants.minimal.cpus: must be a number, got "a quarter"',
+      'optivolt:variants.minimal.memoryMb: must be a whole number, got "128.5"',
+      'optivolt:variants.minimal.hostPort: must be a number, got "0x1F43"',
+      'optivolt:monitoring.grafana.port: must be a number, got "Infinity"',
+    ]);
   });
 });

@@ -3,7 +3,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { CADVISOR_DISABLED_METRICS } from "../../components/config/monitoring";
-import { CADVISOR_HOST_MOUNTS, Monitoring, PRIVILEGED_EXEMPTION_LABEL } from "../../components/monitoring";
+import { CADVISOR_HOST_MOUNTS, Monitoring, MONITORING_STOP_GRACE_SECONDS, PRIVILEGED_EXEMPTION_LABEL, withFlags } from "../../components/monitoring";
 import { renderPrometheusConfig } from "../../dashboards/prometheusConfig";
 import { LabRun, RecordedResource, promiseOf, runLabUnderMocks } from "../support/mockedLab";
 
@@ -28,6 +28,12 @@ function uploaded(container: RecordedResource, file: string): string {
   assert.ok(upload, `${container.name} gets no ${file}`);
   return upload.content;
 }
+
+describe("monitoring: withFlags keeps an image's default flags", () => {
+  it("overrides a default by flag name, keeps the others in order and appends new ones", () => {
+    assert.deepStrictEqual(withFlags(["--a=1", "--b=2", "--c"], ["--b=3", "--d", "--c"]), ["--a=1", "--b=3", "--c", "--d"]);
+  });
+});
 
 describe("monitoring: the Monitoring component under Pulumi mocks (dev stack)", () => {
   let run: LabRun;
@@ -77,16 +83,26 @@ describe("monitoring: the Monitoring component under Pulumi mocks (dev stack)", 
     assert.deepStrictEqual(caps("grafana"), { cpus: "0.5", memory: 512, memorySwap: 512 });
   });
 
-  it("runs Prometheus on the rendered config, with retention, lifecycle API and a data volume", () => {
+  it("runs Prometheus on the rendered config, with the image's default flags, retention, lifecycle API and a data volume", () => {
     const prometheus = container("prometheus");
     assert.strictEqual(uploaded(prometheus, "/etc/prometheus/prometheus.yml"), renderPrometheusConfig(run.config));
+    // A `command` replaces the image's CMD whole: its console flags must be kept, not dropped.
     assert.deepStrictEqual(prometheus.inputs.command, [
       "--config.file=/etc/prometheus/prometheus.yml",
       "--storage.tsdb.path=/prometheus",
+      "--web.console.libraries=/usr/share/prometheus/console_libraries",
+      "--web.console.templates=/usr/share/prometheus/consoles",
       "--storage.tsdb.retention.time=15d",
       "--web.enable-lifecycle",
     ]);
     assert.deepStrictEqual(prometheus.inputs.volumes, [{ volumeName: "optivolt-lab-monitoring-prometheus-data", containerPath: "/prometheus" }]);
+  });
+
+  it("stops every container with SIGTERM and a grace period on replace and destroy, Prometheus the longest", () => {
+    // Unset, the provider removes containers with force (SIGKILL): Prometheus would not close its TSDB.
+    const grace = (service: string) => container(service).inputs.destroyGraceSeconds;
+    assert.deepStrictEqual({ prometheus: grace("prometheus"), grafana: grace("grafana"), cadvisor: grace("cadvisor") }, MONITORING_STOP_GRACE_SECONDS);
+    assert.ok(grace("prometheus") >= 30 && grace("grafana") > 0 && grace("cadvisor") > 0);
   });
 
   it("gives cAdvisor its host mounts (read-only), /dev/kmsg, the host cgroup namespace and the cheap flags", () => {

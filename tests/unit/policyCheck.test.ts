@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -6,6 +7,8 @@ import * as docker from "@pulumi/docker";
 import { analyzeRecorded, checkStack, main } from "../../policy/check";
 import { exitCodeOf, formatAnalysis } from "../../policy/offline/report";
 import { recordUnderMocks } from "../support/policyHarness";
+
+const PROJECT_DIR = path.resolve(__dirname, "..", "..");
 
 /** Runs the CLI in process (as `npm run policy:check -- ...args`), capturing what it prints. */
 async function runCheck(...args: string[]) {
@@ -77,6 +80,24 @@ describe("policy: npm run policy:check", () => {
     assert.strictEqual(result.status, 2);
     assert.match(result.stderr, /no stack file .*Pulumi\.nosuchstack\.yaml/);
     assert.doesNotMatch(result.stderr, /\n\s+at /);
+  });
+
+  it("prints a stack file's config errors without a stack trace and exits 2 (run as the npm script runs it)", async function () {
+    this.timeout(60_000);
+    const stack = `ovtest-fidelity-bad-${process.pid}`;
+    const file = path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`);
+    fs.writeFileSync(file, fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), "utf8").replace("cpus: 0.5", "cpus: -1"));
+    try {
+      const result = spawnSync(process.execPath, ["-r", "ts-node/register", "policy/check.ts", "--stack", stack], { cwd: PROJECT_DIR, encoding: "utf8", timeout: 50_000 });
+      assert.strictEqual(result.status, 2, result.stdout + result.stderr);
+      assert.strictEqual(
+        result.stderr,
+        `Invalid OptiVolt stack config for stack "${stack}" (fix the keys below in Pulumi.${stack}.yaml, or with \`pulumi config set --path optivolt:<key> <value>\`):\n` +
+          "  - optivolt:variants.minimal.cpus: Too small: expected number to be >0, got -1\n",
+      );
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
   });
 
   it("refuses a pack config that names no policy of the pack", async () => {

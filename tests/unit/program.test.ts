@@ -1,7 +1,8 @@
 import * as assert from "assert";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "../../components/config";
-import { APP_PORT, dockerfileTarget, variantContainerName, webApiImageName } from "../../components/naming";
+import { APP_PORT, APP_SHUTDOWN_TIMEOUT_MS, dockerfileTarget, variantContainerName, webApiImageName } from "../../components/naming";
 import { PreflightProbes } from "../../components/preflight";
 import { LabRun, RecordedResource, runLabUnderMocks } from "../support/mockedLab";
 
@@ -64,7 +65,8 @@ for (const stack of ["dev", "ci"]) {
           assert.deepStrictEqual(only(run, IMAGE, imageName).parent, { type: WEBAPI_IMAGE, name: imageName });
           const image = only(run, IMAGE, imageName).inputs;
           const target = spec.runtime === "node" ? spec.target : `${spec.target}-bun`;
-          assert.strictEqual(image.imageName, webApiImageName(target));
+          assert.strictEqual(image.imageName, webApiImageName(target, stack));
+          assert.strictEqual(image.imageName, `optivolt-webapi-${stack}:${target}`);
           assert.strictEqual(image.skipPush, true);
           assert.deepStrictEqual(image.build, {
             context: "images",
@@ -91,9 +93,17 @@ for (const stack of ["dev", "ci"]) {
           assert.deepStrictEqual(only(run, CONTAINER, name).inputs.networksAdvanced, [{ name: config.networkName, aliases: [name] }]);
         });
 
-        it(`has PORT/VARIANT env, a health check on /health run by ${spec.runtime} itself, restart, labels and log rotation`, () => {
+        it("is stopped, on replace and destroy, with a grace period longer than the app's SIGTERM drain", () => {
           const c = only(run, CONTAINER, name);
-          assert.deepStrictEqual(envOf(c), { PORT: String(APP_PORT), VARIANT: name });
+          // Unset, the provider removes the container with force (SIGKILL) and the drain never runs.
+          const drainSeconds = Number(envOf(c).SHUTDOWN_TIMEOUT_MS) / 1000;
+          assert.ok(drainSeconds > 0, "the drain time is set explicitly");
+          assert.ok(c.inputs.destroyGraceSeconds >= drainSeconds + 2, `grace ${c.inputs.destroyGraceSeconds} s for a ${drainSeconds} s drain`);
+        });
+
+        it(`has PORT/VARIANT/SHUTDOWN_TIMEOUT_MS env, a health check on /health run by ${spec.runtime} itself, restart, labels and log rotation`, () => {
+          const c = only(run, CONTAINER, name);
+          assert.deepStrictEqual(envOf(c), { PORT: String(APP_PORT), VARIANT: name, SHUTDOWN_TIMEOUT_MS: String(APP_SHUTDOWN_TIMEOUT_MS) });
           const [kind, binary, flag, script] = c.inputs.healthcheck.tests as string[];
           // The Bun images have no node: the probe must use the image's own runtime.
           assert.deepStrictEqual([kind, binary, flag], ["CMD", spec.runtime, "-e"]);
@@ -145,8 +155,8 @@ describe("program under mocks: `pulumi destroy` leaves no web API image", () => 
   it("one tag-removing command per (target, runtime) image, which that image depends on; a second budget shares both", async () => {
     const variants = {
       ...loadStackConfig("dev").variants,
-      tiny: { target: "minimal", cpus: 0.25, memoryMb: 64, hostPort: 8010 },
-      "tiny-bun": { target: "minimal", runtime: "bun", cpus: 0.25, memoryMb: 64, hostPort: 8020 },
+      tiny: { target: "minimal", cpus: 0.25, memoryMb: 96, hostPort: 8010 },
+      "tiny-bun": { target: "minimal", runtime: "bun", cpus: 0.25, memoryMb: 96, hostPort: 8020 },
     };
     const run = await runLabUnderMocks("dev", { "optivolt:variants": variants });
     const cleanups = run.resources.filter((r) => r.type === "command:local:Command" && r.name.startsWith("image-cleanup-"));
@@ -155,7 +165,7 @@ describe("program under mocks: `pulumi destroy` leaves no web API image", () => 
     for (const c of cleanups) {
       const target = c.name.replace("image-cleanup-", "");
       assert.strictEqual(c.inputs.create, undefined, "creating the lab must not run anything");
-      assert.match(c.inputs.delete, new RegExp(`^docker image rm ${webApiImageName(target).replace(/[.:]/g, "\\$&")} `));
+      assert.match(c.inputs.delete, new RegExp(`^docker image rm ${webApiImageName(target, "dev").replace(/[.:]/g, "\\$&")} `));
     }
     assert.deepStrictEqual(run.resources.filter((r) => r.type === IMAGE).map((r) => r.name).sort(), targets.map((t) => `webapi-${t}`));
     for (const target of targets) {
@@ -168,7 +178,7 @@ describe("program under mocks: `pulumi destroy` leaves no web API image", () => 
   });
 
   it("removes the tag on the engine docker:host names", async () => {
-    const run = await runLabUnderMocks("remote.example");
+    const run = await runLabUnderMocks("remote", {}, { stackDir: path.resolve(__dirname, "..", "..", "examples", "remote") });
     assert.deepStrictEqual(only(run, "command:local:Command", "image-cleanup-minimal").inputs.environment, { DOCKER_HOST: "ssh://optivolt@lab-host.example.org" });
   });
 });
@@ -191,10 +201,10 @@ describe("program under mocks: config variations", () => {
   });
 
   it("a fourth variant from config needs no code", async () => {
-    const variants = { ...loadStackConfig("dev").variants, tiny: { target: "minimal", cpus: 0.25, memoryMb: 64, hostPort: 8010 } };
+    const variants = { ...loadStackConfig("dev").variants, tiny: { target: "minimal", cpus: 0.25, memoryMb: 96, hostPort: 8010 } };
     const run = await runLabUnderMocks("dev", { "optivolt:variants": variants });
     const tiny = only(run, CONTAINER, "tiny").inputs;
-    assert.deepStrictEqual([tiny.cpus, tiny.memory, tiny.memorySwap, tiny.ports[0].external], ["0.25", 64, 64, 8010]);
+    assert.deepStrictEqual([tiny.cpus, tiny.memory, tiny.memorySwap, tiny.ports[0].external], ["0.25", 96, 96, 8010]);
     assert.strictEqual(run.outputs.endpoints.tiny, "http://127.0.0.1:8010");
   });
 });
