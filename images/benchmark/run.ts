@@ -21,13 +21,15 @@ import { LoadOutcome } from "../../bench/engines/types";
 import { createWrkEngine, findOnPath } from "../../bench/engines/wrk";
 import { describeMachine } from "../../bench/machine";
 import { writeOutputs } from "../../bench/output";
+import { publishedPath } from "../../bench/paths";
 import { prepareVariant, PreparedVariant } from "../../bench/prepare";
 import { createProgress } from "../../bench/progress";
 import { raplZones } from "../../bench/rapl";
-import { runAll } from "../../bench/runner";
+import { plannedRunSeconds, runAll, runsPerRepetition } from "../../bench/runner";
 import { startServerSampling } from "../../bench/sampler";
 import { BenchResults, BenchSettings, RESULTS_SCHEMA_VERSION } from "../../bench/schema";
 import { Target } from "../../bench/targets";
+import { userlandProxyState } from "../../bench/userlandProxy";
 import { LOCAL_BASE_IMAGES } from "../../components/naming";
 import { LATENCY_BUCKETS } from "../src/metrics";
 import { buildWebApiImage, docker, imageExists, inspectContainer, requireDockerEngine } from "../../tests/integration/support";
@@ -93,22 +95,31 @@ function throughputServers(images: { node: string; bun: string }): ServerSpec[] 
   const oneCpu = { cpus: 1, cpuset: SERVER_CPU, memoryMb: 512 };
   const scripts = `${__dirname}:/srv:ro`;
   return [
-    { ...oneCpu, name: SERVERS.node, port: 18701, image: images.node },
-    { ...oneCpu, name: SERVERS.bun, port: 18702, image: images.bun },
-    { ...oneCpu, name: SERVERS.bareNode, port: 18703, image: LOCAL_BASE_IMAGES.nodeImage, mounts: [scripts], command: ["node", "/srv/bare-server.js"] },
-    { ...oneCpu, name: SERVERS.bareBun, port: 18704, image: LOCAL_BASE_IMAGES.bunImage, mounts: [scripts], command: ["bun", "/srv/bare-bun-server.js"] },
+    { ...oneCpu, name: SERVERS.node, runtime: "node", port: 18701, image: images.node },
+    { ...oneCpu, name: SERVERS.bun, runtime: "bun", port: 18702, image: images.bun },
+    { ...oneCpu, name: SERVERS.bareNode, runtime: "node", port: 18703, image: LOCAL_BASE_IMAGES.nodeImage, mounts: [scripts], command: ["node", "/srv/bare-server.js"] },
+    { ...oneCpu, name: SERVERS.bareBun, runtime: "bun", port: 18704, image: LOCAL_BASE_IMAGES.bunImage, mounts: [scripts], command: ["bun", "/srv/bare-bun-server.js"] },
     // Same histogram buckets as the web API, so both sides do the same per-request work.
-    { ...oneCpu, name: SERVERS.fastapi, port: 18705, image: FASTAPI_IMAGE, env: { LATENCY_BUCKETS: LATENCY_BUCKETS.join(",") } },
+    { ...oneCpu, name: SERVERS.fastapi, runtime: "python", port: 18705, image: FASTAPI_IMAGE, env: { LATENCY_BUCKETS: LATENCY_BUCKETS.join(",") } },
   ];
 }
 
 function benchTarget(server: Server): Target {
   const { spec } = server;
-  return { name: spec.name, url: server.url, skipped: null, cpus: spec.cpus, memoryMb: spec.memoryMb, budgetSource: "target", container: server.container };
+  return {
+    name: spec.name,
+    url: server.url,
+    skipped: null,
+    cpus: spec.cpus,
+    memoryMb: spec.memoryMb,
+    budgetSource: "target",
+    container: server.container,
+    runtime: spec.runtime,
+  };
 }
 
 async function prepared(server: Server, engine: DockerEngine): Promise<PreparedVariant> {
-  const variant = await prepareVariant(benchTarget(server), engine);
+  const variant = await prepareVariant(benchTarget(server), engine, os.cpus().length);
   if (variant.counters === null) throw new Error(`${server.spec.name}: no CPU and memory counters for container ${server.container}`);
   return variant;
 }
@@ -137,7 +148,7 @@ async function measureMinimal(
   image: string,
   context: { engine: DockerEngine; wrk: Awaited<ReturnType<typeof createWrkEngine>>; connections: number; sampleIntervalMs: number },
 ): Promise<MinimalFigures> {
-  const spec: ServerSpec = { name: `minimal-${runtime}`, port: 18710, cpus: 0.5, cpuset: SERVER_CPU, memoryMb: 128, image };
+  const spec: ServerSpec = { name: `minimal-${runtime}`, runtime, port: 18710, cpus: 0.5, cpuset: SERVER_CPU, memoryMb: 128, image };
   const startupMs = await startupTimes(spec);
   const server = await startServer(spec);
   try {
@@ -204,6 +215,7 @@ async function main(): Promise<void> {
     timeoutSeconds: 5,
     sampleIntervalMs: 100,
     baseline: SERVERS.fastapi,
+    path: "published",
     wattsPerCore: 10,
     stress: { maxErrorRate: 0.01, maxP99Ms: 2000, maxConnections: 1024 },
     source: "--target (npm run bench:images: servers on the host network, pinned to CPU 0, wrk on CPU 1)",
@@ -212,8 +224,13 @@ async function main(): Promise<void> {
   const servers: Server[] = [];
   for (const spec of throughputServers(images)) servers.push(await startServer(spec));
   const variants = await Promise.all(servers.map((server) => prepared(server, engine)));
+  // The bench's published path: wrk on this host (pinned to CPU 1) to each URL; the servers are on
+  // the host network, so no docker-proxy or NAT is in between.
+  await publishedPath(wrk).attach(variants);
   const progress = createProgress();
-  await runAll({ settings, engine: wrk, progress, signal: new AbortController().signal }, variants);
+  const runs = variants.length * runsPerRepetition(settings) * settings.repetitions;
+  progress.begin(runs * plannedRunSeconds(settings), runs);
+  await runAll({ settings, progress, signal: new AbortController().signal }, variants);
   progress.stop();
   for (const server of servers) await stopServer(server);
 
@@ -227,6 +244,7 @@ async function main(): Promise<void> {
       machine: describeMachine(),
       tools: { node: process.version, wrk: wrk.version, "docker engine": await engine.version() },
       energySource: raplZones().length > 0 ? "rapl" : "estimate",
+      userlandProxy: userlandProxyState(),
       command: `npm run bench:images -- ${process.argv.slice(2).join(" ")}`.trim(),
     },
     variants: variants.map((v) => v.result),

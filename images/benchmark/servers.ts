@@ -5,6 +5,8 @@ import { docker, removeContainer, waitForHealth } from "../../tests/integration/
 export interface ServerSpec {
   /** Bench variant name (lower-case letters, digits, dashes). */
   name: string;
+  /** What serves the routes (`node`, `bun`, `python`), shown in the bench report. */
+  runtime: string;
   port: number;
   cpus: number;
   /** CPUs the container may run on (`--cpuset-cpus`). */
