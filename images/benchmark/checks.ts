@@ -52,14 +52,20 @@ function medianRps(analysis: Analysis, server: string, route: string): number | 
   return analysis.cell(server, route)?.figures.rps.median ?? null;
 }
 
+/** Requests per CPU-second the server used on a route (steadier than req/s on a shared machine). */
+function perCpuSecond(analysis: Analysis, server: string, route: string): number | null {
+  return analysis.cell(server, route)?.efficiency.requestsPerCpuSecond ?? null;
+}
+
+const divide = (a: number | null, b: number | null) => (a === null || b === null || b === 0 ? null : a / b);
+
 export function throughputChecks(analysis: Analysis, targets: readonly ThroughputTarget[] = THROUGHPUT_TARGETS): Check[] {
   return targets.map(({ route, server, reference, min }) => {
-    const a = medianRps(analysis, server, route);
-    const b = medianRps(analysis, reference, route);
-    const ratio = a === null || b === null || b === 0 ? null : a / b;
+    const ratio = divide(medianRps(analysis, server, route), medianRps(analysis, reference, route));
+    const perCpu = divide(perCpuSecond(analysis, server, route), perCpuSecond(analysis, reference, route));
     return {
       label: `${route} ${server} ÷ ${reference}`,
-      value: ratio === null ? "not measured" : `${ratio.toFixed(2)}x`,
+      value: ratio === null ? "not measured" : `${ratio.toFixed(2)}x (per CPU-second ${perCpu === null ? "-" : `${perCpu.toFixed(2)}x`})`,
       target: `≥ ${min}x`,
       met: ratio === null ? null : ratio >= min,
     };

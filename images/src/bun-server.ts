@@ -35,9 +35,17 @@ runServerProcesses(({ config, metrics, metricsText, listening, cannotListen, dra
   /** Drain phase 2: answers carry `Connection: close`. */
   let closing = false;
 
+  // Bun turns a plain headers object into its Headers on every Response: do it once per answer
+  // (fixed routes return the same ApiResponse object every time).
+  const inits = new WeakMap<ApiResponse, ResponseInit>();
+  const initOf = (response: ApiResponse) => {
+    let init = inits.get(response);
+    if (init === undefined) inits.set(response, (init = { status: response.status, headers: new Headers(response.headers) }));
+    return init;
+  };
   const toResponse = (response: ApiResponse) =>
     !closing
-      ? new Response(response.body, response)
+      ? new Response(response.body, initOf(response))
       : new Response(response.body, { status: response.status, headers: { ...response.headers, ...CLOSE_HEADER } });
 
   const answer = (request: Request): Response | Promise<Response> => {

@@ -2,7 +2,7 @@ import { ChildProcess, execFile, spawn } from "child_process";
 import * as path from "path";
 import { ImageTarget, Runtime } from "../../../components/config";
 import { APP_PORT } from "../../../components/naming";
-import { docker, inspectContainer, removeContainer } from "./docker";
+import { docker, inspectContainer, removeContainer, requireDockerEngine } from "./docker";
 import { ensureWebApiImages, freeLoopbackPort, IMAGES_DIR, runVariantContainer, testImageTag, waitForHealth } from "./webapi";
 
 /**
@@ -111,23 +111,37 @@ export function localProcessStarter(runtime: "node" | "bun"): ApiServerStarter {
 
 let containerSerial = 0;
 
+export interface ContainerStarterOptions {
+  target: ImageTarget;
+  cpus: number;
+  memoryMb: number;
+  /** Default "node". */
+  runtime?: Runtime;
+  /** Image to run; default the test image of `target` on `runtime` (built by `prepare`). */
+  image?: string;
+  /** Builds `image`; default builds the test images of every target on both runtimes. */
+  build?: () => Promise<unknown>;
+}
+
 /**
  * The web API as a container of the real image (built from the local bases), stopped with
  * `docker stop --time <grace>` like the Docker provider does with `destroyGraceSeconds`.
  * Container names start with the test image repository, so concurrent checkouts stay apart.
  */
-export function containerStarter(options: { target: ImageTarget; runtime?: Runtime; cpus: number; memoryMb: number }): ApiServerStarter {
+export function containerStarter(options: ContainerStarterOptions): ApiServerStarter {
   const runtime = options.runtime ?? "node";
   return {
     description: `${runtime}, ${options.target} image (${options.cpus} CPU, ${options.memoryMb} MB)`,
     runtime,
     prepare: async () => {
-      await ensureWebApiImages();
+      await requireDockerEngine();
+      await (options.build ?? ensureWebApiImages)();
     },
     async start(env = {}) {
       const repo = testImageTag("x").split(":")[0].replace(/[^a-zA-Z0-9_.-]/g, "-");
       const name = `${repo}-${options.target}-${runtime}-${process.pid}-${++containerSerial}`;
-      const container = await runVariantContainer({ name, ...options, env: { VARIANT: "contract", ...env } });
+      const { target, cpus, memoryMb, image } = options;
+      const container = await runVariantContainer({ name, target, runtime, cpus, memoryMb, image, env: { VARIANT: "contract", ...env } });
       const server: StartedApiServer = {
         url: container.url,
         // The container's own network namespace, entered from the host (needs root, as the engine does).

@@ -27,4 +27,4 @@ export {
   VariantContainerOptions,
   waitForHealth,
 } from "./webapi";
-export { ApiServerStarter, compileWebApi, containerStarter, localProcessStarter, StartedApiServer } from "./apiServers";
+export { ApiServerStarter, compileWebApi, containerStarter, ContainerStarterOptions, localProcessStarter, StartedApiServer } from "./apiServers";

@@ -77,6 +77,8 @@ export interface VariantContainerOptions {
   network?: string;
   /** Extra environment; VARIANT defaults to the target. */
   env?: Record<string, string>;
+  /** Image to run; default the test tag of `target` on `runtime`. */
+  image?: string;
 }
 
 export interface RunningVariant {
@@ -120,7 +122,7 @@ export async function runVariantContainer(options: VariantContainerOptions): Pro
     "--publish", `127.0.0.1:${hostPort}:${APP_PORT}`,
     ...(options.network ? ["--network", options.network] : []),
     ...Object.entries(env).flatMap(([key, value]) => ["--env", `${key}=${value}`]),
-    testImageTag(dockerfileTarget({ target: options.target, runtime: options.runtime ?? "node" })),
+    options.image ?? testImageTag(dockerfileTarget({ target: options.target, runtime: options.runtime ?? "node" })),
   ];
   const id = (await docker(args, { timeoutMs: 60_000 })).stdout.trim();
   return { name: options.name, id, hostPort, url: `http://127.0.0.1:${hostPort}` };

@@ -1,0 +1,167 @@
+import * as assert from "assert";
+import * as http from "http";
+import { ApiServerStarter, containerStarter, httpRequest, localProcessStarter, StartedApiServer, sumSamples } from "./support";
+
+/**
+ * The web API's contract, the same for every server that serves it: routes, answers, metrics
+ * totals across processes and the SIGTERM drain. Each starter is one way of running the API; add
+ * one (e.g. a container of the Bun image) and every test here runs against it too.
+ */
+const starters: ApiServerStarter[] = [
+  localProcessStarter("node"),
+  localProcessStarter("bun"),
+  // The real images of both runtimes, at the dev stack's budgets for their targets.
+  containerStarter({ target: "standard", cpus: 2, memoryMb: 512 }),
+  containerStarter({ target: "minimal", cpus: 0.5, memoryMb: 128 }),
+  containerStarter({ target: "standard", runtime: "bun", cpus: 2, memoryMb: 512 }),
+  containerStarter({ target: "minimal", runtime: "bun", cpus: 0.5, memoryMb: 128 }),
+];
+
+const JSON_TYPE = "application/json; charset=utf-8";
+const PROMETHEUS_TYPE = /^text\/plain; version=0\.0\.4; charset=utf-8$/;
+const HEAVY_BYTES = 500 * 1024;
+const GRACE_SECONDS = 10;
+
+/** One GET on a given agent (keep-alive when the agent keeps its sockets). */
+function getOn(agent: http.Agent, url: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent, timeout: 10_000 }, (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => (body += chunk));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      })
+      .on("timeout", function (this: http.ClientRequest) {
+        this.destroy(new Error(`${url}: no answer within 10 s`));
+      })
+      .on("error", reject);
+  });
+}
+
+for (const starter of starters) {
+  describe(`web API contract: ${starter.description}`, function () {
+    this.timeout(120_000);
+    let server: StartedApiServer;
+
+    before(async function () {
+      await starter.prepare();
+      // Two processes, so /metrics has to total them.
+      server = await starter.start({ WORKERS: "2", VARIANT: "contract" });
+    });
+
+    after(async function () {
+      await server?.remove();
+    });
+
+    it("serves every route with its status, content type and body size", async function () {
+      const expectations: [path: string, status: number, type: RegExp | string, size?: number][] = [
+        ["/", 200, JSON_TYPE],
+        ["/api/light", 200, JSON_TYPE],
+        ["/api/heavy", 200, JSON_TYPE, HEAVY_BYTES],
+        ["/health", 200, JSON_TYPE],
+        ["/metrics", 200, PROMETHEUS_TYPE],
+      ];
+      for (const [path, status, type, size] of expectations) {
+        const answer = await httpRequest(`${server.url}${path}`);
+        assert.strictEqual(answer.status, status, `${path} status`);
+        if (typeof type === "string") assert.strictEqual(answer.headers["content-type"], type, `${path} content type`);
+        else assert.match(answer.headers["content-type"] ?? "", type, `${path} content type`);
+        assert.strictEqual(Number(answer.headers["content-length"]), answer.body.length, `${path} content-length`);
+        if (size !== undefined) assert.strictEqual(answer.body.length, size, `${path} body size`);
+        if (type === JSON_TYPE && path !== "/api/heavy") {
+          assert.strictEqual((JSON.parse(answer.body.toString("utf8")) as { variant: string }).variant, "contract", `${path} variant`);
+        }
+      }
+      const head = await httpRequest(`${server.url}/api/heavy`, { method: "HEAD" });
+      assert.strictEqual(head.status, 200);
+      assert.strictEqual(Number(head.headers["content-length"]), HEAVY_BYTES, "HEAD announces the GET body's size");
+      assert.strictEqual(head.body.length, 0, "HEAD has no body");
+    });
+
+    it("answers 404, 405 and 400 as JSON with a message", async function () {
+      const cases: [path: string, status: number, message: RegExp, method?: string][] = [
+        ["/no/such/route", 404, /no route \/no\/such\/route/],
+        ["/api/slow?ms=oops", 400, /ms must be a whole number from 0 to 10000, got "oops"/],
+        ["/api/light?x=%zz", 400, /malformed query string/],
+        ["/api/heavy?size=1", 400, /unknown query parameter "size"/],
+        ["/api/light", 405, /POST \/api\/light: only GET and HEAD/, "POST"],
+      ];
+      for (const [path, status, message, method] of cases) {
+        const answer = await httpRequest(`${server.url}${path}`, { method });
+        assert.strictEqual(answer.status, status, path);
+        assert.strictEqual(answer.headers["content-type"], JSON_TYPE, path);
+        assert.strictEqual(Number(answer.headers["content-length"]), answer.body.length, `${path} content-length`);
+        assert.match((JSON.parse(answer.body.toString("utf8")) as { message: string }).message, message, path);
+        if (status === 405) assert.strictEqual(answer.headers.allow, "GET, HEAD");
+      }
+    });
+
+    it("answers /api/slow after its delay without holding up other requests", async function () {
+      const started = Date.now();
+      const slow = httpRequest(`${server.url}/api/slow?ms=600`);
+      const light = await httpRequest(`${server.url}/api/light`);
+      const lightMs = Date.now() - started;
+      const answer = await slow;
+      const slowMs = Date.now() - started;
+      assert.strictEqual(light.status, 200);
+      assert.ok(lightMs < 400, `/api/light waited ${lightMs} ms behind /api/slow`);
+      assert.strictEqual(answer.status, 200);
+      assert.strictEqual((JSON.parse(answer.body.toString("utf8")) as { delayMs: number }).delayMs, 600);
+      assert.ok(slowMs >= 590, `/api/slow answered after ${slowMs} ms`);
+    });
+
+    it("counts the requests just made in /metrics, totalled over its processes", async function () {
+      const metrics = async () => (await httpRequest(`${server.url}/metrics`)).body.toString("utf8");
+      const before = await metrics();
+      const count = 12;
+      // A fresh connection each: they land on both processes.
+      for (let i = 0; i < count; i++) await httpRequest(`${server.url}/api/light`);
+      await httpRequest(`${server.url}/not-here`);
+      await httpRequest(`${server.url}/api/light`, { method: "DELETE" });
+      const after = await metrics();
+      const delta = (name: string, labels: Record<string, string>) => sumSamples(after, name, labels) - sumSamples(before, name, labels);
+      assert.strictEqual(delta("http_requests_total", { route: "/api/light", status: "200" }), count);
+      assert.strictEqual(delta("http_requests_total", { route: "unmatched", status: "404" }), 1);
+      assert.strictEqual(delta("http_requests_total", { route: "/api/light", status: "405" }), 1);
+      assert.strictEqual(delta("http_request_duration_seconds_count", { route: "/api/light" }), count + 1);
+      assert.strictEqual(sumSamples(after, "webapi_info", { runtime: starter.runtime, workers: "2", variant: "contract" }), 2, "both processes report");
+      assert.ok(sumSamples(after, "process_resident_memory_bytes") > 0, "process memory is reported");
+      assert.ok(sumSamples(after, "process_cpu_seconds_total") > 0, "process CPU is reported");
+    });
+
+    it("drains on SIGTERM: answers in-flight and new requests on open connections with Connection: close, accepts no new connection, exits 0", async function () {
+      const draining = await starter.start({ VARIANT: "contract", WORKERS: "1" });
+      const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        const url = draining.url;
+        // HTTP/1.1 keeps the connection unless told otherwise (Bun sends no Connection header then).
+        assert.notStrictEqual((await getOn(keepAlive, `${url}/health`)).headers.connection, "close");
+        const inFlight = getOn(new http.Agent({ keepAlive: true }), `${url}/api/slow?ms=1500`);
+        await new Promise((resolve) => setTimeout(resolve, 200)); // let it reach the server
+        const started = Date.now();
+        const stopped = draining.stop(GRACE_SECONDS);
+        // The keep-alive connection keeps sending: every request is answered, and once the signal
+        // is in (the platform may take a moment to deliver it) the answer says Connection: close.
+        for (;;) {
+          const onOpenConnection = await getOn(keepAlive, `${url}/api/light`);
+          assert.strictEqual(onOpenConnection.status, 200);
+          if (onOpenConnection.headers.connection === "close") break;
+          assert.ok(Date.now() - started < 5000, "no answer said Connection: close within 5 s of the stop");
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        // A new connection gets no answer.
+        await assert.rejects(httpRequest(`${url}/health`, { timeoutMs: 2000 }));
+        const slow = await inFlight;
+        assert.strictEqual(slow.status, 200, "the in-flight request is answered");
+        assert.strictEqual(slow.headers.connection, "close");
+        assert.strictEqual(await stopped, 0, `exit code\n${await draining.output()}`);
+        const stopMs = Date.now() - started;
+        assert.ok(stopMs < 5000, `stopping took ${stopMs} ms`);
+      } finally {
+        keepAlive.destroy();
+        await draining.remove();
+      }
+    });
+  });
+}
