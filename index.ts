@@ -13,8 +13,8 @@ async function main(probes?: PreflightProbes): Promise<LabOutputs> {
   try {
     const config = loadLabConfig();
     // A preview creates nothing; a real update checks the engine and ports before the first resource.
-    if (!pulumi.runtime.isDryRun()) await runPreflight(config, probes);
-    return deployLab(config);
+    const facts = pulumi.runtime.isDryRun() ? {} : await runPreflight(config, probes);
+    return deployLab(config, { swarmNodes: facts.swarmNodes });
   } catch (error) {
     if (error instanceof ConfigError || error instanceof PreflightError) throw new pulumi.RunError(error.message);
     throw error;

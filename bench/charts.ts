@@ -1,5 +1,5 @@
 /** SVG charts: Vega-Lite specs built from the analysis (pure), rendered headlessly by Vega. */
-import { Analysis } from "./analysis";
+import { Analysis, unsoundReason } from "./analysis";
 import { aggregateRuns } from "./figures";
 import { ChartLinks } from "./report";
 
@@ -125,21 +125,34 @@ export function chartSpecs(a: Analysis): ChartSpec[] {
     });
   }
   if (a.results.settings.mode === "stress") {
-    const values = a.measured.flatMap((v) => aggregateRuns(v).map((f) => ({ endpoint: f.endpoint, variant: v.name, connections: f.connections, rps: f.rps.median })));
+    const values = a.measured.flatMap((v) =>
+      aggregateRuns(v).map((f) => ({ endpoint: f.endpoint, variant: v.name, connections: f.connections, rps: f.rps.median, runs: unsoundReason(f, v) === null ? SOUND : "flagged" })),
+    );
+    const x = { field: "connections", type: "quantitative", scale: { type: "log", base: 2 } };
+    const y = { field: "rps", type: "quantitative", title: "req/s" };
+    const colour = { field: "variant", type: "nominal", sort: null, scale: { scheme: VARIANT_SCHEME } };
     specs.push({
       file: "stress",
       spec: {
         $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-        title: "Successful req/s against concurrency",
+        title: { text: "Successful req/s against concurrency", subtitle: "crosses (flagged): steps whose runs were not server-bound, were partial or not measurable here" },
         data: { values },
-        width: 200,
-        height: 200,
-        mark: { type: "line", point: true, tooltip: true },
-        encoding: {
-          column: { field: "endpoint", type: "nominal", title: null, sort: [...a.endpoints] },
-          x: { field: "connections", type: "quantitative", scale: { type: "log", base: 2 } },
-          y: { field: "rps", type: "quantitative", title: "req/s" },
-          color: { field: "variant", type: "nominal", sort: null, scale: { scheme: VARIANT_SCHEME } },
+        facet: { column: { field: "endpoint", type: "nominal", title: null, sort: [...a.endpoints] } },
+        spec: {
+          width: 220,
+          height: 200,
+          layer: [
+            { mark: { type: "line" }, encoding: { x, y, color: colour } },
+            {
+              mark: { type: "point", filled: true, size: 60, tooltip: true },
+              encoding: {
+                x,
+                y,
+                color: colour,
+                shape: { field: "runs", type: "nominal", title: "runs", scale: { domain: [SOUND, "flagged"], range: ["circle", "cross"] } },
+              },
+            },
+          ],
         },
         resolve: { scale: { y: "independent" } },
       },

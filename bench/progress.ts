@@ -113,6 +113,11 @@ function terminalProgress(stream: NodeJS.WriteStream): Progress {
       clearOnComplete: true,
       stopOnComplete: false,
       autopadding: true,
+      // The bench handles Ctrl-C itself (partial results); cli-progress must not stop the display on it.
+      gracefulExit: false,
+      // Result lines printed above the bar are longer than a terminal row: let them wrap, not be cut.
+      linewrap: true,
+      barsize: 30,
     },
     Presets.shades_classic,
   );
@@ -131,7 +136,8 @@ function terminalProgress(stream: NodeJS.WriteStream): Progress {
     },
     runStarted(text, seconds) {
       clock.start(seconds);
-      label = text;
+      // Short enough that the bar line never wraps on an 80-column terminal.
+      label = text.length > 32 ? `${text.slice(0, 31)}…` : text;
       refresh();
     },
     runFinished(summary) {
@@ -151,7 +157,10 @@ function terminalProgress(stream: NodeJS.WriteStream): Progress {
       if (timer !== undefined) clearInterval(timer);
       timer = undefined;
       clock.finish();
-      multi.stop();
+      if (bar !== null) {
+        multi.update(); // flushes lines logged since the last redraw, which stop() would drop
+        multi.stop();
+      }
       bar = null;
     },
   };

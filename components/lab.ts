@@ -4,6 +4,8 @@ import { LabConfig, Runtime } from "./config";
 import { webApiImageCleanup } from "./imageCleanup";
 import { Monitoring, MonitoringOutputs } from "./monitoring";
 import { dockerfileTarget, variantContainerName } from "./naming";
+import { deploySwarmLab } from "./swarm/deploy";
+import { NodesOutput, SwarmNode } from "./swarm/lab";
 import { decideUnikernel, HostProbes, hostProbes, Unikernel, UNIKERNEL_VARIANT } from "./unikernel";
 import { WebApiImage } from "./webApiImage";
 import { WebApiVariant } from "./webApiVariant";
@@ -26,16 +28,21 @@ export interface LabOutputs extends Partial<MonitoringOutputs> {
   endpoints: pulumi.Output<Record<string, string>>;
   /** variant → budget and URL */
   variants: pulumi.Output<Record<string, VariantOutput>>;
+  /** Swarm stacks: node hostname → role and labels, as the manager reported them at `pulumi up`. */
+  nodes?: pulumi.Output<NodesOutput>;
 }
 
 /** Options for the whole lab (e.g. a Docker provider for tests or a second engine). */
 export type DeployLabOptions = Pick<pulumi.CustomResourceOptions, "provider"> & {
   /** What the unikernel asks of this machine (kraft on PATH, KVM); tests inject their own. */
   unikernelProbes?: HostProbes;
+  /** Swarm stacks: the nodes the preflight read from the manager (none in a preview). */
+  swarmNodes?: readonly SwarmNode[];
 };
 
 /** Creates every resource of the lab from validated config and returns the stack outputs. */
 export function deployLab(config: LabConfig, opts: DeployLabOptions = {}): LabOutputs {
+  if (config.engine === "swarm") return deploySwarmLab(config, opts);
   // Decided first: a unikernel that cannot run here must stop the program before anything is created.
   const unikernelDecision =
     config.unikernel.enabled === false ? undefined : decideUnikernel(config.unikernel, opts.unikernelProbes ?? hostProbes);

@@ -1,6 +1,8 @@
 import { execFile } from "child_process";
 import * as net from "net";
 import { LabConfig } from "./config";
+import { SwarmNode } from "./swarm/lab";
+import { parseNodes, parseRegistryTrust, swarmPreflight, SwarmProbes } from "./swarm/preflight";
 
 /** A check that failed before anything was deployed; its message says what and how to fix it. */
 export class PreflightError extends Error {
@@ -31,6 +33,13 @@ export interface PreflightProbes {
   publishedPorts(dockerHost: string | undefined): Promise<PublishedPort[]>;
   /** Resolves with undefined when `address:port` can be bound on this machine, else the error code. */
   bindError(address: string, port: number): Promise<string | undefined>;
+  /** Swarm stacks: the manager's nodes and registry trust (the system's own when absent). */
+  swarm?: SwarmProbes;
+}
+
+/** What the preflight learnt that the program reports: a swarm's nodes. */
+export interface PreflightFacts {
+  swarmNodes?: SwarmNode[];
 }
 
 /** A host port the config gives to one service. */
@@ -74,7 +83,7 @@ export async function runPreflight(
   config: LabConfig,
   probes: PreflightProbes = systemProbes,
   environment: NodeJS.ProcessEnv = process.env,
-): Promise<void> {
+): Promise<PreflightFacts> {
   // Like the Docker provider: docker:host first, else DOCKER_HOST, else the local socket.
   const engine = config.dockerHost ?? environment.DOCKER_HOST;
   const where = engine ?? "the local socket (unix:///var/run/docker.sock)";
@@ -91,6 +100,8 @@ export async function runPreflight(
       config.stackName,
     );
   }
+
+  if (config.engine === "swarm") return checkSwarm(config, probes.swarm ?? systemSwarmProbes);
 
   const problems: string[] = [];
   const published = await probes.publishedPorts(config.dockerHost);
@@ -119,6 +130,17 @@ export async function runPreflight(
     }
   }
   if (problems.length > 0) throw new PreflightError(problems, config.stackName);
+  return {};
+}
+
+/**
+ * A swarm publishes its ports on the nodes, not on this machine or the manager alone, so the port
+ * checks above do not apply; placement and registry checks do (components/swarm/preflight.ts).
+ */
+async function checkSwarm(config: LabConfig, probes: SwarmProbes): Promise<PreflightFacts> {
+  const { nodes, problems } = await swarmPreflight(config, probes);
+  if (problems.length > 0) throw new PreflightError(problems, config.stackName);
+  return { swarmNodes: nodes };
 }
 
 function dockerCli(args: string[], dockerHost: string | undefined): Promise<string> {
@@ -150,6 +172,15 @@ export function parsePublishedPorts(psOutput: string): PublishedPort[] {
   }
   return ports;
 }
+
+/** The manager's view of the swarm, through the docker CLI. */
+export const systemSwarmProbes: SwarmProbes = {
+  nodes: async (dockerHost) => {
+    const ids = (await dockerCli(["node", "ls", "--quiet"], dockerHost)).split("\n").filter((id) => id.trim() !== "");
+    return parseNodes(await dockerCli(["node", "inspect", ...ids], dockerHost));
+  },
+  registryTrust: async (dockerHost) => parseRegistryTrust(await dockerCli(["info", "--format", "{{json .RegistryConfig}}"], dockerHost)),
+};
 
 /** The real probes: the docker CLI (which honours DOCKER_HOST and ssh:// addresses) and a test bind. */
 export const systemProbes: PreflightProbes = {

@@ -7,6 +7,22 @@ import { webApiImageName } from "./naming";
 /** Build context of the web API, relative to the working directory so the state holds no machine-specific path. */
 const IMAGES_DIR = path.relative(process.cwd(), path.resolve(__dirname, "..", "images")) || ".";
 
+/** How the web API image of one Dockerfile target is built: `images/` with the stack's bases (shared with the swarm's services). */
+export function webApiBuild(dockerfileTarget: string, images: ImagesConfig): docker.types.input.DockerBuild {
+  return {
+    context: IMAGES_DIR,
+    dockerfile: path.join(IMAGES_DIR, "Dockerfile"),
+    target: dockerfileTarget,
+    args: {
+      NODE_IMAGE: images.nodeImage,
+      NODE_MINIMAL_IMAGE: images.nodeMinimalImage,
+      BUN_IMAGE: images.bunImage,
+      BUN_MINIMAL_IMAGE: images.bunMinimalImage,
+    },
+    network: images.buildNetwork,
+  };
+}
+
 export interface WebApiImageArgs {
   /** Dockerfile target, e.g. `minimal` or `minimal-bun` (naming.dockerfileTarget). */
   dockerfileTarget: string;
@@ -28,24 +44,12 @@ export class WebApiImage extends pulumi.ComponentResource {
 
   constructor(name: string, args: WebApiImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("optivolt:lab:WebApiImage", name, {}, opts);
-    const { images } = args;
     this.image = new docker.Image(
       name,
       {
         imageName: webApiImageName(args.dockerfileTarget, args.stackName),
         skipPush: true,
-        build: {
-          context: IMAGES_DIR,
-          dockerfile: path.join(IMAGES_DIR, "Dockerfile"),
-          target: args.dockerfileTarget,
-          args: {
-            NODE_IMAGE: images.nodeImage,
-            NODE_MINIMAL_IMAGE: images.nodeMinimalImage,
-            BUN_IMAGE: images.bunImage,
-            BUN_MINIMAL_IMAGE: images.bunMinimalImage,
-          },
-          network: images.buildNetwork,
-        },
+        build: webApiBuild(args.dockerfileTarget, args.images),
       },
       { parent: this, dependsOn: [args.imageCleanup] },
     );

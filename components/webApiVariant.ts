@@ -7,7 +7,7 @@ import { APP_PORT, APP_SHUTDOWN_TIMEOUT_MS } from "./naming";
  * Health probe run inside the container by the image's own runtime (`node -e` or `bun -e`; both have
  * `fetch`): the images ship no curl, and the Bun ones no node.
  */
-const HEALTH_PROBE = `fetch('http://127.0.0.1:${APP_PORT}/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`;
+export const HEALTH_PROBE = `fetch('http://127.0.0.1:${APP_PORT}/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`;
 
 /** The container health check's command for a runtime. */
 export function healthCheckCommand(runtime: Runtime): string[] {

@@ -29,8 +29,14 @@ export function labScrapeTargets(config: StackConfig): ScrapeTargets {
   };
 }
 
-function escapeRegex(text: string): string {
+export function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** Scrape and evaluation interval and the `lab` label every series carries (docker and swarm stacks alike). */
+export function globalSection(config: Pick<StackConfig, "monitoring" | "stackName">) {
+  const interval = config.monitoring.prometheus.scrapeInterval;
+  return { scrape_interval: interval, evaluation_interval: interval, external_labels: { lab: config.stackName } };
 }
 
 /** The Prometheus configuration as a plain object (what `prometheus.yml` holds). */
@@ -45,11 +51,7 @@ export function prometheusConfig(config: StackConfig, targets: ScrapeTargets = l
     return [{ action: "replace", source_labels: ["name"], regex: `${prefix}(${names.join("|")})`, target_label: "runtime", replacement: runtime }];
   });
   return {
-    global: {
-      scrape_interval: prometheus.scrapeInterval,
-      evaluation_interval: prometheus.scrapeInterval,
-      external_labels: { lab: config.stackName },
-    },
+    global: globalSection(config),
     scrape_configs: [
       {
         job_name: SCRAPE_JOBS.prometheus,

@@ -2,6 +2,7 @@ import * as path from "path";
 import { stringify } from "yaml";
 import { LabConfig } from "../components/config";
 import { renderPrometheusConfig } from "./prometheusConfig";
+import { renderSwarmPrometheusConfig } from "./swarmPrometheusConfig";
 import {
   GRAFANA_PATHS,
   MONITORING_INTERNAL_PORTS,
@@ -12,7 +13,7 @@ import {
 } from "./services";
 import { buildWebApiDashboard } from "./webapiDashboard";
 
-type StackConfig = Pick<LabConfig, "networkName" | "variants" | "monitoring" | "stackName">;
+type StackConfig = Pick<LabConfig, "networkName" | "variants" | "monitoring" | "stackName"> & Partial<Pick<LabConfig, "engine">>;
 
 /** Grafana datasource provisioning: the lab's Prometheus under its fixed uid. */
 export function renderDatasources(config: StackConfig): string {
@@ -66,7 +67,7 @@ export const WEBAPI_DASHBOARD_FILE = path.posix.join(GRAFANA_PATHS.dashboardsDir
 /** Every generated configuration file, per container: the one source for the component and `dashboards:render`. */
 export function monitoringFiles(config: StackConfig): { prometheus: ProvisionedFile[]; grafana: ProvisionedFile[] } {
   return {
-    prometheus: [{ file: PROMETHEUS_CONFIG_PATH, content: renderPrometheusConfig(config) }],
+    prometheus: [{ file: PROMETHEUS_CONFIG_PATH, content: config.engine === "swarm" ? renderSwarmPrometheusConfig(config) : renderPrometheusConfig(config) }],
     grafana: [
       { file: GRAFANA_PATHS.datasources, content: renderDatasources(config) },
       { file: GRAFANA_PATHS.dashboardProviders, content: renderDashboardProviders() },

@@ -86,6 +86,12 @@ export function monitoringCpuCores(containerNamePrefix: string): string {
   return `sum by (name) (rate(${CADVISOR_METRICS.cpuSeconds}{name=~"${containerNamePrefix}.+"}${window}))`;
 }
 
+/** Swarm: tasks of each variant answering scrapes, per node (the `node` label comes from the swarm discovery). */
+export const tasksPerNode = `count by (variant, node) (up{job="webapi", ${selected}} == 1)`;
+
+/** Swarm: CPU cores the selected variants' containers use on each node. */
+export const nodeCpuCores = `sum by (node) (rate(${CADVISOR_METRICS.cpuSeconds}{${selected}}${window}))`;
+
 /** Requests per second per CPU core actually used: the efficiency the lab compares. */
 export const requestsPerCore = `${requestRate} / ${containerCpuCores}`;
 

@@ -38,7 +38,31 @@ const perVariant = (expr: string): QuerySpec[] => [{ expr, legend: SERIES }];
 
 const PANEL_HEIGHT: Record<PanelSpec["kind"], number> = { timeseries: 8, stat: 5, bargauge: 7 };
 
-type DashboardConfig = Pick<LabConfig, "networkName" | "variants" | "monitoring">;
+type DashboardConfig = Pick<LabConfig, "networkName" | "variants" | "monitoring"> & Partial<Pick<LabConfig, "engine">>;
+
+/** Swarm stacks: which node each variant's tasks run on, and what each node's lab containers use. */
+const nodesRow: RowSpec = {
+  title: "Nodes (swarm)",
+  panels: [
+    {
+      kind: "bargauge",
+      title: "Tasks per variant and node",
+      description: "Scraped tasks of each variant on each swarm node (Prometheus's swarm discovery): where the variants run.",
+      unit: "short",
+      queries: [{ expr: q.tasksPerNode, legend: "{{variant}} on {{node}}" }],
+      span: 8,
+    },
+    {
+      kind: "timeseries",
+      title: "CPU used per node (cores)",
+      description: "CPU cores the selected variants' containers use on each node (cAdvisor runs on every node).",
+      unit: "short",
+      queries: [{ expr: q.nodeCpuCores, legend: "{{node}}" }],
+      span: 16,
+      fromCadvisor: true,
+    },
+  ],
+};
 
 /** The dashboard's layout: what is shown where, and from which query. */
 function rows(config: DashboardConfig): RowSpec[] {
@@ -102,6 +126,7 @@ function rows(config: DashboardConfig): RowSpec[] {
         { kind: "bargauge", title: "Memory / limit", description: "Working set as a share of each variant's limit.", unit: "percentunit", queries: perVariant(q.containerMemoryShareOfLimit), span: 12, fromCadvisor: true, max: 1 },
       ],
     },
+    ...(config.engine === "swarm" ? [nodesRow] : []),
     {
       title: "Cost of watching",
       panels: [

@@ -3,6 +3,7 @@ import * as docker from "@pulumi/docker";
 import { PolicyResource } from "@pulumi/policy";
 import { describe } from "./config";
 import { memoryMiB, parseKraftRun, parsePortSpec } from "./kraft";
+import { serviceLimits, servicePublishedPorts, serviceReplicas } from "./service";
 import { known, UNKNOWN } from "./values";
 
 /** What one resource asks of the host, as the stack policies see it. */
@@ -34,6 +35,19 @@ export function hostClaims(resources: readonly PolicyResource[]): HostClaim[] {
           .filter((p) => typeof p.external === "number")
           .map((p) => ({ ip: p.ip, hostPort: p.external as number, protocol: p.protocol ?? "tcp" })),
         memoryMb: typeof memory === "number" && memory > 0 ? memory : undefined,
+      });
+    } else if (resource.isType(docker.Service)) {
+      // Swarm publishes on every address of a node; its memory counts once per replica.
+      const read = known(() => {
+        const props = resource.props as Parameters<typeof serviceLimits>[0];
+        const { memoryMb } = serviceLimits(props);
+        return { ports: servicePublishedPorts(props), memoryMb: memoryMb === undefined ? undefined : memoryMb * serviceReplicas(props) };
+      });
+      claims.push({
+        resource,
+        label: describe("docker.Service", resource.name),
+        ports: read === UNKNOWN ? [] : read.ports.map((p) => ({ hostPort: p.publishedPort, protocol: p.protocol })),
+        memoryMb: read === UNKNOWN ? undefined : read.memoryMb,
       });
     } else if (resource.isType(command.local.Command)) {
       const run = kraftRunOf(resource);

@@ -1,6 +1,8 @@
 // `npm run doctor`: checks each prerequisite of the lab and says what is missing and how to get it.
 // Exit code 1 when a required one is missing; optional ones only warn.
 import { execFile } from "child_process";
+import { DEFAULT_GENERATOR_IMAGE } from "../bench/args";
+import { describeUserlandProxy, userlandProxyState } from "../bench/userlandProxy";
 import { loadStackConfig } from "../components/config";
 import { LOCAL_BASE_IMAGES } from "../components/naming";
 import { KRAFT_INSTALL_HINT } from "../components/unikernel";
@@ -99,6 +101,20 @@ export function prerequisiteChecks(dockerHost: string | undefined): Check[] {
           for (const tag of Object.values(LOCAL_BASE_IMAGES)) await probe("docker", ["image", "inspect", "--format", "{{.Id}}", tag], dockerEnv);
           return "present";
         }),
+    },
+    {
+      name: "Docker userland-proxy (bench)",
+      required: false,
+      purpose: "tells whether load sent to a published port pays for docker-proxy (`npm run bench -- --path published`)",
+      fix: "nothing to fix: the bench's default namespace path does not cross it",
+      run: async () => ({ ok: true, detail: describeUserlandProxy(userlandProxyState()) }),
+    },
+    {
+      name: "bench load generator image (optional)",
+      required: false,
+      purpose: `\`npm run bench\` runs wrk from ${DEFAULT_GENERATOR_IMAGE} inside each variant's network namespace`,
+      fix: "`sudo npm run images:base` (builds it with debootstrap), or measure with `npm run bench -- --path published`",
+      run: () => outcomeOf(async () => `present (${await probe("docker", ["image", "inspect", "--format", "{{.Size}} bytes", DEFAULT_GENERATOR_IMAGE], dockerEnv)})`),
     },
   ];
 }

@@ -4,6 +4,7 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { ConfigError } from "./errors";
 import { monitoringSchema } from "./monitoring";
+import { ENGINES, swarmIssues, swarmSchema } from "./swarm";
 import { unikernelSchema } from "./unikernel";
 import { imagesSchema, variantTableSchema } from "./variants";
 
@@ -31,6 +32,9 @@ export const labConfigSchema = z
     baselineVariant: z.string().optional(),
     monitoring: monitoringSchema,
     unikernel: unikernelSchema,
+    /** `swarm`: the variants run as Docker Swarm services (docker:host names a manager); see components/config/swarm.ts. */
+    engine: z.enum(ENGINES).default("docker"),
+    swarm: swarmSchema,
   })
   .superRefine((config, ctx) => {
     const owners = new Map<number, string>();
@@ -54,6 +58,9 @@ export const labConfigSchema = z
       claim(config.monitoring.grafana.port, "Grafana", ["monitoring", "grafana", "port"]);
     }
     const variantNames = Object.keys(config.variants);
+    if (config.engine === "swarm") {
+      for (const issue of swarmIssues(config.swarm, variantNames)) ctx.addIssue({ code: "custom", ...issue });
+    }
     if (config.baselineVariant !== undefined && variantNames.length > 0 && !(config.baselineVariant in config.variants)) {
       ctx.addIssue({
         code: "custom",
@@ -68,6 +75,7 @@ export type VariantSpec = ParsedLabConfig["variants"][string];
 export type ImagesConfig = ParsedLabConfig["images"];
 export type MonitoringConfig = ParsedLabConfig["monitoring"];
 export type UnikernelConfig = ParsedLabConfig["unikernel"];
+export type { SwarmConfig } from "./swarm";
 /** The validated stack config; `baselineVariant` always names a variant. */
 export type LabConfig = Omit<ParsedLabConfig, "baselineVariant" | "endpointHost"> & {
   baselineVariant: string;

@@ -37,6 +37,8 @@ log() { echo "images:base: $*"; }
 
 docker info >/dev/null 2>&1 || die "no Docker engine answers; start dockerd (see .ci/run) and retry."
 bash "$(dirname "$0")/build-loadgen.sh" "$@"  # the bench's load generator (wrk), independent of the Node bases
+# The swarm lab's images (node, registry, load generator) build FROM the Node bookworm base.
+swarm_lab_images() { bash "$(dirname "$0")/build-swarm-lab.sh" "$@"; }
 # A pair is (re)built when --force is given or one of its two tags is missing.
 wanted() { $force || ! docker image inspect "$@" >/dev/null 2>&1; }
 build_node=false
@@ -45,6 +47,7 @@ wanted "$NODE_BOOKWORM_TAG" "$NODE_MINIMAL_TAG" && build_node=true
 wanted "$BUN_BOOKWORM_TAG" "$BUN_MINIMAL_TAG" && build_bun=true
 if ! $build_node && ! $build_bun; then
   log "$NODE_BOOKWORM_TAG, $NODE_MINIMAL_TAG, $BUN_BOOKWORM_TAG and $BUN_MINIMAL_TAG already exist (use --force to rebuild)."
+  swarm_lab_images
   exit 0
 fi
 [ "$(id -u)" -eq 0 ] || die "debootstrap needs root; run it as root (e.g. sudo npm run images:base)."
@@ -177,3 +180,4 @@ fi
 
 docker image ls --format '{{.Repository}}:{{.Tag}}  {{.Size}}' |
   grep -E "^($NODE_BOOKWORM_TAG|$NODE_MINIMAL_TAG|$BUN_BOOKWORM_TAG|$BUN_MINIMAL_TAG) " || true
+swarm_lab_images "$@"

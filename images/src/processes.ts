@@ -91,6 +91,7 @@ function serverProcess(config: AppConfig, workers: number): ServerProcess {
       const stopAccepting = async () => {
         if (phase >= 1) return;
         phase = 1;
+        if (!cluster.isWorker) log("shutdown: no new connections, draining the open ones");
         exitAfter(config.shutdownTimeoutMs, "in-flight requests still open");
         await server.stopAccepting();
       };
@@ -154,6 +155,7 @@ function runPrimary(config: AppConfig, workers: number): void {
   const stop = () => {
     if (stopping) return;
     stopping = true;
+    log("shutdown: no new connections, draining the open ones", { workers: Object.keys(cluster.workers ?? {}).length });
     for (const worker of Object.values(cluster.workers ?? {})) if (worker?.isConnected()) worker.send({ type: STOP_ACCEPTING });
     setTimeout(closeConnections, PHASE_ONE_TIMEOUT_MS).unref();
     exitAfter(config.shutdownTimeoutMs + 1000, "workers still running");

@@ -1,6 +1,7 @@
 import * as docker from "@pulumi/docker";
 import { ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
 import { describe, withDefaults } from "../config";
+import { PUBLISHED_PORTS_EXEMPTION_LABEL, serviceLabel, servicePublishedPorts } from "../service";
 import { isLoopback } from "../values";
 
 export interface LoopbackPortsConfig {
@@ -12,7 +13,9 @@ export const LOOPBACK_PORTS_DEFAULTS: LoopbackPortsConfig = { allowedBindAddress
 /** The lab's API and dashboards have no authentication worth the name: keep them off the network. */
 export const portsBindLoopback: ResourceValidationPolicy = {
   name: "ports-bind-loopback",
-  description: "Published container ports bind to a loopback address unless the pack config allows a wider one.",
+  description:
+    "Published container ports bind to a loopback address unless the pack config allows a wider one; a Swarm service " +
+    `(which publishes on every address of its nodes) publishes only with the label ${PUBLISHED_PORTS_EXEMPTION_LABEL}=<reason>.`,
   enforcementLevel: "mandatory",
   configSchema: {
     properties: {
@@ -24,7 +27,7 @@ export const portsBindLoopback: ResourceValidationPolicy = {
       },
     },
   },
-  validateResource: validateResourceOfType(docker.Container, (container, args, reportViolation) => {
+  validateResource: [validateResourceOfType(docker.Container, (container, args, reportViolation) => {
     const { allowedBindAddresses } = withDefaults(args.getConfig, LOOPBACK_PORTS_DEFAULTS);
     for (const port of container.ports ?? []) {
       const ip = port.ip ?? "0.0.0.0";
@@ -37,4 +40,21 @@ export const portsBindLoopback: ResourceValidationPolicy = {
       );
     }
   }),
+  validateResourceOfType(docker.Service, (service, args, reportViolation) => {
+    const ports = servicePublishedPorts(service);
+    if (ports.length === 0) return;
+    const { allowedBindAddresses } = withDefaults(args.getConfig, LOOPBACK_PORTS_DEFAULTS);
+    if (allowedBindAddresses.includes("0.0.0.0")) return;
+    const reason = serviceLabel(service, PUBLISHED_PORTS_EXEMPTION_LABEL)?.trim() ?? "";
+    if (reason.length >= MIN_REASON_LENGTH) return;
+    const list = ports.map((p) => `${p.publishedPort} (${p.publishMode} mode)`).join(", ");
+    reportViolation(
+      `${describe("docker.Service", args.name)} publishes port ${list} on every address of its nodes (Swarm has no bind address) ` +
+        `without saying why; set optivolt:swarm.publishedPortsReason (the label ${PUBLISHED_PORTS_EXEMPTION_LABEL}), ` +
+        "publish nothing (optivolt:swarm.publishMode: none), or allow 0.0.0.0 in the pack config (ports-bind-loopback.allowedBindAddresses).",
+    );
+  })],
 };
+
+/** Shortest reason accepted in the published-ports exemption label. */
+const MIN_REASON_LENGTH = 10;

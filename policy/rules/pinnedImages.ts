@@ -2,6 +2,7 @@ import * as docker from "@pulumi/docker";
 import { ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
 import { describe, withDefaults } from "../config";
 import { unpinnedReason } from "../imageRef";
+import { containerSpecOf } from "../service";
 import { known, UNKNOWN } from "../values";
 
 export interface PinnedImagesConfig {
@@ -35,6 +36,14 @@ export const pinnedImages: ResourceValidationPolicy = {
       const { forbiddenTags } = withDefaults(args.getConfig, PINNED_IMAGES_DEFAULTS);
       const reason = unpinnedReason(ref, forbiddenTags);
       if (reason) reportViolation(`${describe("docker.Container", args.name)} runs ${reason}; ${FIX}.`);
+    }),
+    validateResourceOfType(docker.Service, (service, args, reportViolation) => {
+      // The variants run the registry digest their Image resource pushed: unknown until then.
+      const ref = known(() => containerSpecOf(service)?.image);
+      if (ref === UNKNOWN || ref === undefined) return;
+      const { forbiddenTags } = withDefaults(args.getConfig, PINNED_IMAGES_DEFAULTS);
+      const reason = unpinnedReason(ref, forbiddenTags);
+      if (reason) reportViolation(`${describe("docker.Service", args.name)} runs ${reason}; ${FIX}.`);
     }),
   ],
 };

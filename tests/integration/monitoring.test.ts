@@ -10,7 +10,7 @@ import { SCRAPE_JOBS, labScrapeTargets, renderPrometheusConfig } from "../../das
 import { panelQueries } from "../../dashboards/panels";
 import { expandGrafanaVariables } from "../../dashboards/queries";
 import { buildWebApiDashboard } from "../../dashboards/webapiDashboard";
-import { RunningVariant, ensureWebApiImages, freeLoopbackPort, removeContainer, requireDockerEngine, runVariantContainer, waitForHealth } from "./support";
+import { RunningVariant, ensureWebApiImages, freeLoopbackPort, removeContainer, requireDockerEngine, runVariantContainer, until, waitForHealth } from "./support";
 
 // A real Prometheus (Debian's binary, on loopback) runs the rendered config against the three real
 // variant containers; only the target addresses change (published loopback ports instead of
@@ -35,21 +35,6 @@ interface VectorSample {
 }
 interface TargetsData {
   activeTargets: { labels: Record<string, string>; health: string; lastError: string; scrapeUrl: string }[];
-}
-
-async function until<T>(what: string, deadlineMs: number, attempt: () => Promise<T | undefined>): Promise<T> {
-  const started = Date.now();
-  let last: unknown;
-  while (Date.now() - started < deadlineMs) {
-    try {
-      const value = await attempt();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error(`${what} did not happen within ${deadlineMs} ms${last ? ` (last error: ${String(last)})` : ""}`);
 }
 
 describe("monitoring (integration): the rendered Prometheus config and every dashboard query on a real Prometheus", function () {

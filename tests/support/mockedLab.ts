@@ -73,8 +73,13 @@ function fakeDigest(seed: string): string {
 /** Computed outputs the real providers return and the program reads. */
 function computedState(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> {
   switch (type) {
-    case "docker:index/image:Image":
-      return { repoDigest: fakeDigest(`image:${name}:${JSON.stringify(inputs.build ?? {})}`), baseImageName: inputs.imageName, registryServer: "" };
+    case "docker:index/image:Image": {
+      const digest = fakeDigest(`image:${name}:${JSON.stringify(inputs.build ?? {})}`);
+      // Pushed: the registry's `repository@sha256:...`; local only: the image ID.
+      const server = inputs.registry?.server;
+      const repository = String(inputs.imageName).replace(/:[^:/]+$/, "");
+      return { repoDigest: server ? `${repository}@${digest}` : digest, baseImageName: inputs.imageName, registryServer: server ?? "" };
+    }
     case "docker:index/remoteImage:RemoteImage":
       return { imageId: fakeDigest(`remote:${inputs.name}`), repoDigest: `${inputs.name}@${fakeDigest(`remote:${inputs.name}`)}` };
     case "random:index/randomPassword:RandomPassword":

@@ -33,6 +33,10 @@ export function container(name: string, props: Record<string, unknown>, extra: P
   return resource("docker:index/container:Container", name, props, extra);
 }
 
+export function service(name: string, props: Record<string, unknown>, extra: Partial<AnalyzedResource> = {}): AnalyzedResource {
+  return resource("docker:index/service:Service", name, props, extra);
+}
+
 /** Runs one policy over the resources (each resource policy per resource; a stack policy once over all). */
 export async function runPolicy(policy: Policy, resources: AnalyzedResource[], options: HarnessOptions = {}): Promise<Outcome> {
   const config: PolicyPackConfig = options.config ? { [policy.name]: options.config } : {};

@@ -113,3 +113,24 @@ describe("dashboards: the OptiVolt Web API dashboard", () => {
     assert.ok(!result.ok, "promtool accepted an unbalanced parenthesis");
   });
 });
+
+describe("dashboards: the node row of swarm stacks", () => {
+  const swarm = loadStackConfig("swarm");
+  const rowTitles = (config: LabConfig) => (buildWebApiDashboard(config).panels ?? []).filter((p) => p.type === "row").map((p) => p.title);
+
+  it("adds a `Nodes (swarm)` row on swarm stacks only", () => {
+    assert.ok(rowTitles(swarm).includes("Nodes (swarm)"));
+    assert.ok(!rowTitles(loadStackConfig("dev")).includes("Nodes (swarm)"));
+  });
+
+  it("shows where each variant's tasks run and the CPU per node, filtered by $variant, in PromQL Prometheus parses", () => {
+    const panels = panelQueries(buildWebApiDashboard(swarm));
+    const byNode = panels.filter((panel) => panel.exprs.some((expr) => expr.includes("by (node)") || expr.includes("by (variant, node)")));
+    assert.deepStrictEqual(byNode.map((panel) => panel.title), ["Tasks per variant and node", "CPU used per node (cores)"]);
+    const exprs = byNode.flatMap((panel) => panel.exprs);
+    for (const expr of exprs) assert.ok(expr.includes('variant=~"$variant"'), expr);
+    const expanded = exprs.map((expr) => expandGrafanaVariables(expr, { variants: Object.keys(swarm.variants), rateInterval: "1m", range: "15m" }));
+    const result = promtool("rules", recordingRules(expanded));
+    assert.ok(result.ok, result.output);
+  });
+});

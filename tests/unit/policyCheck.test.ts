@@ -31,6 +31,15 @@ describe("policy: the whole program under mocks", () => {
     });
   }
 
+  it("has no violation at all on the swarm stack, whose services the pack checks like containers", async () => {
+    const analysis = await checkStack({ stack: "swarm" });
+    assert.deepStrictEqual(analysis.violations, [], formatAnalysis(analysis, "swarm"));
+    // Three variants, the registry, Prometheus, cAdvisor and Grafana, as services.
+    assert.strictEqual(analysis.applied.get("container-resource-limits"), 7);
+    assert.strictEqual(analysis.applied.get("ports-bind-loopback"), 7);
+    assert.strictEqual(analysis.applied.get("no-privileged-without-exemption"), 7);
+  });
+
   it("fails a stack config that publishes beyond loopback", async () => {
     const analysis = await checkStack({ stack: "dev", overrides: { "optivolt:bindAddress": "0.0.0.0" } });
     assert.strictEqual(exitCodeOf(analysis), 1);

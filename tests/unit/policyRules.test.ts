@@ -11,7 +11,7 @@ import {
   uniqueHostPorts,
   unikernelMemorySet,
 } from "../../policy/policies";
-import { container, resource, runPolicy, UNKNOWN_AT_PREVIEW } from "../support/policyHarness";
+import { container, resource, runPolicy, service, UNKNOWN_AT_PREVIEW } from "../support/policyHarness";
 
 const limited = { cpus: "1", memory: 256, image: "optivolt-webapi:standard" };
 const loopback = (external: number) => ({ internal: 8000, external, ip: "127.0.0.1", protocol: "tcp" });
@@ -34,7 +34,7 @@ describe("policy: container-resource-limits", () => {
   it("ignores other resource types as the SDK does (not applicable)", async () => {
     const outcome = await runPolicy(containerResourceLimits, [resource("docker:index/network:Network", "lab", {})]);
     assert.deepStrictEqual(outcome.violations, []);
-    assert.strictEqual(outcome.notApplicable.length, 1);
+    assert.strictEqual(outcome.notApplicable.length, 2, "one per validator: docker.Container and docker.Service");
   });
 });
 
@@ -207,5 +207,65 @@ describe("policy: memory-within-host-budget", () => {
     assert.strictEqual(outcome.violations[0].enforcementLevel, "advisory");
     assert.strictEqual(outcome.violations[0].urn, undefined);
     assert.match(outcome.messages[0], /add up to 1024 MB, over the host budget of 1000 MB \(docker\.Container "a" 512 MB, .*command\.local\.Command "uk" 256 MB\)/);
+  });
+});
+
+describe("policy: docker.Service (Swarm) is covered like docker.Container", () => {
+  const budget = { nanoCpus: 500_000_000, memoryBytes: 128 * 1024 * 1024 };
+  const digest = `10.87.0.2:5000/optivolt-webapi@sha256:${"b".repeat(64)}`;
+  const task = (containerSpec: Record<string, unknown> = {}, resources: Record<string, unknown> = { limits: budget, reservation: budget }) => ({
+    taskSpec: { containerSpec: { image: digest, ...containerSpec }, resources },
+  });
+  const hostPort = (publishedPort: number) => ({ endpointSpec: { mode: "dnsrr", ports: [{ targetPort: 8000, publishedPort, publishMode: "host", protocol: "tcp" }] } });
+  const exemption = (label: string, value: string) => ({ labels: [{ label, value }] });
+  const PUBLISHED = "optivolt.policy/published-ports-exemption";
+
+  it("container-resource-limits: passes nanoCpus and memoryBytes, fails a task without them", async () => {
+    assert.deepStrictEqual((await runPolicy(containerResourceLimits, [service("minimal", task())])).violations, []);
+    const outcome = await runPolicy(containerResourceLimits, [service("minimal", task({}, { reservation: budget }))]);
+    assert.deepStrictEqual(outcome.messages.length, 1);
+    assert.match(outcome.messages[0], /^docker\.Service "minimal" has no CPU limit \(set `taskSpec\.resources\.limits\.nanoCpus`.*and no memory limit \(set `taskSpec\.resources\.limits\.memoryBytes`\)/);
+  });
+
+  it("images-pinned: passes a registry digest, a version tag and an image unknown at preview; fails latest and untagged", async () => {
+    const passing = await runPolicy(pinnedImages, [
+      service("a", task()),
+      service("b", task({ image: "optivolt/registry:2.8" })),
+      service("c", task({ image: UNKNOWN_AT_PREVIEW })),
+    ]);
+    assert.deepStrictEqual(passing.violations, []);
+    const failing = await runPolicy(pinnedImages, [service("d", task({ image: "prom/prometheus:latest" })), service("e", task({ image: "10.87.0.2:5000/webapi" }))]);
+    assert.deepStrictEqual(failing.messages.length, 2);
+    assert.match(failing.messages[0], /^docker\.Service "d" runs "prom\/prometheus:latest", whose tag `latest` floats/);
+    assert.match(failing.messages[1], /^docker\.Service "e" runs "10\.87\.0\.2:5000\/webapi", which has no tag/);
+  });
+
+  it("ports-bind-loopback: a service publishing on its nodes needs a stated reason (or the pack's 0.0.0.0); publishing nothing passes", async () => {
+    const bare = service("standard", { ...task(), ...hostPort(28001) });
+    const failed = await runPolicy(portsBindLoopback, [bare]);
+    assert.match(failed.messages[0], /^docker\.Service "standard" publishes port 28001 \(host mode\) on every address of its nodes \(Swarm has no bind address\) without saying why; set optivolt:swarm\.publishedPortsReason/);
+    const reasoned = service("standard", { ...task(), ...hostPort(28001), ...exemption(PUBLISHED, "nodes on a private network of this host") });
+    assert.deepStrictEqual((await runPolicy(portsBindLoopback, [reasoned])).violations, []);
+    assert.deepStrictEqual((await runPolicy(portsBindLoopback, [service("x", { ...task(), ...hostPort(1), ...exemption(PUBLISHED, "ok") })])).messages.length, 1, "a reason of a word is no reason");
+    assert.deepStrictEqual((await runPolicy(portsBindLoopback, [bare], { config: { allowedBindAddresses: ["0.0.0.0"] } })).violations, []);
+    assert.deepStrictEqual((await runPolicy(portsBindLoopback, [service("quiet", { ...task(), endpointSpec: { mode: "dnsrr" } })])).violations, []);
+  });
+
+  it("no-privileged-without-exemption: the Docker socket or added capabilities need the exemption label", async () => {
+    const socket = { mounts: [{ type: "bind", source: "/var/run/docker.sock", target: "/var/run/docker.sock", readOnly: true }] };
+    const failed = await runPolicy(noUnexemptedPrivileged, [service("prometheus", task(socket)), service("tool", task({ capAdds: ["SYS_ADMIN"] }))]);
+    assert.deepStrictEqual(failed.messages.length, 2);
+    assert.match(failed.messages[0], /^docker\.Service "prometheus" mounts the Docker socket \(\/var\/run\/docker\.sock\), which gives its tasks the host, without a reason/);
+    assert.match(failed.messages[1], /^docker\.Service "tool" adds capabilities \(SYS_ADMIN\)/);
+    const exempt = service("prometheus", { ...task(socket), ...exemption(PRIVILEGED_EXEMPTION_LABEL, "reads the swarm's tasks from the socket") });
+    assert.deepStrictEqual((await runPolicy(noUnexemptedPrivileged, [exempt, service("plain", task())])).violations, []);
+  });
+
+  it("unique-host-ports and memory-within-host-budget count a service's published ports and memory × replicas", async () => {
+    const clash = await runPolicy(uniqueHostPorts, [container("c", { ...limited, ports: [loopback(28001)] }), service("s", { ...task(), ...hostPort(28001) })]);
+    assert.match(clash.messages[0], /^docker\.Service "s" publishes host port 28001\/tcp, already published by docker\.Container "c"/);
+    const big = { limits: { nanoCpus: 1e9, memoryBytes: 1024 * 1024 * 1024 }, reservation: {} };
+    const over = await runPolicy(memoryWithinHostBudget, [service("s", { ...task({}, big), mode: { replicated: { replicas: 5 } } })]);
+    assert.match(over.messages[0], /^Memory limits add up to 5120 MB, over the host budget of 4096 MB \(docker\.Service "s" 5120 MB\)/);
   });
 });

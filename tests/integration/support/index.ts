@@ -28,3 +28,4 @@ export {
   waitForHealth,
 } from "./webapi";
 export { ApiServerStarter, compileWebApi, containerStarter, ContainerStarterOptions, localProcessStarter, StartedApiServer } from "./apiServers";
+export { until } from "./wait";

@@ -1,0 +1,31 @@
+import * as pulumi from "@pulumi/pulumi";
+import { LabConfig } from "../config";
+import type { DeployLabOptions, LabOutputs, VariantOutput } from "../lab";
+import { deploySwarmServices, nodesOutput } from "./lab";
+import { SwarmMonitoring } from "./monitoring";
+
+/** A swarm stack: the services, the monitoring services, and the outputs of a docker stack plus `nodes`. */
+export function deploySwarmLab(config: LabConfig, opts: DeployLabOptions = {}): LabOutputs {
+  const lab = deploySwarmServices(config, { provider: opts.provider });
+  const endpoints: Record<string, pulumi.Input<string>> = {};
+  const variants: Record<string, pulumi.Input<VariantOutput>> = {};
+  for (const [name, service] of Object.entries(lab.services)) {
+    const spec = config.variants[name];
+    endpoints[name] = service.url;
+    variants[name] = pulumi.output({ cpus: spec.cpus, memoryMb: spec.memoryMb, url: service.url });
+  }
+  const monitoring = config.monitoring.enabled
+    ? new SwarmMonitoring(
+        "monitoring",
+        { config, network: lab.network, endpointHost: config.endpointHost },
+        { providers: opts.provider ? [opts.provider] : undefined },
+      )
+    : undefined;
+  return {
+    endpoints: pulumi.output(endpoints),
+    variants: pulumi.output(variants),
+    ...monitoring?.outputs,
+    // Read from the manager by the preflight of `pulumi up`; a preview does not ask the engine.
+    nodes: pulumi.output(nodesOutput(opts.swarmNodes ?? [])),
+  };
+}

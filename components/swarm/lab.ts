@@ -1,0 +1,75 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { LabConfig } from "../config";
+import { variantContainerName } from "../naming";
+import { LabRegistry } from "./registry";
+import { WebApiService } from "./webApiService";
+
+/** A swarm node as the manager reports it (`docker node inspect`). */
+export interface SwarmNode {
+  hostname: string;
+  role: "manager" | "worker";
+  labels: Record<string, string>;
+  /** The node's address in the swarm (`Status.Addr`). */
+  address?: string;
+  /** What the node offers the scheduler (`Description.Resources`): CPUs and MiB. */
+  capacity?: { cpus: number; memoryMb: number };
+}
+
+/** The `nodes` stack output: hostname → role and labels. */
+export type NodesOutput = Record<string, { role: string; labels: Record<string, string> }>;
+
+export function nodesOutput(nodes: readonly SwarmNode[]): NodesOutput {
+  return Object.fromEntries(nodes.map((node) => [node.hostname, { role: node.role, labels: node.labels }]));
+}
+
+export interface SwarmLab {
+  network: docker.Network;
+  registry: LabRegistry;
+  services: Record<string, WebApiService>;
+}
+
+/**
+ * The swarm side of the lab: one attachable overlay network, the registry on a manager, and one
+ * WebApiService per variant. Monitoring is added by the caller.
+ */
+export function deploySwarmServices(config: LabConfig, opts: Pick<pulumi.CustomResourceOptions, "provider"> = {}): SwarmLab {
+  // Validated on swarm stacks (config/swarm.ts): the address is set.
+  const registryAddress = config.swarm.registry.address as string;
+  const providers = opts.provider ? [opts.provider] : undefined;
+  const network = new docker.Network(
+    "lab",
+    {
+      name: config.networkName,
+      driver: "overlay",
+      // Attachable: the bench's one-shot load generator and test containers join it too.
+      attachable: true,
+      labels: [{ label: "optivolt.stack", value: config.stackName }],
+    },
+    { provider: opts.provider },
+  );
+  const registry = new LabRegistry(
+    "registry",
+    { swarm: config.swarm, address: registryAddress, network, namePrefix: config.networkName, stackName: config.stackName },
+    { providers },
+  );
+  const services: Record<string, WebApiService> = {};
+  for (const [name, spec] of Object.entries(config.variants)) {
+    services[name] = new WebApiService(
+      name,
+      {
+        spec,
+        images: config.images,
+        swarm: config.swarm,
+        network,
+        registryAddress,
+        registry: registry.service,
+        endpointHost: config.endpointHost,
+        serviceName: variantContainerName(config, name),
+        stackName: config.stackName,
+      },
+      { providers },
+    );
+  }
+  return { network, registry, services };
+}

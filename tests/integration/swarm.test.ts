@@ -1,0 +1,227 @@
+// The lab on a real three-node swarm (npm run swarm:lab, Docker-in-Docker nodes on this machine).
+// The Pulumi CLI cannot run here, so the suite creates the program's declared resources through the
+// manager's engine API the way the Docker provider does, then checks placement, limits read back
+// from each task's container and cgroup, every route on the host-mode ports, Prometheus's swarm
+// discovery, a rolling update under load, a bench with its generator on the loadgen node, and `down`.
+import * as assert from "assert";
+import * as fs from "fs";
+import { APP_PORT } from "../../components/naming";
+import { createSwarmWrkEngine } from "../../bench/swarm";
+import { docker, ensureWebApiImages, freeLoopbackPort, httpRequest, requireDockerEngine, testImageTag, until } from "./support";
+import {
+  inNode,
+  LAB_NODES,
+  LabNode,
+  loadImagesIntoNode,
+  managerApi,
+  nodeAddress,
+  nodeContainer,
+  serviceRunning,
+  serviceTasks,
+  SwarmLab,
+  swarmLabDown,
+  swarmLabUp,
+  SwarmNode,
+  swarmNodes,
+} from "./support/swarmLab";
+import { createConfig, createNetwork, createService, CreatedIds, updateServiceImage, updateState } from "./support/swarmServices";
+import { DeclaredLab, declaredSwarmLab, LOCAL_PROMETHEUS_IMAGE } from "./support/swarmDeclared";
+
+const LOADGEN_IMAGE = "optivolt/swarm-lab-loadgen:bookworm";
+const ROUTES: [string, number][] = [["/", 200], ["/api/light", 200], ["/api/heavy", 200], ["/api/slow", 200], ["/health", 200], ["/metrics", 200], ["/no-such-route", 404]];
+
+interface TaskContainer {
+  Id: string;
+  HostConfig: { NanoCpus: number; Memory: number };
+}
+
+describe("swarm lab (integration): the program's services on a real three-node swarm", function () {
+  this.timeout(15 * 60_000);
+  const name = `ovtest-swarm-lab-${process.pid}`;
+  const options = { name, port: 0, subnet: `10.87.${100 + (process.pid % 150)}.0/24` };
+  let lab: SwarmLab;
+  let declared: DeclaredLab;
+  /** Mock IDs (what the recorded inputs refer to) → the real IDs on the lab. */
+  const ids: CreatedIds = new Map();
+  let nodes: SwarmNode[] = [];
+  /** The node containers' IDs on the host engine, which name their cgroups. */
+  const nodeIds: string[] = [];
+  const nodeOf = (id: string) => nodes.find((n) => n.ID === id)!;
+  const labNodeOf = (hostname: string) => LAB_NODES.find((n) => nodeContainer(lab, n) === hostname) as LabNode;
+
+  before(async () => {
+    await requireDockerEngine();
+    options.port = await freeLoopbackPort();
+    const started = Date.now();
+    lab = await swarmLabUp(options);
+    console.log(`      lab up in ${((Date.now() - started) / 1000).toFixed(1)} s:\n${lab.upLog.replace(/^/gm, "        ")}`);
+    nodes = await swarmNodes(lab);
+    for (const node of LAB_NODES) nodeIds.push((await docker(["container", "inspect", "--format", "{{.Id}}", nodeContainer(lab, node)])).stdout.trim());
+
+    const images = await ensureWebApiImages();
+    const loadStarted = Date.now();
+    await loadImagesIntoNode(lab, "manager", Object.values(images));
+    console.log(`      web API images loaded into the manager in ${((Date.now() - loadStarted) / 1000).toFixed(1)} s`);
+
+    declared = await declaredSwarmLab(lab);
+    await createNetwork(lab, declared.network, declared.network.mockId, ids);
+    await createService(lab, declared.registry, ids);
+    await serviceRunning(lab, declared.registry.name, 1);
+    // What each variant's docker.Image does on the manager's engine: tag for the registry, push, and
+    // hand its digest to the service.
+    for (const [variant, target] of Object.entries(declared.targets)) {
+      declared.variants[variant].taskSpec.containerSpec.image = await pushToRegistry(testImageTag(target), declared.images[variant]);
+    }
+    const servicesStarted = Date.now();
+    for (const service of Object.values(declared.variants)) await createService(lab, service, ids);
+    for (const service of Object.values(declared.variants)) await serviceRunning(lab, service.name, service.mode.replicated.replicas);
+    console.log(`      variant services running ${((Date.now() - servicesStarted) / 1000).toFixed(1)} s after creation`);
+  });
+
+  after(async () => {
+    if (lab) await swarmLabDown(options).catch((error) => console.error(`      swarm-lab down failed: ${String(error)}`));
+  });
+
+  /** Tags a manager image for the lab registry, pushes it, and returns the pinned reference. */
+  async function pushToRegistry(local: string, remote: string): Promise<string> {
+    await inNode(lab, "manager", ["tag", local, remote]);
+    await until(`push of ${remote}`, 60_000, async () => (await inNode(lab, "manager", ["push", remote])).stdout);
+    const digests = (await inNode(lab, "manager", ["image", "inspect", "--format", "{{json .RepoDigests}}", remote])).stdout;
+    const digest = (JSON.parse(digests) as string[]).find((d) => d.startsWith(`${lab.registry}/`));
+    assert.ok(digest, `no registry digest for ${remote}: ${digests}`);
+    return digest;
+  }
+
+  it("runs every variant's tasks on optivolt.role=lab nodes, under the declared limits (task container and cgroup)", async () => {
+    for (const service of Object.values(declared.variants)) {
+      const limits = service.taskSpec.resources.limits;
+      const tasks = await serviceTasks(lab, service.name, "running");
+      assert.strictEqual(tasks.length, service.mode.replicated.replicas);
+      for (const task of tasks) {
+        const node = nodeOf(task.NodeID);
+        assert.strictEqual(node.Spec.Labels["optivolt.role"], "lab", `${service.name} runs on ${node.Description.Hostname}`);
+        assert.match(task.Spec.ContainerSpec.Image, new RegExp(`^${lab.registry}/optivolt-webapi@sha256:`), "the registry digest every node pulls");
+        const containerId = task.Status.ContainerStatus!.ContainerID;
+        const labNode = labNodeOf(node.Description.Hostname);
+        const [inspect] = JSON.parse((await inNode(lab, labNode, ["container", "inspect", containerId])).stdout) as TaskContainer[];
+        assert.strictEqual(inspect.HostConfig.NanoCpus, limits.nanoCpus);
+        assert.strictEqual(inspect.HostConfig.Memory, limits.memoryBytes);
+        // The node's engine puts its tasks' cgroups under the node container's own (see node-entrypoint.sh).
+        const nodeId = nodeIds[LAB_NODES.indexOf(labNode)];
+        const cgroup = (controller: string, file: string) => Number(fs.readFileSync(`/sys/fs/cgroup/${controller}/docker/${nodeId}/${containerId}/${file}`, "utf8"));
+        assert.strictEqual((cgroup("cpu", "cpu.cfs_quota_us") / cgroup("cpu", "cpu.cfs_period_us")) * 1e9, limits.nanoCpus);
+        assert.strictEqual(cgroup("memory", "memory.limit_in_bytes"), limits.memoryBytes);
+      }
+    }
+  });
+
+  it("serves every route on each task's host-mode port, reached from the host at the node's address", async () => {
+    for (const service of Object.values(declared.variants)) {
+      const published = service.endpointSpec.ports[0].publishedPort;
+      for (const task of await serviceTasks(lab, service.name, "running")) {
+        const address = nodeAddress(lab, labNodeOf(nodeOf(task.NodeID).Description.Hostname));
+        for (const [route, status] of ROUTES) {
+          const answer = await httpRequest(`http://${address}:${published}${route}`, { timeoutMs: 10_000 });
+          assert.strictEqual(answer.status, status, `${service.name} ${route} on ${address}:${published}`);
+        }
+      }
+    }
+  });
+
+  it("Prometheus's swarm discovery (dockerswarm_sd_configs, tasks role) lists every variant task up", async () => {
+    // Prometheus runs as the program declares it (a task on the manager, on the lab network, reading
+    // the manager's engine socket), with its generated config; only the image is the local one.
+    for (const config of declared.prometheusConfigs) await createConfig(lab, config, config.mockId, ids);
+    const prometheus = declared.prometheus;
+    prometheus.taskSpec.containerSpec.image = LOCAL_PROMETHEUS_IMAGE;
+    await createService(lab, prometheus, ids);
+    await serviceRunning(lab, declared.prometheus.name, 1);
+    const expected = Object.values(declared.variants).reduce((sum, s) => sum + s.mode.replicated.replicas, 0);
+    const targets = await until("every variant task up in Prometheus", 90_000, async () => {
+      const url = `http://${nodeAddress(lab, "manager")}:${declared.prometheus.endpointSpec.ports[0].publishedPort}/api/v1/targets?state=active`;
+      const body = JSON.parse((await httpRequest(url)).body.toString()) as { data: { activeTargets: { labels: Record<string, string>; health: string; lastError: string }[] } };
+      const web = body.data.activeTargets.filter((t) => t.labels.variant !== undefined);
+      return web.length === expected && web.every((t) => t.health === "up") ? web : undefined;
+    });
+    const seen = new Set(targets.map((t) => t.labels.variant));
+    assert.deepStrictEqual([...seen].sort(), Object.keys(declared.variants).sort());
+    for (const target of targets) assert.ok(nodes.some((n) => n.Description.Hostname === target.labels.node), `node label ${target.labels.node}`);
+  });
+
+  it("rolls one variant to a new image under steady light load without losing a request", async () => {
+    const variant = declared.rollingVariant;
+    const service = declared.variants[variant];
+    // A new image: the same target with one more layer, pushed to the registry (a new digest).
+    const base = service.taskSpec.containerSpec.image;
+    await inNode(lab, "manager", ["pull", base]);
+    const build = `FROM ${base}\nLABEL optivolt.test.revision=2\n`;
+    await docker(["exec", "-i", nodeContainer(lab, "manager"), "sh", "-c", `printf '${build.replace(/\n/g, "\\n")}' | docker build -q -t optivolt-webapi-rolled -`]);
+    const next = await pushToRegistry("optivolt-webapi-rolled", `${lab.registry}/optivolt-webapi:${variant}-rolled`);
+
+    // Steady light load from a container on the overlay network on the loadgen node: one request per
+    // 50 ms, each on a new connection to the service name (dnsrr: DNS gives the tasks' addresses).
+    const client = `${name}-steady-load`;
+    const script = [
+      "const http = require('http'); let ok = 0, failed = 0; const errors = {}; let stop = false;",
+      "process.on('SIGTERM', () => (stop = true));",
+      `const once = () => new Promise((done) => { const r = http.get({ host: '${service.name}', port: ${APP_PORT}, path: '/api/light', agent: false, timeout: 5000 }, (res) => { res.resume(); res.on('end', () => { res.statusCode === 200 ? ok++ : failed++; done(); }); });`,
+      "  r.on('timeout', () => r.destroy(new Error('timeout'))); r.on('error', (e) => { failed++; errors[e.code || e.message] = (errors[e.code || e.message] || 0) + 1; done(); }); });",
+      "(async () => { while (!stop) { await once(); await new Promise((r) => setTimeout(r, 50)); } console.log(JSON.stringify({ ok, failed, errors })); })();",
+    ].join("\n");
+    // The client is the web API image itself (it has node), pulled by the loadgen node from the registry.
+    await inNode(lab, "worker2", ["run", "--detach", "--name", client, "--network", declared.network.name, "--entrypoint", "node", base, "-e", script]);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      await updateServiceImage(lab, service.name, next);
+      const state = await until(`rolling update of ${service.name}`, 240_000, async () => {
+        const current = await updateState(lab, service.name);
+        return current !== undefined && current !== "updating" ? current : undefined;
+      });
+      assert.strictEqual(state, "completed");
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      await inNode(lab, "worker2", ["stop", "--time", "10", client]);
+      const counts = JSON.parse((await inNode(lab, "worker2", ["logs", client])).stdout.trim().split("\n").pop()!) as { ok: number; failed: number; errors: Record<string, number> };
+      console.log(`      rolling update of ${variant}: ${counts.ok} requests answered, ${counts.failed} lost ${JSON.stringify(counts.errors)}`);
+      assert.strictEqual(counts.failed, 0, `lost requests: ${JSON.stringify(counts.errors)}`);
+      assert.ok(counts.ok > 50, `only ${counts.ok} requests went out`);
+      const tasks = await serviceTasks(lab, service.name, "running");
+      assert.ok(tasks.every((t) => t.Spec.ContainerSpec.Image === next), "every task runs the new image");
+    } finally {
+      await inNode(lab, "worker2", ["rm", "--force", client]).catch(() => undefined);
+    }
+  });
+
+  it("a quick bench runs its generator as a task on the loadgen node, against a variant on a lab node", async () => {
+    const engine = createSwarmWrkEngine({ dockerHost: lab.dockerHost, network: declared.network.name, image: LOADGEN_IMAGE, namePrefix: name });
+    const service = declared.variants[declared.rollingVariant];
+    const outcome = await engine.run({
+      url: `http://${service.name}:${APP_PORT}/api/light`,
+      connections: 8,
+      threads: 1,
+      durationSeconds: 3,
+      timeoutSeconds: 5,
+      signal: new AbortController().signal,
+    });
+    const placement = engine.placements[0];
+    console.log(
+      `      bench on the swarm: ${outcome.responses} responses in ${outcome.durationSeconds.toFixed(1)} s ` +
+        `(${(outcome.responses / outcome.durationSeconds).toFixed(0)} req/s, p99 ${outcome.latencyMs.p99.toFixed(1)} ms); ` +
+        `generator on ${placement.generatorNode}, ${service.name} on ${placement.targetNodes.join(", ")}`,
+    );
+    assert.ok(outcome.responses > 0);
+    assert.deepStrictEqual(outcome.errors, { connect: 0, socket: 0, timeouts: 0, non2xx: 0 });
+    assert.strictEqual(nodes.find((n) => n.Description.Hostname === placement.generatorNode)?.Spec.Labels["optivolt.role"], "loadgen");
+    for (const hostname of placement.targetNodes) assert.strictEqual(nodes.find((n) => n.Description.Hostname === hostname)?.Spec.Labels["optivolt.role"], "lab");
+    assert.strictEqual((await managerApi<unknown[]>(lab, "GET", `/services?filters=${encodeURIComponent(JSON.stringify({ label: ["optivolt.role=loadgen"] }))}`)).length, 0, "the job is removed");
+  });
+
+  it("down removes every node, volume and network of the lab", async () => {
+    const report = await swarmLabDown(options);
+    console.log(`      ${report.trim()}`);
+    assert.strictEqual((await docker(["ps", "--all", "--quiet", "--filter", `label=optivolt.swarm-lab=${name}`])).stdout.trim(), "");
+    assert.strictEqual((await docker(["volume", "ls", "--quiet", "--filter", `name=${name}`])).stdout.trim(), "");
+    assert.strictEqual((await docker(["network", "ls", "--quiet", "--filter", `name=${name}`])).stdout.trim(), "");
+    // The tasks' cgroups lived under the node containers' own and went with them.
+    assert.deepStrictEqual(fs.readdirSync("/sys/fs/cgroup/memory/docker").filter((d) => nodeIds.includes(d)), []);
+  });
+});
