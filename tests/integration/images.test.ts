@@ -2,6 +2,7 @@ import * as assert from "assert";
 import autocannon from "autocannon";
 import * as os from "os";
 import { loadStackConfig } from "../../components/config";
+import { dockerfileTarget } from "../../components/naming";
 import { workerCount } from "../../images/src/workers";
 import {
   containerPeakMemoryBytes,
@@ -34,7 +35,7 @@ async function metricsText(url: string): Promise<string> {
   return answer.body.toString("utf8");
 }
 
-describe("web API images on a real Docker engine (dev stack limits)", function () {
+describe("web API images on a real Docker engine (dev stack limits, both runtimes)", function () {
   this.timeout(10 * 60_000);
   const running = new Map<string, RunningVariant>();
 
@@ -46,6 +47,7 @@ describe("web API images on a real Docker engine (dev stack limits)", function (
         const container = await runVariantContainer({
           name: `${prefix}-${name}`,
           target: spec.target,
+          runtime: spec.runtime,
           cpus: spec.cpus,
           memoryMb: spec.memoryMb,
           env: { VARIANT: name, ...(spec.workers ? { WORKERS: String(spec.workers) } : {}) },
@@ -61,7 +63,7 @@ describe("web API images on a real Docker engine (dev stack limits)", function (
   });
 
   for (const [name, spec] of variants) {
-    describe(`${name} (target ${spec.target}, ${spec.cpus} CPU, ${spec.memoryMb} MB)`, function () {
+    describe(`${name} (target ${spec.target} on ${spec.runtime}, ${spec.cpus} CPU, ${spec.memoryMb} MB)`, function () {
       const url = () => running.get(name)!.url;
 
       it("serves every route with its status, content type and body size", async function () {
@@ -125,9 +127,10 @@ describe("web API images on a real Docker engine (dev stack limits)", function (
         assert.ok(sumSamples(after, "process_cpu_seconds_total") > 0, "process CPU is reported");
       });
 
-      it("runs one worker per CPU of its quota", async function () {
+      it(`runs one ${spec.runtime} process per CPU of its quota`, async function () {
         const expected = workerCount({ override: spec.workers, quotaCpus: spec.cpus, availableCpus: os.availableParallelism() });
         const text = await metricsText(url());
+        assert.strictEqual(sumSamples(text, "webapi_info", { runtime: spec.runtime }), expected, `processes reporting runtime ${spec.runtime}`);
         assert.strictEqual(sumSamples(text, "webapi_info"), expected, "workers reporting into /metrics");
         assert.strictEqual(sumSamples(text, "webapi_info", { workers: String(expected) }), expected);
       });
@@ -143,12 +146,15 @@ describe("web API images on a real Docker engine (dev stack limits)", function (
     });
   }
 
-  describe("minimal under load", function () {
-    const minimal = variants.find(([, spec]) => spec.target === "minimal");
+  describe("minimal under load, on each runtime", function () {
+    const minimals = variants.filter(([, spec]) => spec.target === "minimal");
 
-    it("takes a 10 s burst on /api/light and /api/heavy at its memory limit: no errors, no OOM kill", async function () {
-      assert.ok(minimal, "the dev stack has a variant with target minimal");
-      const container = running.get(minimal[0])!;
+    it("the dev stack has a minimal variant on node and on bun", function () {
+      assert.deepStrictEqual(minimals.map(([, spec]) => spec.runtime).sort(), ["bun", "node"]);
+    });
+
+    for (const [name] of minimals) it(`${name} takes a 10 s burst on /api/light and /api/heavy at its memory limit: no errors, no OOM kill`, async function () {
+      const container = running.get(name)!;
       const workingSet = sampleWorkingSet(container.id);
       const result = await autocannon({
         url: container.url,
@@ -169,7 +175,7 @@ describe("web API images on a real Docker engine (dev stack limits)", function (
       // first), which the kernel reclaims under pressure: informative, not a pass/fail figure.
       const cgroupPeak = await containerPeakMemoryBytes(inspect.Id);
       const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
-      console.log(`      minimal: ${result.requests.total} requests in 10 s, working set peak ${mib(peakWorkingSet)} (cgroup peak incl. page cache ${mib(cgroupPeak)})`);
+      console.log(`      ${name}: ${result.requests.total} requests in 10 s, working set peak ${mib(peakWorkingSet)} (cgroup peak incl. page cache ${mib(cgroupPeak)})`);
     });
   });
 
@@ -195,10 +201,10 @@ describe("web API images on a real Docker engine (dev stack limits)", function (
   });
 
   describe("bad environment", function () {
-    it("refuses to start with a clear error naming the variable", async function () {
-      const name = `${prefix}-badenv`;
+    for (const runtime of ["node", "bun"] as const) it(`minimal on ${runtime} refuses to start with a clear error naming the variable`, async function () {
+      const name = `${prefix}-badenv-${runtime}`;
       try {
-        await docker(["run", "--name", name, "--env", "PORT=eighty", testImageTag("minimal")]);
+        await docker(["run", "--name", name, "--env", "PORT=eighty", testImageTag(dockerfileTarget({ target: "minimal", runtime }))]);
         assert.fail("the container started with PORT=eighty");
       } catch (error) {
         if (!(error instanceof DockerCommandError)) throw error;

@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { loadStackConfig } from "../../components/config";
+import { dockerfileTarget } from "../../components/naming";
 import { SCRAPE_JOBS, labScrapeTargets, renderPrometheusConfig } from "../../dashboards/prometheusConfig";
 import { panelQueries } from "../../dashboards/panels";
 import { expandGrafanaVariables } from "../../dashboards/queries";
@@ -57,11 +58,12 @@ describe("monitoring (integration): the rendered Prometheus config and every das
     const images = await ensureWebApiImages();
     for (const variant of variants) {
       const spec = config.variants[variant];
-      assert.ok(images[spec.target], `no image for target ${spec.target}`);
+      assert.ok(images[dockerfileTarget(spec)], `no image for target ${dockerfileTarget(spec)}`);
       running.push(
         await runVariantContainer({
           name: `ovtest-monitoring-${variant}-${suffix}`,
           target: spec.target,
+          runtime: spec.runtime,
           cpus: spec.cpus,
           memoryMb: spec.memoryMb,
           env: { VARIANT: variant },
@@ -130,7 +132,7 @@ describe("monitoring (integration): the rendered Prometheus config and every das
     if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
   });
 
-  it("finds every variant target up, labelled with its variant, and Prometheus scraping itself", async () => {
+  it("finds every variant target up, labelled with its variant and runtime, and Prometheus scraping itself", async () => {
     const targets = await until("every variant target and the self-scrape up", 60_000, async () => {
       const active = (await api<TargetsData>("/api/v1/targets?state=active")).data.activeTargets;
       const wanted = active.filter((t) => t.labels.job === SCRAPE_JOBS.webApi || t.labels.job === SCRAPE_JOBS.prometheus);
@@ -138,6 +140,9 @@ describe("monitoring (integration): the rendered Prometheus config and every das
     });
     const variantLabels = targets.filter((t) => t.labels.job === SCRAPE_JOBS.webApi).map((t) => t.labels.variant);
     assert.deepStrictEqual(variantLabels.sort(), [...variants].sort());
+    for (const target of targets.filter((t) => t.labels.job === SCRAPE_JOBS.webApi)) {
+      assert.strictEqual(target.labels.runtime, config.variants[target.labels.variant].runtime, `runtime label of ${target.labels.variant}`);
+    }
   });
 
   const panels = panelQueries(buildWebApiDashboard(config));
@@ -151,7 +156,7 @@ describe("monitoring (integration): the rendered Prometheus config and every das
     }
   });
 
-  it("returns data for all three variants from every app-metric panel under load", async () => {
+  it("returns data for every variant, with its runtime, from every app-metric panel under load", async () => {
     const appPanels = panels.filter((panel) => panel.fromApp);
     assert.ok(appPanels.length >= 8, `only ${appPanels.length} app-metric panels`);
     const missing = await until("every app-metric panel to show every variant", 90_000, async () => {
@@ -159,7 +164,9 @@ describe("monitoring (integration): the rendered Prometheus config and every das
       for (const panel of appPanels) {
         for (const expr of panel.exprs) {
           const response = await instant(expandGrafanaVariables(expr, GRAFANA_VALUES));
-          const seen = new Set(response.data.result.filter((s) => Number.isFinite(Number(s.value[1]))).map((s) => s.metric.variant));
+          const finite = response.data.result.filter((s) => Number.isFinite(Number(s.value[1])));
+          // A series whose runtime label differs from the variant's would be a mislabelled runtime.
+          const seen = new Set(finite.filter((s) => s.metric.runtime === config.variants[s.metric.variant]?.runtime).map((s) => s.metric.variant));
           const absent = variants.filter((v) => !seen.has(v));
           if (absent.length > 0) gaps.push(`"${panel.title}" lacks ${absent.join(", ")}: ${expr}`);
         }

@@ -6,7 +6,8 @@
 import * as assert from "assert";
 import * as http from "http";
 import * as net from "net";
-import { APP_PORT } from "../../components/naming";
+import { loadStackConfig } from "../../components/config";
+import { APP_PORT, dockerfileTarget } from "../../components/naming";
 import { systemProbes } from "../../components/preflight";
 import { RecordedResource, runLabUnderMocks } from "../support/mockedLab";
 import { docker, ensureWebApiImages, testImageTag, requireDockerEngine, waitForHealth } from "./support";
@@ -96,20 +97,23 @@ describe("program on a real engine: the WebApiVariant containers", function () {
   before(async () => {
     await requireDockerEngine();
     await ensureWebApiImages();
-    const variants = { standard: 2, microvm: 1, minimal: 0.5 };
-    const ports = await Promise.all(Object.keys(variants).map(() => freePort()));
+    // The ci stack's six variants (three budgets × two runtimes), each on a free loopback port.
+    const variants = structuredClone(loadStackConfig("ci").variants);
+    // freePort can hand out the same port twice while nothing listens on it yet.
+    const taken = new Set<number>();
+    for (const spec of Object.values(variants)) {
+      do spec.hostPort = await freePort();
+      while (taken.has(spec.hostPort));
+      taken.add(spec.hostPort);
+    }
     const overrides = {
       "optivolt:networkName": networkName,
       "optivolt:monitoring": { enabled: false },
-      "optivolt:variants": {
-        standard: { target: "standard", cpus: 2, memoryMb: 512, hostPort: ports[0] },
-        microvm: { target: "microvm", cpus: 1, memoryMb: 256, hostPort: ports[1] },
-        minimal: { target: "minimal", cpus: 0.5, memoryMb: 128, hostPort: ports[2] },
-      },
+      "optivolt:variants": variants,
     };
     const run = await runLabUnderMocks("ci", overrides);
     containers = run.resources.filter((r) => r.type === "docker:index/container:Container" && r.parent?.type === "optivolt:lab:WebApiVariant");
-    assert.strictEqual(containers.length, 3);
+    assert.strictEqual(containers.length, 6);
 
     const network = run.resources.find((r) => r.type === "docker:index/network:Network")!;
     await engineApi("POST", "/networks/create", {
@@ -118,7 +122,7 @@ describe("program on a real engine: the WebApiVariant containers", function () {
       Labels: Object.fromEntries(network.inputs.labels.map((l: { label: string; value: string }) => [l.label, l.value])),
     });
     for (const container of containers) {
-      const target = run.config.variants[container.name].target;
+      const target = dockerfileTarget(run.config.variants[container.name]);
       // What the provider's local build reports as repoDigest: the image ID.
       imageIds[container.name] = (await docker(["image", "inspect", "--format", "{{.Id}}", testImageTag(target)])).stdout.trim();
       const { Id } = await engineApi<{ Id: string }>("POST", `/containers/create?name=${container.inputs.name}`, createRequest(container.inputs, imageIds[container.name]));
@@ -135,7 +139,7 @@ describe("program on a real engine: the WebApiVariant containers", function () {
     await docker(["network", "rm", networkName]).catch(() => undefined);
   });
 
-  it("every variant turns healthy under its budget through its own health check", async () => {
+  it("every variant turns healthy under its budget through its own health check (run by node or by bun)", async () => {
     for (const container of containers) {
       const deadline = Date.now() + 120_000;
       let inspect = await engineApi<Inspect>("GET", `/containers/${container.inputs.name}/json`);
@@ -171,6 +175,7 @@ describe("program on a real engine: the WebApiVariant containers", function () {
       assert.deepStrictEqual(inspect.HostConfig.PortBindings, { [`${APP_PORT}/tcp`]: [{ HostIp: "127.0.0.1", HostPort: String(inputs.ports[0].external) }] });
       assert.deepStrictEqual(inspect.Config.Healthcheck.Test, inputs.healthcheck.tests);
       assert.strictEqual(inspect.Config.Labels["optivolt.variant"], container.name);
+      assert.strictEqual(inspect.Config.Labels["optivolt.runtime"], container.name.endsWith("-bun") ? "bun" : "node");
       assert.deepStrictEqual(Object.keys(inspect.NetworkSettings.Networks), [networkName], "only on the lab network");
     }
   });

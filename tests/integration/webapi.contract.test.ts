@@ -10,7 +10,11 @@ import { ApiServerStarter, containerStarter, httpRequest, localProcessStarter, S
 const starters: ApiServerStarter[] = [
   localProcessStarter("node"),
   localProcessStarter("bun"),
+  // The real images of both runtimes, at the dev stack's budgets for their targets.
   containerStarter({ target: "standard", cpus: 2, memoryMb: 512 }),
+  containerStarter({ target: "minimal", cpus: 0.5, memoryMb: 128 }),
+  containerStarter({ target: "standard", runtime: "bun", cpus: 2, memoryMb: 512 }),
+  containerStarter({ target: "minimal", runtime: "bun", cpus: 0.5, memoryMb: 128 }),
 ];
 
 const JSON_TYPE = "application/json; charset=utf-8";

