@@ -6,7 +6,8 @@ import { SwarmMonitoring } from "./monitoring";
 
 /** A swarm stack: the services, the monitoring services, and the outputs of a docker stack plus `nodes`. */
 export function deploySwarmLab(config: LabConfig, opts: DeployLabOptions = {}): LabOutputs {
-  const lab = deploySwarmServices(config, { provider: opts.provider });
+  // The manager's platform, as for a docker stack: the nodes run what the manager's engine builds.
+  const lab = deploySwarmServices(config, { provider: opts.provider, platform: config.images.platform ?? opts.engine?.platform });
   const endpoints: Record<string, pulumi.Input<string>> = {};
   const variants: Record<string, pulumi.Input<VariantOutput>> = {};
   for (const [name, service] of Object.entries(lab.services)) {

@@ -33,7 +33,10 @@ export interface SwarmLab {
  * The swarm side of the lab: one attachable overlay network, the registry on a manager, and one
  * WebApiService per variant. Monitoring is added by the caller.
  */
-export function deploySwarmServices(config: LabConfig, opts: Pick<pulumi.CustomResourceOptions, "provider"> = {}): SwarmLab {
+export function deploySwarmServices(
+  config: LabConfig,
+  opts: Pick<pulumi.CustomResourceOptions, "provider"> & { platform?: string } = {},
+): SwarmLab {
   // Validated on swarm stacks (config/swarm.ts): the address is set.
   const registryAddress = config.swarm.registry.address as string;
   const providers = opts.provider ? [opts.provider] : undefined;
@@ -67,6 +70,7 @@ export function deploySwarmServices(config: LabConfig, opts: Pick<pulumi.CustomR
         endpointHost: config.endpointHost,
         serviceName: variantContainerName(config, name),
         stackName: config.stackName,
+        platform: opts.platform,
       },
       { providers },
     );

@@ -25,6 +25,8 @@ export interface WebApiServiceArgs {
   endpointHost: string;
   serviceName: string;
   stackName: string;
+  /** Platform the image builds for (`images.platform`, else the manager engine's own). */
+  platform?: string;
 }
 
 /** Image name of a web API target in the lab registry. */
@@ -50,7 +52,7 @@ export class WebApiService extends pulumi.ComponentResource {
       name,
       {
         imageName: registryImageName(args.registryAddress, dockerfileTarget(spec)),
-        build: webApiBuild(dockerfileTarget(spec), args.images),
+        build: webApiBuild(dockerfileTarget(spec), args.images, { stackName: args.stackName, platform: args.platform }),
         registry: { server: args.registryAddress },
       },
       { parent: this, dependsOn: [args.registry] },

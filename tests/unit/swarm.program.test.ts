@@ -78,6 +78,12 @@ describe("program under mocks: the swarm stack", () => {
         assert.match(ref, new RegExp(`^${registry.replace(/\./g, "\\.")}/optivolt-webapi@sha256:[0-9a-f]{64}$`));
       });
 
+      it("builds for the manager engine's platform, labelled with the stack like a docker stack's builds", () => {
+        const build = only(run, IMAGE, name).inputs.build;
+        assert.strictEqual(build.platform, "linux/amd64", "the mocked engine's platform");
+        assert.strictEqual(build.args.OPTIVOLT_STACK, "swarm");
+      });
+
       it("publishes its port in host mode with dnsrr, carrying the stack's stated reason", () => {
         const s = only(run, SERVICE, name);
         assert.deepStrictEqual(s.inputs.endpointSpec, { mode: "dnsrr", ports: [{ targetPort: 8000, publishedPort: spec.hostPort, publishMode: "host", protocol: "tcp" }] });
