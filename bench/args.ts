@@ -16,7 +16,7 @@ export const MODE_DEFAULTS: Record<Mode, { durationSeconds: number; warmupSecond
 
 export type EngineChoice = "auto" | "wrk" | "autocannon";
 
-/** The generator image `npm run images:base` builds (images/base/build-loadgen.sh). */
+/** The generator image `npm run images:base` builds (images/base/build-swarm-lab.sh). */
 export const DEFAULT_GENERATOR_IMAGE = "optivolt/loadgen:wrk";
 
 /** The one line printed under a usage error. */

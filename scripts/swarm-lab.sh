@@ -21,9 +21,9 @@ SUBNET="${SWARM_LAB_SUBNET:-10.87.0.0/24}"
 POOL="${SWARM_LAB_POOL:-10.88.0.0/16}"
 NODE_IMAGE="optivolt/swarm-lab-node:bookworm"
 REGISTRY_IMAGE="optivolt/registry:2.8"
-LOADGEN_IMAGE="optivolt/swarm-lab-loadgen:bookworm"
+# The bench's generator (`--path swarm` runs it as a task on the loadgen node); images:base builds it.
+LOADGEN_IMAGE="${OPTIVOLT_LOADGEN_IMAGE:-optivolt/loadgen:wrk}"
 PROMETHEUS_IMAGE="optivolt/swarm-lab-prometheus:bookworm"
-BENCH_LOADGEN_IMAGE="${OPTIVOLT_LOADGEN_IMAGE:-optivolt/loadgen:wrk}"
 # The program builds the web API on the manager's engine (docker:host), so it needs the bases there.
 BASE_IMAGES=(optivolt/node:22-bookworm optivolt/node:22-minimal)
 NODES=(manager worker1 worker2)
@@ -146,8 +146,6 @@ up() {
   for image in "${BASE_IMAGES[@]}"; do preload manager "$image"; done
   preload manager "$PROMETHEUS_IMAGE"
   preload worker2 "$LOADGEN_IMAGE"
-  # The bench's default generator image (images/base/build-loadgen.sh), when built: `--path swarm` uses it.
-  preload worker2 "$BENCH_LOADGEN_IMAGE"
   log "engines answered after ${engines_at} s, swarm formed after ${swarm_at} s, images loaded after $(elapsed "$started") s"
   in_node manager node ls --format '{{.Hostname}} {{.ManagerStatus}} {{.Status}}' | while read -r host rest; do
     log "node $host: $rest, labels $(in_node manager node inspect --format '{{json .Spec.Labels}}' "$host")"

@@ -86,7 +86,7 @@ export interface WrkContainerPlacement {
   name: string;
 }
 
-/** The Debian package version the image carries (a label build-loadgen.sh sets). */
+/** The Debian package version the image carries (a label images/base/build-swarm-lab.sh sets). */
 function imageWrkVersion(image: string): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile("docker", ["image", "inspect", "--format", '{{index .Config.Labels "org.optivolt.wrk-version"}}', image], (err, stdout, stderr) => {

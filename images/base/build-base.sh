@@ -36,8 +36,8 @@ die() { echo "images:base: $*" >&2; exit 1; }
 log() { echo "images:base: $*"; }
 
 docker info >/dev/null 2>&1 || die "no Docker engine answers; start dockerd (see .ci/run) and retry."
-bash "$(dirname "$0")/build-loadgen.sh" "$@"  # the bench's load generator (wrk), independent of the Node bases
-# The swarm lab's images (node, registry, load generator) build FROM the Node bookworm base.
+# The bench's load generator and the swarm lab's images (node, registry, Prometheus) build FROM the
+# Node bookworm base.
 swarm_lab_images() { bash "$(dirname "$0")/build-swarm-lab.sh" "$@"; }
 # A pair is (re)built when --force is given or one of its two tags is missing.
 wanted() { $force || ! docker image inspect "$@" >/dev/null 2>&1; }

@@ -14,6 +14,7 @@ import * as path from "path";
 import { DEFAULT_GENERATOR_IMAGE } from "../../bench/args";
 import { BenchResults, parseResults } from "../../bench/schema";
 import { loadStackConfig } from "../../components/config";
+import { LOCAL_BASE_IMAGES } from "../../components/naming";
 import { ContainerInspect, docker, ensureWebApiImages, freeLoopbackPort, imageExists, inspectContainer, removeContainer, requireDockerEngine, RunningVariant, runVariantContainer, waitForHealth } from "./support";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -108,7 +109,7 @@ describe("bench CLI on the clean path against a real variant container", functio
     await requireDockerEngine();
     if (os.cpus().length < 2) throw new Error("the clean path needs 2 cores or more: one for the variant, one for the load generator");
     if (!(await imageExists(GENERATOR_IMAGE))) {
-      throw new Error(`the load generator image ${GENERATOR_IMAGE} is missing; build it with \`npm run images:base\` (as root), which runs images/base/build-loadgen.sh`);
+      throw new Error(`the load generator image ${GENERATOR_IMAGE} is missing; build it with \`npm run images:base\` (as root), which runs images/base/build-swarm-lab.sh`);
     }
     await ensureWebApiImages();
     container = await startVariant(name);
@@ -181,10 +182,11 @@ describe("bench CLI on the clean path against a real variant container", functio
 
   it("draws no conclusion from a host-bound run", async () => {
     const out = path.join(outRoot, "host-bound");
+    // The generator image is wrk alone (no shell): the burner runs on the Debian base.
     // Two spinning loops on every core with the highest CPU weight: the host is saturated and
     // neither the server nor the generator gets much of it, so the run is host-bound.
     await removeContainer(burner);
-    await docker(["run", "--detach", "--name", burner, "--cpu-shares", "262144", "--entrypoint", "bash", GENERATOR_IMAGE, "-c", "for i in $(seq $(nproc)); do while :; do :; done & done; wait"]);
+    await docker(["run", "--detach", "--name", burner, "--cpu-shares", "262144", "--entrypoint", "bash", LOCAL_BASE_IMAGES.nodeImage, "-c", "for i in $(seq $(nproc)); do while :; do :; done & done; wait"]);
     let run: CliRun;
     try {
       run = await startCli(["--target", target(), "--endpoints", "/api/light", "--duration", "3", "--warmup", "0", "--out", out]).done;

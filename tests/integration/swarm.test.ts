@@ -7,6 +7,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { APP_PORT } from "../../components/naming";
+import { DEFAULT_GENERATOR_IMAGE } from "../../bench/args";
 import { PreparedVariant } from "../../bench/prepare";
 import { SwarmLoadOutcome } from "../../bench/swarm";
 import { swarmPath } from "../../bench/swarmPath";
@@ -30,7 +31,8 @@ import {
 import { createConfig, createNetwork, createService, CreatedIds, updateServiceImage, updateState } from "./support/swarmServices";
 import { DeclaredLab, declaredSwarmLab, LOCAL_PROMETHEUS_IMAGE } from "./support/swarmDeclared";
 
-const LOADGEN_IMAGE = "optivolt/swarm-lab-loadgen:bookworm";
+/** The bench's generator image, which `swarm:lab up` loads into the loadgen node. */
+const LOADGEN_IMAGE = process.env.OPTIVOLT_LOADGEN_IMAGE ?? DEFAULT_GENERATOR_IMAGE;
 const ROUTES: [string, number][] = [["/", 200], ["/api/light", 200], ["/api/heavy", 200], ["/api/slow", 200], ["/health", 200], ["/metrics", 200], ["/no-such-route", 404]];
 
 /** What support/steadyLoadClient.js prints when stopped. */
