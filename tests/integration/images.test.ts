@@ -20,10 +20,8 @@ import {
   testImageTag,
   waitForHealth,
 } from "./support";
+import { assertErrorAnswers, assertServesEveryRoute } from "./support/routeChecks";
 
-const JSON_TYPE = "application/json; charset=utf-8";
-const PROMETHEUS_TYPE = /^text\/plain; version=0\.0\.4; charset=utf-8$/;
-const HEAVY_BYTES = 500 * 1024;
 
 const config = loadStackConfig("dev");
 const variants = Object.entries(config.variants);
@@ -66,32 +64,9 @@ describe("web API images on a real Docker engine (dev stack limits, both runtime
     describe(`${name} (target ${spec.target} on ${spec.runtime}, ${spec.cpus} CPU, ${spec.memoryMb} MB)`, function () {
       const url = () => running.get(name)!.url;
 
-      it("serves every route with its status, content type and body size", async function () {
-        const expectations: [path: string, status: number, type: RegExp | string, size?: number][] = [
-          ["/", 200, JSON_TYPE],
-          ["/api/light", 200, JSON_TYPE],
-          ["/api/heavy", 200, JSON_TYPE, HEAVY_BYTES],
-          ["/health", 200, JSON_TYPE],
-          ["/metrics", 200, PROMETHEUS_TYPE],
-          ["/no/such/route", 404, JSON_TYPE],
-          ["/api/slow?ms=oops", 400, JSON_TYPE],
-          ["/api/light?x=%zz", 400, JSON_TYPE],
-        ];
-        for (const [path, status, type, size] of expectations) {
-          const answer = await httpRequest(`${url()}${path}`);
-          assert.strictEqual(answer.status, status, `${path} status`);
-          if (typeof type === "string") assert.strictEqual(answer.headers["content-type"], type, `${path} content type`);
-          else assert.match(answer.headers["content-type"] ?? "", type, `${path} content type`);
-          assert.strictEqual(Number(answer.headers["content-length"]), answer.body.length, `${path} content-length`);
-          if (size !== undefined) assert.strictEqual(answer.body.length, size, `${path} body size`);
-          if (type === JSON_TYPE) {
-            const body = JSON.parse(answer.body.toString("utf8")) as Record<string, unknown>;
-            if (status >= 400) assert.strictEqual(typeof body.message, "string", `${path} error message`);
-            else if (path !== "/api/heavy") assert.strictEqual(body.variant, name, `${path} variant`);
-          }
-        }
-        const post = await httpRequest(`${url()}/api/light`, { method: "POST" });
-        assert.strictEqual(post.status, 405);
+      it("serves every route with its status, content type and body size, and 404, 405 and 400 as JSON with a message", async function () {
+        await assertServesEveryRoute(url(), name);
+        await assertErrorAnswers(url());
       });
 
       it("answers /api/slow after about a second without holding up other requests", async function () {

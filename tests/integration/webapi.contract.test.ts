@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import * as http from "http";
 import { ApiServerStarter, containerStarter, httpRequest, localProcessStarter, StartedApiServer, sumSamples } from "./support";
+import { assertErrorAnswers, assertServesEveryRoute } from "./support/routeChecks";
 
 /**
  * The web API's contract, the same for every server that serves it: routes, answers, metrics
@@ -17,9 +18,6 @@ const starters: ApiServerStarter[] = [
   containerStarter({ target: "minimal", runtime: "bun", cpus: 0.5, memoryMb: 128 }),
 ];
 
-const JSON_TYPE = "application/json; charset=utf-8";
-const PROMETHEUS_TYPE = /^text\/plain; version=0\.0\.4; charset=utf-8$/;
-const HEAVY_BYTES = 500 * 1024;
 const GRACE_SECONDS = 10;
 
 /** One GET on a given agent (keep-alive when the agent keeps its sockets). */
@@ -55,46 +53,11 @@ for (const starter of starters) {
     });
 
     it("serves every route with its status, content type and body size", async function () {
-      const expectations: [path: string, status: number, type: RegExp | string, size?: number][] = [
-        ["/", 200, JSON_TYPE],
-        ["/api/light", 200, JSON_TYPE],
-        ["/api/heavy", 200, JSON_TYPE, HEAVY_BYTES],
-        ["/health", 200, JSON_TYPE],
-        ["/metrics", 200, PROMETHEUS_TYPE],
-      ];
-      for (const [path, status, type, size] of expectations) {
-        const answer = await httpRequest(`${server.url}${path}`);
-        assert.strictEqual(answer.status, status, `${path} status`);
-        if (typeof type === "string") assert.strictEqual(answer.headers["content-type"], type, `${path} content type`);
-        else assert.match(answer.headers["content-type"] ?? "", type, `${path} content type`);
-        assert.strictEqual(Number(answer.headers["content-length"]), answer.body.length, `${path} content-length`);
-        if (size !== undefined) assert.strictEqual(answer.body.length, size, `${path} body size`);
-        if (type === JSON_TYPE && path !== "/api/heavy") {
-          assert.strictEqual((JSON.parse(answer.body.toString("utf8")) as { variant: string }).variant, "contract", `${path} variant`);
-        }
-      }
-      const head = await httpRequest(`${server.url}/api/heavy`, { method: "HEAD" });
-      assert.strictEqual(head.status, 200);
-      assert.strictEqual(Number(head.headers["content-length"]), HEAVY_BYTES, "HEAD announces the GET body's size");
-      assert.strictEqual(head.body.length, 0, "HEAD has no body");
+      await assertServesEveryRoute(server.url, "contract");
     });
 
     it("answers 404, 405 and 400 as JSON with a message", async function () {
-      const cases: [path: string, status: number, message: RegExp, method?: string][] = [
-        ["/no/such/route", 404, /no route \/no\/such\/route/],
-        ["/api/slow?ms=oops", 400, /ms must be a whole number from 0 to 10000, got "oops"/],
-        ["/api/light?x=%zz", 400, /malformed query string/],
-        ["/api/heavy?size=1", 400, /unknown query parameter "size"/],
-        ["/api/light", 405, /POST \/api\/light: only GET and HEAD/, "POST"],
-      ];
-      for (const [path, status, message, method] of cases) {
-        const answer = await httpRequest(`${server.url}${path}`, { method });
-        assert.strictEqual(answer.status, status, path);
-        assert.strictEqual(answer.headers["content-type"], JSON_TYPE, path);
-        assert.strictEqual(Number(answer.headers["content-length"]), answer.body.length, `${path} content-length`);
-        assert.match((JSON.parse(answer.body.toString("utf8")) as { message: string }).message, message, path);
-        if (status === 405) assert.strictEqual(answer.headers.allow, "GET, HEAD");
-      }
+      await assertErrorAnswers(server.url);
     });
 
     it("answers /api/slow after its delay without holding up other requests", async function () {
