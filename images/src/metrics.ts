@@ -1,6 +1,7 @@
 /// <reference path="./prom-client-lib.d.ts" />
 import type { Metric, MetricObjectWithValues, MetricValue, MetricValueWithName } from "prom-client";
 import Registry = require("prom-client/lib/registry");
+import * as v8 from "v8";
 import { RUNTIME } from "./runtime";
 
 /** Records one finished request: its HTTP status and how long the handler took, in seconds. */
@@ -33,6 +34,18 @@ function collector(name: string, help: string, type: "counter" | "gauge" | "hist
 const single = (value: number): Sample[] => [{ value, labels: {} }];
 
 /**
+ * The resident set, or no sample where the platform cannot say: a unikernel has no /proc, so
+ * libuv's read fails there, and the guest's memory is measured from its QEMU process instead.
+ */
+function residentMemorySamples(): Sample[] {
+  try {
+    return single(process.memoryUsage.rss());
+  } catch {
+    return [];
+  }
+}
+
+/**
  * This process's Prometheus metrics: requests by route and status, a latency histogram by route,
  * the process's CPU and memory, and an info metric.
  *
@@ -62,9 +75,10 @@ export class RequestMetrics {
         const { user, system } = process.cpuUsage();
         return single((user + system) / 1e6);
       }),
-      collector("process_resident_memory_bytes", "Resident memory size, in bytes", "gauge", () => single(process.memoryUsage.rss())),
-      collector("nodejs_heap_size_used_bytes", "V8 heap in use, in bytes", "gauge", () => single(process.memoryUsage().heapUsed)),
-      collector("nodejs_heap_size_total_bytes", "V8 heap reserved, in bytes", "gauge", () => single(process.memoryUsage().heapTotal)),
+      collector("process_resident_memory_bytes", "Resident memory size, in bytes", "gauge", residentMemorySamples),
+      // From V8 itself: process.memoryUsage() would fail wherever the resident size cannot be read.
+      collector("nodejs_heap_size_used_bytes", "V8 heap in use, in bytes", "gauge", () => single(v8.getHeapStatistics().used_heap_size)),
+      collector("nodejs_heap_size_total_bytes", "V8 heap reserved, in bytes", "gauge", () => single(v8.getHeapStatistics().total_heap_size)),
       collector("process_start_time_seconds", "Start time of the process since the Unix epoch, in seconds", "gauge", () => single(START_TIME_SECONDS), "min"),
     ];
     for (const metric of metrics) this.registry.registerMetric(metric);

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Builds Unikraft's ELF loader for QEMU x86_64 from pinned release archives, with make (no kraft):
+#
+#   build-kernel.sh --out DIR --unikraft LOC --app-elfloader LOC --lib-lwip LOC --lib-libelf LOC --lwip-zip LOC
+#
+# LOC is an http(s) URL or a file path. The kernel lands in DIR/elfloader_qemu-x86_64; DIR/inputs.sha256
+# records what it was built from, and a second run with the same inputs does nothing ("cached").
+# The lwIP zip is put where lib-lwip's build looks for it, so the build downloads nothing.
+set -euo pipefail
+
+KERNEL_NAME=elfloader_qemu-x86_64
+here=$(cd "$(dirname "$0")" && pwd)
+
+die() { echo "unikernel build: $*" >&2; exit 1; }
+usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+
+out="" unikraft="" elfloader="" lwip="" libelf="" lwip_zip=""
+while [ $# -gt 0 ]; do
+  [ $# -ge 2 ] || { echo "unikernel build: $1 needs a value" >&2; usage; }
+  case "$1" in
+    --out) out=$2 ;;
+    --unikraft) unikraft=$2 ;;
+    --app-elfloader) elfloader=$2 ;;
+    --lib-lwip) lwip=$2 ;;
+    --lib-libelf) libelf=$2 ;;
+    --lwip-zip) lwip_zip=$2 ;;
+    *) echo "unikernel build: unknown argument '$1'" >&2; usage ;;
+  esac
+  shift 2
+done
+for pair in "--out:$out" "--unikraft:$unikraft" "--app-elfloader:$elfloader" "--lib-lwip:$lwip" "--lib-libelf:$libelf" "--lwip-zip:$lwip_zip"; do
+  [ -n "${pair#*:}" ] || { echo "unikernel build: ${pair%%:*} is required" >&2; usage; }
+done
+
+# What the kernel is made of: the archives' locations, the configuration and this recipe.
+inputs_hash=$(printf '%s\n' "$unikraft" "$elfloader" "$lwip" "$libelf" "$lwip_zip" | cat - "$here/defconfig" "$0" | sha256sum | cut -d' ' -f1)
+if [ -f "$out/$KERNEL_NAME" ] && [ "$(cat "$out/inputs.sha256" 2>/dev/null)" = "$inputs_hash" ]; then
+  echo "unikernel build: cached ($out/$KERNEL_NAME, inputs ${inputs_hash:0:12})"
+  exit 0
+fi
+
+missing=()
+for tool in make gcc ld flex bison unzip tar python3; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
+[ ${#missing[@]} -eq 0 ] || die "missing ${missing[*]}: install them (Debian: apt-get install build-essential flex bison unzip python3) and retry."
+
+started=$(date +%s%N)
+work="$out/work"
+rm -rf "$work" && mkdir -p "$work/archives" "$work/build/liblwip"
+trap 'rm -rf "$work"' EXIT
+
+# Copies or downloads one archive to $work/archives/NAME.
+fetch() {
+  local location=$1 name=$2
+  case "$location" in
+    http://*|https://*)
+      command -v curl >/dev/null 2>&1 || die "curl is missing; it downloads $location (or point the archive locations at local files)."
+      curl -fsSL --retry 2 -o "$work/archives/$name" "$location" || die "cannot download $location; check the URL or point unikernel.source.archives at local copies."
+      ;;
+    *)
+      [ -f "$location" ] || die "archive $location does not exist; fix unikernel.source.archives in the stack config."
+      cp "$location" "$work/archives/$name"
+      ;;
+  esac
+}
+
+# Unpacks a GitHub release tarball (one top folder) into $work/NAME.
+unpack() {
+  mkdir -p "$work/$2"
+  tar -xzf "$work/archives/$1" -C "$work/$2" --strip-components=1 || die "$1 is not a gzipped tar archive (from $3)."
+}
+
+fetch "$unikraft" unikraft.tar.gz
+fetch "$elfloader" app-elfloader.tar.gz
+fetch "$lwip" lib-lwip.tar.gz
+fetch "$libelf" lib-libelf.tar.gz
+fetch "$lwip_zip" UNIKRAFT-2_1_x.zip
+unpack unikraft.tar.gz unikraft "$unikraft"
+unpack app-elfloader.tar.gz app-elfloader "$elfloader"
+unpack lib-lwip.tar.gz lib-lwip "$lwip"
+unpack lib-libelf.tar.gz lib-libelf "$libelf"
+unzip -tq "$work/archives/UNIKRAFT-2_1_x.zip" >/dev/null 2>&1 || die "$lwip_zip is not a zip archive."
+cp "$work/archives/UNIKRAFT-2_1_x.zip" "$work/build/liblwip/UNIKRAFT-2_1_x.zip"
+
+app="$work/app-elfloader"
+make_args=(-C "$work/unikraft" "A=$app" "L=$work/lib-libelf:$work/lib-lwip" "O=$work/build")
+echo "unikernel build: configuring (defconfig) and building with make -j$(nproc)"
+UK_DEFCONFIG="$here/defconfig" make "${make_args[@]}" defconfig >"$work/make.log" 2>&1 ||
+  { tail -30 "$work/make.log" >&2; die "make defconfig failed (log above)."; }
+make "${make_args[@]}" -j"$(nproc)" >>"$work/make.log" 2>&1 ||
+  { tail -30 "$work/make.log" >&2; die "make failed (log above)."; }
+
+mkdir -p "$out"
+cp "$work/build/$KERNEL_NAME" "$out/$KERNEL_NAME"
+echo "$inputs_hash" >"$out/inputs.sha256"
+elapsed_ms=$(( ($(date +%s%N) - started) / 1000000 ))
+printf 'unikernel build: %s (%s bytes) in %d.%01d s\n' "$out/$KERNEL_NAME" "$(stat -c %s "$out/$KERNEL_NAME")" $((elapsed_ms / 1000)) $((elapsed_ms % 1000 / 100))

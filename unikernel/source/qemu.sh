@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# Runs the source-built unikernel under QEMU, detached, and stops it again:
+#
+#   qemu.sh start --run-dir DIR --kernel FILE --initrd FILE --memory MIB --accel auto|kvm|tcg
+#                 --forward ADDR:PORT [--forward ADDR:PORT ...] [--tcg-cache MIB] [--timeout SECONDS]
+#                 [--env NAME=VALUE ...] -- COMMAND [ARG ...]
+#   qemu.sh stop  --run-dir DIR [--grace SECONDS]
+#   qemu.sh accel --kernel FILE [--accel auto|kvm|tcg]
+#
+# start: one vCPU, guest RAM MIB, user-mode networking forwarding every ADDR:PORT to the guest's 8000,
+# the serial console in DIR/serial.log, QEMU's pid in DIR/qemu.pid; then waits until GET /health on
+# the first forward answers (within --timeout, default 120). On failure it prints the guest's last
+# lines, stops QEMU and removes DIR. Its last line is `accel=kvm` or `accel=tcg`.
+# stop: SIGTERM to QEMU, SIGKILL after the grace period (default 5 s), then removes DIR. A QEMU
+# already gone is not an error.
+# accel: prints which acceleration `auto` resolves to here: kvm only when a probe boot under KVM
+# reaches Unikraft's banner (a /dev/kvm that opens is not enough: it may not run this guest).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+GUEST_PORT=8000
+GUEST_NET="netdev.ip=10.0.2.15/24:10.0.2.2"
+BANNER="Powered by Unikraft"
+KVM_PROBE_SECONDS=10
+
+die() { echo "unikernel qemu: $*" >&2; exit 1; }
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+need_qemu() {
+  command -v qemu-system-x86_64 >/dev/null 2>&1 ||
+    die "qemu-system-x86_64 is missing; install QEMU (Debian: apt-get install --no-install-recommends qemu-system-x86) and retry."
+}
+
+# The pid in DIR/qemu.pid when that process is alive and is QEMU (a stale file may name another process).
+running_pid() {
+  local pid
+  pid=$(cat "$1/qemu.pid" 2>/dev/null) || return 1
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && grep -q qemu "/proc/$pid/comm" 2>/dev/null && echo "$pid"
+}
+
+# Prints the acceleration `auto` resolves to, and why, on stderr.
+resolve_accel() {
+  local kernel=$1 wanted=$2
+  if [ "$wanted" != auto ]; then echo "$wanted"; return; fi
+  if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
+    echo "unikernel qemu: acceleration tcg (/dev/kvm is not usable here)" >&2
+    echo tcg; return
+  fi
+  local probe log
+  probe=$(mktemp -d /tmp/optivolt-kvm-probe.XXXXXX)
+  log="$probe/serial.log"
+  # In a subshell whose stderr is dropped: bash would report a QEMU that aborts as a dead job.
+  (timeout --kill-after=2 "$KVM_PROBE_SECONDS" qemu-system-x86_64 -accel kvm -cpu host -smp 1 -m 64M -nodefaults -no-reboot \
+    -display none -serial "file:$log" -kernel "$kernel" -append "--" >"$probe/stderr" 2>&1) 2>/dev/null &
+  local probe_pid=$! i
+  for ((i = 0; i < KVM_PROBE_SECONDS * 5; i++)); do
+    grep -qa "$BANNER" "$log" 2>/dev/null && break
+    kill -0 "$probe_pid" 2>/dev/null || break
+    sleep 0.2
+  done
+  kill "$probe_pid" 2>/dev/null || true
+  wait "$probe_pid" 2>/dev/null || true
+  if grep -qa "$BANNER" "$log" 2>/dev/null; then
+    echo "unikernel qemu: acceleration kvm (a probe boot under KVM reached Unikraft's banner)" >&2
+    echo kvm
+  else
+    local why
+    why=$(grep -av '^$' "$probe/stderr" 2>/dev/null | head -n1 | cut -c1-160 || true)
+    echo "unikernel qemu: acceleration tcg (a probe boot under KVM did not reach Unikraft's banner within ${KVM_PROBE_SECONDS} s${why:+: $why})" >&2
+    echo tcg
+  fi
+  rm -rf "$probe"
+}
+
+# The serial log's last lines, printable characters only (the firmware draws with escape codes).
+guest_log() { tr -cd '\11\12\40-\176' <"$1/serial.log" 2>/dev/null | grep -v '^\s*$' | tail -n "${2:-30}" || true; }
+
+stop_qemu() {
+  local dir=$1 grace=$2 pid i
+  if pid=$(running_pid "$dir"); then
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < grace * 10; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then
+      echo "unikernel qemu: pid $pid still running after ${grace} s; killing it" >&2
+      kill -KILL "$pid" 2>/dev/null || true
+      for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    fi
+    echo "unikernel qemu: stopped pid $pid"
+  fi
+  rm -rf "$dir"
+}
+
+cmd_start() {
+  local run_dir="" kernel="" initrd="" memory="" accel="" tcg_cache=32 timeout=120
+  local -a forwards=() envs=() command=()
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --) shift; command=("$@"); break ;;
+      --run-dir|--kernel|--initrd|--memory|--accel|--forward|--tcg-cache|--timeout|--env)
+        [ $# -ge 2 ] || { echo "unikernel qemu: $1 needs a value" >&2; usage; } ;;&
+      --run-dir) run_dir=$2 ;;
+      --kernel) kernel=$2 ;;
+      --initrd) initrd=$2 ;;
+      --memory) memory=$2 ;;
+      --accel) accel=$2 ;;
+      --forward) forwards+=("$2") ;;
+      --tcg-cache) tcg_cache=$2 ;;
+      --timeout) timeout=$2 ;;
+      --env) envs+=("$2") ;;
+      *) echo "unikernel qemu: unknown argument '$1'" >&2; usage ;;
+    esac
+    shift 2
+  done
+  [ -n "$run_dir" ] && [ -n "$kernel" ] && [ -n "$initrd" ] && [ -n "$memory" ] && [ -n "$accel" ] && [ ${#forwards[@]} -gt 0 ] && [ ${#command[@]} -gt 0 ] ||
+    { echo "unikernel qemu: start needs --run-dir, --kernel, --initrd, --memory, --accel, --forward and a command after --" >&2; usage; }
+  [[ "$memory" =~ ^[0-9]+$ ]] || die "--memory must be a whole number of MiB, got '$memory'."
+  case "$accel" in auto|kvm|tcg) ;; *) die "--accel must be auto, kvm or tcg, got '$accel'." ;; esac
+  [ -f "$kernel" ] || die "kernel $kernel does not exist; build it first (build-kernel.sh)."
+  [ -f "$initrd" ] || die "initrd $initrd does not exist; build it first (build-initrd.sh)."
+  need_qemu
+  local pid
+  if pid=$(running_pid "$run_dir"); then die "already running (pid $pid, $run_dir); stop it first."; fi
+
+  accel=$(resolve_accel "$kernel" "$accel")
+  local accel_args=(-accel kvm -cpu host)
+  # A bounded translation cache: QEMU's default (1 GiB) would count against the variant's memory.
+  [ "$accel" = tcg ] && accel_args=(-accel "tcg,tb-size=$tcg_cache" -cpu max)
+
+  local netdev="user,id=net0" forward
+  for forward in "${forwards[@]}"; do
+    [[ "$forward" =~ ^[0-9.]+:[0-9]+$ ]] || die "--forward must be ADDRESS:PORT, got '$forward'."
+    netdev+=",hostfwd=tcp:${forward}-:${GUEST_PORT}"
+  done
+
+  # Unikraft's parameters, then `--`, then the application's argv.
+  local append="$GUEST_NET" env_list="" env
+  for env in "${envs[@]}"; do
+    [[ "$env" =~ ^[A-Za-z_][A-Za-z0-9_]*=[^\"\ ]*$ ]] || die "--env must be NAME=VALUE without spaces or quotes, got '$env'."
+    env_list+=" \"$env\""
+  done
+  [ -n "$env_list" ] && append+=" env.vars=[$env_list ]"
+  append+=" -- ${command[*]}"
+
+  rm -rf "$run_dir" && mkdir -p "$run_dir"
+  local started=$(date +%s%N)
+  if ! qemu-system-x86_64 "${accel_args[@]}" -smp 1 -m "${memory}M" -nodefaults -no-reboot -display none \
+      -kernel "$kernel" -initrd "$initrd" -append "$append" \
+      -netdev "$netdev" -device virtio-net-pci,netdev=net0 \
+      -serial "file:$run_dir/serial.log" -daemonize -pidfile "$run_dir/qemu.pid" 2>"$run_dir/qemu.stderr"; then
+    local why
+    why=$(cat "$run_dir/qemu.stderr")
+    rm -rf "$run_dir"
+    die "QEMU did not start: ${why:-no message}"
+  fi
+  pid=$(cat "$run_dir/qemu.pid")
+  echo "unikernel qemu: started pid $pid (${memory} MiB, 1 vCPU, accel $accel), waiting for /health"
+
+  local url="http://${forwards[0]}/health"
+  (cd "$here/.." && exec node -r ts-node/register/transpile-only wait-for-health.ts "$url" "$timeout") >"$run_dir/health.log" 2>&1 &
+  local waiter=$!
+  while kill -0 "$waiter" 2>/dev/null; do
+    if ! kill -0 "$pid" 2>/dev/null; then kill "$waiter" 2>/dev/null || true; break; fi
+    sleep 0.2
+  done
+  if wait "$waiter" 2>/dev/null && kill -0 "$pid" 2>/dev/null; then
+    local elapsed_ms=$(( ($(date +%s%N) - started) / 1000000 ))
+    printf 'unikernel qemu: %s answered %d.%01d s after QEMU started\n' "$url" $((elapsed_ms / 1000)) $((elapsed_ms % 1000 / 100))
+    echo "accel=$accel"
+    return 0
+  fi
+  local reason
+  if kill -0 "$pid" 2>/dev/null; then reason=$(cat "$run_dir/health.log"); else reason="QEMU exited before /health answered"; fi
+  echo "unikernel qemu: the guest's last lines:" >&2
+  guest_log "$run_dir" 30 >&2
+  stop_qemu "$run_dir" 2 >/dev/null
+  die "${reason} (try more memoryMi or healthTimeoutSeconds)"
+}
+
+cmd_stop() {
+  local run_dir="" grace=5
+  while [ $# -gt 0 ]; do
+    [ $# -ge 2 ] || { echo "unikernel qemu: $1 needs a value" >&2; usage; }
+    case "$1" in
+      --run-dir) run_dir=$2 ;;
+      --grace) grace=$2 ;;
+      *) echo "unikernel qemu: unknown argument '$1'" >&2; usage ;;
+    esac
+    shift 2
+  done
+  [ -n "$run_dir" ] || { echo "unikernel qemu: stop needs --run-dir" >&2; usage; }
+  [[ "$grace" =~ ^[0-9]+$ ]] || die "--grace must be whole seconds, got '$grace'."
+  stop_qemu "$run_dir" "$grace"
+}
+
+cmd_accel() {
+  local kernel="" accel=auto
+  while [ $# -gt 0 ]; do
+    [ $# -ge 2 ] || { echo "unikernel qemu: $1 needs a value" >&2; usage; }
+    case "$1" in
+      --kernel) kernel=$2 ;;
+      --accel) accel=$2 ;;
+      *) echo "unikernel qemu: unknown argument '$1'" >&2; usage ;;
+    esac
+    shift 2
+  done
+  [ -f "$kernel" ] || die "kernel '$kernel' does not exist; build it first (build-kernel.sh)."
+  need_qemu
+  resolve_accel "$kernel" "$accel"
+}
+
+case "${1:-}" in
+  start) shift; cmd_start "$@" ;;
+  stop) shift; cmd_stop "$@" ;;
+  accel) shift; cmd_accel "$@" ;;
+  *) usage ;;
+esac
