@@ -24,7 +24,7 @@ BANNER="Powered by Unikraft"
 KVM_PROBE_SECONDS=10
 
 die() { echo "unikernel qemu: $*" >&2; exit 1; }
-usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 need_qemu() {
   command -v qemu-system-x86_64 >/dev/null 2>&1 ||
     die "qemu-system-x86_64 is missing; install QEMU (Debian: apt-get install --no-install-recommends qemu-system-x86) and retry."
@@ -50,7 +50,7 @@ resolve_accel() {
   log="$probe/serial.log"
   # In a subshell whose stderr is dropped: bash would report a QEMU that aborts as a dead job.
   (timeout --kill-after=2 "$KVM_PROBE_SECONDS" qemu-system-x86_64 -accel kvm -cpu host -smp 1 -m 64M -nodefaults -no-reboot \
-    -display none -serial "file:$log" -kernel "$kernel" -append "--" >"$probe/stderr" 2>&1) 2>/dev/null &
+    -display none -serial "file:$log" -kernel "$kernel" -append "--" >"$probe/stderr" 2>&1; true) 2>/dev/null &
   local probe_pid=$! i
   for ((i = 0; i < KVM_PROBE_SECONDS * 5; i++)); do
     grep -qa "$BANNER" "$log" 2>/dev/null && break
