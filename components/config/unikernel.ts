@@ -25,10 +25,57 @@ const bridgeSchema = z
   })
   .prefault({});
 
+/** Where an archive comes from: an http(s) URL, or a file path (relative to the project root). */
+const archiveLocation = z.string().min(1, "must be an http(s) URL or a file path");
+
+/**
+ * The pinned Unikraft releases the source builder unpacks; each defaults to its upstream GitHub
+ * release archive. A stack without internet points them at local copies (the ci stack: the vendored ones).
+ */
+export const UNIKRAFT_ARCHIVE_DEFAULTS = {
+  unikraft: "https://github.com/unikraft/unikraft/archive/refs/tags/RELEASE-0.16.3.tar.gz",
+  appElfloader: "https://github.com/unikraft/app-elfloader/archive/refs/tags/RELEASE-0.16.3.tar.gz",
+  libLwip: "https://github.com/unikraft/lib-lwip/archive/refs/tags/RELEASE-0.16.2.tar.gz",
+  libLibelf: "https://github.com/unikraft/lib-libelf/archive/refs/tags/RELEASE-0.16.0.tar.gz",
+  /** The lwIP sources lib-lwip's build would download itself. */
+  lwipZip: "https://github.com/unikraft/fork-lwip/archive/refs/heads/UNIKRAFT-2_1_x.zip",
+} as const;
+
+const archivesSchema = z
+  .strictObject({
+    unikraft: archiveLocation.default(UNIKRAFT_ARCHIVE_DEFAULTS.unikraft),
+    appElfloader: archiveLocation.default(UNIKRAFT_ARCHIVE_DEFAULTS.appElfloader),
+    libLwip: archiveLocation.default(UNIKRAFT_ARCHIVE_DEFAULTS.libLwip),
+    libLibelf: archiveLocation.default(UNIKRAFT_ARCHIVE_DEFAULTS.libLibelf),
+    lwipZip: archiveLocation.default(UNIKRAFT_ARCHIVE_DEFAULTS.lwipZip),
+  })
+  .prefault({});
+
+export const UNIKERNEL_BUILDERS = ["kraft", "source", "auto"] as const;
+export const UNIKERNEL_ACCELS = ["auto", "kvm", "tcg"] as const;
+
 export const unikernelSchema = z
   .strictObject({
-    /** `auto` deploys the unikernel only when `kraft` is on the PATH; `true` fails without it. */
+    /** `auto` deploys the unikernel only when a builder can run here; `true` fails without one. */
     enabled: z.union([z.boolean(), z.literal("auto")]).default("auto"),
+    /**
+     * How the unikernel is made and run. `kraft`: KraftKit builds and runs it. `source`: Unikraft's ELF
+     * loader built with make from pinned archives, run by QEMU (unikernel/source/). `auto`: kraft when it
+     * is on the PATH, else source when qemu-system-x86_64 and make are, else skipped with one warning.
+     */
+    builder: z.enum(UNIKERNEL_BUILDERS).default("auto"),
+    /** Source builder: the release archives to build from. */
+    source: z.strictObject({ archives: archivesSchema }).prefault({}),
+    /**
+     * Source builder: QEMU's acceleration. `auto` uses KVM only when a probe boot under KVM reaches
+     * Unikraft's banner (a /dev/kvm that opens may still not run this guest), TCG emulation otherwise.
+     */
+    accel: z.enum(UNIKERNEL_ACCELS).default("auto"),
+    /**
+     * Source builder under TCG: QEMU's translation cache, in MiB. QEMU's default (1 GiB) would be
+     * counted against the variant; docs/unikernel.md has the measured trade-off.
+     */
+    tcgCacheMi: numeric((n) => n.int().min(8).max(1024)).default(32),
     /** `kraft build --plat` / `kraft run --plat`. */
     platform: z.enum(["qemu", "fc", "xen"]).default("qemu"),
     /** `kraft build --arch` / `kraft run --arch`; Unikraft's prebuilt `base` runtime ships x86_64. */

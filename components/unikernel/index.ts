@@ -2,10 +2,13 @@ import * as fs from "fs";
 import * as path from "path";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { hashBuildInputs } from "../unikernel/build-inputs";
-import { ImagesConfig, UnikernelConfig } from "./config";
-import { APP_PORT } from "./naming";
-import { PreflightError } from "./preflight";
+import { hashBuildInputs } from "../../unikernel/build-inputs";
+import { ImagesConfig, UnikernelConfig } from "../config";
+import { APP_PORT } from "../naming";
+import { PreflightError } from "../preflight";
+import { shellQuote } from "./shell";
+
+export { shellQuote } from "./shell";
 
 /** Name of the unikernel in `endpoints` and `variants`. */
 export const UNIKERNEL_VARIANT = "unikernel";
@@ -85,11 +88,6 @@ export function decideUnikernel(config: Pick<UnikernelConfig, "enabled" | "emula
     );
   }
   return { deploy: true, emulation };
-}
-
-/** Single-quotes a word for /bin/sh (every value that reaches a command line goes through here). */
-export function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'"'"'`)}'`;
 }
 
 /** `-M` takes a Kubernetes quantity: `Mi` is MiB, while a bare `M` would be 10^6 bytes. */
@@ -287,7 +285,7 @@ export class Unikernel extends pulumi.ComponentResource {
       return;
     }
 
-    const sourceHash = hashBuildInputs(args.projectDir ?? path.resolve(__dirname, ".."));
+    const sourceHash = hashBuildInputs(args.projectDir ?? path.resolve(__dirname, "../.."));
     this.sourceHash = sourceHash;
     const tag = sourceHash.slice(0, 12);
     const rootfsArgs = {

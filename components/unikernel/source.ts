@@ -1,0 +1,130 @@
+import * as path from "path";
+import { ImagesConfig, UnikernelConfig } from "../config";
+import { APP_PORT } from "../naming";
+import { shellQuote } from "./shell";
+
+/**
+ * The source builder's commands (unikernel/source/*.sh), as the Pulumi command resources and
+ * `npm run unikernel` both run them: from the unikernel/ folder, every path absolute.
+ */
+
+/** What the guest runs: Debian's Node on the compiled app, as the Kraftfile's cmd. */
+export const GUEST_COMMAND = ["/usr/bin/node", "/app/dist/server.js"] as const;
+/** The app's environment in the guest, as the Kraftfile's env. */
+export function guestEnvironment(variant: string): Record<string, string> {
+  return { PORT: String(APP_PORT), VARIANT: variant, NODE_ENV: "production", WORKERS: "1" };
+}
+/** QEMU exits at once on SIGTERM (the guest gets no shutdown); the grace only covers a QEMU that hangs. */
+export const QEMU_STOP_GRACE_SECONDS = 5;
+
+/** Files each step is made from, relative to the project root: their hash is the step's trigger. */
+export const KERNEL_BUILD_INPUTS: readonly string[] = ["unikernel/source/defconfig", "unikernel/source/build-kernel.sh"];
+export const INITRD_BUILD_INPUTS: readonly string[] = [
+  "images/src",
+  "images/package.json",
+  "images/package-lock.json",
+  "images/tsconfig.json",
+  "images/Dockerfile",
+  "images/.dockerignore",
+  "unikernel/source/Dockerfile",
+  "unikernel/source/build-initrd.sh",
+];
+export const RUN_INPUTS: readonly string[] = ["unikernel/source/qemu.sh", "unikernel/wait-for-health.ts"];
+
+/** Where one stack's source-built unikernel lives on this machine (absolute paths). */
+export interface SourceLayout {
+  kernelDir: string;
+  kernel: string;
+  initrd: string;
+  /** QEMU's pid file, serial log and health log; removed when it stops. */
+  runDir: string;
+  pidFile: string;
+}
+
+/** One folder per stack, so dev and ci never share (or delete) each other's kernel or VM. */
+export function sourceLayout(projectDir: string, stack: string): SourceLayout {
+  const buildDir = path.join(projectDir, "unikernel", ".build", stack);
+  const kernelDir = path.join(buildDir, "kernel");
+  const runDir = path.join(projectDir, "unikernel", ".run", stack);
+  return {
+    kernelDir,
+    kernel: path.join(kernelDir, "elfloader_qemu-x86_64"),
+    initrd: path.join(buildDir, "initrd.cpio"),
+    runDir,
+    pidFile: path.join(runDir, "qemu.pid"),
+  };
+}
+
+/** A URL as it is; a path resolved against the project root (stack files name them relative to it). */
+export function resolveArchive(location: string, projectDir: string): string {
+  return /^https?:\/\//.test(location) ? location : path.resolve(projectDir, location);
+}
+
+export function kernelBuildCommand(archives: UnikernelConfig["source"]["archives"], layout: Pick<SourceLayout, "kernelDir">, projectDir: string): string {
+  const q = shellQuote;
+  const arg = (flag: string, location: string) => `${flag} ${q(resolveArchive(location, projectDir))}`;
+  return [
+    `bash source/build-kernel.sh --out ${q(layout.kernelDir)}`,
+    arg("--unikraft", archives.unikraft),
+    arg("--app-elfloader", archives.appElfloader),
+    arg("--lib-lwip", archives.libLwip),
+    arg("--lib-libelf", archives.libLibelf),
+    arg("--lwip-zip", archives.lwipZip),
+  ].join(" ");
+}
+
+export function kernelDeleteCommand(layout: Pick<SourceLayout, "kernelDir">): string {
+  return `rm -rf ${shellQuote(layout.kernelDir)}`;
+}
+
+export interface InitrdTags {
+  /** The web API's `app` target built on the way. */
+  appTag: string;
+  /** The image holding the cpio archive. */
+  payloadTag: string;
+}
+
+/** Debian's nodejs comes from `images.nodeImage`'s apt (a Debian bookworm image in every stack). */
+export function initrdBuildCommand(images: ImagesConfig, tags: InitrdTags, layout: Pick<SourceLayout, "initrd">): string {
+  const q = shellQuote;
+  return [
+    `bash source/build-initrd.sh --out ${q(layout.initrd)}`,
+    `--app-tag ${q(tags.appTag)} --payload-tag ${q(tags.payloadTag)}`,
+    `--debian-image ${q(images.nodeImage)} --node-image ${q(images.nodeImage)}`,
+    ...(images.buildNetwork === "host" ? ["--network host"] : []),
+  ].join(" ");
+}
+
+export function initrdDeleteCommand(tags: InitrdTags, layout: Pick<SourceLayout, "initrd">): string {
+  return `docker image rm --force ${shellQuote(tags.payloadTag)} ${shellQuote(tags.appTag)} >/dev/null 2>&1 || true; rm -f ${shellQuote(layout.initrd)}`;
+}
+
+export interface QemuStartArgs {
+  layout: SourceLayout;
+  /** Every `address:port` QEMU forwards to the guest's 8000; the first is where /health is awaited. */
+  forwards: string[];
+  variant: string;
+}
+
+export function qemuStartCommand(config: Pick<UnikernelConfig, "memoryMi" | "accel" | "tcgCacheMi" | "healthTimeoutSeconds">, args: QemuStartArgs): string {
+  const q = shellQuote;
+  return [
+    `bash source/qemu.sh start --run-dir ${q(args.layout.runDir)}`,
+    `--kernel ${q(args.layout.kernel)} --initrd ${q(args.layout.initrd)}`,
+    `--memory ${config.memoryMi} --accel ${config.accel} --tcg-cache ${config.tcgCacheMi} --timeout ${config.healthTimeoutSeconds}`,
+    ...args.forwards.map((forward) => `--forward ${q(forward)}`),
+    ...Object.entries(guestEnvironment(args.variant)).map(([name, value]) => `--env ${q(`${name}=${value}`)}`),
+    "--",
+    ...GUEST_COMMAND,
+  ].join(" ");
+}
+
+export function qemuStopCommand(layout: Pick<SourceLayout, "runDir">): string {
+  return `bash source/qemu.sh stop --run-dir ${shellQuote(layout.runDir)} --grace ${QEMU_STOP_GRACE_SECONDS}`;
+}
+
+/** The acceleration the start step chose, from its last line `accel=kvm|tcg`. */
+export function acceleratorFromStartOutput(stdout: string): "kvm" | "tcg" | undefined {
+  const match = /^accel=(kvm|tcg)\s*$/m.exec(stdout);
+  return match ? (match[1] as "kvm" | "tcg") : undefined;
+}
