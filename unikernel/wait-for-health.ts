@@ -55,7 +55,8 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    await waitForHealth(url, { timeoutMs: timeoutSeconds * 1000 });
+    // Polled often: the unikernel targets time the first answer from this output.
+    await waitForHealth(url, { timeoutMs: timeoutSeconds * 1000, intervalMs: 200 });
     process.stdout.write(`${url} is healthy\n`);
     return 0;
   } catch (error) {
