@@ -11,17 +11,29 @@ function words(command: string): string[] {
   return [...command.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]);
 }
 
+/**
+ * The words after `<program> <subcommand>` on the first line of a (possibly multi-line) shell
+ * script that runs it, up to the end of the line; undefined when no line does. `program` matches
+ * the program word, with or without a directory.
+ */
+export function argumentsOf(command: string, program: RegExp, subcommand: string): string[] | undefined {
+  for (const line of command.replace(/\\\n/g, " ").split("\n")) {
+    const all = words(line);
+    const start = all.findIndex((word, i) => program.test(word) && all[i + 1] === subcommand);
+    if (start >= 0) return all.slice(start + 2);
+  }
+  return undefined;
+}
+
+/** A shell operator ends the command whose flags are being read. */
+export function isShellOperator(word: string): boolean {
+  return /^(&&|\|\||;|\|)$/.test(word);
+}
+
 /** Parses the first `kraft run` of a (possibly multi-line) shell script; undefined when there is none. */
 export function parseKraftRun(command: string): KraftRun | undefined {
-  const line = command
-    .replace(/\\\n/g, " ")
-    .split("\n")
-    .find((l) => /(^|[\s/])kraft\s+run\b/.test(l));
-  if (line === undefined) return undefined;
-  const all = words(line);
-  const start = all.findIndex((word, i) => /(^|\/)kraft$/.test(word) && all[i + 1] === "run");
-  if (start < 0) return undefined;
-  const args = all.slice(start + 2);
+  const args = argumentsOf(command, /(^|\/)kraft$/, "run");
+  if (args === undefined) return undefined;
   const run: KraftRun = { ports: [] };
   for (let i = 0; i < args.length; i++) {
     const [flag, inline] = args[i].startsWith("--") ? args[i].split(/=(.*)/s, 2) : [args[i], undefined];
@@ -29,7 +41,7 @@ export function parseKraftRun(command: string): KraftRun | undefined {
     if (flag === "-M" || flag === "--memory") run.memory = value();
     else if (/^-M.+/.test(flag)) run.memory = flag.slice(2);
     else if (flag === "-p" || flag === "--port") run.ports.push(value());
-    else if (/^(&&|\|\||;|\|)$/.test(flag)) break;
+    else if (isShellOperator(flag)) break;
   }
   return run;
 }

@@ -2,8 +2,8 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import { PolicyResource } from "@pulumi/policy";
 import { describe } from "./config";
-import { memoryMiB, parseKraftRun, parsePortSpec } from "./kraft";
 import { serviceLimits, servicePublishedPorts, serviceReplicas } from "./service";
+import { unikernelRunOf } from "./unikernelRun";
 import { known, UNKNOWN } from "./values";
 
 /** What one resource asks of the host, as the stack policies see it. */
@@ -16,12 +16,12 @@ export interface HostClaim {
   memoryMb?: number;
 }
 
-function kraftRunOf(resource: PolicyResource) {
+function unikernelRunOfResource(resource: PolicyResource) {
   const create = known(() => resource.props.create as string | undefined);
-  return typeof create === "string" ? parseKraftRun(create) : undefined;
+  return typeof create === "string" ? unikernelRunOf(create) : undefined;
 }
 
-/** Host ports and memory of every container and every `kraft run` command in the stack. */
+/** Host ports and memory of every container and every unikernel run command (`kraft run`, `qemu.sh start`) in the stack. */
 export function hostClaims(resources: readonly PolicyResource[]): HostClaim[] {
   const claims: HostClaim[] = [];
   for (const resource of resources) {
@@ -50,14 +50,9 @@ export function hostClaims(resources: readonly PolicyResource[]): HostClaim[] {
         memoryMb: read === UNKNOWN ? undefined : read.memoryMb,
       });
     } else if (resource.isType(command.local.Command)) {
-      const run = kraftRunOf(resource);
+      const run = unikernelRunOfResource(resource);
       if (run === undefined) continue;
-      claims.push({
-        resource,
-        label: describe("command.local.Command", resource.name),
-        ports: run.ports.map(parsePortSpec).filter((p) => p !== undefined),
-        memoryMb: run.memory === undefined ? undefined : memoryMiB(run.memory),
-      });
+      claims.push({ resource, label: describe("command.local.Command", resource.name), ports: run.ports, memoryMb: run.memoryMi });
     }
   }
   return claims;

@@ -16,6 +16,9 @@ import { container, resource, runPolicy, service, UNKNOWN_AT_PREVIEW } from "../
 const limited = { cpus: "1", memory: 256, image: "optivolt-webapi:standard" };
 const loopback = (external: number) => ({ internal: 8000, external, ip: "127.0.0.1", protocol: "tcp" });
 const kraft = (name: string, create: string) => resource("command:local:Command", name, { create });
+/** The source builder's run step, as components/unikernel/source.ts writes it (`--` then the guest's command). */
+const qemuStart = (name: string, memory: string) =>
+  kraft(name, `bash source/qemu.sh start --run-dir /r --kernel /k --initrd /i ${memory} --accel auto --forward 127.0.0.1:8004 -- /usr/bin/node /app/dist/server.js`);
 const password = (name: string, result: string) => resource("random:index/randomPassword:RandomPassword", name, { length: 24 }, { outputs: { length: 24, result } });
 
 describe("policy: container-resource-limits", () => {
@@ -140,9 +143,24 @@ describe("policy: unikernel-memory-set", () => {
     assert.match(outcome.messages[0], /command\.local\.Command "uk" runs `kraft run` without -M\/--memory; pass `-M/);
   });
 
+  it("passes the source builder's qemu.sh start with --memory", async () => {
+    const outcome = await runPolicy(unikernelMemorySet, [qemuStart("uk", "--memory 384")]);
+    assert.deepStrictEqual([outcome.violations, outcome.notApplicable], [[], []]);
+  });
+
+  it("fails qemu.sh start without memory, or with none, naming the value, the bound and the fix", async () => {
+    const outcome = await runPolicy(unikernelMemorySet, [qemuStart("missing", ""), qemuStart("zero", "--memory 0"), qemuStart("unit", "--memory 384Mi")]);
+    const fix = "pass `--memory <optivolt:unikernel.memoryMi>` (whole MiB) so the unikernel runs under the budget the stack config states.";
+    assert.deepStrictEqual(outcome.messages, [
+      `command.local.Command "missing" runs \`qemu.sh start\` without --memory; ${fix}`,
+      `command.local.Command "zero" runs \`qemu.sh start\` with memory "0", which is not a size above 0 MiB; ${fix}`,
+      `command.local.Command "unit" runs \`qemu.sh start\` with memory "384Mi", which is not a size above 0 MiB; ${fix}`,
+    ]);
+  });
+
   it("is not applicable to other commands", async () => {
     const outcome = await runPolicy(unikernelMemorySet, [kraft("build", "kraft build --plat qemu")]);
-    assert.deepStrictEqual([outcome.violations, outcome.notApplicable], [[], ["the command does not run kraft"]]);
+    assert.deepStrictEqual([outcome.violations, outcome.notApplicable], [[], ["the command runs no unikernel (kraft run or qemu.sh start)"]]);
   });
 });
 
@@ -185,17 +203,19 @@ describe("policy: unique-host-ports", () => {
       container("a", { ...limited, ports: [loopback(8001)] }),
       container("b", { ...limited, ports: [{ internal: 8000, external: 8001 }] }),
       kraft("uk", "kraft run -M 256Mi -p 8001:8000 ."),
+      kraft("qemu", "bash source/qemu.sh start --memory 256 --forward 127.0.0.1:8001 --forward 127.0.0.1:8005 -- node"),
     ]);
     assert.deepStrictEqual(outcome.messages, [
       'docker.Container "b" publishes host port 8001/tcp, already published by docker.Container "a"; give each service its own port in the stack config.',
       'command.local.Command "uk" publishes host port 8001/tcp, already published by docker.Container "a"; give each service its own port in the stack config.',
+      'command.local.Command "qemu" publishes host port 8001/tcp, already published by docker.Container "a"; give each service its own port in the stack config.',
     ]);
     assert.strictEqual(outcome.violations[1].urn, "urn:pulumi:test::optivolt::command:local:Command::uk");
   });
 });
 
 describe("policy: memory-within-host-budget", () => {
-  const lab = [container("a", { ...limited, memory: 512 }), container("b", { ...limited, memory: 256 }), kraft("uk", "kraft run -M 256Mi .")];
+  const lab = [container("a", { ...limited, memory: 512 }), container("b", { ...limited, memory: 128 }), kraft("uk", "kraft run -M 256Mi ."), qemuStart("qemu", "--memory 128")];
 
   it("passes limits within the budget", async () => {
     const outcome = await runPolicy(memoryWithinHostBudget, lab, { config: { hostMemoryBudgetMb: 1024 } });
@@ -206,7 +226,7 @@ describe("policy: memory-within-host-budget", () => {
     const outcome = await runPolicy(memoryWithinHostBudget, lab, { config: { hostMemoryBudgetMb: 1000 } });
     assert.strictEqual(outcome.violations[0].enforcementLevel, "advisory");
     assert.strictEqual(outcome.violations[0].urn, undefined);
-    assert.match(outcome.messages[0], /add up to 1024 MB, over the host budget of 1000 MB \(docker\.Container "a" 512 MB, .*command\.local\.Command "uk" 256 MB\)/);
+    assert.match(outcome.messages[0], /add up to 1024 MB, over the host budget of 1000 MB \(docker\.Container "a" 512 MB, command\.local\.Command "uk" 256 MB, .*command\.local\.Command "qemu" 128 MB\)/);
   });
 });
 
