@@ -1,11 +1,16 @@
 // `npm run doctor`: checks each prerequisite of the lab and says what is missing and how to get it.
 // Exit code 1 when a required one is missing; optional ones only warn.
 import { execFile } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
 import { DEFAULT_GENERATOR_IMAGE } from "../bench/args";
 import { describeUserlandProxy, userlandProxyState } from "../bench/userlandProxy";
 import { loadStackConfig } from "../components/config";
 import { LOCAL_BASE_IMAGES } from "../components/naming";
-import { KRAFT_INSTALL_HINT } from "../components/unikernel";
+import { hostProbes, KRAFT_INSTALL_HINT } from "../components/unikernel";
+import { sourceLayout } from "../components/unikernel/source";
+
+const PROJECT_DIR = path.resolve(__dirname, "..");
 
 export type Outcome = { ok: true; detail: string } | { ok: false; detail: string };
 
@@ -44,7 +49,71 @@ export function nodeOutcome(version: string): Outcome {
   return major >= 20 ? { ok: true, detail: `node ${version}` } : { ok: false, detail: `node ${version} is older than 20` };
 }
 
-export function prerequisiteChecks(dockerHost: string | undefined): Check[] {
+/** What the source builder's make run needs beside make itself; they come with one apt-get, so they share a line. */
+export const UNIKERNEL_BUILD_TOOLS = ["make", "gcc", "flex", "bison", "unzip"] as const;
+export const UNIKERNEL_BUILD_TOOLS_FIX = `Debian/Ubuntu: \`sudo apt-get install --no-install-recommends ${UNIKERNEL_BUILD_TOOLS.join(" ")}\``;
+export const DOCKER_CLI_FIX = "Debian/Ubuntu: `sudo apt-get install docker.io`; elsewhere https://docs.docker.com/engine/install/";
+export const QEMU_FIX = "Debian/Ubuntu: `sudo apt-get install --no-install-recommends qemu-system-x86`";
+
+/** The build tools line: make's version when all are there, else the missing ones. */
+export async function buildToolsOutcome(onPath: (name: string) => boolean, makeVersion: () => Promise<string>): Promise<Outcome> {
+  const missing = UNIKERNEL_BUILD_TOOLS.filter((tool) => !onPath(tool));
+  if (missing.length > 0) return { ok: false, detail: `${missing.join(", ")} not on the PATH` };
+  return outcomeOf(async () => `${(await makeVersion()).split("\n")[0]}; ${UNIKERNEL_BUILD_TOOLS.slice(1).join(", ")} present`);
+}
+
+/** What the acceleration line reads from the machine; injectable so tests never boot anything. */
+export interface AccelerationProbes {
+  kvmUsable(): boolean;
+  /** Kernels the source builder already built, of any stack. */
+  builtKernels(): string[];
+  /** `qemu.sh accel --kernel <kernel>`: what `auto` resolves to, and qemu.sh's reason (its stderr). */
+  resolveAccel(kernel: string): Promise<{ accel: string; reason: string }>;
+}
+
+/**
+ * Which acceleration the unikernel gets here. A /dev/kvm that opens may still not boot the guest
+ * (the issue's paravirtual hypervisor), so only a probe boot of a built kernel tells; without one,
+ * say when that probe happens rather than guess.
+ */
+export async function accelerationOutcome(probes: AccelerationProbes): Promise<Outcome> {
+  const kernel = probes.builtKernels()[0];
+  if (kernel === undefined) {
+    return {
+      ok: true,
+      detail: probes.kvmUsable()
+        ? "/dev/kvm is usable; KVM is probed at the first boot (no kernel built yet), TCG emulation if it cannot boot the guest"
+        : "tcg: /dev/kvm is not usable here, so QEMU emulates the CPU (no kernel built yet to probe)",
+    };
+  }
+  return outcomeOf(async () => {
+    const { accel, reason } = await probes.resolveAccel(kernel);
+    const why = /acceleration \w+ \((.*)\)\s*$/m.exec(reason)?.[1];
+    return `${accel}${why === undefined ? "" : ` (${why})`}, from \`qemu.sh accel\` on ${path.relative(PROJECT_DIR, kernel)}`;
+  });
+}
+
+/** The real machine: /dev/kvm, the kernels under unikernel/.build/<stack>/, and qemu.sh itself. */
+export function machineAccelerationProbes(projectDir = PROJECT_DIR): AccelerationProbes {
+  return {
+    kvmUsable: hostProbes.kvmUsable,
+    builtKernels: () => {
+      const buildDir = path.join(projectDir, "unikernel", ".build");
+      const stacks = fs.existsSync(buildDir) ? fs.readdirSync(buildDir) : [];
+      return stacks.map((stack) => sourceLayout(projectDir, stack).kernel).filter((kernel) => fs.existsSync(kernel));
+    },
+    resolveAccel: (kernel) =>
+      new Promise((resolve, reject) => {
+        const script = path.join(projectDir, "unikernel", "source", "qemu.sh");
+        execFile("bash", [script, "accel", "--kernel", kernel], { timeout: 30_000 }, (error, stdout, stderr) => {
+          if (error) reject(new Error((stderr.trim() || error.message).split("\n").at(-1)));
+          else resolve({ accel: stdout.trim(), reason: stderr });
+        });
+      }),
+  };
+}
+
+export function prerequisiteChecks(dockerHost: string | undefined, acceleration: AccelerationProbes = machineAccelerationProbes()): Check[] {
   const dockerEnv = dockerHost === undefined ? process.env : { ...process.env, DOCKER_HOST: dockerHost };
   return [
     {
@@ -58,7 +127,7 @@ export function prerequisiteChecks(dockerHost: string | undefined): Check[] {
       name: "docker CLI",
       required: true,
       purpose: "the preflight, the tests and `npm run images:base` call it",
-      fix: "Debian/Ubuntu: `sudo apt-get install docker.io`; elsewhere https://docs.docker.com/engine/install/",
+      fix: DOCKER_CLI_FIX,
       run: () => outcomeOf(() => probe("docker", ["--version"])),
     },
     {
@@ -78,11 +147,32 @@ export function prerequisiteChecks(dockerHost: string | undefined): Check[] {
       run: () => outcomeOf(() => probe("pulumi", ["version"])),
     },
     {
-      name: "kraft (optional)",
+      name: "kraft (optional: or the source builder)",
       required: false,
-      purpose: "builds and runs the unikernel variant; without it `unikernel.enabled: auto` leaves that variant out",
+      purpose: "builds and runs the unikernel variant with KraftKit; without it the source builder (QEMU and make) does",
       fix: KRAFT_INSTALL_HINT,
       run: () => outcomeOf(() => probe("kraft", ["version"])),
+    },
+    {
+      name: "qemu-system-x86_64 (optional: the source builder)",
+      required: false,
+      purpose: "runs the source-built unikernel (`npm run unikernel -- up`, `unikernel.builder: source`)",
+      fix: QEMU_FIX,
+      run: () => outcomeOf(async () => (await probe("qemu-system-x86_64", ["--version"])).split("\n")[0]),
+    },
+    {
+      name: "unikernel build tools (optional: the source builder)",
+      required: false,
+      purpose: "build Unikraft's ELF loader from source (`npm run unikernel -- up`, `unikernel.builder: source`)",
+      fix: UNIKERNEL_BUILD_TOOLS_FIX,
+      run: () => buildToolsOutcome(hostProbes.commandOnPath, () => probe("make", ["--version"])),
+    },
+    {
+      name: "unikernel acceleration",
+      required: false,
+      purpose: "KVM runs the unikernel at native speed; TCG emulates the CPU (it works everywhere, slower)",
+      fix: "run `npm run doctor` again for the reason above; KVM needs hardware virtualization and read-write access to /dev/kvm",
+      run: () => accelerationOutcome(acceleration),
     },
     {
       name: "debootstrap (optional)",

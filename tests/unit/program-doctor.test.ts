@@ -1,5 +1,6 @@
 import * as assert from "assert";
-import { Check, nodeOutcome, prerequisiteChecks, verdict } from "../../scripts/doctor";
+import * as path from "path";
+import { AccelerationProbes, accelerationOutcome, buildToolsOutcome, Check, nodeOutcome, prerequisiteChecks, verdict } from "../../scripts/doctor";
 
 function check(name: string, required: boolean): Check {
   return { name, required, purpose: `${name} purpose`, fix: `install ${name}`, run: async () => ({ ok: true, detail: "" }) };
@@ -19,6 +20,48 @@ describe("npm run doctor", () => {
     const optional = checks.filter((c) => !c.required).map((c) => c.name.split(" ")[0]);
     assert.ok(optional.includes("kraft") && optional.includes("debootstrap"), optional.join(", "));
     for (const c of checks) assert.ok(c.fix.length > 0 && c.purpose.length > 0, `${c.name} needs a fix and a purpose`);
+  });
+
+  it("checks QEMU, the unikernel build tools and the acceleration as optional, and keeps kraft's line", () => {
+    const names = prerequisiteChecks(undefined).filter((c) => !c.required).map((c) => c.name);
+    for (const name of ["kraft (optional: or the source builder)", "qemu-system-x86_64 (optional: the source builder)", "unikernel build tools (optional: the source builder)", "unikernel acceleration"]) {
+      assert.ok(names.includes(name), `${name} in ${names.join(", ")}`);
+    }
+  });
+
+  it("reports the build tools on one line: make's version, or every missing tool with one install command", async () => {
+    const all = await buildToolsOutcome(() => true, async () => "GNU Make 4.3\nBuilt for x86_64");
+    assert.deepStrictEqual(all, { ok: true, detail: "GNU Make 4.3; gcc, flex, bison, unzip present" });
+    const some = await buildToolsOutcome((tool) => tool !== "flex" && tool !== "bison", async () => "GNU Make 4.3");
+    assert.deepStrictEqual(some, { ok: false, detail: "flex, bison not on the PATH" });
+    const fix = prerequisiteChecks(undefined).find((c) => c.name.startsWith("unikernel build tools"))!.fix;
+    assert.match(fix, /apt-get install --no-install-recommends make gcc flex bison unzip/);
+  });
+
+  describe("which acceleration works", () => {
+    const probes = (over: Partial<AccelerationProbes>): AccelerationProbes => ({
+      kvmUsable: () => true,
+      builtKernels: () => [],
+      resolveAccel: async () => assert.fail("no probe boot without a kernel"),
+      ...over,
+    });
+
+    it("without a built kernel, says whether /dev/kvm is usable and that KVM is probed at the first boot", async () => {
+      assert.match((await accelerationOutcome(probes({}))).detail, /^\/dev\/kvm is usable; KVM is probed at the first boot/);
+      assert.match((await accelerationOutcome(probes({ kvmUsable: () => false }))).detail, /^tcg: \/dev\/kvm is not usable here/);
+    });
+
+    it("with a built kernel, reports qemu.sh accel's choice and its reason", async () => {
+      const kernel = path.resolve(__dirname, "../../unikernel/.build/ci/kernel/elfloader_qemu-x86_64");
+      const reason = "unikernel qemu: acceleration tcg (a probe boot under KVM did not reach Unikraft's banner within 10 s)\n";
+      const outcome = await accelerationOutcome(probes({ builtKernels: () => [kernel], resolveAccel: async (k) => (assert.strictEqual(k, kernel), { accel: "tcg", reason }) }));
+      assert.deepStrictEqual(outcome, {
+        ok: true,
+        detail: "tcg (a probe boot under KVM did not reach Unikraft's banner within 10 s), from `qemu.sh accel` on unikernel/.build/ci/kernel/elfloader_qemu-x86_64",
+      });
+      const failed = await accelerationOutcome(probes({ builtKernels: () => [kernel], resolveAccel: async () => Promise.reject(new Error("unikernel qemu: qemu-system-x86_64 is missing")) }));
+      assert.deepStrictEqual(failed, { ok: false, detail: "unikernel qemu: qemu-system-x86_64 is missing" });
+    });
   });
 
   it("names the engine of a stack's docker:host", () => {
