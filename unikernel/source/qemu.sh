@@ -141,11 +141,13 @@ cmd_start() {
   append+=" -- ${command[*]}"
 
   rm -rf "$run_dir" && mkdir -p "$run_dir"
+  local qemu=(qemu-system-x86_64 "${accel_args[@]}" -smp 1 -m "${memory}M" -nodefaults -no-reboot -display none
+    -kernel "$kernel" -initrd "$initrd" -append "$append"
+    -netdev "$netdev" -device virtio-net-pci,netdev=net0
+    -serial "file:$run_dir/serial.log" -daemonize -pidfile "$run_dir/qemu.pid")
+  echo "unikernel qemu: ${qemu[*]}"
   local started=$(date +%s%N)
-  if ! qemu-system-x86_64 "${accel_args[@]}" -smp 1 -m "${memory}M" -nodefaults -no-reboot -display none \
-      -kernel "$kernel" -initrd "$initrd" -append "$append" \
-      -netdev "$netdev" -device virtio-net-pci,netdev=net0 \
-      -serial "file:$run_dir/serial.log" -daemonize -pidfile "$run_dir/qemu.pid" 2>"$run_dir/qemu.stderr"; then
+  if ! "${qemu[@]}" 2>"$run_dir/qemu.stderr"; then
     local why
     why=$(cat "$run_dir/qemu.stderr")
     rm -rf "$run_dir"
