@@ -1,5 +1,5 @@
 /** SVG charts: Vega-Lite specs built from the analysis (pure), rendered headlessly by Vega. */
-import { Analysis, unsoundReason } from "./analysis";
+import { Analysis, unsoundReason, variantTitle } from "./analysis";
 import { aggregateRuns } from "./figures";
 import { ChartLinks } from "./report";
 
@@ -43,7 +43,7 @@ function barChart(title: string, yTitle: string, values: Bar[], endpoints: reado
   const offset = series === null ? {} : { xOffset: { field: "series", type: "nominal", sort: series.order } };
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: { text: title, subtitle: "dashed outline and ⚠: runs not server-bound, partial or not measurable here (no conclusion drawn from them)" },
+    title: { text: title, subtitle: "dashed outline and ⚠: runs not server-bound, partial, not measurable here or emulated (no conclusion drawn from them)" },
     data: { values },
     facet: { column: { field: "endpoint", type: "nominal", title: null, sort: [...endpoints] } },
     spec: {
@@ -89,7 +89,7 @@ export function chartSpecs(a: Analysis): ChartSpec[] {
   const cells = a.endpoints.flatMap((endpoint) =>
     a.measured.flatMap((v) => {
       const c = a.cell(v.name, endpoint);
-      return c === undefined ? [] : [{ endpoint, variant: v.name, c, runs: c.unsound ?? SOUND, flag: c.unsound === null ? "" : `⚠ ${c.unsound}` }];
+      return c === undefined ? [] : [{ endpoint, variant: variantTitle(v), c, runs: c.unsound ?? SOUND, flag: c.unsound === null ? "" : `⚠ ${c.unsound}` }];
     }),
   );
   const specs: ChartSpec[] = [
@@ -126,7 +126,7 @@ export function chartSpecs(a: Analysis): ChartSpec[] {
   }
   if (a.results.settings.mode === "stress") {
     const values = a.measured.flatMap((v) =>
-      aggregateRuns(v).map((f) => ({ endpoint: f.endpoint, variant: v.name, connections: f.connections, rps: f.rps.median, runs: unsoundReason(f, v) === null ? SOUND : "flagged" })),
+      aggregateRuns(v).map((f) => ({ endpoint: f.endpoint, variant: variantTitle(v), connections: f.connections, rps: f.rps.median, runs: unsoundReason(f, v) === null ? SOUND : "flagged" })),
     );
     const x = { field: "connections", type: "quantitative", scale: { type: "log", base: 2 } };
     const y = { field: "rps", type: "quantitative", title: "req/s" };
@@ -135,7 +135,7 @@ export function chartSpecs(a: Analysis): ChartSpec[] {
       file: "stress",
       spec: {
         $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-        title: { text: "Successful req/s against concurrency", subtitle: "crosses (flagged): steps whose runs were not server-bound, were partial or not measurable here" },
+        title: { text: "Successful req/s against concurrency", subtitle: "crosses (flagged): steps whose runs were not server-bound, were partial, not measurable here or emulated" },
         data: { values },
         facet: { column: { field: "endpoint", type: "nominal", title: null, sort: [...a.endpoints] } },
         spec: {

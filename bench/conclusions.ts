@@ -1,6 +1,5 @@
 /** Conclusions written from the numbers, never from expectations (pure). */
-import { Analysis } from "./analysis";
-import { Cell } from "./analysis";
+import { Analysis, Cell, EMULATED, isEmulated } from "./analysis";
 import { num, percent, times } from "./format";
 import { NOISE_SPREAD } from "./stats";
 import { otherProcessesCores } from "./bottleneck";
@@ -70,7 +69,9 @@ export function conclusions(a: Analysis): string[] {
       const f = a.cell(v.name, endpoint)?.figures;
       if (f === undefined) continue;
       if (f.errorRate > 0.001 && settings.mode !== "stress") out.push(`${v.name} failed ${percent(f.errorRate, 2)} of requests on ${endpoint}.`);
-      if (f.peakMemoryMb !== null && v.budget.memoryMb !== null && f.peakMemoryMb > 0.9 * v.budget.memoryMb) {
+      // QEMU's resident size holds the emulator on top of the guest: it is not what the guest's OOM limit counts.
+      const oomComparable = v.provenance.isolation !== "qemu";
+      if (oomComparable && f.peakMemoryMb !== null && v.budget.memoryMb !== null && f.peakMemoryMb > 0.9 * v.budget.memoryMb) {
         out.push(`${v.name} peaked at ${num(f.peakMemoryMb)} MB of its ${v.budget.memoryMb} MB budget on ${endpoint}: close to the OOM limit.`);
       }
     }
@@ -108,14 +109,17 @@ export function notEstablished(ratio: number, x: Cell, y: Cell): string | null {
  * comparable); every claim names the runs it rests on, and the others say why there is none.
  */
 function headlineConclusions(a: Analysis, headline: string): string[] {
-  const out: string[] = [];
+  // An emulated variant gets this sentence in place of any comparison or ranking.
+  const out: string[] = a.measured
+    .filter((v) => isEmulated(v) && a.cell(v.name, headline) !== undefined)
+    .map((v) => `${v.name} on ${headline}: ${EMULATED}: not comparable for speed (QEMU without KVM); its figures stay in the tables, marked.`);
   const base = a.measured.find((v) => v.name === a.baseline);
   const baseCell = base === undefined ? undefined : a.cell(base.name, headline);
   if (base !== undefined && baseCell !== undefined) {
     for (const v of a.measured) {
       if (v.name === base.name) continue;
       const cell = a.cell(v.name, headline);
-      if (cell === undefined || cell.relative.rps === null) continue;
+      if (cell === undefined || isEmulated(v) !== isEmulated(base) || cell.relative.rps === null) continue;
       const unsound = [cell.unsound === null ? null : `${v.name}'s runs were ${cell.unsound}`, baseCell.unsound === null ? null : `${base.name}'s runs were ${baseCell.unsound}`].filter((x) => x !== null);
       if (unsound.length > 0) {
         out.push(`No comparison of ${v.name} with ${base.name} on ${headline}: ${unsound.join(" and ")}, so their req/s do not measure the servers (figures stay in the tables, marked).`);
@@ -131,9 +135,10 @@ function headlineConclusions(a: Analysis, headline: string): string[] {
       );
     }
   }
-  const cells = a.measured.map((v) => ({ v, c: a.cell(v.name, headline) })).filter((x): x is { v: (typeof a.measured)[number]; c: Cell } => x.c !== undefined);
+  const cells = a.measured.filter((v) => !isEmulated(v)).map((v) => ({ v, c: a.cell(v.name, headline) })).filter((x): x is { v: (typeof a.measured)[number]; c: Cell } => x.c !== undefined);
   const sound = cells.filter(({ c }) => c.unsound === null);
   const left = cells.filter(({ c }) => c.unsound !== null).map(({ v, c }) => `${v.name} (${c.unsound})`);
+  if (cells.length === 0) return out;
   if (sound.length === 0) {
     out.push(`No conclusion on ${headline}: no run there was server-bound and whole (${left.join(", ")}); its figures stay in the tables as what this machine showed, not what the servers can do.`);
     return out;

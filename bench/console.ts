@@ -1,7 +1,7 @@
 /** The plan printed before the runs and the comparison table printed after them (pure). */
-import { analyze } from "./analysis";
+import { analyze, variantTitle, versusBaseline } from "./analysis";
 import { conclusions } from "./conclusions";
-import { budgetText, change, DASH, num, percent } from "./format";
+import { budgetText, DASH, num, percent } from "./format";
 import { formatDuration } from "./progress";
 import { BenchResults, BenchSettings, VariantResult } from "./schema";
 
@@ -23,8 +23,11 @@ export interface PlanInput {
 
 function variantLine(v: VariantResult): string[] {
   const cores = v.enforced === null ? "" : v.enforced.cpuset === "" ? ", any core" : `, core(s) ${v.enforced.cpuset}`;
-  const where = v.status !== "measured" ? `${v.status}: ${v.detail ?? ""}` : v.generator === null ? "" : v.generator.cpuset === null ? "generator unpinned" : `generator on ${v.generator.cpuset}`;
-  return [v.name, v.url ?? DASH, `${budgetText(v.budget.cpus, v.budget.memoryMb)}${cores}`, v.runtime ?? DASH, where];
+  const generator = v.generator === null ? "" : v.generator.cpuset === null ? "generator unpinned" : `generator on ${v.generator.cpuset}`;
+  // A QEMU variant is reached through its forwarded port whatever the session's path.
+  const load = v.provenance.isolation === "qemu" ? ["qemu user-net forward", generator].filter((x) => x !== "").join(", ") : generator;
+  const where = v.status !== "measured" ? `${v.status}: ${v.detail ?? ""}` : load;
+  return [variantTitle(v), v.url ?? DASH, `${budgetText(v.budget.cpus, v.budget.memoryMb)}${cores}`, v.runtime ?? DASH, where];
 }
 
 /** The header: what will run, how, for how long; then every warning, before the first request. */
@@ -60,10 +63,10 @@ export function consoleSummary(results: BenchResults): string {
       const proxy = f.proxyCpuSeconds === null ? DASH : num(f.proxyCpuSeconds);
       return [[
         endpoint,
-        v.name + (v.runtime === null ? "" : ` (${v.runtime})`),
+        variantTitle(v) + (v.runtime === null ? "" : ` (${v.runtime})`),
         num(f.rps.median),
         f.repetitions > 1 ? percent(f.rps.spread, 0) : DASH,
-        v.name === a.baseline ? "baseline" : change(c.relative.rps),
+        versusBaseline(a, v, c.relative.rps),
         num(f.latencyMs.p99),
         num(c.efficiency.rpsPerCpu),
         cores,

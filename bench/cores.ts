@@ -41,7 +41,11 @@ export interface VariantCores {
   /** The container's cpuset as the engine reports it ("" = any core). */
   cpuset: string;
   cpus: number;
+  /** How to leave the generator a core of its own (default: a cpuset in the stack config). */
+  remedy?: string;
 }
+
+const CPUSET_REMEDY = "Give it a `cpuset` in the stack config that leaves a core free (e.g. cpuset: \"0\" on a 2-core machine, with cpus ≤ 1)";
 
 export interface GeneratorCores {
   /** Cores to pin the generator to; null when none is free of the variant (figures not comparable). */
@@ -71,7 +75,7 @@ export function planGeneratorCores(hostCores: number, variants: readonly Variant
       cores: null,
       clash:
         `not measurable here: ${v.name} (${v.cpus} CPU${v.cpus === 1 ? "" : "s"}) may run on ${where}, so the load generator would take CPU from the server it measures. ` +
-        `Give it a \`cpuset\` in the stack config that leaves a core free (e.g. cpuset: "0" on a 2-core machine, with cpus ≤ 1), or measure on a machine with more cores.`,
+        `${v.remedy ?? CPUSET_REMEDY}, or measure on a machine with more cores.`,
     });
   }
   return plan;

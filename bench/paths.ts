@@ -3,12 +3,12 @@
  * its generator and URL, and marks the ones it cannot measure. A third path (e.g. a Swarm node of
  * its own) implements the same interface.
  */
-import { formatCpuList, planGeneratorCores } from "./cores";
+import { allowedCores, formatCpuList, planGeneratorCores } from "./cores";
 import { DockerEngine } from "./docker";
 import { createContainerWrkEngine } from "./engines/wrk";
 import { LoadEngine } from "./engines/types";
 import { BenchError } from "./errors";
-import { PreparedVariant } from "./prepare";
+import { describeQemuPath, PreparedVariant } from "./prepare";
 import { MeasuringPathName } from "./schema";
 
 export interface MeasuringPath {
@@ -23,7 +23,7 @@ export interface MeasuringPath {
 
 const measured = (variants: readonly PreparedVariant[]) => variants.filter((v) => v.result.status === "measured");
 
-/** Today's path: the generator on the host, sending to the published URL (docker-proxy included when the engine runs it). */
+/** The generator on the host, sending to the published URL (docker-proxy included when the engine runs it; a QEMU variant's forwarded port). */
 export function publishedPath(engine: LoadEngine): MeasuringPath {
   return {
     name: "published",
@@ -52,57 +52,107 @@ export interface NamespacePathOptions {
   suffix: string;
 }
 
+/** Where one variant's generator container goes and what it sends to; a string says why it cannot. */
+interface Placement {
+  /** `--network` of the generator container. */
+  network: string;
+  /** The same for people and results.json (the container's name, not its id). */
+  networkLabel: string;
+  url: string;
+  /** Generator container name, before the suffix. */
+  name: string;
+  /** The network path after the generator's own part. */
+  path: string;
+  /** Cores the variant may run on ("" = any). */
+  cpuset: string;
+  /** How to pin the variant when it leaves the generator no core (default: the stack's cpuset). */
+  remedy?: string;
+}
+
+/**
+ * A container: the generator joins its namespace. A QEMU variant has no namespace to join (its
+ * network is slirp inside the QEMU process): the generator sends to the port QEMU forwards, from
+ * the host's network.
+ */
+function placementOf(v: PreparedVariant): Placement | string {
+  if (v.qemu !== null) {
+    const url = v.result.url as string;
+    return {
+      network: "host",
+      networkLabel: "host",
+      url,
+      name: `optivolt-bench-${v.result.name}`,
+      path: `wrk on the host network → ${describeQemuPath(url, v.qemu.pid)}`,
+      cpuset: v.qemu.cpuset,
+      remedy: `Pin QEMU's threads to cores that leave one free (e.g. \`taskset -a -pc 0 ${v.qemu.pid}\` on a 2-core machine)`,
+    };
+  }
+  const container = v.container;
+  if (container === null) {
+    return `no container found behind ${v.result.url}, so the generator has no namespace to join; give --target ...,container=NAME or use --path published`;
+  }
+  const port = portInside(v);
+  if (port === null) return `${container.name} publishes no port matching ${v.result.url}, so the port inside its namespace is unknown; use --path published`;
+  return {
+    network: `container:${container.id}`,
+    networkLabel: `container:${container.name}`,
+    url: `http://127.0.0.1:${port}`,
+    name: container.name,
+    path: `wrk in ${container.name}'s network namespace → 127.0.0.1:${port} (no docker-proxy, no NAT)`,
+    cpuset: container.limits.cpuset,
+  };
+}
+
 /**
  * The clean path: wrk runs in a container that joins the variant's network namespace and sends to
  * 127.0.0.1 inside it (no docker-proxy, no NAT), pinned to cores no measured variant may use.
+ * QEMU variants get the same generator on the host network, to their forwarded port.
  */
 export function namespacePath(options: NamespacePathOptions): MeasuringPath {
   const engineInfo = { name: "wrk" as const, version: options.image };
   return {
     name: "namespace",
-    summary: `namespace: wrk in a container (${options.image}) inside each variant's network namespace → 127.0.0.1, on cores of its own`,
+    summary:
+      `namespace: wrk in a container (${options.image}) inside each variant's network namespace → 127.0.0.1, on cores of its own ` +
+      "(a QEMU variant: on the host network → its forwarded port, the qemu user-net forward)",
     engine: engineInfo,
     async attach(variants) {
       if (options.docker === null) {
         throw new BenchError("--path namespace needs the local Docker engine (its socket was not found); start it, or measure through the published ports with --path published.");
       }
-      const ready = measured(variants).filter((v) => {
-        if (v.container === null) {
+      const placed: { v: PreparedVariant; placement: Placement }[] = [];
+      for (const v of measured(variants)) {
+        const placement = placementOf(v);
+        if (typeof placement === "string") {
           v.result.status = "skipped";
-          v.result.detail = `no container found behind ${v.result.url}, so the generator has no namespace to join; give --target ...,container=NAME or use --path published`;
-          return false;
+          v.result.detail = placement;
+        } else {
+          placed.push({ v, placement });
         }
-        return true;
-      });
+      }
       const cores = planGeneratorCores(
         options.hostCores,
-        ready.map((v) => ({ name: v.result.name, cpuset: v.container?.limits.cpuset ?? "", cpus: v.result.budget.cpus ?? options.hostCores })),
+        placed.map(({ v, placement }) => ({ name: v.result.name, cpuset: placement.cpuset, cpus: v.result.budget.cpus ?? options.hostCores, remedy: placement.remedy })),
       );
-      for (const v of ready) {
-        const container = v.container as NonNullable<PreparedVariant["container"]>;
-        const port = portInside(v);
-        if (port === null) {
-          v.result.status = "skipped";
-          v.result.detail = `${container.name} publishes no port matching ${v.result.url}, so the port inside its namespace is unknown; use --path published`;
-          continue;
-        }
+      for (const { v, placement } of placed) {
         const plan = cores.get(v.result.name) ?? { cores: null, clash: "no core plan" };
         const cpuset = plan.cores === null ? null : formatCpuList(plan.cores);
         const engine = await createContainerWrkEngine({
           image: options.image,
-          networkOf: container.id,
+          network: placement.network,
           cpuset,
           cores: plan.cores?.length ?? options.hostCores,
-          name: `${container.name}-loadgen-${options.suffix}`,
+          name: `${placement.name}-loadgen-${options.suffix}`,
         });
         engineInfo.version = engine.version;
-        v.load = { engine, url: `http://127.0.0.1:${port}` };
-        v.result.generator = { image: options.image, network: `container:${container.name}`, cpuset };
+        v.load = { engine, url: placement.url };
+        v.result.generator = { image: options.image, network: placement.networkLabel, cpuset };
         v.result.notMeasurable = plan.clash;
+        const anyCore = allowedCores(placement.cpuset, options.hostCores).length === options.hostCores;
         v.result.networkPath =
-          `wrk in ${container.name}'s network namespace → 127.0.0.1:${port} (no docker-proxy, no NAT); ` +
+          `${placement.path}; ` +
           (cpuset === null ? "generator not pinned: it shares the variant's cores" : `generator on core${plan.cores?.length === 1 ? "" : "s"} ${cpuset}`) +
-          (container.limits.cpuset === "" ? ", variant on any core" : `, variant on core(s) ${container.limits.cpuset}`);
+          (anyCore ? ", variant on any core" : `, variant on core(s) ${placement.cpuset}`);
       }
     },
   };

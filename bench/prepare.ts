@@ -1,12 +1,13 @@
-/** Turns a target into a variant ready to measure: reachability, container, budget, network path. */
+/** Turns a target into a variant ready to measure: reachability, container or QEMU process, budget, network path. */
 import * as http from "http";
 import { locateCgroup } from "./cgroup";
 import { enforcedCpus } from "./cores";
 import { ContainerLimits, DockerEngine, InspectedContainer } from "./docker";
 import { LoadEngine } from "./engines/types";
 import { dockerProxyPid } from "./proc";
-import { cgroupCounters, ContainerCounters, engineCounters } from "./sampler";
-import { VariantResult } from "./schema";
+import { locateQemu, qemuCpuset, qemuStopped } from "./qemu";
+import { cgroupCounters, engineCounters, processCounters, ServerCounters } from "./sampler";
+import { Accel, VariantResult } from "./schema";
 import { loopbackRefusal, Target } from "./targets";
 
 /** How the load reaches one variant: the generator that sends it and the URL it targets. */
@@ -17,11 +18,13 @@ export interface VariantLoad {
 
 export interface PreparedVariant {
   result: VariantResult;
-  /** Null when no container serves the target: no server CPU or memory figures. */
-  counters: ContainerCounters | null;
+  /** Null when neither a container nor a QEMU process serves the target: no server CPU or memory figures. */
+  counters: ServerCounters | null;
   proxyPid: number | null;
   /** The container behind the URL, as inspected before the runs. */
   container: InspectedContainer | null;
+  /** The QEMU process behind the URL and the cores it may run on; null for containers. */
+  qemu: { pid: number; cpuset: string } | null;
   /** Set by the measuring path; null when the variant is not measured. */
   load: VariantLoad | null;
   /** Null while the container runs, else what became of it (e.g. "exited (OOM-killed)"). */
@@ -81,6 +84,7 @@ function emptyResult(target: Target, status: VariantResult["status"], detail: st
     notMeasurable: null,
     container: null,
     statsSource: null,
+    provenance: { isolation: null, accel: null },
     networkPath: null,
     warnings: [],
     runs: [],
@@ -93,14 +97,18 @@ export async function prepareVariant(target: Target, docker: DockerEngine | null
     counters: null,
     proxyPid: null,
     container: null,
+    qemu: null,
     load: null,
     stopped: async () => null,
   });
   if (target.skipped !== null || target.url === null) return none("skipped", target.skipped ?? "no URL");
   const refusal = loopbackRefusal(target.url);
   if (refusal !== null) return none("refused", refusal);
+  // Before any probe: a missing or stale pid file stops the session with the fix, not a failed variant.
+  const qemuPid = target.qemu === undefined ? null : locateQemu(target.name, target.qemu);
   const unreachable = await probe(target.url);
   if (unreachable !== null) return none("unreachable", `${target.url}: ${unreachable}`);
+  if (target.qemu !== undefined && qemuPid !== null) return prepareQemu(target, target.url, target.qemu.accel, qemuPid);
 
   const result = emptyResult(target, "measured", null);
   const port = Number(new URL(target.url).port || 80);
@@ -116,11 +124,12 @@ export async function prepareVariant(target: Target, docker: DockerEngine | null
   } else {
     result.warnings.push("no local Docker engine socket: no server CPU or memory figures");
   }
-  let counters: ContainerCounters | null = null;
+  let counters: ServerCounters | null = null;
   if (container !== null && docker !== null) {
     const files = container.pid === null ? null : locateCgroup(container.pid);
     counters = files === null ? engineCounters(docker, container.id) : cgroupCounters(files);
     result.statsSource = counters.source;
+    result.provenance = { isolation: "container", accel: null };
     result.container = { name: container.name, id: container.id };
     const usableCpus = enforcedCpus(container.limits.cpus, container.limits.cpuset, hostCores);
     result.warnings.push(...budgetWarnings(target, container.limits, usableCpus));
@@ -131,5 +140,24 @@ export async function prepareVariant(target: Target, docker: DockerEngine | null
   result.networkPath = describeNetworkPath(target.url, container?.limits ?? null, proxyPid);
   const id = container?.id ?? null;
   const stopped = async () => (id === null || docker === null ? null : docker.stopped(id));
-  return { result, counters, proxyPid, container, load: null, stopped };
+  return { result, counters, proxyPid, container, qemu: null, load: null, stopped };
+}
+
+/** QEMU's user-mode networking: its own slirp stack, inside the QEMU process, forwards the host port. */
+export function describeQemuPath(url: string, pid: number): string {
+  return `${new URL(url).host} → qemu user-net forward (slirp inside QEMU, pid ${pid}) → the guest`;
+}
+
+/**
+ * A QEMU-run variant: sampled from its process (utime + stime, VmRSS); the per-GB budget is the
+ * guest's memory, the only limit the guest lives within (QEMU's own overhead comes on top of it).
+ */
+function prepareQemu(target: Target, url: string, accel: Accel | null, pid: number): PreparedVariant {
+  const result = emptyResult(target, "measured", null);
+  const counters = processCounters(pid);
+  result.statsSource = counters.source;
+  result.provenance = { isolation: "qemu", accel };
+  result.networkPath = describeQemuPath(url, pid);
+  if (accel === null) result.warnings.push("QEMU's acceleration is not known (no accel in the stack outputs or --target): the figures are not marked emulated; give accel=tcg if QEMU runs without KVM");
+  return { result, counters, proxyPid: null, container: null, qemu: { pid, cpuset: qemuCpuset(pid) }, load: null, stopped: async () => qemuStopped(pid) };
 }

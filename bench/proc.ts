@@ -1,14 +1,42 @@
-/** CPU counters from /proc: a process's CPU time and the whole host's busy share (Linux only). */
+/** CPU and memory counters from /proc: a process's CPU time and resident size, the whole host's busy share (Linux only). */
 import * as fs from "fs";
 
 /** USER_HZ: the unit of /proc CPU times; 100 on every mainstream Linux build. */
 const CLOCK_TICKS = 100;
 
-function statFields(pid: number | "self"): string[] | null {
+/** The fields of a /proc/<pid>/stat line after the command name, from field 3 (state) on. */
+export function statFieldsOf(text: string): string[] {
+  // The command name (field 2) may hold spaces; fields after its closing parenthesis are fixed.
+  return text.slice(text.lastIndexOf(")") + 2).trim().split(" ");
+}
+
+/** utime + stime (fields 14 and 15) of a /proc/<pid>/stat line, in seconds. */
+export function statCpuSeconds(text: string): number {
+  const f = statFieldsOf(text);
+  const seconds = (Number(f[11]) + Number(f[12])) / CLOCK_TICKS;
+  if (!Number.isFinite(seconds)) throw new Error(`not a /proc/<pid>/stat line: ${text.slice(0, 80)}`);
+  return seconds;
+}
+
+/** Value of one `Key:\tvalue` line of /proc/<pid>/status, or null when absent. */
+export function statusField(text: string, key: string): string | null {
+  const line = text.split("\n").find((l) => l.startsWith(`${key}:`));
+  return line === undefined ? null : line.slice(key.length + 1).trim();
+}
+
+/**
+ * Resident size now (VmRSS, kB → bytes). Not VmHWM: that is the peak over the process's whole
+ * life, boot included, so it cannot say what one run cost.
+ */
+export function statusRssBytes(text: string): number | null {
+  const value = statusField(text, "VmRSS");
+  const kb = value === null ? NaN : Number(value.replace(/\s*kB$/, ""));
+  return Number.isFinite(kb) ? kb * 1024 : null;
+}
+
+function readStat(pid: number | "self"): string | null {
   try {
-    const text = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The command name (field 2) may hold spaces; fields after its closing parenthesis are fixed.
-    return text.slice(text.lastIndexOf(")") + 2).split(" ");
+    return fs.readFileSync(`/proc/${pid}/stat`, "utf8");
   } catch {
     return null;
   }
@@ -16,14 +44,16 @@ function statFields(pid: number | "self"): string[] | null {
 
 /** utime + stime of a process in seconds; null when it is gone or /proc is absent. */
 export function processCpuSeconds(pid: number): number | null {
-  const f = statFields(pid);
-  return f === null ? null : (Number(f[11]) + Number(f[12])) / CLOCK_TICKS;
+  const text = readStat(pid);
+  return text === null ? null : statCpuSeconds(text);
 }
 
 /** CPU time of this process's waited-for children (cutime + cstime), e.g. wrk after it exits. */
 export function reapedChildrenCpuSeconds(): number | null {
-  const f = statFields("self");
-  return f === null ? null : (Number(f[13]) + Number(f[14])) / CLOCK_TICKS;
+  const text = readStat("self");
+  if (text === null) return null;
+  const f = statFieldsOf(text);
+  return (Number(f[13]) + Number(f[14])) / CLOCK_TICKS;
 }
 
 export interface HostCpuTimes {

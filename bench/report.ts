@@ -1,7 +1,7 @@
 /** report.md from results.json (pure: same results, same text). */
-import { Analysis, analyze } from "./analysis";
+import { Analysis, analyze, isEmulated, variantTitle, versusBaseline } from "./analysis";
 import { conclusions } from "./conclusions";
-import { bar, budgetText, change, DASH, num, percent, times } from "./format";
+import { bar, budgetText, DASH, num, percent, times } from "./format";
 import { BenchResults, VariantResult } from "./schema";
 import { describeUserlandProxy } from "./userlandProxy";
 import { variantStressOutcomes } from "./stress";
@@ -27,8 +27,8 @@ const row = (cells: readonly string[]) => `| ${cells.join(" | ")} |`;
 const table = (head: readonly string[], rows: readonly (readonly string[])[]) =>
   [row(head), row(head.map(() => "---")), ...rows.map(row)].join("\n");
 
-function variantLabel(a: Analysis, name: string): string {
-  return name === a.baseline ? `**${name}** (baseline)` : `**${name}**`;
+function variantLabel(a: Analysis, v: VariantResult): string {
+  return v.name === a.baseline ? `**${variantTitle(v)}** (baseline)` : `**${variantTitle(v)}**`;
 }
 
 function header(r: BenchResults): string {
@@ -41,7 +41,7 @@ function header(r: BenchResults): string {
       `${s.mode === "stress" ? `connections from ${s.connections} doubling to ${s.stress.maxConnections}` : `${s.connections} connections`}, ` +
       `${s.repetitions} repetition${s.repetitions === 1 ? "" : "s"})  `,
     `**Load engine:** ${s.engine} ${r.provenance.tools[s.engine] ?? ""}  `,
-    `**Measuring path:** ${PATH_TEXT[s.path]}  `,
+    `**Measuring path:** ${PATH_TEXT[s.path]}${qemuPathText(r)}  `,
     `**Docker userland-proxy:** ${describeUserlandProxy(r.provenance.userlandProxy)}. ${proxyCost(r)}  `,
     `**Started:** ${r.startedAt} · **Finished:** ${r.finishedAt}  `,
     `**Targets:** ${s.source} · **Baseline:** ${s.baseline}`,
@@ -55,6 +55,19 @@ const PATH_TEXT: Record<BenchResults["settings"]["path"], string> = {
   published: "published — the load generator ran on the host and sent to each variant's published port (through docker-proxy when the engine runs it, which then shares the CPUs)",
   swarm: "swarm — the load generator (wrk) ran as a Swarm task on the optivolt.role=loadgen node and sent to each variant's service on the overlay network: no core shared with a variant; each variant's line says which nodes ran both sides",
 };
+
+/** QEMU variants have no namespace to join: whatever the session's path, the load goes to their forwarded port. */
+function qemuPathText(r: BenchResults): string {
+  const qemu = r.variants.filter((v) => v.provenance.isolation === "qemu").map((v) => v.name);
+  if (qemu.length === 0) return "";
+  return `; for ${qemu.join(", ")} (QEMU): qemu user-net forward — the generator sent to the host port QEMU forwards to the guest (slirp inside the QEMU process, whose CPU it costs)`;
+}
+
+/** The server column of the deployment table: the container, or QEMU and its acceleration. */
+function serverCell(v: VariantResult): string {
+  if (v.provenance.isolation === "qemu") return `QEMU, accel ${v.provenance.accel ?? "unknown"}${isEmulated(v) ? " (software emulation)" : ""}`;
+  return v.container?.name ?? DASH;
+}
 
 /** What docker-proxy cost during the measured runs, measured (not assumed) on either path. */
 export function proxyCost(r: BenchResults): string {
@@ -75,16 +88,16 @@ function statusCell(v: VariantResult): string {
 
 function deployment(a: Analysis): string {
   const rows = a.results.variants.map((v) => [
-    variantLabel(a, v.name),
+    variantLabel(a, v),
     statusCell(v) + (v.notMeasurable === null ? "" : " — ⚠️ not measurable here"),
     v.runtime ?? DASH,
     v.url ?? DASH,
     `${budgetText(v.budget.cpus, v.budget.memoryMb)}${v.budget.source === "container" ? " (enforced)" : ""}${v.enforced === null ? "" : v.enforced.cpuset === "" ? ", any core" : `, cores ${v.enforced.cpuset}`}`,
-    v.container?.name ?? DASH,
+    serverCell(v),
     v.networkPath ?? DASH,
   ]);
   const warnings = a.results.variants.flatMap((v) => [...v.warnings, ...(v.notMeasurable === null ? [] : [v.notMeasurable])].map((w) => `- ${v.name}: ${w}`));
-  return ["## Deployment", "", table(["Variant", "Status", "Runtime", "URL", "Limits", "Container", "Network path"], rows), ...(warnings.length ? ["", ...warnings] : [])].join("\n");
+  return ["## Deployment", "", table(["Variant", "Status", "Runtime", "URL", "Limits", "Container / process", "Network path"], rows), ...(warnings.length ? ["", ...warnings] : [])].join("\n");
 }
 
 function throughput(a: Analysis, chart?: string): string {
@@ -93,7 +106,7 @@ function throughput(a: Analysis, chart?: string): string {
   for (const endpoint of a.endpoints) {
     const cells = a.measured.map((v) => ({ v, c: a.cell(v.name, endpoint) })).filter((x) => x.c !== undefined);
     const max = Math.max(...cells.map((x) => x.c?.figures.rps.median ?? 0));
-    const labels = cells.map(({ v }) => `${v.name} (${budgetText(v.budget.cpus, null)})`);
+    const labels = cells.map(({ v }) => `${variantTitle(v)} (${budgetText(v.budget.cpus, null)})`);
     const width = Math.max(...labels.map((l) => l.length));
     const values = cells.map(({ c }) => num(c?.figures.rps.median));
     const valueWidth = Math.max(...values.map((s) => s.length));
@@ -102,7 +115,7 @@ function throughput(a: Analysis, chart?: string): string {
     const spreadWidth = Math.max(...spreads.map((s) => s.length));
     const lines = cells.map(({ v, c }, i) => {
       const f = c?.figures;
-      const rel = v.name === a.baseline ? "(baseline)" : `(${change(c?.relative.rps ?? null)})`;
+      const rel = `(${versusBaseline(a, v, c?.relative.rps ?? null)})`;
       const flags = c?.unsound == null ? "" : ` ⚠️ ${c.unsound}`;
       return `${labels[i].padEnd(width)}  ${values[i].padStart(valueWidth)} req/s${spreads[i].padEnd(spreadWidth)}  ${bar(f?.rps.median ?? 0, max).padEnd(28)} ${rel}${flags}`;
     });
@@ -117,7 +130,7 @@ function latency(a: Analysis, chart?: string): string {
       const f = a.cell(v.name, endpoint)?.figures;
       if (f === undefined) return [];
       const l = f.latencyMs;
-      return [[`\`${endpoint}\``, v.name, num(l.p50), num(l.p90), num(l.p99), num(l.max), percent(f.errorRate, 2), num(f.bytesPerSecond / 1024 / 1024), verdictCell(a, v.name, endpoint)]];
+      return [[`\`${endpoint}\``, variantTitle(v), num(l.p50), num(l.p90), num(l.p99), num(l.max), percent(f.errorRate, 2), num(f.bytesPerSecond / 1024 / 1024), verdictCell(a, v.name, endpoint)]];
     }),
   );
   return [
@@ -149,7 +162,7 @@ function efficiencyTable(a: Analysis, chart?: string): string {
       const avgCores = f.serverCpuSeconds === null || f.durationSeconds === 0 ? null : f.serverCpuSeconds / f.durationSeconds;
       return [[
         `\`${endpoint}\``,
-        v.name,
+        variantTitle(v),
         withRatio(c.efficiency.rpsPerCpu, c.relative.rpsPerCpu),
         withRatio(c.efficiency.rpsPerGb, c.relative.rpsPerGb),
         withRatio(c.efficiency.requestsPerCpuSecond, c.relative.requestsPerCpuSecond),
@@ -166,7 +179,9 @@ function efficiencyTable(a: Analysis, chart?: string): string {
     table(["Endpoint", "Variant", "req/s per CPU", "req/s per GB", "req per CPU-second used", "CPUs used (avg)", "Peak memory", "Runs"], rows),
     "",
     `In brackets: ratio to the baseline (${a.baseline}) on the same endpoint. Per CPU and per GB divide by the limits the engine enforces (the CPU quota capped by the cpuset's cores); ` +
-      "per CPU-second divides by the CPU time the container actually used (its cgroup CPU counter), so it shows the cost of a request whatever the budget.",
+      "per CPU-second divides by the CPU time the container actually used (its cgroup CPU counter), so it shows the cost of a request whatever the budget. " +
+      "A QEMU variant's budget is its guest (vCPUs, guest memory: per GB divides by the guest's MiB) and its CPU-seconds and peak memory are the QEMU process's (utime + stime, highest sampled VmRSS); " +
+      "an emulated (TCG) one gets no ratio to a native baseline.",
   ].join("\n");
 }
 
@@ -178,14 +193,14 @@ function energy(a: Analysis): string {
       : `**Estimate (no RAPL on this host):** container CPU-seconds × ${settings.wattsPerCore} W per busy core (\`--watts-per-core\`). ` +
         "It leaves out idle power, memory, the network path and the load generator; use it to compare variants, not as a wattmeter reading.";
   const rows = a.endpoints.map((endpoint) => [`\`${endpoint}\``, ...a.measured.map((v) => num(a.cell(v.name, endpoint)?.energy.joulesPer1000 ?? null))]);
-  return ["## Energy per 1,000 requests (J)", "", label, "", table(["Endpoint", ...a.measured.map((v) => v.name)], rows)].join("\n");
+  return ["## Energy per 1,000 requests (J)", "", label, "", table(["Endpoint", ...a.measured.map(variantTitle)], rows)].join("\n");
 }
 
 function stress(a: Analysis, chart?: string): string {
   const { stress: limits } = a.results.settings;
   const rows = a.measured.flatMap((v) =>
     variantStressOutcomes(v, limits).map((o) => [
-      v.name,
+      variantTitle(v),
       `\`${o.endpoint}\``,
       o.held === null ? DASH : String(o.held.connections),
       o.held === null ? DASH : num(o.held.rps),
@@ -206,7 +221,7 @@ function stress(a: Analysis, chart?: string): string {
 
 function bottlenecks(a: Analysis): string {
   const rows = a.measured.flatMap((v) =>
-    v.runs.map((r) => [v.name, `\`${r.endpoint}\``, String(r.connections), `${r.bottleneck.verdict}${r.partial ? " (partial run)" : ""}`, r.bottleneck.reason]),
+    v.runs.map((r) => [variantTitle(v), `\`${r.endpoint}\``, String(r.connections), `${r.bottleneck.verdict}${r.partial ? " (partial run)" : ""}`, r.bottleneck.reason]),
   );
   return [
     "## What limited each run",
@@ -219,7 +234,7 @@ function bottlenecks(a: Analysis): string {
 }
 
 function statsSources(a: Analysis): string {
-  const names = { cgroup: "the container's cgroup files", engine: "the Docker engine's stats API" };
+  const names = { cgroup: "the container's cgroup files", engine: "the Docker engine's stats API", process: "the QEMU process's /proc/<pid>/stat (utime + stime) and status (VmRSS)" };
   const used = a.results.variants.filter((v) => v.statsSource !== null).map((v) => `${v.name}: ${names[v.statsSource ?? "engine"]}`);
   return used.length === 0 ? "no container (no server figures)" : used.join("; ");
 }
@@ -228,7 +243,8 @@ function method(a: Analysis): string {
   const { provenance: p, settings: s } = a.results;
   const m = p.machine;
   const tools = Object.entries(p.tools).map(([k, v]) => `${k} ${v}`).join(", ");
-  const paths = a.results.variants.filter((v) => v.networkPath !== null).map((v) => `- ${v.name}: ${v.networkPath}`);
+  const paths = a.results.variants.filter((v) => v.networkPath !== null).map((v) => `- ${variantTitle(v)}: ${v.networkPath}`);
+  const emulated = a.results.variants.filter(isEmulated).map((v) => v.name);
   return [
     "## How this was measured",
     "",
@@ -240,6 +256,9 @@ function method(a: Analysis): string {
     `- Request timeout ${s.timeoutSeconds} s. Command: \`${p.command}\``,
     `- Measuring path: ${s.path}. ${proxyCost(a.results)}`,
     "- Conclusions use only server-bound, whole runs of variants the generator could be kept apart from; each names its runs and their spread ((max − min) / median), and a difference is not established when the spread exceeds 10 %.",
+    ...(emulated.length === 0
+      ? []
+      : [`- Emulated: ${emulated.join(", ")} ran under QEMU's TCG software emulation (no KVM), many times slower than native; its figures are shown, marked, and never compared for speed with native variants.`]),
     "- Network path per variant:",
     ...paths.map((line) => `  ${line}`),
   ].join("\n");

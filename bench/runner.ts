@@ -166,7 +166,8 @@ async function measure(ctx: RunnerContext, variant: PreparedVariant, plan: Plan)
     }),
     partial: outcome.result.partial,
   };
-  const cpu = serverUsage === null ? "" : `, server ${serverUsage.cpuSeconds.toFixed(2)} CPU-s, peak ${serverUsage.peakMemoryMb.toFixed(0)} MB`;
+  const server = variant.qemu === null ? "server" : "QEMU";
+  const cpu = serverUsage === null ? "" : `, ${server} ${serverUsage.cpuSeconds.toFixed(2)} CPU-s, peak ${serverUsage.peakMemoryMb.toFixed(0)} MB`;
   const proxy = proxyCpuSeconds === null ? "" : `, docker-proxy ${proxyCpuSeconds.toFixed(2)} CPU-s`;
   const marks = [BOUND_LABEL[run.bottleneck.verdict], ...(run.partial ? ["partial"] : []), ...(variant.result.notMeasurable === null ? [] : ["not measurable here"])];
   progress.runFinished(

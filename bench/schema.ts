@@ -44,9 +44,9 @@ export const errorCountsSchema = z.strictObject({
 });
 
 export const serverUsageSchema = z.strictObject({
-  /** Container CPU time during the measured window: delta of the engine's cpu_usage.total_usage. */
+  /** Server CPU time during the measured window: delta of the container's CPU counter, or of a QEMU process's utime + stime. */
   cpuSeconds: nonNegative,
-  /** Highest memory use seen by the samples (usage minus inactive page cache, as `docker stats`). */
+  /** Highest memory use seen by the samples (container: usage minus inactive page cache, as `docker stats`; QEMU: VmRSS). */
   peakMemoryMb: nonNegative,
   samples: z.number().int().nonnegative(),
 });
@@ -89,6 +89,18 @@ export const runSchema = z.strictObject({
 });
 export type RunResult = z.infer<typeof runSchema>;
 
+export const ACCELS = ["kvm", "tcg"] as const;
+export type Accel = (typeof ACCELS)[number];
+
+/**
+ * What ran the variant: a container, or QEMU with hardware (kvm) or software (tcg) emulation; null
+ * entries when unknown (no container found, or a file written before the field existed).
+ */
+export const variantProvenanceSchema = z.strictObject({
+  isolation: z.enum(["container", "qemu"]).nullable(),
+  accel: z.enum(ACCELS).nullable(),
+});
+
 export const VARIANT_STATUSES = ["measured", "skipped", "unreachable", "refused", "failed", "not-run"] as const;
 
 export const variantResultSchema = z.strictObject({
@@ -115,8 +127,9 @@ export const variantResultSchema = z.strictObject({
   /** Set when the generator could not get cores of its own: the figures are shown, never compared. */
   notMeasurable: z.string().nullable(),
   container: z.strictObject({ name: z.string(), id: z.string() }).nullable(),
-  /** Where CPU and memory were read: the container's cgroup files, or the engine's stats API. */
-  statsSource: z.enum(["cgroup", "engine"]).nullable(),
+  /** Where CPU and memory were read: the container's cgroup files, the engine's stats API, or a QEMU process's /proc files. */
+  statsSource: z.enum(["cgroup", "engine", "process"]).nullable(),
+  provenance: variantProvenanceSchema.default({ isolation: null, accel: null }),
   networkPath: z.string().nullable(),
   /** Disagreements between the declared budget and the limits the engine enforces. */
   warnings: z.array(z.string()),

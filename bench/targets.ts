@@ -1,6 +1,16 @@
 /** What to measure: targets from `--target` specs or from the stack's outputs (pure). */
+import * as path from "path";
 import { z } from "zod";
 import { BenchError, UsageError } from "./errors";
+import { Accel, ACCELS } from "./schema";
+
+/** A variant QEMU runs (the source-built unikernel): measured from its process, reached through its forwarded port. */
+export interface QemuTarget {
+  /** Absolute path of the file holding QEMU's pid. */
+  pidFile: string;
+  /** kvm, or tcg (software emulation: figures not comparable for speed); null when not said. */
+  accel: Accel | null;
+}
 
 export interface Target {
   name: string;
@@ -15,10 +25,14 @@ export interface Target {
   container: string | null;
   /** Runtime the stack output names (`node`, `bun`); null when it names none. */
   runtime: string | null;
+  /** Set for a variant QEMU runs; absent for containers and host processes. */
+  qemu?: QemuTarget;
 }
 
 const NAME = /^[a-z][a-z0-9-]*$/;
-const TARGET_HELP = "expected name=URL[,cpus=N,memoryMb=M,container=NAME], e.g. standard=http://127.0.0.1:8001,cpus=2,memoryMb=512";
+const TARGET_HELP =
+  "expected name=URL[,cpus=N,memoryMb=M,container=NAME | ,pidFile=PATH,accel=kvm|tcg], e.g. standard=http://127.0.0.1:8001,cpus=2,memoryMb=512 " +
+  "or unikernel=http://127.0.0.1:8004,cpus=1,memoryMb=384,pidFile=/abs/unikernel/.run/dev/qemu.pid,accel=tcg";
 
 function positiveNumber(key: string, text: string, spec: string): number {
   const value = Number(text);
@@ -37,7 +51,18 @@ function httpUrl(text: string, where: string): string {
   return url.toString().replace(/\/$/, "");
 }
 
-/** Parses one `--target name=URL[,cpus=N,memoryMb=M,container=NAME]`. */
+function accelOf(text: string, spec: string): Accel {
+  const accel = ACCELS.find((a) => a === text);
+  if (accel === undefined) throw new UsageError(`--target ${spec}: accel must be kvm or tcg (what \`qemu.sh start\` printed last: accel=...), got "${text}"`);
+  return accel;
+}
+
+function pidFileOf(text: string, spec: string): string {
+  if (!path.isAbsolute(text)) throw new UsageError(`--target ${spec}: pidFile must be an absolute path (the bench may run from another directory), got "${text}"; e.g. pidFile=$PWD/${text}`);
+  return text;
+}
+
+/** Parses one `--target name=URL[,cpus=N,memoryMb=M,container=NAME,pidFile=PATH,accel=kvm|tcg]`. */
 export function parseTargetSpec(spec: string): Target {
   const [head, ...options] = spec.split(",");
   const eq = head.indexOf("=");
@@ -54,14 +79,21 @@ export function parseTargetSpec(spec: string): Target {
     container: null,
     runtime: null,
   };
+  let pidFile: string | null = null;
+  let accel: Accel | null = null;
   for (const option of options) {
     const [key, value, ...rest] = option.split("=");
     if (value === undefined || value === "" || rest.length > 0) throw new UsageError(`--target ${spec}: "${option}" is not key=value; ${TARGET_HELP}`);
     if (key === "cpus") target.cpus = positiveNumber(key, value, spec);
     else if (key === "memoryMb") target.memoryMb = positiveNumber(key, value, spec);
     else if (key === "container") target.container = value;
+    else if (key === "pidFile") pidFile = pidFileOf(value, spec);
+    else if (key === "accel") accel = accelOf(value, spec);
     else throw new UsageError(`--target ${spec}: unknown option "${key}"; ${TARGET_HELP}`);
   }
+  if (pidFile === null && accel !== null) throw new UsageError(`--target ${spec}: accel describes a QEMU variant, which the bench measures from its process; add pidFile=PATH (QEMU's pid file)`);
+  if (pidFile !== null && target.container !== null) throw new UsageError(`--target ${spec}: a variant is either a container (container=NAME) or a QEMU process (pidFile=PATH), not both`);
+  if (pidFile !== null) target.qemu = { pidFile, accel };
   if (target.cpus !== null || target.memoryMb !== null) target.budgetSource = "target";
   return target;
 }
@@ -75,8 +107,9 @@ export function checkUniqueNames(targets: readonly Target[]): void {
   }
 }
 
-// Stack outputs: `variants` (name → {url, cpus, memoryMb} or a status string such as
-// "skipped: kraft not found"), or at least `endpoints` (name → URL or status string).
+// Stack outputs: `variants` (name → {url, cpus, memoryMb, and for a QEMU-run unikernel accel and
+// pidFile} or a status string such as "skipped: kraft not found"), or at least `endpoints` (name →
+// URL or status string).
 const variantOutput = z.union([
   z.string(),
   z.looseObject({
@@ -87,6 +120,8 @@ const variantOutput = z.union([
     container: z.string().optional(),
     containerName: z.string().optional(),
     runtime: z.string().optional(),
+    accel: z.enum(ACCELS).optional(),
+    pidFile: z.string().optional(),
   }),
 ]);
 const stackOutputs = z.looseObject({
@@ -121,6 +156,8 @@ export function targetsFromStackOutputs(raw: unknown, stackName: string): Target
       budgetSource: budget ? "stack" : "none",
       container: entry.container ?? entry.containerName ?? null,
       runtime: entry.runtime ?? null,
+      // The source-built unikernel reports QEMU's pid file and acceleration while it runs.
+      ...(entry.pidFile === undefined ? {} : { qemu: { pidFile: entry.pidFile, accel: entry.accel ?? null } }),
     };
     const skippedStatus = entry.status !== undefined && /^(skipped|disabled|failed)/i.test(entry.status);
     if (!isUrl(entry.url) || skippedStatus) return { ...target, skipped: entry.status ?? "no URL in the stack outputs" };

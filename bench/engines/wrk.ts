@@ -73,11 +73,11 @@ export async function createWrkEngine(binary: string): Promise<LoadEngine> {
   };
 }
 
-/** Where the generator container runs: the variant's network namespace, pinned cores. */
+/** Where the generator container runs: a variant's network namespace (or the host's), pinned cores. */
 export interface WrkContainerPlacement {
   image: string;
-  /** Container whose network namespace the generator joins (`--network container:<this>`). */
-  networkOf: string;
+  /** `--network` of the generator: `container:<variant>` to join its namespace, `host` for a port QEMU forwards. */
+  network: string;
   /** --cpuset-cpus for the generator; null leaves it unpinned. */
   cpuset: string | null;
   /** Cores the generator may use (its cpuset's size, or the host's). */
@@ -111,13 +111,13 @@ process.on("exit", () => {
   }
 });
 
-/** wrk in a container of the generator image, joined to a variant's network namespace. */
+/** wrk in a container of the generator image, on the network `placement` names. */
 export async function createContainerWrkEngine(placement: WrkContainerPlacement): Promise<LoadEngine> {
   const version = await imageWrkVersion(placement.image);
   const prefix = [
     "run", "--rm", "--init",
     "--name", placement.name,
-    "--network", `container:${placement.networkOf}`,
+    "--network", placement.network,
     ...(placement.cpuset === null ? [] : ["--cpuset-cpus", placement.cpuset]),
     "--volume", `${path.dirname(SUMMARY_SCRIPT)}:${SCRIPTS_IN_CONTAINER}:ro`,
     "--label", "optivolt.role=bench-load-generator",

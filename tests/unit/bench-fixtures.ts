@@ -39,6 +39,7 @@ export function makeVariant(name: string, cpus: number, memoryMb: number, runs: 
     notMeasurable: null,
     container: { name: `optivolt-lab-${name}`, id: `${name}-id` },
     statsSource: "cgroup",
+    provenance: { isolation: "container", accel: null },
     networkPath: "127.0.0.1 → docker-proxy (userland) → container bridge",
     warnings: [],
     runs,
@@ -87,7 +88,7 @@ export function makeResults(overrides: Partial<BenchResults> = {}): BenchResults
       makeVariant("standard", 2, 512, [makeRun({ responses: 12_000, server: { cpuSeconds: 15, peakMemoryMb: 90, samples: 21 }, bottleneck: { verdict: "host", reason: "host CPUs 98 % busy" } })]),
       makeVariant("microvm", 1, 256, [makeRun({ responses: 9_000, server: { cpuSeconds: 9.5, peakMemoryMb: 70, samples: 21 } })]),
       makeVariant("minimal", 0.5, 128, [makeRun({ responses: 5_000, server: { cpuSeconds: 4.8, peakMemoryMb: 120, samples: 21 } })]),
-      makeVariant("unikernel", 1, 256, [], { status: "skipped", detail: "skipped: kraft not found", url: null, container: null, statsSource: null, networkPath: null }),
+      makeVariant("unikernel", 1, 256, [], { status: "skipped", detail: "skipped: kraft not found", url: null, container: null, statsSource: null, provenance: { isolation: null, accel: null }, networkPath: null }),
     ],
     ...overrides,
   };

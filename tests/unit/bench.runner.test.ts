@@ -3,7 +3,7 @@ import { LoadEngine, LoadOutcome, LoadRequest } from "../../bench/engines/types"
 import { PreparedVariant } from "../../bench/prepare";
 import { Progress } from "../../bench/progress";
 import { runAll, RunnerContext } from "../../bench/runner";
-import { ContainerCounters } from "../../bench/sampler";
+import { ServerCounters } from "../../bench/sampler";
 import { BenchSettings } from "../../bench/schema";
 import { makeResults, makeVariant } from "./bench-fixtures";
 
@@ -42,7 +42,7 @@ function fakeEngine(calls: LoadRequest[], onRun: (r: LoadRequest) => void = () =
 }
 
 /** Counters that advance by 0.25 CPU-s per reading. */
-function fakeCounters(): ContainerCounters {
+function fakeCounters(): ServerCounters {
   let ns = 0;
   return { source: "cgroup", read: async () => ({ cpuNs: (ns += 0.25e9), memoryBytes: 20 * 1024 * 1024 }) };
 }
@@ -50,7 +50,7 @@ function fakeCounters(): ContainerCounters {
 function prepared(name: string, engine: LoadEngine, stopped: () => Promise<string | null> = async () => null): PreparedVariant {
   const result = makeVariant(name, 1, 256, []);
   result.url = `http://127.0.0.1:1/${name}`;
-  return { result, counters: fakeCounters(), proxyPid: null, container: null, load: { engine, url: result.url }, stopped };
+  return { result, counters: fakeCounters(), proxyPid: null, container: null, qemu: null, load: { engine, url: result.url }, stopped };
 }
 
 function settings(overrides: Partial<BenchSettings> = {}): BenchSettings {
