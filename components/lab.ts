@@ -4,10 +4,10 @@ import { LabConfig, Runtime } from "./config";
 import { webApiImageCleanup } from "./imageCleanup";
 import { Monitoring, MonitoringOutputs } from "./monitoring";
 import { dockerfileTarget, STACK_LABEL, variantContainerName } from "./naming";
-import type { EngineFacts } from "./preflight";
+import { EngineFacts, isLocalEngine } from "./preflight";
 import { deploySwarmLab } from "./swarm/deploy";
 import { NodesOutput, SwarmNode } from "./swarm/lab";
-import { decideUnikernel, HostProbes, hostProbes, Unikernel, UNIKERNEL_VARIANT } from "./unikernel";
+import { decideUnikernel, HostProbes, hostProbes, labNetworkGateway, Unikernel, UNIKERNEL_VARIANT, UnikernelVariantOutput } from "./unikernel";
 import { WebApiImage } from "./webApiImage";
 import { WebApiVariant } from "./webApiVariant";
 
@@ -15,12 +15,16 @@ import { WebApiVariant } from "./webApiVariant";
 export interface VariantOutput {
   cpus: number;
   memoryMb: number;
-  /** The runtime serving the routes (`node`, `bun`); absent for the unikernel. */
+  /** The runtime serving the routes (`node`, `bun`). */
   runtime?: Runtime;
-  /** Absent when the variant does not run (the unikernel without kraft). */
+  /** Absent when the variant does not run (the unikernel without a builder). */
   url?: string;
-  /** The unikernel's `running`, or why it does not run (`skipped: kraft not found`). */
+  /** The unikernel's `running…`, or why it does not run (`skipped: no kraft, no qemu-system-x86_64`). */
   status?: string;
+  /** The unikernel's builder, accelerator and QEMU pid file (UnikernelVariantOutput). */
+  builder?: UnikernelVariantOutput["builder"];
+  accel?: UnikernelVariantOutput["accel"];
+  pidFile?: string;
 }
 
 /** The stack outputs (DESIGN.md "Stack outputs"); the monitoring ones only when monitoring is enabled. */
@@ -73,7 +77,8 @@ export function deployLab(config: LabConfig, opts: DeployLabOptions = {}): LabOu
   const platform = config.images.platform ?? opts.engine?.platform;
   // Unknown (no preflight ran) counts as able: swap equal to memory is then what the engine reads back.
   const swapLimit = opts.engine?.swapLimit !== false;
-  engineNotes(platform, config, opts.engine, opts.notify ?? ((level, message) => pulumi.log[level](message)));
+  const notify = opts.notify ?? ((level, message) => pulumi.log[level](message));
+  engineNotes(platform, config, opts.engine, notify);
   const network = new docker.Network(
     "lab",
     {
@@ -122,24 +127,35 @@ export function deployLab(config: LabConfig, opts: DeployLabOptions = {}): LabOu
     variants[name] = pulumi.output({ cpus: spec.cpus, memoryMb: spec.memoryMb, runtime: spec.runtime, url: variant.url });
   }
 
+  let unikernelScrapeTarget: pulumi.Output<string> | undefined;
   if (unikernelDecision !== undefined) {
+    // QEMU runs on this machine: the lab network's gateway is one of its addresses only when the engine is local too.
+    const scraped = unikernelDecision.deploy && unikernelDecision.builder === "source" && config.monitoring.enabled;
+    const reachable = isLocalEngine(config.dockerHost);
+    if (scraped && !reachable) {
+      notify("warn", `Prometheus does not scrape the unikernel: QEMU runs on this machine and the lab's engine (docker:host ${config.dockerHost}) on another.`);
+    }
     const unikernel = new Unikernel(UNIKERNEL_VARIANT, {
       config: config.unikernel,
       images: config.images,
       instanceName: variantContainerName(config, UNIKERNEL_VARIANT),
       bindAddress: config.bindAddress,
       decision: unikernelDecision,
+      gateway: scraped && reachable ? network.ipamConfigs.apply((ipam) => labNetworkGateway(ipam, config.networkName)) : undefined,
+      runDependsOn: [network],
     });
     // `endpoints` holds URLs only: a unikernel that does not run keeps its reason in `variants` alone.
     if (unikernel.url !== undefined) endpoints[UNIKERNEL_VARIANT] = unikernel.url;
     variants[UNIKERNEL_VARIANT] = unikernel.variant;
+    unikernelScrapeTarget = unikernel.scrapeTarget;
   }
 
-  // Prometheus finds the variants by container name on the lab network, so it needs no dependency on them.
+  // Prometheus finds the variants by container name on the lab network, and the unikernel on its
+  // gateway, so it needs no dependency on them.
   const monitoring = config.monitoring.enabled
     ? new Monitoring(
         "monitoring",
-        { config, network, bindAddress: config.bindAddress, endpointHost: config.endpointHost, swapLimit },
+        { config, network, bindAddress: config.bindAddress, endpointHost: config.endpointHost, swapLimit, unikernelScrapeTarget },
         { providers: opts.provider ? [opts.provider] : undefined },
       )
     : undefined;

@@ -2,6 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { durationMs, formatDuration } from "../dashboards/durations";
+import { labScrapeTargets } from "../dashboards/prometheusConfig";
 import { WEBAPI_DASHBOARD_FILE, monitoringFiles } from "../dashboards/provisioning";
 import { GRAFANA_PATHS, MONITORING_INTERNAL_PORTS, MonitoringService, PROMETHEUS_CONFIG_PATH, WEBAPI_DASHBOARD_UID, monitoringContainerName } from "../dashboards/services";
 import { LabConfig } from "./config";
@@ -70,6 +71,8 @@ export interface MonitoringArgs {
   endpointHost: string;
   /** Whether the engine limits swap; without it `memorySwap` stays unset (it would read back as -1 and diff on every `up`). */
   swapLimit: boolean;
+  /** `host:port` of the source-built unikernel's /metrics, known once the lab network exists. */
+  unikernelScrapeTarget?: pulumi.Input<string>;
 }
 
 /** Prometheus, cAdvisor and Grafana on the lab network, provisioned from the stack config. */
@@ -87,7 +90,12 @@ export class Monitoring extends pulumi.ComponentResource implements MonitoringOu
     super("optivolt:lab:Monitoring", name, {}, opts);
     const { config, network, bindAddress, endpointHost } = args;
     const settings = config.monitoring;
-    const files = monitoringFiles(config);
+    // The unikernel's target is the network's gateway, an output: the files wait for it when it is scraped.
+    const unikernelTarget = args.unikernelScrapeTarget;
+    const files =
+      unikernelTarget === undefined
+        ? pulumi.output(monitoringFiles(config))
+        : pulumi.output(unikernelTarget).apply((unikernel) => monitoringFiles(config, { ...labScrapeTargets(config), unikernel }));
     const labels = (service: string, extra: Record<string, string> = {}) =>
       Object.entries({ "optivolt.stack": config.stackName, "optivolt.monitoring": service, ...extra }).map(([label, value]) => ({ label, value }));
     /** What every monitoring container has: its pinned image, its budget, its port on the bind address, labels, the lab network. */
@@ -178,7 +186,10 @@ export class Monitoring extends pulumi.ComponentResource implements MonitoringOu
           "GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES=false",
         ],
         // The password makes `uploads` a secret input: Pulumi stores it encrypted in the state.
-        uploads: [...files.grafana, { file: GRAFANA_PATHS.adminPassword, content: this.grafanaAdminPassword, permissions: "0444" }],
+        uploads: files.grafana.apply((grafanaFiles) => [
+          ...grafanaFiles,
+          { file: GRAFANA_PATHS.adminPassword, content: this.grafanaAdminPassword, permissions: "0444" },
+        ]),
       },
       { parent: this, dependsOn: [this.prometheus] },
     );

@@ -1,5 +1,8 @@
 import { ImageTarget, LabConfig, Runtime } from "./config";
 
+/** Name of the unikernel in `endpoints`, `variants` and its metrics' `variant` label. */
+export const UNIKERNEL_VARIANT = "unikernel";
+
 /** Port the web API listens on inside every container; only the host port varies per variant. */
 export const APP_PORT = 8000;
 

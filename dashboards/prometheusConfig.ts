@@ -1,10 +1,10 @@
 import { stringify } from "yaml";
 import { LabConfig, RUNTIMES } from "../components/config";
-import { APP_PORT, variantContainerName } from "../components/naming";
+import { APP_PORT, UNIKERNEL_VARIANT, variantContainerName } from "../components/naming";
 import { longerDuration } from "./durations";
 import { MONITORING_INTERNAL_PORTS, monitoringContainerName } from "./services";
 
-export const SCRAPE_JOBS = { prometheus: "prometheus", cadvisor: "cadvisor", webApi: "webapi" } as const;
+export const SCRAPE_JOBS = { prometheus: "prometheus", cadvisor: "cadvisor", webApi: "webapi", unikernel: "unikernel" } as const;
 
 /** `host:port` of every scrape target; on the lab network these are container names. */
 export interface ScrapeTargets {
@@ -12,6 +12,8 @@ export interface ScrapeTargets {
   cadvisor: string;
   /** variant name → address of its `/metrics` */
   variants: Record<string, string>;
+  /** The source-built unikernel's forwarded port on the lab network's gateway (`unikernelScrapeTarget`). */
+  unikernel?: string;
 }
 
 type StackConfig = Pick<LabConfig, "networkName" | "variants" | "monitoring" | "stackName">;
@@ -26,6 +28,36 @@ export function labScrapeTargets(config: StackConfig): ScrapeTargets {
     prometheus: `localhost:${MONITORING_INTERNAL_PORTS.prometheus}`,
     cadvisor: `${monitoringContainerName(config, "cadvisor")}:${MONITORING_INTERNAL_PORTS.cadvisor}`,
     variants,
+  };
+}
+
+/** One `scrape_configs` entry of the lab's docker-engine config. */
+export interface ScrapeConfig {
+  job_name: string;
+  scrape_interval?: string;
+  metrics_path?: string;
+  static_configs: { targets: string[]; labels?: Record<string, string> }[];
+  metric_relabel_configs?: Record<string, unknown>[];
+}
+
+/**
+ * Where Prometheus, a container on the lab network, scrapes the unikernel: QEMU's forward of the
+ * unikernel's host port on that network's gateway (components/unikernel/network.ts), reachable from
+ * the host and the bridge's containers only.
+ */
+export function unikernelScrapeTarget(gateway: string, hostPort: number): string {
+  return `${gateway}:${hostPort}`;
+}
+
+/**
+ * The unikernel's own job: its labels say what serves it (the ELF loader runs Debian's Node under
+ * QEMU), so the dashboard shows it beside the containers and `isolation` tells them apart.
+ */
+export function unikernelScrapeJob(target: string): ScrapeConfig {
+  return {
+    job_name: SCRAPE_JOBS.unikernel,
+    metrics_path: "/metrics",
+    static_configs: [{ targets: [target], labels: { variant: UNIKERNEL_VARIANT, runtime: "node", isolation: "qemu" } }],
   };
 }
 
@@ -50,36 +82,35 @@ export function prometheusConfig(config: StackConfig, targets: ScrapeTargets = l
     if (names.length === 0) return [];
     return [{ action: "replace", source_labels: ["name"], regex: `${prefix}(${names.join("|")})`, target_label: "runtime", replacement: runtime }];
   });
-  return {
-    global: globalSection(config),
-    scrape_configs: [
-      {
-        job_name: SCRAPE_JOBS.prometheus,
-        static_configs: [{ targets: [targets.prometheus] }],
-      },
-      {
-        job_name: SCRAPE_JOBS.cadvisor,
-        // cAdvisor refreshes its cache once per housekeeping interval: scraping faster only costs CPU.
-        scrape_interval: longerDuration(prometheus.scrapeInterval, cadvisor.housekeepingInterval),
-        static_configs: [{ targets: [targets.cadvisor] }],
-        metric_relabel_configs: [
-          // Keep the lab's containers only (cAdvisor also reports the root cgroup and any other container).
-          { action: "keep", source_labels: ["name"], regex: `${prefix}.+` },
-          // Give container series the same `variant` label the app's own metrics carry.
-          { action: "replace", source_labels: ["name"], regex: `${prefix}(${variantAlternation})`, target_label: "variant", replacement: "$1" },
-          ...runtimeRules,
-        ],
-      },
-      {
-        job_name: SCRAPE_JOBS.webApi,
-        metrics_path: "/metrics",
-        static_configs: Object.entries(targets.variants).map(([variant, address]) => ({
-          targets: [address],
-          labels: { variant, runtime: config.variants[variant].runtime },
-        })),
-      },
-    ],
-  };
+  const scrapeConfigs: ScrapeConfig[] = [
+    {
+      job_name: SCRAPE_JOBS.prometheus,
+      static_configs: [{ targets: [targets.prometheus] }],
+    },
+    {
+      job_name: SCRAPE_JOBS.cadvisor,
+      // cAdvisor refreshes its cache once per housekeeping interval: scraping faster only costs CPU.
+      scrape_interval: longerDuration(prometheus.scrapeInterval, cadvisor.housekeepingInterval),
+      static_configs: [{ targets: [targets.cadvisor] }],
+      metric_relabel_configs: [
+        // Keep the lab's containers only (cAdvisor also reports the root cgroup and any other container).
+        { action: "keep", source_labels: ["name"], regex: `${prefix}.+` },
+        // Give container series the same `variant` label the app's own metrics carry.
+        { action: "replace", source_labels: ["name"], regex: `${prefix}(${variantAlternation})`, target_label: "variant", replacement: "$1" },
+        ...runtimeRules,
+      ],
+    },
+    {
+      job_name: SCRAPE_JOBS.webApi,
+      metrics_path: "/metrics",
+      static_configs: Object.entries(targets.variants).map(([variant, address]) => ({
+        targets: [address],
+        labels: { variant, runtime: config.variants[variant].runtime },
+      })),
+    },
+    ...(targets.unikernel === undefined ? [] : [unikernelScrapeJob(targets.unikernel)]),
+  ];
+  return { global: globalSection(config), scrape_configs: scrapeConfigs };
 }
 
 /** `prometheus.yml` rendered from the stack config. */

@@ -1,7 +1,8 @@
 import * as path from "path";
 import { stringify } from "yaml";
 import { LabConfig } from "../components/config";
-import { renderPrometheusConfig } from "./prometheusConfig";
+import { UNIKERNEL_VARIANT } from "../components/naming";
+import { renderPrometheusConfig, ScrapeTargets } from "./prometheusConfig";
 import { renderSwarmPrometheusConfig } from "./swarmPrometheusConfig";
 import {
   GRAFANA_PATHS,
@@ -64,14 +65,19 @@ export interface ProvisionedFile {
 
 export const WEBAPI_DASHBOARD_FILE = path.posix.join(GRAFANA_PATHS.dashboardsDir, `${WEBAPI_DASHBOARD_UID}.json`);
 
-/** Every generated configuration file, per container: the one source for the component and `dashboards:render`. */
-export function monitoringFiles(config: StackConfig): { prometheus: ProvisionedFile[]; grafana: ProvisionedFile[] } {
+/**
+ * Every generated configuration file, per container: the one source for the component and
+ * `dashboards:render`. `targets` (docker engine) overrides the scrape targets, and a unikernel
+ * target adds its job and puts it on the dashboard.
+ */
+export function monitoringFiles(config: StackConfig, targets?: ScrapeTargets): { prometheus: ProvisionedFile[]; grafana: ProvisionedFile[] } {
+  const scraped = targets?.unikernel === undefined ? [] : [UNIKERNEL_VARIANT];
   return {
-    prometheus: [{ file: PROMETHEUS_CONFIG_PATH, content: config.engine === "swarm" ? renderSwarmPrometheusConfig(config) : renderPrometheusConfig(config) }],
+    prometheus: [{ file: PROMETHEUS_CONFIG_PATH, content: config.engine === "swarm" ? renderSwarmPrometheusConfig(config) : renderPrometheusConfig(config, targets) }],
     grafana: [
       { file: GRAFANA_PATHS.datasources, content: renderDatasources(config) },
       { file: GRAFANA_PATHS.dashboardProviders, content: renderDashboardProviders() },
-      { file: WEBAPI_DASHBOARD_FILE, content: `${JSON.stringify(buildWebApiDashboard(config), null, 2)}\n` },
+      { file: WEBAPI_DASHBOARD_FILE, content: `${JSON.stringify(buildWebApiDashboard(config, scraped), null, 2)}\n` },
     ],
   };
 }

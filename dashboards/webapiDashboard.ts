@@ -179,11 +179,12 @@ function panelBuilder(spec: PanelSpec) {
 
 /**
  * The "OptiVolt Web API" dashboard as Grafana's dashboard JSON model, built from the stack config:
- * the `variant` template variable lists the configured variants, and every panel and query points
- * at the provisioned Prometheus datasource by its fixed uid.
+ * the `variant` template variable lists the configured variants (plus `scraped`, what Prometheus
+ * scrapes beside them: the unikernel), and every panel and query points at the provisioned
+ * Prometheus datasource by its fixed uid.
  */
-export function buildWebApiDashboard(config: DashboardConfig): dashboard.Dashboard {
-  const variants = Object.keys(config.variants);
+export function buildWebApiDashboard(config: DashboardConfig, scraped: readonly string[] = []): dashboard.Dashboard {
+  const variants = [...Object.keys(config.variants), ...scraped];
   // cAdvisor refreshes a container's stats once per housekeeping interval (plus jitter up to 1.5×).
   const cadvisorMinInterval = formatDuration(2 * durationMs(config.monitoring.cadvisor.housekeepingInterval));
   const refresh = formatDuration(Math.max(5_000, durationMs(config.monitoring.prometheus.scrapeInterval)));
@@ -199,7 +200,7 @@ export function buildWebApiDashboard(config: DashboardConfig): dashboard.Dashboa
     .withVariable(
       new dashboard.CustomVariableBuilder("variant")
         .label("Variant")
-        .description("Variants from the stack config (optivolt:variants).")
+        .description("Variants from the stack config (optivolt:variants, and the unikernel when Prometheus scrapes it).")
         .values(variants.join(","))
         .multi(true)
         .includeAll(true)

@@ -1,240 +1,40 @@
-import * as fs from "fs";
 import * as path from "path";
-import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { hashBuildInputs } from "../../unikernel/build-inputs";
+import { unikernelScrapeTarget } from "../../dashboards/prometheusConfig";
 import { ImagesConfig, UnikernelConfig } from "../config";
-import { APP_PORT } from "../naming";
-import { PreflightError } from "../preflight";
-import { shellQuote } from "./shell";
+import { UNIKERNEL_VARIANT } from "../naming";
+import { UnikernelBuilder, UnikernelDecision } from "./decision";
+import { kraftSteps } from "./kraft";
+import { acceleratorFromStartOutput } from "./source";
+import { sourceSteps } from "./sourceBuild";
 
+export * from "./decision";
+export * from "./kraft";
+export * from "./memory";
+export * from "./network";
+export * from "./probes";
 export { shellQuote } from "./shell";
 
-/** Name of the unikernel in `endpoints` and `variants`. */
-export const UNIKERNEL_VARIANT = "unikernel";
+export { UNIKERNEL_VARIANT } from "../naming";
 /** Unikraft's ELF loader runs the app on one vCPU, and `kraft run` has no CPU flag. */
 export const UNIKERNEL_VCPUS = 1;
-export const SKIPPED_KRAFT_NOT_FOUND = "skipped: kraft not found";
-export const KRAFT_INSTALL_HINT =
-  "install KraftKit (`curl -sSfL https://get.kraftkit.sh | sh`, see https://unikraft.org/docs/cli/install) and QEMU, then run `pulumi up` again";
 
-/** The web API image target holding the compiled app alone (/app: dist + production node_modules). */
-export const APP_IMAGE_TARGET = "app";
-/** Where the rootfs step extracts the root file system; the Kraftfile's `rootfs:` names it. */
-export const ROOTFS_DIR = "rootfs";
-/** Project-relative folder of the Kraftfile; every command runs there. */
-const UNIKERNEL_DIR = "unikernel";
-/** kraft reads these instead of prompting or drawing a TUI, which a Pulumi log cannot show. */
-const KRAFT_ENV = { KRAFTKIT_NO_PROMPT: "true", KRAFTKIT_LOG_TYPE: "basic" };
-
-/** What the program asks of the machine it runs on; injectable so tests never depend on the test machine. */
-export interface HostProbes {
-  /** True when `name` is an executable file in one of PATH's folders. */
-  commandOnPath(name: string): boolean;
-  /** True when /dev/kvm can be opened for reading and writing (hardware acceleration). */
-  kvmUsable(): boolean;
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
-
-/** The real machine: PATH of this process, /dev/kvm. */
-export const hostProbes: HostProbes = {
-  commandOnPath: (name) => (process.env.PATH ?? "").split(path.delimiter).some((dir) => dir !== "" && isExecutable(path.join(dir, name))),
-  kvmUsable: () => {
-    try {
-      fs.accessSync("/dev/kvm", fs.constants.R_OK | fs.constants.W_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-};
-
-export type UnikernelDecision =
-  | { deploy: true; emulation: boolean }
-  | { deploy: false; status: string; warning?: string };
-
-/**
- * Whether to deploy the unikernel and how. `enabled: auto` without kraft skips it with one warning;
- * `enabled: true` without kraft is a mistake the user must see before anything is deployed.
- */
-export function decideUnikernel(config: Pick<UnikernelConfig, "enabled" | "emulation" | "platform">, probes: HostProbes): UnikernelDecision {
-  if (config.enabled === false) return { deploy: false, status: "disabled" };
-  if (!probes.commandOnPath("kraft")) {
-    if (config.enabled === true) {
-      throw new PreflightError(
-        [`optivolt:unikernel.enabled is true but \`kraft\` is not on the PATH: ${KRAFT_INSTALL_HINT}, or set it to auto to deploy the rest without it.`],
-        pulumi.getStack(),
-      );
-    }
-    return {
-      deploy: false,
-      status: SKIPPED_KRAFT_NOT_FOUND,
-      warning: `The unikernel variant is skipped: \`kraft\` is not on the PATH. To deploy it, ${KRAFT_INSTALL_HINT}.`,
-    };
-  }
-  const emulation = config.emulation === "auto" ? !probes.kvmUsable() : config.emulation;
-  if (emulation && config.platform !== "qemu") {
-    throw new PreflightError(
-      [`optivolt:unikernel.platform is ${config.platform}, which needs KVM, and /dev/kvm is not usable here: use platform qemu (it emulates the CPU without KVM) or a machine with KVM.`],
-      pulumi.getStack(),
-    );
-  }
-  return { deploy: true, emulation };
-}
-
-/** `-M` takes a Kubernetes quantity: `Mi` is MiB, while a bare `M` would be 10^6 bytes. */
-export function memoryQuantity(memoryMi: number): string {
-  return `${memoryMi}Mi`;
-}
-
-/** What Unikraft itself holds beside the app: kernel image, page tables, lwIP buffers, allocator slack. */
-export const UNIKRAFT_OVERHEAD_MI = 32;
-
-/**
- * Guest memory the unikernel needs, from two measured figures: the payload (Node serving under
- * load: the larger of its container memory floor and its resident set, since a guest shares no
- * page cache with anyone) and the root file system's size. The guest keeps the initramfs archive
- * in RAM *and* the ramfs it is unpacked into, so the tree is held twice; then comes Unikraft's
- * overhead. Rounded up to a multiple of 64 Mi so a few MiB of drift between builds changes nothing.
- */
-export function unikernelMemoryEstimateMi(payloadMi: number, rootfsMi: number): number {
-  const needed = payloadMi + 2 * rootfsMi + UNIKRAFT_OVERHEAD_MI;
-  return Math.ceil(needed / 64) * 64;
-}
-
-/** Where the unikernel answers, from this machine: the forwarded loopback port, or its bridge address. */
-export function unikernelUrl(config: Pick<UnikernelConfig, "network" | "hostPort" | "bridge">, host: string): string {
-  return config.network === "bridge" ? `http://${config.bridge.ip}:${APP_PORT}` : `http://${host}:${config.hostPort}`;
-}
-
-/**
- * What `docker export` adds to any container's tree: the /.dockerenv marker, device nodes and the
- * engine's generated /etc files. Unikraft mounts its own /dev and its ELF loader provides /etc/hosts
- * and /etc/resolv.conf, so they stay out of the guest.
- */
-const DOCKER_EXPORT_ARTIFACTS = [".dockerenv", "dev/*", "etc/hostname", "etc/hosts", "etc/resolv.conf", "etc/mtab"];
-
-export interface RootfsCommandArgs {
-  images: ImagesConfig;
-  /** Image whose (position-independent) Node the rootfs packs. */
-  nodeImage: string;
-  /** Tag of the web API's `app` target built on the way. */
-  appImageTag: string;
-  /** Tag of the rootfs image (unikernel/Dockerfile). */
-  rootfsImageTag: string;
-  /** Folder the root file system is extracted to, relative to unikernel/ or absolute. */
-  outDir: string;
-  /** false lets a non-PIE Node through: only for inspecting the tree where no PIE Node exists (offline tests). */
-  requirePie?: boolean;
-}
-
-/**
- * Builds the web API's `app` target from images/ exactly as the variants do, adds a PIE Node and
- * its libraries with unikernel/Dockerfile (no build context: it only copies from images), and
- * extracts the result as the plain directory the Kraftfile's `rootfs:` points at. A directory
- * needs no BuildKit daemon on kraft's side, unlike a `rootfs: ./Dockerfile`. `--force-rm`: the
- * legacy builder otherwise keeps the container of a failed step (the PIE check fails by design).
- */
-export function rootfsBuildCommand(args: RootfsCommandArgs): string {
-  const q = shellQuote;
-  const network = args.images.buildNetwork === "host" ? " --network host" : "";
-  const tarball = `${args.outDir}.tar`;
-  return [
-    "set -eu",
-    `docker build --quiet --force-rm${network} --target ${APP_IMAGE_TARGET} --build-arg NODE_IMAGE=${q(args.images.nodeImage)} --tag ${q(args.appImageTag)} ../images`,
-    `docker build --quiet --force-rm${network} --build-arg APP_IMAGE=${q(args.appImageTag)} --build-arg NODE_IMAGE=${q(args.nodeImage)}` +
-      `${args.requirePie === false ? " --build-arg REQUIRE_PIE=false" : ""} --tag ${q(args.rootfsImageTag)} - < Dockerfile`,
-    `container=$(docker create ${q(args.rootfsImageTag)})`,
-    `trap 'docker rm --force "$container" >/dev/null; rm -f ${q(tarball)}' EXIT`,
-    `docker export --output ${q(tarball)} "$container"`,
-    `rm -rf ${q(args.outDir)} && mkdir -p ${q(args.outDir)} && tar -xf ${q(tarball)} -C ${q(args.outDir)} ` +
-      DOCKER_EXPORT_ARTIFACTS.map((pattern) => `--exclude=${q(pattern)}`).join(" "),
-  ].join("\n");
-}
-
-/** Undoes the rootfs step: its two images and the extracted directory. */
-export function rootfsDeleteCommand(args: Pick<RootfsCommandArgs, "appImageTag" | "rootfsImageTag" | "outDir">): string {
-  return `docker image rm --force ${shellQuote(args.rootfsImageTag)} ${shellQuote(args.appImageTag)} >/dev/null 2>&1 || true; rm -rf ${shellQuote(args.outDir)}`;
-}
-
-/** `kraft build`: here `--plat` is the platform (on `kraft run`, `-p` would be a port). */
-export function kraftBuildCommand(config: Pick<UnikernelConfig, "platform" | "architecture">): string {
-  return `kraft build --plat ${config.platform} --arch ${config.architecture} .`;
-}
-
-export interface RunCommandArgs {
-  /** Name of the kraft instance (`kraft ps`), also what delete stops. */
-  name: string;
-  /** Host address the forwarded port binds to (user networking). */
-  bindAddress: string;
-  /** Add `--disable-acceleration` (QEMU's TCG emulation) because KVM is not usable. */
-  emulation: boolean;
-}
-
-/** `kraft run`, detached and named, with memory in Mi and either a forwarded port or a bridge address. */
-export function kraftRunCommand(config: UnikernelConfig, args: RunCommandArgs): string {
-  const networking =
-    config.network === "bridge"
-      ? `--network ${shellQuote(`${config.bridge.name}:${config.bridge.ip}/${config.bridge.prefixLength}`)}`
-      : `--port ${shellQuote(`${args.bindAddress}:${config.hostPort}:${APP_PORT}`)}`;
-  return [
-    "kraft run --detach",
-    `--name ${shellQuote(args.name)}`,
-    `--plat ${config.platform} --arch ${config.architecture}`,
-    `--memory ${memoryQuantity(config.memoryMi)}`,
-    networking,
-    ...(args.emulation ? ["--disable-acceleration"] : []),
-    ".",
-  ].join(" ");
-}
-
-/**
- * The run step: start the instance, then wait for GET /health within the configured deadline.
- * On a timeout it prints the guest's last log lines, removes the instance (so the next `up` can
- * reuse the name) and fails with the reason.
- */
-export function runCreateCommand(config: UnikernelConfig, args: RunCommandArgs & { healthUrl: string }): string {
-  const name = shellQuote(args.name);
-  const wait = `node -r ts-node/register/transpile-only wait-for-health.ts ${shellQuote(args.healthUrl)} ${config.healthTimeoutSeconds}`;
-  return [
-    "set -eu",
-    kraftRunCommand(config, args),
-    `if ! ${wait}; then`,
-    `  kraft logs ${name} 2>&1 | tail -n 40 >&2 || true`,
-    `  kraft rm ${name} >/dev/null 2>&1 || true`,
-    `  echo "unikernel ${args.name} removed: /health did not answer within ${config.healthTimeoutSeconds} s (guest log above; try more memoryMi or healthTimeoutSeconds)" >&2`,
-    "  exit 1",
-    "fi",
-  ].join("\n");
-}
-
-/** Stops and removes the instance; one already gone (removed by hand) does not block `pulumi destroy`. */
-export function instanceDeleteCommand(name: string): string {
-  return `kraft stop ${shellQuote(name)} || true; kraft rm ${shellQuote(name)} || true`;
-}
-
-export function bridgeCreateCommand(bridge: UnikernelConfig["bridge"]): string {
-  return `kraft net create --network ${bridge.gateway}/${bridge.prefixLength} ${shellQuote(bridge.name)}`;
-}
-
-export function bridgeDeleteCommand(bridge: UnikernelConfig["bridge"]): string {
-  return `kraft net rm ${shellQuote(bridge.name)}`;
-}
+export type Accelerator = "kvm" | "tcg";
 
 /** The unikernel's `variants` entry; `memoryMb` is the guest's MiB, the unit Docker's limits use too. */
 export interface UnikernelVariantOutput {
   cpus: number;
   memoryMb: number;
+  /** Debian's Node serves the routes in the guest, whichever builder made it. */
+  runtime: "node";
   url?: string;
   status: string;
+  /** Set when it runs. */
+  builder?: UnikernelBuilder;
+  /** What QEMU runs it with: `tcg` is emulation (the bench marks such runs); unknown when the start step did not say. */
+  accel?: Accelerator;
+  /** Source builder: QEMU's pid file, for the bench to measure the process's CPU and memory. */
+  pidFile?: string;
 }
 
 export interface UnikernelArgs {
@@ -246,96 +46,90 @@ export interface UnikernelArgs {
   bindAddress: string;
   /** Whether and how to deploy, from `decideUnikernel`, taken before any resource of the lab exists. */
   decision: UnikernelDecision;
+  /** Source builder: the lab network's gateway, also forwarded so Prometheus can scrape the guest. */
+  gateway?: pulumi.Input<string>;
+  /** Source builder: what QEMU needs up first (the network whose gateway it binds). */
+  runDependsOn?: pulumi.Resource[];
   /** Where the one "skipped" warning goes; `pulumi.log.warn` unless a test injects another. */
   warn?: (message: string) => void;
-  /** Project root (for the build-input hash); defaults to this repository. */
+  /** Project root (for the build-input hashes and the source builder's paths); defaults to this repository. */
   projectDir?: string;
 }
 
+/** `running (TCG emulation)`: the status says when the guest is emulated, since that is what its numbers measure. */
+function runningStatus(accel: Accelerator | undefined): string {
+  return accel === "tcg" ? "running (TCG emulation)" : accel === "kvm" ? "running (KVM)" : "running";
+}
+
 /**
- * The Unikraft variant of the web API, built and run by `kraft` through command resources:
- * rootfs (docker) → kernel (kraft build) → instance (kraft run, waited on /health). With
- * `enabled: auto` and no kraft it creates nothing and says so in `status`.
+ * The Unikraft variant of the web API, built and run through command resources by kraft
+ * (kraft.ts) or from source with make and QEMU (sourceBuild.ts). Without a usable builder and
+ * `enabled: auto` it creates nothing and says why in `status`.
  */
 export class Unikernel extends pulumi.ComponentResource {
-  /** `running`, `disabled` or `skipped: kraft not found`. */
+  /** `running…`, `disabled` or `skipped: …`. */
   public readonly status: pulumi.Output<string>;
   /** Set only when the instance is deployed. */
   public readonly url: pulumi.Output<string> | undefined;
   public readonly memoryMi: number;
   public readonly cpus = UNIKERNEL_VCPUS;
-  /** Hash of the build inputs: every step's trigger. */
+  /** kraft builder: hash of the build inputs, every step's trigger. */
   public readonly sourceHash: string | undefined;
+  /** Source builder with a gateway: `host:port` Prometheus scrapes. */
+  public readonly scrapeTarget: pulumi.Output<string> | undefined;
   /** Its `variants` entry: budget, and the URL or the reason there is none. */
   public readonly variant: pulumi.Output<UnikernelVariantOutput>;
 
   constructor(name: string, args: UnikernelArgs, opts?: pulumi.ComponentResourceOptions) {
     super("optivolt:lab:Unikernel", name, {}, opts);
-    const { config } = args;
+    const { config, decision } = args;
     this.memoryMi = config.memoryMi;
-    const { decision } = args;
+    const budget = { cpus: this.cpus, memoryMb: this.memoryMi, runtime: "node" as const };
 
     if (!decision.deploy) {
       if (decision.warning !== undefined) (args.warn ?? ((message: string) => pulumi.log.warn(message, this)))(decision.warning);
       this.status = pulumi.output(decision.status);
       this.url = undefined;
       this.sourceHash = undefined;
-      this.variant = pulumi.output({ cpus: this.cpus, memoryMb: this.memoryMi, status: decision.status });
+      this.scrapeTarget = undefined;
+      this.variant = pulumi.output({ ...budget, status: decision.status });
       this.registerOutputs({ status: this.status });
       return;
     }
 
-    const sourceHash = hashBuildInputs(args.projectDir ?? path.resolve(__dirname, "../.."));
-    this.sourceHash = sourceHash;
-    const tag = sourceHash.slice(0, 12);
-    const rootfsArgs = {
-      images: args.images,
-      nodeImage: config.nodeImage,
-      appImageTag: `optivolt-unikernel-app:${tag}`,
-      rootfsImageTag: `optivolt-unikernel-rootfs:${tag}`,
-      outDir: ROOTFS_DIR,
-    };
-    const common = { dir: UNIKERNEL_DIR, environment: KRAFT_ENV };
-    const triggers = [sourceHash];
-    // Every step writes to one fixed place (rootfs/, .unikraft/, the instance name and port): a
-    // replacement must remove the old one first, or the old one's delete would wipe the new one.
-    const replaceInPlace = { parent: this, deleteBeforeReplace: true };
-
-    const rootfs = new command.local.Command(
-      `${name}-rootfs`,
-      { ...common, create: rootfsBuildCommand(rootfsArgs), delete: rootfsDeleteCommand(rootfsArgs), triggers },
-      replaceInPlace,
-    );
-    const kernel = new command.local.Command(
-      `${name}-build`,
-      { ...common, create: kraftBuildCommand(config), delete: "rm -rf .unikraft", triggers },
-      { ...replaceInPlace, dependsOn: [rootfs] },
-    );
-    const dependencies: pulumi.Resource[] = [kernel];
-    if (config.network === "bridge") {
-      dependencies.push(
-        new command.local.Command(
-          `${name}-bridge`,
-          { ...common, create: bridgeCreateCommand(config.bridge), delete: bridgeDeleteCommand(config.bridge) },
-          { ...replaceInPlace, replaceOnChanges: ["*"] },
-        ),
-      );
-    }
-
-    // kraft runs the VM on this machine whatever docker:host says, so the URL names this machine.
+    const projectDir = args.projectDir ?? path.resolve(__dirname, "../..");
+    // Both builders run the VM on this machine whatever docker:host says, so the URL names this machine.
     const host = args.bindAddress === "0.0.0.0" ? "127.0.0.1" : args.bindAddress;
-    const url = unikernelUrl(config, host);
-    const runArgs = { name: args.instanceName, bindAddress: args.bindAddress, emulation: decision.emulation, healthUrl: `${url}/health` };
-    const instance = new command.local.Command(
-      `${name}-run`,
-      { ...common, create: runCreateCommand(config, runArgs), delete: instanceDeleteCommand(args.instanceName), triggers },
-      // Any change at all (memory, port, ...) means a new instance: kraft cannot update one in place.
-      { ...replaceInPlace, dependsOn: dependencies, replaceOnChanges: ["*"] },
-    );
-
-    this.url = instance.stdout.apply(() => url);
-    this.status = instance.stdout.apply(() => "running");
-    this.variant = pulumi.all([this.url, this.status]).apply(([u, status]) => ({ cpus: this.cpus, memoryMb: this.memoryMi, url: u, status }));
+    if (decision.builder === "kraft") {
+      const steps = kraftSteps(name, { ...args, emulation: decision.emulation, projectDir }, this);
+      const accel: Accelerator = decision.emulation ? "tcg" : "kvm";
+      this.sourceHash = steps.sourceHash;
+      this.scrapeTarget = undefined;
+      this.url = steps.run.stdout.apply(() => steps.url);
+      this.status = steps.run.stdout.apply(() => "running");
+      this.variant = pulumi.all([this.url, this.status]).apply(([url, status]) => ({ ...budget, url, status, builder: "kraft" as const, accel }));
+    } else {
+      const steps = sourceSteps(
+        name,
+        { ...args, variant: UNIKERNEL_VARIANT, projectDir, stack: pulumi.getStack() },
+        this,
+      );
+      const url = `http://${host}:${config.hostPort}`;
+      const accel = steps.run.stdout.apply(acceleratorFromStartOutput);
+      this.sourceHash = undefined;
+      this.scrapeTarget = args.gateway === undefined ? undefined : pulumi.output(args.gateway).apply((gateway) => unikernelScrapeTarget(gateway, config.hostPort));
+      this.url = steps.run.stdout.apply(() => url);
+      this.status = accel.apply(runningStatus);
+      const { pidFile } = steps.layout;
+      this.variant = pulumi.all([this.url, this.status, accel]).apply(([u, status, a]) => ({
+        ...budget,
+        url: u,
+        status,
+        builder: "source" as const,
+        ...(a === undefined ? {} : { accel: a }),
+        pidFile,
+      }));
+    }
     this.registerOutputs({ status: this.status, url: this.url });
   }
 }

@@ -55,9 +55,14 @@ export function sourceLayout(projectDir: string, stack: string): SourceLayout {
   };
 }
 
+/** An archive location downloaded rather than read from disk. */
+export function isUrl(location: string): boolean {
+  return /^https?:\/\//.test(location);
+}
+
 /** A URL as it is; a path resolved against the project root (stack files name them relative to it). */
 export function resolveArchive(location: string, projectDir: string): string {
-  return /^https?:\/\//.test(location) ? location : path.resolve(projectDir, location);
+  return isUrl(location) ? location : path.resolve(projectDir, location);
 }
 
 export function kernelBuildCommand(archives: UnikernelConfig["source"]["archives"], layout: Pick<SourceLayout, "kernelDir">, projectDir: string): string {

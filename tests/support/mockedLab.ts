@@ -6,6 +6,7 @@ import { LabConfig, parseStackEntries, readStackFile } from "../../components/co
 import { loadLabConfig } from "../../components/config/pulumi";
 import { deployLab, DeployLabOptions } from "../../components/lab";
 import { EngineFacts, PreflightProbes } from "../../components/preflight";
+import { HostProbes } from "../../components/unikernel";
 
 /** Name of the project in Pulumi.yaml (the mocked URNs and config namespace use it). */
 export const PROJECT_NAME = "optivolt";
@@ -46,6 +47,8 @@ export interface RunOptions {
   engine?: EngineFacts;
   /** `deployLab`'s notes (only with `program: "deployLab"`); Pulumi's log by default. */
   notify?: DeployLabOptions["notify"];
+  /** What the unikernel finds on the machine (only with `program: "deployLab"`); MOCKED_MACHINE by default. */
+  unikernelProbes?: HostProbes;
   /** Called as each resource reaches the mocks, also when the program later fails. */
   onRegister?: (resource: RecordedResource) => void;
   /** Folder holding `Pulumi.<stackName>.yaml`; the project root by default (examples live elsewhere). */
@@ -60,6 +63,13 @@ export const MOCKED_ENGINE: PreflightProbes = {
   publishedPorts: async () => [],
   bindError: async () => undefined,
 };
+
+/**
+ * The machine a mocked run deploys from: QEMU and the build tools on the PATH, no kraft, no usable
+ * KVM, every local archive present. So the unikernel is source-built under mocks whatever the test
+ * machine has installed.
+ */
+export const MOCKED_MACHINE: HostProbes = { commandOnPath: (name) => name !== "kraft", kvmUsable: () => false, fileExists: () => true };
 
 /** Resolves an Output's value (also when it is a secret); for assertions that read like plain async code. */
 export function promiseOf<T>(output: pulumi.Input<T>): Promise<pulumi.Unwrap<T>> {
@@ -98,7 +108,8 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
     case "random:index/randomPassword:RandomPassword":
       return { result: `mock-password-${name}`, bcryptHash: "mock-bcrypt" };
     case "docker:index/network:Network":
-      return { name: inputs.name ?? name };
+      // Docker picks a subnet and its gateway when the program gives none; the unikernel's forward reads it.
+      return { name: inputs.name ?? name, ipamConfigs: inputs.ipamConfigs ?? [{ subnet: "172.30.0.0/16", gateway: "172.30.0.1" }] };
     case "command:local:Command":
       return { stdout: "", stderr: "" };
     default:
@@ -177,7 +188,7 @@ async function runOnce(stackName: string, overrides: Record<string, unknown>, op
       const program = require("../../index") as (probes?: PreflightProbes) => Promise<unknown>;
       return program(options.probes ?? MOCKED_ENGINE);
     }
-    return deployLab(loadLabConfig(), { engine: options.engine ?? MOCKED_ENGINE_FACTS, notify: options.notify });
+    return deployLab(loadLabConfig(), { engine: options.engine ?? MOCKED_ENGINE_FACTS, notify: options.notify, unikernelProbes: options.unikernelProbes ?? MOCKED_MACHINE });
   });
   const resolved = (await promiseOf(pulumi.output(outputs ?? {}))) as Record<string, any>;
   programDone = true;

@@ -48,6 +48,7 @@ describe("config: the shipped stack files", () => {
     assert.strictEqual(config.baselineVariant, "standard");
     assert.strictEqual(config.dockerHost, undefined);
     assert.strictEqual(config.unikernel.hostPort, 8004);
+    assert.strictEqual(config.unikernel.builder, "auto");
     assert.deepStrictEqual(config.images, {
       nodeImage: "node:22-bookworm-slim",
       nodeMinimalImage: "node:22-bookworm-slim",
@@ -57,10 +58,15 @@ describe("config: the shipped stack files", () => {
     });
   });
 
-  it("ci builds on the offline bases, on the host network, with the unikernel off", () => {
+  it("ci builds on the offline bases, on the host network, with the unikernel built from the vendored archives", () => {
     const config = loadStackConfig("ci");
     assert.deepStrictEqual(config.images, { ...LOCAL_BASE_IMAGES, buildNetwork: "host" });
-    assert.strictEqual(config.unikernel.enabled, false);
+    assert.strictEqual(config.unikernel.enabled, "auto");
+    assert.strictEqual(config.unikernel.builder, "source");
+    assert.strictEqual(config.unikernel.hostPort, 18004);
+    for (const [key, location] of Object.entries(config.unikernel.source.archives)) {
+      assert.match(location, /^\.\.\/shared\/vendor\/unikraft\/[^/]+\.(tar\.gz|zip)$/, `unikernel.source.archives.${key}`);
+    }
     assert.strictEqual(config.networkName, "optivolt-ci");
     assert.deepStrictEqual(Object.values(config.variants).map((v) => v.hostPort), [18001, 18002, 18003, 18011, 18012, 18013]);
     assert.deepStrictEqual(Object.values(config.variants).map((v) => v.runtime), ["node", "node", "node", "bun", "bun", "bun"]);

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { CADVISOR_DISABLED_METRICS } from "../../components/config/monitoring";
 import { CADVISOR_HOST_MOUNTS, Monitoring, MONITORING_STOP_GRACE_SECONDS, PRIVILEGED_EXEMPTION_LABEL, withFlags } from "../../components/monitoring";
-import { renderPrometheusConfig } from "../../dashboards/prometheusConfig";
+import { labScrapeTargets, renderPrometheusConfig } from "../../dashboards/prometheusConfig";
 import { LabRun, RecordedResource, promiseOf, runLabUnderMocks } from "../support/mockedLab";
 
 const MONITORING = "optivolt:lab:Monitoring";
@@ -85,7 +85,9 @@ describe("monitoring: the Monitoring component under Pulumi mocks (dev stack)", 
 
   it("runs Prometheus on the rendered config, with the image's default flags, retention, lifecycle API and a data volume", () => {
     const prometheus = container("prometheus");
-    assert.strictEqual(uploaded(prometheus, "/etc/prometheus/prometheus.yml"), renderPrometheusConfig(run.config));
+    // The mocked network's gateway, where the source-built unikernel's port is forwarded too.
+    const targets = { ...labScrapeTargets(run.config), unikernel: "172.30.0.1:8004" };
+    assert.strictEqual(uploaded(prometheus, "/etc/prometheus/prometheus.yml"), renderPrometheusConfig(run.config, targets));
     // A `command` replaces the image's CMD whole: its console flags must be kept, not dropped.
     assert.deepStrictEqual(prometheus.inputs.command, [
       "--config.file=/etc/prometheus/prometheus.yml",

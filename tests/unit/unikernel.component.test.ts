@@ -24,6 +24,7 @@ function probes(kraft: boolean, kvm: boolean): HostProbes & { asked: string[] } 
       return kraft && name === "kraft";
     },
     kvmUsable: () => kvm,
+    fileExists: () => true,
   };
 }
 
@@ -156,9 +157,9 @@ describe("Unikernel component (mocked Pulumi)", function () {
     assert.strictEqual(outputs.url, "http://172.44.0.2:8000");
   });
 
-  it("enabled auto without kraft: deploys nothing, warns once with the install hint, says skipped", async () => {
+  it("builder kraft, enabled auto without kraft: deploys nothing, warns once with the install hint, says skipped", async () => {
     const hostProbes = probes(false, true);
-    const { registered, warnings, outputs } = await deploy({}, hostProbes);
+    const { registered, warnings, outputs } = await deploy({ builder: "kraft" }, hostProbes);
     assert.deepStrictEqual(hostProbes.asked, ["kraft"], "the PATH probe is the injected one");
     assert.deepStrictEqual(commands(registered).size, 0);
     assert.strictEqual(warnings.length, 1);
@@ -183,24 +184,24 @@ describe("Unikernel component (mocked Pulumi)", function () {
   });
 });
 
-describe("decideUnikernel", () => {
-  const base = { enabled: "auto" as const, emulation: "auto" as const, platform: "qemu" as const };
+describe("decideUnikernel (kraft builder)", () => {
+  const base = { ...unikernelSchema.parse({ builder: "kraft" }), enabled: "auto" as const, emulation: "auto" as const, platform: "qemu" as const };
 
   it("enabled true without kraft fails before anything is deployed, with the install hint", () => {
     assert.throws(() => decideUnikernel({ ...base, enabled: true }, probes(false, true)), /enabled is true but `kraft` is not on the PATH: install KraftKit/);
   });
 
   it("enabled true with kraft deploys", () => {
-    assert.deepStrictEqual(decideUnikernel({ ...base, enabled: true }, probes(true, true)), { deploy: true, emulation: false });
+    assert.deepStrictEqual(decideUnikernel({ ...base, enabled: true }, probes(true, true)), { deploy: true, builder: "kraft", emulation: false });
   });
 
   it("explicit emulation wins over the KVM probe", () => {
-    assert.deepStrictEqual(decideUnikernel({ ...base, emulation: false }, probes(true, false)), { deploy: true, emulation: false });
-    assert.deepStrictEqual(decideUnikernel({ ...base, emulation: true }, probes(true, true)), { deploy: true, emulation: true });
+    assert.deepStrictEqual(decideUnikernel({ ...base, emulation: false }, probes(true, false)), { deploy: true, builder: "kraft", emulation: false });
+    assert.deepStrictEqual(decideUnikernel({ ...base, emulation: true }, probes(true, true)), { deploy: true, builder: "kraft", emulation: true });
   });
 
   it("Firecracker without KVM is refused with the way out", () => {
     assert.throws(() => decideUnikernel({ ...base, platform: "fc" }, probes(true, false)), /fc, which needs KVM.*use platform qemu/);
-    assert.deepStrictEqual(decideUnikernel({ ...base, platform: "fc" }, probes(true, true)), { deploy: true, emulation: false });
+    assert.deepStrictEqual(decideUnikernel({ ...base, platform: "fc" }, probes(true, true)), { deploy: true, builder: "kraft", emulation: false });
   });
 });
