@@ -2,8 +2,8 @@ import * as assert from "assert";
 import { parse } from "yaml";
 import { ConfigError, LabConfig, loadStackConfig, parseLabConfig, projectKeys, readStackFile } from "../../components/config";
 import { CADVISOR_DISABLED_METRICS, CADVISOR_REQUIRED_GROUPS } from "../../components/config/monitoring";
-import { labScrapeTargets, prometheusConfig, renderPrometheusConfig } from "../../dashboards/prometheusConfig";
-import { renderDashboardProviders, renderDatasources } from "../../dashboards/provisioning";
+import { labScrapeTargets, prometheusConfig, renderPrometheusConfig, unikernelScrapeJob, unikernelScrapeTarget } from "../../dashboards/prometheusConfig";
+import { monitoringFiles, renderDashboardProviders, renderDatasources, WEBAPI_DASHBOARD_FILE } from "../../dashboards/provisioning";
 import { promtool } from "./monitoringPromtool";
 
 type ScrapeConfig = ReturnType<typeof prometheusConfig>["scrape_configs"][number] & Record<string, any>;
@@ -88,6 +88,41 @@ describe("monitoring: Prometheus config and Grafana provisioning rendered from t
     let expected = rendered.replace(targets.prometheus, moved.prometheus).replace(targets.cadvisor, moved.cadvisor);
     for (const [variant, address] of Object.entries(targets.variants)) expected = expected.replace(address, moved.variants[variant]);
     assert.strictEqual(replaced, expected);
+  });
+
+  describe("the source-built unikernel", () => {
+    const withUnikernel = { ...labScrapeTargets(config), unikernel: unikernelScrapeTarget("172.18.0.1", 8004) };
+
+    it("is scraped at the lab network's gateway on its host port, in its own job labelled variant, runtime and isolation", () => {
+      assert.strictEqual(unikernelScrapeTarget("172.18.0.1", 8004), "172.18.0.1:8004");
+      const jobs = prometheusConfig(config, withUnikernel).scrape_configs;
+      assert.deepStrictEqual(jobs.at(-1), {
+        job_name: "unikernel",
+        metrics_path: "/metrics",
+        static_configs: [{ targets: ["172.18.0.1:8004"], labels: { variant: "unikernel", runtime: "node", isolation: "qemu" } }],
+      });
+      assert.deepStrictEqual(unikernelScrapeJob("10.0.0.1:9"), { ...jobs.at(-1), static_configs: [{ ...jobs.at(-1)!.static_configs[0], targets: ["10.0.0.1:9"] }] });
+    });
+
+    it("adds nothing else: without its target the config is the containers' alone", () => {
+      const jobs = (targets?: typeof withUnikernel) => prometheusConfig(config, targets).scrape_configs.map((job) => job.job_name);
+      assert.deepStrictEqual(jobs(), ["prometheus", "cadvisor", "webapi"]);
+      assert.deepStrictEqual(jobs(withUnikernel), ["prometheus", "cadvisor", "webapi", "unikernel"]);
+    });
+
+    it("passes `promtool check config` with its job", () => {
+      const result = promtool("config", renderPrometheusConfig(config, withUnikernel));
+      assert.ok(result.ok, result.output);
+    });
+
+    it("joins the dashboard's variant list when it is scraped, and only then", () => {
+      const variantValues = (targets?: typeof withUnikernel) => {
+        const dashboard = JSON.parse(monitoringFiles(config, targets).grafana.find((f) => f.file === WEBAPI_DASHBOARD_FILE)!.content);
+        return dashboard.templating.list.find((v: { name: string }) => v.name === "variant").query as string;
+      };
+      assert.strictEqual(variantValues(), Object.keys(config.variants).join(","));
+      assert.strictEqual(variantValues(withUnikernel), [...Object.keys(config.variants), "unikernel"].join(","));
+    });
   });
 
   it("provisions the Prometheus datasource under its fixed uid with the scrape interval as Grafana's minimum step", () => {

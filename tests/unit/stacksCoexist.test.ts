@@ -1,6 +1,6 @@
 // `dev` and `ci` on one Docker engine: their mocked graphs must claim nothing in common that the
 // engine holds by name or number (host ports, container names, networks, volumes, built image
-// tags), and the preflight of one must pass while the other runs.
+// tags), nor the unikernel's folders on this machine, and the preflight of one must pass while the other runs.
 import * as assert from "assert";
 import { variantContainerName } from "../../components/naming";
 import { PublishedPort, runPreflight } from "../../components/preflight";
@@ -13,6 +13,9 @@ const STACKS = ["dev", "ci"] as const;
 function claims(run: LabRun): Record<string, string[]> {
   const inputsOf = (type: string) => run.resources.filter((r) => r.type === `docker:index/${type}`).map((r) => r.inputs);
   const containers = inputsOf("container:Container");
+  // The source-built unikernel's build and run folders and its initrd images, as its commands name them.
+  const unikernelCommands = run.resources.filter((r) => r.type === "command:local:Command" && r.name.startsWith(UNIKERNEL_VARIANT)).map((r) => String(r.inputs.create));
+  const found = (pattern: RegExp) => [...new Set(unikernelCommands.flatMap((text) => text.match(pattern) ?? []))];
   // The unikernel is not a container, but its VM takes a host port and an instance name when kraft is present.
   const unikernel = run.config.unikernel.enabled === false ? [] : [run.config.unikernel];
   return {
@@ -23,7 +26,8 @@ function claims(run: LabRun): Record<string, string[]> {
     "container name": [...containers.map((c) => c.name as string), ...unikernel.map(() => variantContainerName(run.config, UNIKERNEL_VARIANT))],
     network: inputsOf("network:Network").map((n) => n.name as string),
     volume: inputsOf("volume:Volume").map((v) => v.name as string),
-    "image tag": inputsOf("image:Image").map((i) => i.imageName as string),
+    "image tag": [...inputsOf("image:Image").map((i) => i.imageName as string), ...found(/optivolt-unikernel-[^\s:]+:[0-9a-f]+/g)],
+    "unikernel folder": found(/\/unikernel\/\.(build|run)\/[^\s/]+/g),
   };
 }
 
@@ -33,7 +37,7 @@ describe("two stacks on one engine: dev and ci", () => {
     for (const stack of STACKS) runs.set(stack, await runLabUnderMocks(stack));
   });
 
-  it("share no host port, container name, network, volume or built image tag", () => {
+  it("share no host port, container name, network, volume, built image tag or unikernel folder", () => {
     const [dev, ci] = STACKS.map((stack) => claims(runs.get(stack)!));
     for (const kind of Object.keys(dev)) {
       assert.ok(dev[kind].length > 0 && ci[kind].length > 0, `each stack has a ${kind}`);

@@ -1,9 +1,12 @@
 import * as assert from "assert";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { parse as parseYaml } from "yaml";
 import { loadStackConfig } from "../../components/config";
 import { deployLab } from "../../components/lab";
 import { PreflightError } from "../../components/preflight";
 import { HostProbes } from "../../components/unikernel";
+import { LabRun, runLabUnderMocks } from "../support/mockedLab";
 
 /** Runs deployLab on the dev stack file under mocks with the given machine probes; resolves the outputs and Command inputs. */
 async function deployDev(probes: HostProbes, unikernel: Record<string, unknown> = {}) {
@@ -84,5 +87,68 @@ describe("deployLab with the unikernel (dev stack, mocked)", function () {
     const { outputs } = await deployDev({ commandOnPath: () => true, kvmUsable: () => true, fileExists: () => true }, { enabled: false });
     assert.deepStrictEqual(Object.keys(outputs.endpoints), Object.keys(loadStackConfig("dev").variants));
     assert.ok(!("unikernel" in outputs.variants));
+  });
+});
+
+describe("deployLab with the source-built unikernel (dev stack, mocked machine with QEMU and no kraft)", function () {
+  this.timeout(30_000);
+  const step = (run: LabRun, name: string) => {
+    const found = run.resources.find((r) => r.type === "command:local:Command" && r.name === name);
+    assert.ok(found, `no ${name}`);
+    return found;
+  };
+  const jobs = (run: LabRun) => {
+    const prometheus = run.resources.find((r) => r.name === "monitoring-prometheus" && r.type === "docker:index/container:Container")!;
+    const uploads = prometheus.inputs.uploads as { file: string; content: string }[];
+    return parseYaml(uploads.find((u) => u.file === "/etc/prometheus/prometheus.yml")!.content).scrape_configs as { job_name: string; static_configs: unknown[] }[];
+  };
+
+  it("builds the kernel, then the initrd, then starts QEMU once the lab network exists, all under the Unikernel component", async () => {
+    const run = await runLabUnderMocks("dev");
+    const names = (r: { dependsOn: { name: string }[] }) => r.dependsOn.map((d) => d.name);
+    assert.deepStrictEqual(names(step(run, "unikernel-kernel")), []);
+    assert.deepStrictEqual(names(step(run, "unikernel-initrd")), ["unikernel-kernel"]);
+    assert.deepStrictEqual(names(step(run, "unikernel-run")), ["unikernel-kernel", "unikernel-initrd", "lab"]);
+    for (const name of ["unikernel-kernel", "unikernel-initrd", "unikernel-run"]) {
+      assert.deepStrictEqual(step(run, name).parent, { type: "optivolt:lab:Unikernel", name: "unikernel" });
+    }
+  });
+
+  it("forwards loopback and the lab network's gateway; Prometheus scrapes the gateway; the outputs name the builder and pid file", async () => {
+    const run = await runLabUnderMocks("dev");
+    assert.match(step(run, "unikernel-run").inputs.create, / --forward 127\.0\.0\.1:8004 --forward 172\.30\.0\.1:8004 /);
+    assert.deepStrictEqual(jobs(run).find((j) => j.job_name === "unikernel")?.static_configs, [
+      { targets: ["172.30.0.1:8004"], labels: { variant: "unikernel", runtime: "node", isolation: "qemu" } },
+    ]);
+    assert.strictEqual(run.outputs.endpoints.unikernel, "http://127.0.0.1:8004");
+    assert.deepStrictEqual(run.outputs.variants.unikernel, {
+      cpus: 1,
+      memoryMb: 384,
+      runtime: "node",
+      url: "http://127.0.0.1:8004",
+      status: "running",
+      builder: "source",
+      pidFile: path.resolve(__dirname, "../../unikernel/.run/dev/qemu.pid"),
+    });
+  });
+
+  it("an engine on another machine: no gateway forward, no scrape job, and a warning saying why", async () => {
+    const notes: string[] = [];
+    const run = await runLabUnderMocks("dev", { "docker:host": "ssh://lab@remote" }, { notify: (level, message) => notes.push(`${level}: ${message}`) });
+    assert.doesNotMatch(step(run, "unikernel-run").inputs.create, /172\.30\.0\.1/);
+    assert.ok(!jobs(run).some((j) => j.job_name === "unikernel"));
+    assert.ok(notes.some((n) => /^warn: Prometheus does not scrape the unikernel: QEMU runs on this machine/.test(n)), notes.join("\n"));
+  });
+
+  it("monitoring off: QEMU forwards loopback only", async () => {
+    const run = await runLabUnderMocks("dev", { "optivolt:monitoring": { enabled: false } });
+    assert.match(step(run, "unikernel-run").inputs.create, / --forward 127\.0\.0\.1:8004 --env /);
+  });
+
+  it("the ci stack builds from the vendored archives on its own port and paths", async () => {
+    const run = await runLabUnderMocks("ci");
+    const vendor = path.resolve(__dirname, "../../../shared/vendor/unikraft");
+    assert.match(step(run, "unikernel-kernel").inputs.create, new RegExp(` --unikraft ${vendor.replace(/[.]/g, "\\.")}/unikraft-RELEASE-0\\.16\\.3\\.tar\\.gz `));
+    assert.match(step(run, "unikernel-run").inputs.create, /--run-dir \S+\/unikernel\/\.run\/ci .* --forward 127\.0\.0\.1:18004 /);
   });
 });
