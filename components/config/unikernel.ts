@@ -85,9 +85,9 @@ export const unikernelSchema = z
      * executable: Alpine's Node is one, the nodejs.org build in Debian-based images is not.
      */
     nodeImage: z.string().min(1).default("node:22-alpine"),
-    /** Guest memory, passed to `kraft run -M` as a Kubernetes quantity in Mi. */
+    /** Guest memory in MiB: `kraft run -M <n>Mi`, or QEMU's `-m` through `qemu.sh start --memory`. */
     memoryMi: numeric((n) => n.int().min(16, "must be at least 16 (Unikraft's ELF loader needs room beside Node)")).default(UNIKERNEL_DEFAULT_MEMORY_MI),
-    /** Host port forwarded to the guest's port 8000 (user networking only). */
+    /** Host port forwarded to the guest's port 8000 (user networking; built from source, also on the lab network's gateway for Prometheus). */
     hostPort: hostPortSchema.default(8004),
     /** `user`: QEMU user networking with port forwarding (no root, slow); `bridge`: a kraft bridge network (fast, needs root). */
     network: z.enum(["user", "bridge"]).default("user"),
