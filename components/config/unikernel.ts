@@ -3,12 +3,12 @@ import { numeric } from "./numbers";
 import { hostPortSchema } from "./variants";
 
 /**
- * Default guest memory of the unikernel, in MiB. Not a guess: the payload's floor measured by
- * tests/integration/unikernel.test.ts plus what Unikraft's ELF loader holds beside it (the
- * initramfs CPIO and its ramfs copy of the root file system, the kernel and its allocator).
- * README, "The unikernel variant", gives the figures.
+ * Default guest memory of the unikernel, in MiB: the source build's measured floor, the smallest
+ * guest RAM (in 32 MiB steps) that serves 10 s of /api/light and /api/heavy with no error under
+ * TCG (`npm run unikernel:targets -- --floor`; 320 MiB runs out of memory mapping libc). The kraft
+ * path warns below its own estimate (KRAFT_MEMORY_ESTIMATE_MI). docs/unikernel.md has the figures.
  */
-export const UNIKERNEL_DEFAULT_MEMORY_MI = 384;
+export const UNIKERNEL_DEFAULT_MEMORY_MI = 352;
 
 const ipv4 = z.string().regex(/^(\d{1,3})(\.\d{1,3}){3}$/, "must be an IPv4 address such as 172.44.0.2");
 

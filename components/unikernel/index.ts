@@ -5,6 +5,7 @@ import { ImagesConfig, UnikernelConfig } from "../config";
 import { UNIKERNEL_VARIANT } from "../naming";
 import { UnikernelBuilder, UnikernelDecision } from "./decision";
 import { kraftSteps } from "./kraft";
+import { KRAFT_MEMORY_ESTIMATE_MI } from "./memory";
 import { acceleratorFromStartOutput } from "./source";
 import { sourceSteps } from "./sourceBuild";
 
@@ -101,6 +102,11 @@ export class Unikernel extends pulumi.ComponentResource {
     // Both builders run the VM on this machine whatever docker:host says, so the URL names this machine.
     const host = args.bindAddress === "0.0.0.0" ? "127.0.0.1" : args.bindAddress;
     if (decision.builder === "kraft") {
+      if (config.memoryMi < KRAFT_MEMORY_ESTIMATE_MI) {
+        (args.warn ?? ((message: string) => pulumi.log.warn(message, this)))(
+          `optivolt:unikernel.memoryMi is ${config.memoryMi} MiB, the source build's measured floor; kraft's root file system is estimated to need ${KRAFT_MEMORY_ESTIMATE_MI} MiB (docs/unikernel.md): set memoryMi to ${KRAFT_MEMORY_ESTIMATE_MI} if the guest does not start.`,
+        );
+      }
       const steps = kraftSteps(name, { ...args, emulation: decision.emulation, projectDir }, this);
       const accel: Accelerator = decision.emulation ? "tcg" : "kvm";
       this.sourceHash = steps.sourceHash;

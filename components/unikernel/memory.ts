@@ -1,3 +1,10 @@
+/**
+ * What kraft's root file system needs by `unikernelMemoryEstimateMi` over the figures
+ * tests/integration/unikernel.test.ts measures (kraft cannot run here, so it is estimated, not
+ * measured like the source build's floor, the default memoryMi). The kraft path warns below it.
+ */
+export const KRAFT_MEMORY_ESTIMATE_MI = 384;
+
 /** What Unikraft itself holds beside the app: kernel image, page tables, lwIP buffers, allocator slack. */
 export const UNIKRAFT_OVERHEAD_MI = 32;
 
