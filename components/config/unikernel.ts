@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { numeric } from "./numbers";
-import { hostPortSchema } from "./variants";
+import { cpusetSchema, hostPortSchema } from "./variants";
 
 /**
  * Default guest memory of the unikernel, in MiB: the source build's measured floor, the smallest
@@ -76,6 +76,11 @@ export const unikernelSchema = z
      * counted against the variant; docs/unikernel.md has the measured trade-off.
      */
     tcgCacheMi: numeric((n) => n.int().min(8).max(1024)).default(32),
+    /**
+     * Source builder: cores QEMU may run on (`taskset -c`), like a container's cpuset; unset: any
+     * core. The bench measures a variant only when a core is left for its load generator.
+     */
+    cpuset: cpusetSchema.optional(),
     /** `kraft build --plat` / `kraft run --plat`. */
     platform: z.enum(["qemu", "fc", "xen"]).default("qemu"),
     /** `kraft build --arch` / `kraft run --arch`; Unikraft's prebuilt `base` runtime ships x86_64. */

@@ -29,6 +29,9 @@ export function cpuListCores(text: string): number[] | null {
   return [...cores].sort((a, b) => a - b);
 }
 
+/** Cores a variant may run on (a Linux cpu list); the bench pins its load generator elsewhere. */
+export const cpusetSchema = z.string().refine((text) => cpuListCores(text) !== null, 'must be a cpu list such as "0", "0-1" or "0,2"');
+
 export const variantSpecSchema = z
   .strictObject({
     target: z.enum(IMAGE_TARGETS),
@@ -40,7 +43,7 @@ export const variantSpecSchema = z
     /** Worker processes; unset lets the image size them from the container's CPU quota. */
     workers: numeric((n) => n.int().positive()).optional(),
     /** Cores the container may run on (Docker's --cpuset-cpus, e.g. "0" or "0-1"); unset: any core. */
-    cpuset: z.string().refine((text) => cpuListCores(text) !== null, 'must be a cpu list such as "0", "0-1" or "0,2"').optional(),
+    cpuset: cpusetSchema.optional(),
   })
   .superRefine((spec, ctx) => {
     // A budget under the floor is accepted by Docker, then the container restart-loops (exit 137)

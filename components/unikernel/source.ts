@@ -111,12 +111,13 @@ export interface QemuStartArgs {
   variant: string;
 }
 
-export function qemuStartCommand(config: Pick<UnikernelConfig, "memoryMi" | "accel" | "tcgCacheMi" | "healthTimeoutSeconds">, args: QemuStartArgs): string {
+export function qemuStartCommand(config: Pick<UnikernelConfig, "memoryMi" | "accel" | "tcgCacheMi" | "healthTimeoutSeconds" | "cpuset">, args: QemuStartArgs): string {
   const q = shellQuote;
   return [
     `bash source/qemu.sh start --run-dir ${q(args.layout.runDir)}`,
     `--kernel ${q(args.layout.kernel)} --initrd ${q(args.layout.initrd)}`,
     `--memory ${config.memoryMi} --accel ${config.accel} --tcg-cache ${config.tcgCacheMi} --timeout ${config.healthTimeoutSeconds}`,
+    ...(config.cpuset === undefined ? [] : [`--cpuset ${q(config.cpuset)}`]),
     ...args.forwards.map((forward) => `--forward ${q(forward)}`),
     ...Object.entries(guestEnvironment(args.variant)).map(([name, value]) => `--env ${q(`${name}=${value}`)}`),
     "--",

@@ -227,6 +227,13 @@ describe("Unikernel component, source builder (mocked Pulumi)", function () {
     assert.match(create, / --memory 448 --accel tcg --tcg-cache 64 --timeout 30 --forward 127\.0\.0\.1:9104 --forward 172\.18\.0\.1:9104 /);
   });
 
+  it("a cpuset pins QEMU (--cpuset); without one QEMU may run anywhere", async () => {
+    const pinned = (await deploySource({ cpuset: "1" })).steps.get("unikernel-run")!.create as string;
+    assert.match(pinned, / --timeout 120 --cpuset 1 --forward /);
+    const free = (await deploySource({})).steps.get("unikernel-run")!.create as string;
+    assert.doesNotMatch(free, /--cpuset/);
+  });
+
   it("local archives reach make as absolute paths below the project root", async () => {
     const { steps } = await deploySource({ source: { archives: { unikraft: "../shared/vendor/unikraft/unikraft-RELEASE-0.16.3.tar.gz" } } });
     assert.match(steps.get("unikernel-kernel")!.create, / --unikraft \/srv\/shared\/vendor\/unikraft\/unikraft-RELEASE-0\.16\.3\.tar\.gz /);

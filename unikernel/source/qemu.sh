@@ -2,7 +2,7 @@
 # Runs the source-built unikernel under QEMU, detached, and stops it again:
 #
 #   qemu.sh start --run-dir DIR --kernel FILE --initrd FILE --memory MIB --accel auto|kvm|tcg
-#                 --forward ADDR:PORT [--forward ADDR:PORT ...] [--tcg-cache MIB] [--timeout SECONDS]
+#                 --forward ADDR:PORT [--forward ADDR:PORT ...] [--tcg-cache MIB] [--timeout SECONDS] [--cpuset LIST]
 #                 [--env NAME=VALUE ...] -- COMMAND [ARG ...]
 #   qemu.sh stop  --run-dir DIR [--grace SECONDS]
 #   qemu.sh accel --kernel FILE [--accel auto|kvm|tcg]
@@ -90,12 +90,12 @@ stop_qemu() {
 }
 
 cmd_start() {
-  local run_dir="" kernel="" initrd="" memory="" accel="" tcg_cache=32 timeout=120
+  local run_dir="" kernel="" initrd="" memory="" accel="" tcg_cache=32 timeout=120 cpuset=""
   local -a forwards=() envs=() command=()
   while [ $# -gt 0 ]; do
     case "$1" in
       --) shift; command=("$@"); break ;;
-      --run-dir|--kernel|--initrd|--memory|--accel|--forward|--tcg-cache|--timeout|--env)
+      --run-dir|--kernel|--initrd|--memory|--accel|--forward|--tcg-cache|--timeout|--env|--cpuset)
         [ $# -ge 2 ] || { echo "unikernel qemu: $1 needs a value" >&2; usage; } ;;&
       --run-dir) run_dir=$2 ;;
       --kernel) kernel=$2 ;;
@@ -106,6 +106,7 @@ cmd_start() {
       --tcg-cache) tcg_cache=$2 ;;
       --timeout) timeout=$2 ;;
       --env) envs+=("$2") ;;
+      --cpuset) cpuset=$2 ;;
       *) echo "unikernel qemu: unknown argument '$1'" >&2; usage ;;
     esac
     shift 2
@@ -141,7 +142,14 @@ cmd_start() {
   append+=" -- ${command[*]}"
 
   rm -rf "$run_dir" && mkdir -p "$run_dir"
-  local qemu=(qemu-system-x86_64 "${accel_args[@]}" -smp 1 -m "${memory}M" -nodefaults -no-reboot -display none
+  # Pinned like a container's cpuset: every QEMU thread (vCPU, I/O) inherits the affinity.
+  local pin=()
+  if [ -n "$cpuset" ]; then
+    [[ "$cpuset" =~ ^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$ ]] || die "--cpuset must be a cpu list such as 0 or 0-1, got '$cpuset'."
+    command -v taskset >/dev/null 2>&1 || die "taskset is missing (Debian: apt-get install util-linux); it pins QEMU to --cpuset."
+    pin=(taskset -c "$cpuset")
+  fi
+  local qemu=("${pin[@]}" qemu-system-x86_64 "${accel_args[@]}" -smp 1 -m "${memory}M" -nodefaults -no-reboot -display none
     -kernel "$kernel" -initrd "$initrd" -append "$append"
     -netdev "$netdev" -device virtio-net-pci,netdev=net0
     -serial "file:$run_dir/serial.log" -daemonize -pidfile "$run_dir/qemu.pid")
