@@ -7,7 +7,7 @@ import { DEFAULT_GENERATOR_IMAGE } from "../bench/args";
 import { describeUserlandProxy, userlandProxyState } from "../bench/userlandProxy";
 import { loadStackConfig } from "../components/config";
 import { LOCAL_BASE_IMAGES } from "../components/naming";
-import { hostProbes, KRAFT_INSTALL_HINT } from "../components/unikernel";
+import { hostProbes, KRAFT_INSTALL_HINT, SOURCE_BUILD_TOOLS } from "../components/unikernel";
 import { sourceLayout } from "../components/unikernel/source";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
@@ -49,8 +49,8 @@ export function nodeOutcome(version: string): Outcome {
   return major >= 20 ? { ok: true, detail: `node ${version}` } : { ok: false, detail: `node ${version} is older than 20` };
 }
 
-/** What the source builder's make run needs beside make itself; they come with one apt-get, so they share a line. */
-export const UNIKERNEL_BUILD_TOOLS = ["make", "gcc", "flex", "bison", "unzip"] as const;
+/** What the source builder's make run needs (its tools without QEMU); they come with one apt-get, so they share a line. */
+export const UNIKERNEL_BUILD_TOOLS = SOURCE_BUILD_TOOLS.filter((tool) => tool !== "qemu-system-x86_64");
 export const UNIKERNEL_BUILD_TOOLS_FIX = `Debian/Ubuntu: \`sudo apt-get install --no-install-recommends ${UNIKERNEL_BUILD_TOOLS.join(" ")}\``;
 export const DOCKER_CLI_FIX = "Debian/Ubuntu: `sudo apt-get install docker.io`; elsewhere https://docs.docker.com/engine/install/";
 export const QEMU_FIX = "Debian/Ubuntu: `sudo apt-get install --no-install-recommends qemu-system-x86`";

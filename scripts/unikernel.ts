@@ -20,6 +20,7 @@ import {
   SourceLayout,
   sourceLayout,
 } from "../components/unikernel/source";
+import { initrdTags, sourceTriggers } from "../components/unikernel/sourceBuild";
 import { DOCKER_CLI_FIX, QEMU_FIX, UNIKERNEL_BUILD_TOOLS, UNIKERNEL_BUILD_TOOLS_FIX } from "./doctor";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
@@ -45,10 +46,15 @@ const PROCESS_IO: UnikernelIo = {
   projectDir: PROJECT_DIR,
 };
 
-/** The images the initrd step builds on the way; stack-scoped so two stacks never remove each other's. */
-export function initrdTags(stack: string): InitrdTags {
-  const name = stack.toLowerCase();
-  return { appTag: `optivolt-unikernel-app:${name}-source`, payloadTag: `optivolt-unikernel-initrd:${name}-source` };
+/** The initrd step's images, as the Pulumi program names them (stack and sources in the tag). */
+function currentInitrdTags(config: LabConfig, projectDir: string): InitrdTags {
+  return initrdTags(config.stackName, sourceTriggers(config.unikernel, config.images, projectDir).initrd);
+}
+
+/** Removes every image of the stack's two initrd repositories, including builds of older sources. */
+function allInitrdImagesDeleteCommand(tags: InitrdTags): string {
+  const repositories = [tags.appTag, tags.payloadTag].map((tag) => `--filter reference=${tag.split(":")[0]}`).join(" ");
+  return `for image in $(docker image ls --format '{{.Repository}}:{{.Tag}}' ${repositories}); do docker image rm --force "$image" >/dev/null; done`;
 }
 
 /** What `up` needs on the PATH, each with the command that installs it. */
@@ -107,7 +113,7 @@ async function up(config: LabConfig, layout: SourceLayout, io: UnikernelIo): Pro
   const unikernel = config.unikernel;
   const forward = `${config.bindAddress}:${unikernel.hostPort}`;
   await runStep("kernel build (make)", kernelBuildCommand(unikernel.source.archives, layout, io.projectDir), io);
-  await runStep("initrd build (docker)", initrdBuildCommand(config.images, initrdTags(config.stackName), layout), io);
+  await runStep("initrd build (docker)", initrdBuildCommand(config.images, currentInitrdTags(config, io.projectDir), layout), io);
   const started = await runStep(
     `QEMU start (forwarding ${forward})`,
     qemuStartCommand(unikernel, { layout, forwards: [forward], variant: UNIKERNEL_VARIANT }),
@@ -132,7 +138,8 @@ async function down(config: LabConfig, layout: SourceLayout, clean: boolean, io:
     return;
   }
   await runStep("kernel removal", kernelDeleteCommand(layout), io);
-  await runStep("initrd removal (file and images)", initrdDeleteCommand(initrdTags(config.stackName), layout), io);
+  const tags = currentInitrdTags(config, io.projectDir);
+  await runStep("initrd removal (file and images)", `${initrdDeleteCommand(tags, layout)}; ${allInitrdImagesDeleteCommand(tags)}`, io);
   // The stack's build folder held only those two; an empty one would be all that is left.
   const buildDir = path.dirname(layout.kernelDir);
   if (fs.existsSync(buildDir) && fs.readdirSync(buildDir).length === 0) fs.rmdirSync(buildDir);

@@ -108,7 +108,8 @@ describe("npm run unikernel (scripts/unikernel.ts)", () => {
     const calls = b.calls();
     assert.deepStrictEqual(calls.map((c) => c.split(" ").slice(0, 2).join(" ")), ["bash source/build-kernel.sh", "bash source/build-initrd.sh", "bash source/qemu.sh"]);
     assert.ok(calls[0].includes(`--out ${build}/kernel --unikraft ${path.join(b.projectDir, "vendor", "unikraft.tar.gz")} `), calls[0]);
-    assert.ok(calls[1].includes(`--out ${build}/initrd.cpio --app-tag optivolt-unikernel-app:t-source`), calls[1]);
+    assert.ok(calls[1].includes(`--out ${build}/initrd.cpio --app-tag optivolt-unikernel-t-app:`), calls[1]);
+    assert.match(calls[1], /--app-tag optivolt-unikernel-t-app:([0-9a-f]{12}) --payload-tag optivolt-unikernel-t-initrd:\1 /, "the Pulumi program's tags");
     assert.match(calls[2], /^bash source\/qemu\.sh start .*--memory 320 --accel tcg .*--forward 127\.0\.0\.1:18044 .*-- \/usr\/bin\/node \/app\/dist\/server\.js$/);
     assert.match(result.stdout, /^unikernel up: stack t, source builder \(the stack says builder kraft; this command always builds from source, with make and QEMU\)\n {2}guest: 320 MiB, 1 vCPU, accel asked tcg\n/);
     assert.ok(result.stdout.includes("running at http://127.0.0.1:18044\n  acceleration: tcg\n"), result.stdout);
@@ -136,7 +137,13 @@ describe("npm run unikernel (scripts/unikernel.ts)", () => {
 
     const cleaned = await run(["down", "--stack", STACK, "--clean"], b);
     assert.strictEqual(cleaned.status, 0, cleaned.stderr);
-    assert.deepStrictEqual(b.calls().slice(2), ["docker image rm --force optivolt-unikernel-initrd:t-source optivolt-unikernel-app:t-source"]);
+    const removals = b.calls().slice(2);
+    assert.match(removals[0], /^docker image rm --force optivolt-unikernel-t-initrd:([0-9a-f]{12}) optivolt-unikernel-t-app:\1$/);
+    assert.deepStrictEqual(
+      removals.slice(1),
+      ["docker image ls --format {{.Repository}}:{{.Tag}} --filter reference=optivolt-unikernel-t-app --filter reference=optivolt-unikernel-t-initrd"],
+      "then every older build of the stack's two repositories",
+    );
     assert.ok(!fs.existsSync(build), `${build} is left`);
   });
 });
