@@ -4,8 +4,11 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as docker from "@pulumi/docker";
+import { loadStackConfig } from "../../components/config";
 import { analyzeRecorded, checkStack, main } from "../../policy/check";
 import { exitCodeOf, formatAnalysis } from "../../policy/offline/report";
+import { parseQemuStart } from "../../policy/qemu";
+import { runLabUnderMocks } from "../support/mockedLab";
 import { recordUnderMocks } from "../support/policyHarness";
 
 const PROJECT_DIR = path.resolve(__dirname, "..", "..");
@@ -46,6 +49,34 @@ describe("policy: the whole program under mocks", () => {
     const wide = analysis.violations.filter((v) => v.policyName === "ports-bind-loopback");
     assert.ok(wide.length >= 3, formatAnalysis(analysis, "dev"));
     assert.match(wide[0].message, /publishes host port \d+ on 0\.0\.0\.0; set the port's `ip` to 127\.0\.0\.1/);
+  });
+});
+
+/**
+ * The ci stack's program as an update (`pulumi up`; at preview the QEMU command line is not known
+ * yet: it names the lab network's gateway), on a PATH that has QEMU and make whatever this machine has.
+ */
+async function recordCiUpdate() {
+  const bin = fs.mkdtempSync(path.join(os.tmpdir(), "ovtest-policy-qemu-"));
+  for (const tool of ["qemu-system-x86_64", "make"]) fs.writeFileSync(path.join(bin, tool), "#!/bin/sh\n", { mode: 0o755 });
+  const pathBefore = process.env.PATH;
+  process.env.PATH = `${bin}${path.delimiter}${pathBefore ?? ""}`;
+  try {
+    return (await runLabUnderMocks("ci", {}, { program: "deployLab", preview: false })).resources;
+  } finally {
+    process.env.PATH = pathBefore;
+    fs.rmSync(bin, { recursive: true, force: true });
+  }
+}
+
+describe("policy: the ci stack's source-built unikernel", () => {
+  it("passes every policy as an update, unikernel-memory-set applied to its QEMU run", async () => {
+    const resources = await recordCiUpdate();
+    const runs = resources.filter((r) => typeof r.inputs.create === "string" && parseQemuStart(r.inputs.create) !== undefined);
+    assert.deepStrictEqual(runs.map((r) => parseQemuStart(r.inputs.create)?.memory), [String(loadStackConfig("ci").unikernel.memoryMi)]);
+    const analysis = await analyzeRecorded(resources, "ci");
+    assert.deepStrictEqual(analysis.violations, [], formatAnalysis(analysis, "ci"));
+    assert.strictEqual(analysis.applied.get("unikernel-memory-set"), 1);
   });
 });
 
