@@ -9,6 +9,8 @@ import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { loadStackConfig } from "../../components/config";
+import { sourceForwards } from "../../components/unikernel/network";
+import { labScrapeTargets, renderPrometheusConfig, SCRAPE_JOBS, unikernelScrapeTarget } from "../../dashboards/prometheusConfig";
 import {
   initrdBuildCommand,
   initrdDeleteCommand,
@@ -114,7 +116,8 @@ describe("unikernel built from source and run by QEMU (real make, Docker, QEMU, 
     assert.match(gateway, /^\d+\.\d+\.\d+\.\d+$/, "the test network has an IPv4 gateway");
     port = await freeLoopbackPort();
     url = `http://127.0.0.1:${port}`;
-    started = await shOk(qemuStartCommand(unikernel, { layout, forwards: [`127.0.0.1:${port}`, `${gateway}:${port}`], variant: "unikernel" }), 300_000);
+    const forwards = sourceForwards("127.0.0.1", port, gateway);
+    started = await shOk(qemuStartCommand(unikernel, { layout, forwards, variant: "unikernel" }), 300_000);
     process.stdout.write(`      kernel ${kernelSeconds.toFixed(1)} s; ${started.stdout.split("\n").filter((l) => /answered|acceleration/.test(l)).join("; ")}\n`);
   });
 
@@ -158,6 +161,13 @@ describe("unikernel built from source and run by QEMU (real make, Docker, QEMU, 
     assert.ok(fs.existsSync(layout.pidFile), "pid file");
   });
 
+  it("pins QEMU to the stack's cpuset, so the bench keeps a core for its load generator", () => {
+    assert.ok(unikernel.cpuset !== undefined, "the ci stack sets unikernel.cpuset");
+    const pid = fs.readFileSync(layout.pidFile, "utf8").trim();
+    const allowed = /^Cpus_allowed_list:\s*(\S+)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+    assert.strictEqual(allowed?.[1], unikernel.cpuset);
+  });
+
   it("serves every route and the error answers through the forwarded port", async () => {
     await assertServesEveryRoute(url, "unikernel");
     await assertErrorAnswers(url);
@@ -166,18 +176,9 @@ describe("unikernel built from source and run by QEMU (real make, Docker, QEMU, 
   it("forwards only on loopback and the lab network's gateway, where a Prometheus container scrapes it", async () => {
     assert.deepStrictEqual(listeningAddresses(port), [gateway, "127.0.0.1"].sort(), "nothing listens on 0.0.0.0 or another address");
     fs.mkdirSync(prometheusDir, { recursive: true });
-    fs.writeFileSync(
-      path.join(prometheusDir, "prometheus.yml"),
-      [
-        "global:",
-        "  scrape_interval: 2s",
-        "scrape_configs:",
-        "  - job_name: unikernel",
-        "    static_configs:",
-        `      - targets: ["${gateway}:${port}"]`,
-        "        labels: { variant: unikernel, isolation: qemu }",
-      ].join("\n"),
-    );
+    // The program's own Prometheus config for the ci stack, its unikernel job aimed at the gateway forward.
+    const targets = { ...labScrapeTargets(config), unikernel: unikernelScrapeTarget(gateway, port) };
+    fs.writeFileSync(path.join(prometheusDir, "prometheus.yml"), renderPrometheusConfig(config, targets));
     assert.ok(await imageExists(PROMETHEUS_IMAGE), `${PROMETHEUS_IMAGE} exists (npm run images:base builds it)`);
     const prometheusPort = await freeLoopbackPort();
     await docker([
@@ -190,12 +191,12 @@ describe("unikernel built from source and run by QEMU (real make, Docker, QEMU, 
       return ((await response.json()) as { data: { result: { value: [number, string] }[] } }).data.result;
     };
     const up = await until("Prometheus scrapes the unikernel (up == 1)", 90_000, async () => {
-      const result = await query('up{job="unikernel"}').catch(() => []);
+      const result = await query(`up{job="${SCRAPE_JOBS.unikernel}",variant="unikernel",isolation="qemu"}`).catch(() => []);
       return result.length > 0 && result[0].value[1] === "1" ? result : undefined;
     });
     assert.strictEqual(up.length, 1);
     const requests = await until("request counts from the guest", 30_000, async () => {
-      const result = await query('sum(http_requests_total{job="unikernel",variant="unikernel"})').catch(() => []);
+      const result = await query(`sum(http_requests_total{job="${SCRAPE_JOBS.unikernel}",variant="unikernel"})`).catch(() => []);
       return result.length > 0 && Number(result[0].value[1]) > 0 ? result : undefined;
     });
     assert.ok(Number(requests[0].value[1]) > 0);
