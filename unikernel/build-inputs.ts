@@ -2,21 +2,21 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 
-/**
- * Everything the unikernel's root file system is made from, relative to the project root: the
- * web API's sources and recipe (the rootfs packs the same build as the images) and this folder's
- * recipe. Generated output (rootfs/, .unikraft/) and the health probe are deliberately not inputs.
- */
-export const UNIKERNEL_BUILD_INPUTS: readonly string[] = [
+/** The web API's sources and recipe, relative to the project root: both builders pack the same build as the images. */
+export const WEB_API_BUILD_INPUTS: readonly string[] = [
   "images/src",
   "images/package.json",
   "images/package-lock.json",
   "images/tsconfig.json",
   "images/Dockerfile",
   "images/.dockerignore",
-  "unikernel/Dockerfile",
-  "unikernel/Kraftfile",
 ];
+
+/**
+ * Everything kraft's root file system is made from: the web API and this folder's recipe.
+ * Generated output (rootfs/, .unikraft/) and the health probe are deliberately not inputs.
+ */
+export const UNIKERNEL_BUILD_INPUTS: readonly string[] = [...WEB_API_BUILD_INPUTS, "unikernel/Dockerfile", "unikernel/Kraftfile"];
 
 function listFiles(root: string, relative: string): string[] {
   const absolute = path.join(root, relative);

@@ -1,6 +1,7 @@
 import * as path from "path";
 import { ImagesConfig, UnikernelConfig } from "../config";
 import { APP_PORT } from "../naming";
+import { WEB_API_BUILD_INPUTS } from "../../unikernel/build-inputs";
 import { shellQuote } from "./shell";
 
 /**
@@ -19,16 +20,7 @@ export const QEMU_STOP_GRACE_SECONDS = 5;
 
 /** Files each step is made from, relative to the project root: their hash is the step's trigger. */
 export const KERNEL_BUILD_INPUTS: readonly string[] = ["unikernel/source/defconfig", "unikernel/source/build-kernel.sh"];
-export const INITRD_BUILD_INPUTS: readonly string[] = [
-  "images/src",
-  "images/package.json",
-  "images/package-lock.json",
-  "images/tsconfig.json",
-  "images/Dockerfile",
-  "images/.dockerignore",
-  "unikernel/source/Dockerfile",
-  "unikernel/source/build-initrd.sh",
-];
+export const INITRD_BUILD_INPUTS: readonly string[] = [...WEB_API_BUILD_INPUTS, "unikernel/source/Dockerfile", "unikernel/source/build-initrd.sh"];
 export const RUN_INPUTS: readonly string[] = ["unikernel/source/qemu.sh", "unikernel/wait-for-health.ts"];
 
 /** Where one stack's source-built unikernel lives on this machine (absolute paths). */

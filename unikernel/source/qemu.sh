@@ -153,7 +153,8 @@ cmd_start() {
     -kernel "$kernel" -initrd "$initrd" -append "$append"
     -netdev "$netdev" -device virtio-net-pci,netdev=net0
     -serial "file:$run_dir/serial.log" -daemonize -pidfile "$run_dir/qemu.pid")
-  echo "unikernel qemu: ${qemu[*]}"
+  # Quoted as a shell would need it, so the line can be pasted to run QEMU by hand.
+  printf 'unikernel qemu:'; printf ' %q' "${qemu[@]}"; echo
   local started=$(date +%s%N)
   if ! "${qemu[@]}" 2>"$run_dir/qemu.stderr"; then
     local why

@@ -7,7 +7,7 @@
  * builds the initrd, then boots it N times under the acceleration `auto` resolves to: time from
  * QEMU's start to the first 200 on /health, every route, 10 s of /api/light, QEMU's peak RSS.
  * `--floor` then searches the smallest guest RAM, in 32 MiB steps, that serves 10 s of /api/light
- * and /api/heavy together with no error. Everything it starts is stopped and removed at the end.
+ * and /api/heavy together, each at the bench's concurrency (50 connections), with no error. Everything it starts is stopped and removed at the end.
  */
 import autocannon from "autocannon";
 import { execFile } from "child_process";
@@ -15,6 +15,7 @@ import { Command } from "commander";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { MODE_DEFAULTS } from "../../bench/args";
 import { loadStackConfig, UnikernelConfig } from "../../components/config";
 import { initrdBuildCommand, initrdDeleteCommand, kernelBuildCommand, qemuStartCommand, qemuStopCommand, sourceLayout, SourceLayout } from "../../components/unikernel/source";
 
@@ -22,6 +23,8 @@ const UNIKERNEL_DIR = path.resolve(__dirname, "..");
 const PROJECT_DIR = path.resolve(UNIKERNEL_DIR, "..");
 const FLOOR_STEP_MI = 32;
 const LOAD_SECONDS = 10;
+/** The bench's own concurrency (quick and full modes): a floor below it would crash under `npm run bench`. */
+const CONNECTIONS = MODE_DEFAULTS.quick.connections;
 /** Targets from the issue. */
 const TARGETS = { buildSeconds: 60, healthSeconds: 10, rssOverGuestMi: 64 };
 
@@ -143,13 +146,13 @@ async function main(argv: string[]): Promise<void> {
       const run = await boot(config, layout, options.port);
       try {
         const problems = await checkRoutes(run.baseUrl);
-        const light = await load(`${run.baseUrl}/api/light`, 8);
+        const light = await load(`${run.baseUrl}/api/light`, CONNECTIONS);
         const peakMi = procStatusKiB(run.pid, "VmHWM") / 1024;
         healths.push(run.healthSeconds);
         rssPeaks.push(peakMi);
         say(
           `boot ${i} (${run.accel}): /health after ${run.healthSeconds.toFixed(1)} s; routes ${problems.length === 0 ? "all correct" : problems.join("; ")}; ` +
-            `10 s /api/light: ${light.requests} requests, ${light.perSecond.toFixed(0)} req/s, ${light.errors} errors, ${light.non2xx} non-2xx; QEMU peak RSS ${peakMi.toFixed(0)} MiB`,
+            `10 s /api/light (${CONNECTIONS} connections): ${light.requests} requests, ${light.perSecond.toFixed(0)} req/s, ${light.errors} errors, ${light.non2xx} non-2xx; QEMU peak RSS ${peakMi.toFixed(0)} MiB`,
         );
       } finally {
         await stop();
@@ -165,11 +168,11 @@ async function main(argv: string[]): Promise<void> {
         try {
           const run = await boot({ ...config, memoryMi, healthTimeoutSeconds: 60 }, layout, options.port);
           try {
-            const [light, heavy] = await Promise.all([load(`${run.baseUrl}/api/light`, 4), load(`${run.baseUrl}/api/heavy`, 2)]);
+            const [light, heavy] = await Promise.all([load(`${run.baseUrl}/api/light`, CONNECTIONS), load(`${run.baseUrl}/api/heavy`, CONNECTIONS)]);
             const healthy = (await fetch(`${run.baseUrl}/health`, { signal: AbortSignal.timeout(10_000) })).ok;
             const failures = light.errors + light.non2xx + heavy.errors + heavy.non2xx;
             const ok = failures === 0 && light.requests > 0 && heavy.requests > 0 && healthy;
-            say(`floor: ${memoryMi} MiB ${ok ? "serves" : "fails"} (light ${light.requests} requests, heavy ${heavy.requests}, ${failures} errors${healthy ? "" : ", dead after the load"})`);
+            say(`floor: ${memoryMi} MiB ${ok ? "serves" : "fails"} (${CONNECTIONS} + ${CONNECTIONS} connections: light ${light.requests} requests, heavy ${heavy.requests}, ${failures} errors${healthy ? "" : ", dead after the load"})`);
             return ok;
           } finally {
             await stop();
