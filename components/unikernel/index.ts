@@ -104,7 +104,7 @@ export class Unikernel extends pulumi.ComponentResource {
     if (decision.builder === "kraft") {
       if (config.memoryMi < KRAFT_MEMORY_ESTIMATE_MI) {
         (args.warn ?? ((message: string) => pulumi.log.warn(message, this)))(
-          `optivolt:unikernel.memoryMi is ${config.memoryMi} MiB, the source build's measured floor; kraft's root file system is estimated to need ${KRAFT_MEMORY_ESTIMATE_MI} MiB (docs/unikernel.md): set memoryMi to ${KRAFT_MEMORY_ESTIMATE_MI} if the guest does not start.`,
+          `optivolt:unikernel.memoryMi is ${config.memoryMi} MiB; kraft's root file system is estimated to need ${KRAFT_MEMORY_ESTIMATE_MI} MiB (docs/unikernel.md): set memoryMi to ${KRAFT_MEMORY_ESTIMATE_MI} if the guest does not start.`,
         );
       }
       const steps = kraftSteps(name, { ...args, emulation: decision.emulation, projectDir }, this);

@@ -91,7 +91,7 @@ describe("unikernel commands", () => {
     });
 
     it("defaults to the measured figure and refuses less than 16 Mi", () => {
-      assert.strictEqual(config().memoryMi, 352);
+      assert.strictEqual(config().memoryMi, 480);
       assert.throws(() => config({ memoryMi: 8 }), /at least 16/);
       assert.throws(() => config({ memoryMi: 100.5 }));
     });
@@ -103,7 +103,7 @@ describe("unikernel commands", () => {
       text,
       [
         "set -eu",
-        "kraft run --detach --name optivolt-lab-unikernel --plat qemu --arch x86_64 --memory 352Mi --port 127.0.0.1:8004:8000 .",
+        "kraft run --detach --name optivolt-lab-unikernel --plat qemu --arch x86_64 --memory 480Mi --port 127.0.0.1:8004:8000 .",
         "if ! node -r ts-node/register/transpile-only wait-for-health.ts http://127.0.0.1:8004/health 90; then",
         "  kraft logs optivolt-lab-unikernel 2>&1 | tail -n 40 >&2 || true",
         "  kraft rm optivolt-lab-unikernel >/dev/null 2>&1 || true",

@@ -89,10 +89,7 @@ describe("Unikernel component (mocked Pulumi)", function () {
 
   it("enabled auto with kraft on the PATH: rootfs, build and run steps with the exact commands", async () => {
     const { registered, warnings, outputs } = await deploy({}, probes(true, true));
-    // The default is the source build's measured floor, below kraft's estimate: said once.
-    assert.deepStrictEqual(warnings, [
-      "optivolt:unikernel.memoryMi is 352 MiB, the source build's measured floor; kraft's root file system is estimated to need 384 MiB (docs/unikernel.md): set memoryMi to 384 if the guest does not start.",
-    ]);
+    assert.deepStrictEqual(warnings, []);
     const component = registered.find((r) => r.type === "optivolt:lab:Unikernel");
     assert.ok(component, "the component registers under its own type token");
 
@@ -106,14 +103,14 @@ describe("Unikernel component (mocked Pulumi)", function () {
     assert.strictEqual(steps.get("unikernel-build")!.inputs.create, "kraft build --plat qemu --arch x86_64 .");
     assert.strictEqual(steps.get("unikernel-build")!.inputs.delete, "rm -rf .unikraft");
     const run = steps.get("unikernel-run")!.inputs;
-    assert.match(run.create, /^set -eu\nkraft run --detach --name optivolt-lab-unikernel --plat qemu --arch x86_64 --memory 352Mi --port 127\.0\.0\.1:8004:8000 \.\n/);
+    assert.match(run.create, /^set -eu\nkraft run --detach --name optivolt-lab-unikernel --plat qemu --arch x86_64 --memory 480Mi --port 127\.0\.0\.1:8004:8000 \.\n/);
     assert.match(run.create, /wait-for-health\.ts http:\/\/127\.0\.0\.1:8004\/health 120;/);
     assert.strictEqual(run.delete, "kraft stop optivolt-lab-unikernel || true; kraft rm optivolt-lab-unikernel || true");
     const tag = outputs.sourceHash!.slice(0, 12);
     assert.match(steps.get("unikernel-rootfs")!.inputs.create, new RegExp(`--build-arg NODE_IMAGE=node:22-alpine --tag optivolt-unikernel-rootfs:${tag} - < Dockerfile`));
     assert.match(steps.get("unikernel-rootfs")!.inputs.delete, new RegExp(`docker image rm --force optivolt-unikernel-rootfs:${tag} optivolt-unikernel-app:${tag} `));
 
-    assert.deepStrictEqual(outputs, { status: "running", url: "http://127.0.0.1:8004", sourceHash: outputs.sourceHash, memoryMi: 352, cpus: 1 });
+    assert.deepStrictEqual(outputs, { status: "running", url: "http://127.0.0.1:8004", sourceHash: outputs.sourceHash, memoryMi: 480, cpus: 1 });
     assert.match(outputs.sourceHash!, /^[0-9a-f]{64}$/);
   });
 
@@ -183,6 +180,10 @@ describe("Unikernel component (mocked Pulumi)", function () {
   it("memoryMi reaches kraft run in Mi", async () => {
     const { registered, outputs, warnings } = await deploy({ memoryMi: 448 }, probes(true, true));
     assert.deepStrictEqual(warnings, [], "no warning at or above kraft's estimate");
+    const below = await deploy({ memoryMi: 352 }, probes(true, true));
+    assert.deepStrictEqual(below.warnings, [
+      "optivolt:unikernel.memoryMi is 352 MiB; kraft's root file system is estimated to need 384 MiB (docs/unikernel.md): set memoryMi to 384 if the guest does not start.",
+    ]);
     assert.match(commands(registered).get("unikernel-run")!.inputs.create, / --memory 448Mi /);
     assert.strictEqual(outputs.memoryMi, 448);
   });

@@ -46,7 +46,7 @@ describe("deployLab with the unikernel (dev stack, mocked)", function () {
     assert.strictEqual(outputs.endpoints.standard, "http://127.0.0.1:8001");
     assert.deepStrictEqual(outputs.variants.unikernel, {
       cpus: 1,
-      memoryMb: 352,
+      memoryMb: 480,
       runtime: "node",
       url: "http://127.0.0.1:8004",
       status: "running",
@@ -60,7 +60,7 @@ describe("deployLab with the unikernel (dev stack, mocked)", function () {
   it("no kraft, no QEMU: everything else deploys; the variant says what is missing, and endpoints holds only URLs", async () => {
     const { outputs, commands } = await deployDev({ commandOnPath: () => false, kvmUsable: () => true, fileExists: () => true });
     assert.deepStrictEqual(commands, []);
-    assert.deepStrictEqual(outputs.variants.unikernel, { cpus: 1, memoryMb: 352, runtime: "node", status: "skipped: no kraft, no qemu-system-x86_64, no make" });
+    assert.deepStrictEqual(outputs.variants.unikernel, { cpus: 1, memoryMb: 480, runtime: "node", status: "skipped: no kraft, no qemu-system-x86_64, no make" });
     assert.deepStrictEqual(Object.keys(outputs.endpoints), Object.keys(loadStackConfig("dev").variants));
     for (const [name, url] of Object.entries(outputs.endpoints)) assert.doesNotThrow(() => new URL(url), `endpoints.${name} is ${JSON.stringify(url)}`);
   });
@@ -123,7 +123,7 @@ describe("deployLab with the source-built unikernel (dev stack, mocked machine w
     assert.strictEqual(run.outputs.endpoints.unikernel, "http://127.0.0.1:8004");
     assert.deepStrictEqual(run.outputs.variants.unikernel, {
       cpus: 1,
-      memoryMb: 352,
+      memoryMb: 480,
       runtime: "node",
       url: "http://127.0.0.1:8004",
       status: "running",

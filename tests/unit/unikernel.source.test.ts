@@ -214,7 +214,7 @@ describe("Unikernel component, source builder (mocked Pulumi)", function () {
     assert.strictEqual(
       run.create,
       "bash source/qemu.sh start --run-dir /srv/optivolt/unikernel/.run/unit --kernel /srv/optivolt/unikernel/.build/unit/kernel/elfloader_qemu-x86_64 " +
-        "--initrd /srv/optivolt/unikernel/.build/unit/initrd.cpio --memory 352 --accel auto --tcg-cache 32 --timeout 120 " +
+        "--initrd /srv/optivolt/unikernel/.build/unit/initrd.cpio --memory 480 --accel auto --tcg-cache 32 --timeout 120 " +
         "--forward 127.0.0.1:8004 --forward 172.18.0.1:8004 --env PORT=8000 --env VARIANT=unikernel --env NODE_ENV=production --env WORKERS=1 " +
         "-- /usr/bin/node /app/dist/server.js",
     );
@@ -253,7 +253,7 @@ describe("Unikernel component, source builder (mocked Pulumi)", function () {
     const tcg = await deploySource({});
     assert.deepStrictEqual(tcg.variant, {
       cpus: 1,
-      memoryMb: 352,
+      memoryMb: 480,
       runtime: "node",
       url: "http://127.0.0.1:8004",
       status: "running (TCG emulation)",
@@ -293,7 +293,7 @@ describe("Unikernel component, source builder (mocked Pulumi)", function () {
         warn: (message) => warnings.push(message),
       });
     });
-    assert.deepStrictEqual(await promiseOf(uk!.variant), { cpus: 1, memoryMb: 352, runtime: "node", status: "skipped: no unzip" });
+    assert.deepStrictEqual(await promiseOf(uk!.variant), { cpus: 1, memoryMb: 480, runtime: "node", status: "skipped: no unzip" });
     assert.strictEqual(uk!.url, undefined);
     assert.strictEqual(warnings.length, 1);
     assert.ok(!registered.includes("command:local:Command"));
