@@ -99,6 +99,23 @@ describe("web API: the routes as plain handlers", function () {
     assert.match(text, /process_resident_memory_bytes\{variant="unit"\}/);
     assert.match(text, /webapi_info\{runtime="node",runtime_version="[\d.]+",workers="1",variant="unit"\} 1/);
   });
+
+  it("still answers /metrics where the resident size cannot be read (a unikernel has no /proc): heap from V8, no resident sample", async function () {
+    const rss = process.memoryUsage.rss;
+    process.memoryUsage.rss = () => {
+      throw new Error("ENOENT: no such file or directory, uv_resident_set_memory");
+    };
+    try {
+      const response = await handle(get("/metrics"));
+      const text = response.body.toString("utf8");
+      assert.strictEqual(response.status, 200, text);
+      assert.doesNotMatch(text, /^process_resident_memory_bytes\{/m);
+      assert.match(text, /^nodejs_heap_size_used_bytes\{variant="unit"\} [1-9]\d*$/m);
+      assert.match(text, /^nodejs_heap_size_total_bytes\{variant="unit"\} [1-9]\d*$/m);
+    } finally {
+      process.memoryUsage.rss = rss;
+    }
+  });
 });
 
 describe("web API: query parsing", function () {
