@@ -128,6 +128,10 @@ describe("unikernel built from source and run by QEMU (real make, Docker, QEMU, 
     await sh(kernelDeleteCommand(layout));
     fs.rmSync(path.dirname(layout.kernelDir), { recursive: true, force: true });
     await docker(["network", "rm", network]).catch(() => undefined);
+    // The stacks' parent folders too, when this suite was all they held.
+    for (const dir of [path.dirname(path.dirname(layout.kernelDir)), path.dirname(layout.runDir)]) {
+      if (fs.existsSync(dir) && fs.readdirSync(dir).length === 0) fs.rmdirSync(dir);
+    }
   });
 
   it("builds the ELF loader from the pinned archives with make, and a second build with the same inputs is cached", () => {
