@@ -2,7 +2,7 @@
 // initrd build, QEMU start; QEMU stop and the deletes) outside Pulumi, for users without the
 // Pulumi CLI and for the tests. The command lines are the Pulumi program's own
 // (components/unikernel/source.ts), run from the same unikernel/ folder.
-import { spawn, spawnSync } from "child_process";
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { Argument, Command, CommanderError, Option } from "commander";
@@ -20,6 +20,7 @@ import {
   SourceLayout,
   sourceLayout,
 } from "../components/unikernel/source";
+import { commandOnPath } from "../components/unikernel/probes";
 import { initrdTags, sourceTriggers } from "../components/unikernel/sourceBuild";
 import { DOCKER_CLI_FIX, QEMU_FIX, UNIKERNEL_BUILD_TOOLS, UNIKERNEL_BUILD_TOOLS_FIX } from "./doctor";
 
@@ -66,13 +67,9 @@ function requiredTools(): { tool: string; fix: string }[] {
   ];
 }
 
-function onPath(tool: string, env: NodeJS.ProcessEnv): boolean {
-  return spawnSync("/bin/sh", ["-c", 'command -v "$1" >/dev/null', "sh", tool], { env }).status === 0;
-}
-
 /** One line per missing tool and its install command; the tools sharing a command share the line. */
 export function missingToolsMessage(env: NodeJS.ProcessEnv): string | undefined {
-  const missing = requiredTools().filter(({ tool }) => !onPath(tool, env));
+  const missing = requiredTools().filter(({ tool }) => !commandOnPath(tool, env.PATH));
   if (missing.length === 0) return undefined;
   const byFix = new Map<string, string[]>();
   for (const { tool, fix } of missing) byFix.set(fix, [...(byFix.get(fix) ?? []), tool]);

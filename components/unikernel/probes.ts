@@ -20,9 +20,14 @@ function isExecutable(file: string): boolean {
   }
 }
 
+/** True when `name` is an executable file in one of the folders of `pathValue` (a PATH string). */
+export function commandOnPath(name: string, pathValue = process.env.PATH): boolean {
+  return (pathValue ?? "").split(path.delimiter).some((dir) => dir !== "" && isExecutable(path.join(dir, name)));
+}
+
 /** The real machine: PATH of this process, /dev/kvm, its file system. */
 export const hostProbes: HostProbes = {
-  commandOnPath: (name) => (process.env.PATH ?? "").split(path.delimiter).some((dir) => dir !== "" && isExecutable(path.join(dir, name))),
+  commandOnPath: (name) => commandOnPath(name),
   kvmUsable: () => {
     try {
       fs.accessSync("/dev/kvm", fs.constants.R_OK | fs.constants.W_OK);

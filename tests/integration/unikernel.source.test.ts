@@ -10,6 +10,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { loadStackConfig } from "../../components/config";
 import { sourceForwards } from "../../components/unikernel/network";
+import { hostProbes } from "../../components/unikernel/probes";
+import { qemuCpuset } from "../../bench/qemu";
 import { labScrapeTargets, renderPrometheusConfig, SCRAPE_JOBS, unikernelScrapeTarget } from "../../dashboards/prometheusConfig";
 import {
   initrdBuildCommand,
@@ -46,10 +48,6 @@ async function shOk(command: string, timeoutMs?: number): Promise<ShellResult> {
   const result = await sh(command, timeoutMs);
   assert.strictEqual(result.code, 0, `${command}\nexited ${result.code}:\n${result.stderr}\n${result.stdout}`);
   return result;
-}
-
-function onPath(tool: string): boolean {
-  return (process.env.PATH ?? "").split(path.delimiter).some((dir) => dir !== "" && fs.existsSync(path.join(dir, tool)));
 }
 
 function qemuProcessesFor(runDir: string): number[] {
@@ -101,7 +99,7 @@ describe("unikernel built from source and run by QEMU (real make, Docker, QEMU, 
 
   before(async function () {
     await requireDockerEngine();
-    const missing = ["qemu-system-x86_64", "make", "gcc", "flex", "bison", "unzip", "cpio"].filter((tool) => !onPath(tool));
+    const missing = ["qemu-system-x86_64", "make", "gcc", "flex", "bison", "unzip", "cpio"].filter((tool) => !hostProbes.commandOnPath(tool));
     assert.deepStrictEqual(missing, [], "install QEMU and the build tools: apt-get install --no-install-recommends qemu-system-x86 build-essential flex bison unzip cpio");
     assert.strictEqual(unikernel.builder, "source", "the ci stack builds the unikernel from source");
 
@@ -167,9 +165,7 @@ describe("unikernel built from source and run by QEMU (real make, Docker, QEMU, 
 
   it("pins QEMU to the stack's cpuset, so the bench keeps a core for its load generator", () => {
     assert.ok(unikernel.cpuset !== undefined, "the ci stack sets unikernel.cpuset");
-    const pid = fs.readFileSync(layout.pidFile, "utf8").trim();
-    const allowed = /^Cpus_allowed_list:\s*(\S+)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
-    assert.strictEqual(allowed?.[1], unikernel.cpuset);
+    assert.strictEqual(qemuCpuset(Number(fs.readFileSync(layout.pidFile, "utf8"))), unikernel.cpuset);
   });
 
   it("serves every route and the error answers through the forwarded port", async () => {

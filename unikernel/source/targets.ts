@@ -16,6 +16,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { MODE_DEFAULTS } from "../../bench/args";
+import { statusField } from "../../bench/proc";
+import { median } from "../../bench/stats";
 import { loadStackConfig, UnikernelConfig } from "../../components/config";
 import { initrdBuildCommand, initrdDeleteCommand, kernelBuildCommand, qemuStartCommand, qemuStopCommand, sourceLayout, SourceLayout } from "../../components/unikernel/source";
 
@@ -65,16 +67,11 @@ async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
   return [result, Number(process.hrtime.bigint() - started) / 1e9];
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
-function procStatusKiB(pid: number, field: "VmRSS" | "VmHWM"): number {
-  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
-  if (!match) throw new Error(`/proc/${pid}/status has no ${field}`);
-  return Number(match[1]);
+/** QEMU's peak resident size since it started (VmHWM: boot and every load so far), in MiB. */
+function peakResidentMi(pid: number): number {
+  const kb = Number(statusField(fs.readFileSync(`/proc/${pid}/status`, "utf8"), "VmHWM")?.replace(/\s*kB$/, ""));
+  if (!Number.isFinite(kb)) throw new Error(`/proc/${pid}/status has no VmHWM`);
+  return kb / 1024;
 }
 
 interface Load {
@@ -157,7 +154,7 @@ async function main(argv: string[]): Promise<void> {
       try {
         const problems = await checkRoutes(run.baseUrl);
         const light = await load(`${run.baseUrl}/api/light`, CONNECTIONS);
-        const peakMi = procStatusKiB(run.pid, "VmHWM") / 1024;
+        const peakMi = peakResidentMi(run.pid);
         healths.push(run.healthSeconds);
         rssPeaks.push(peakMi);
         say(
