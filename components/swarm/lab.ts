@@ -25,12 +25,13 @@ export function nodesOutput(nodes: readonly SwarmNode[]): NodesOutput {
 
 export interface SwarmLab {
   network: docker.Network;
-  registry: LabRegistry;
+  /** The lab's registry; none with `publishMode: none` (nothing published: `registry.address` is one the user runs). */
+  registry?: LabRegistry;
   services: Record<string, WebApiService>;
 }
 
 /**
- * The swarm side of the lab: one attachable overlay network, the registry on a manager, and one
+ * The swarm side of the lab: one attachable overlay network, the registry on a manager (unless nothing is published), and one
  * WebApiService per variant. Monitoring is added by the caller.
  */
 export function deploySwarmServices(
@@ -51,11 +52,12 @@ export function deploySwarmServices(
     },
     { provider: opts.provider },
   );
-  const registry = new LabRegistry(
-    "registry",
-    { swarm: config.swarm, address: registryAddress, network, namePrefix: config.networkName, stackName: config.stackName },
-    { providers },
-  );
+  // The nodes' engines reach a registry only through a published port: with nothing published, the
+  // images go to the registry the stack names, run by its user.
+  const registry =
+    config.swarm.publishMode === "none"
+      ? undefined
+      : new LabRegistry("registry", { swarm: config.swarm, address: registryAddress, network, namePrefix: config.networkName, stackName: config.stackName }, { providers });
   const services: Record<string, WebApiService> = {};
   for (const [name, spec] of Object.entries(config.variants)) {
     services[name] = new WebApiService(
@@ -66,7 +68,7 @@ export function deploySwarmServices(
         swarm: config.swarm,
         network,
         registryAddress,
-        registry: registry.service,
+        registry: registry?.service,
         endpointHost: config.endpointHost,
         serviceName: variantContainerName(config, name),
         stackName: config.stackName,

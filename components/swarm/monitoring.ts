@@ -9,7 +9,7 @@ import { DOCKER_SOCKET } from "../../dashboards/swarmPrometheusConfig";
 import { LabConfig } from "../config";
 import { CADVISOR_DISABLED_METRICS } from "../config/monitoring";
 import { CADVISOR_HOST_MOUNTS, MonitoringOutputs, PRIVILEGED_EXEMPTION_LABEL } from "../monitoring";
-import { CONVERGE, LOG_DRIVER, NO_RESERVATION, endpointSpec, labelList, onNetwork, publishingLabels, swarmResources } from "./serviceSpec";
+import { CONVERGE, LOG_DRIVER, NO_RESERVATION, PLATFORMS_READ_BACK, RESTART_POLICY, endpointSpec, imageByDigest, labelList, onNetwork, publishingLabels, swarmResources } from "./serviceSpec";
 
 export interface SwarmMonitoringArgs {
   config: Pick<LabConfig, "networkName" | "variants" | "monitoring" | "stackName" | "engine" | "swarm">;
@@ -46,23 +46,25 @@ export class SwarmMonitoring extends pulumi.ComponentResource {
       );
       return { configId: resource.id, configName: resource.name, fileName: file.file };
     };
+    /** What every monitoring service shares; the replicated ones add `convergeConfig` (a global one cannot). */
     const service = (kind: MonitoringService, extraLabels: Record<string, string> = {}) => {
       const { image, cpus, memoryMb, port } = settings[kind];
+      const pinned = imageByDigest(`${name}-${kind}-image`, image, this);
       return {
         name: monitoringContainerName(config, kind),
         labels: labels(kind, extraLabels),
         endpointSpec: endpointSpec(config.swarm, [{ targetPort: MONITORING_INTERNAL_PORTS[kind], publishedPort: port }]),
-        convergeConfig: CONVERGE,
         taskSpec: (containerSpec: Omit<docker.types.input.ServiceTaskSpecContainerSpec, "image" | "labels">, placement: string[] = []) => ({
-          containerSpec: { image, labels: labels(kind, extraLabels), ...containerSpec },
+          containerSpec: { image: pinned, labels: labels(kind, extraLabels), ...containerSpec },
           resources: swarmResources(cpus, memoryMb, NO_RESERVATION),
           placement: { constraints: placement },
           networksAdvanceds: onNetwork(network, kind),
-          restartPolicy: { condition: "any", delay: "5s" },
+          restartPolicy: RESTART_POLICY,
           logDriver: LOG_DRIVER,
         }),
       };
     };
+    const serviceOptions = { parent: this, ...PLATFORMS_READ_BACK };
 
     const prometheus = service("prometheus", {
       [PRIVILEGED_EXEMPTION_LABEL]: "Prometheus reads the swarm's tasks from the manager's Docker socket (dockerswarm_sd_configs)",
@@ -71,6 +73,7 @@ export class SwarmMonitoring extends pulumi.ComponentResource {
       `${name}-prometheus`,
       {
         ...prometheus,
+        convergeConfig: CONVERGE,
         taskSpec: prometheus.taskSpec(
           {
             args: [
@@ -91,7 +94,7 @@ export class SwarmMonitoring extends pulumi.ComponentResource {
           ["node.role==manager"],
         ),
       },
-      { parent: this },
+      serviceOptions,
     );
 
     const housekeeping = settings.cadvisor.housekeepingInterval;
@@ -102,7 +105,7 @@ export class SwarmMonitoring extends pulumi.ComponentResource {
       `${name}-cadvisor`,
       {
         ...cadvisor,
-        // One task on every node, so every node's containers are measured.
+        // One task on every node, so every node's containers are measured; no convergeConfig (see CONVERGE).
         mode: { global: true },
         taskSpec: cadvisor.taskSpec({
           args: [
@@ -121,7 +124,7 @@ export class SwarmMonitoring extends pulumi.ComponentResource {
           })),
         }),
       },
-      { parent: this },
+      serviceOptions,
     );
 
     const adminPassword = new random.RandomPassword(`${name}-grafana-admin`, { length: 24, special: false }, { parent: this });
@@ -137,6 +140,7 @@ export class SwarmMonitoring extends pulumi.ComponentResource {
       `${name}-grafana`,
       {
         ...grafana,
+        convergeConfig: CONVERGE,
         taskSpec: grafana.taskSpec({
           env: {
             GF_SECURITY_ADMIN_USER: "admin",
@@ -153,7 +157,7 @@ export class SwarmMonitoring extends pulumi.ComponentResource {
           secrets: [{ secretId: passwordSecret.id, secretName: passwordSecret.name, fileName: GRAFANA_PATHS.adminPassword, fileMode: 0o444 }],
         }),
       },
-      { parent: this, dependsOn: [this.prometheus] },
+      { ...serviceOptions, dependsOn: [this.prometheus] },
     );
 
     this.outputs = {

@@ -69,7 +69,8 @@ function trusted(host: string, address: string, managerAddress: string | undefin
 
 /**
  * A registry address the nodes cannot pull from: the manager's loopback on a multi-node swarm, an
- * address that is not the manager the registry task runs on, or a plain-HTTP registry the engines do not trust.
+ * address that is not the manager the registry task runs on, or a plain-HTTP registry the engines
+ * do not trust. With `publishMode: none` the stack runs no registry, so only the loopback is refused.
  */
 export function registryProblems(config: Pick<LabConfig, "swarm" | "stackName">, nodes: readonly SwarmNode[], trust: RegistryTrust): string[] {
   const address = config.swarm.registry.address as string;
@@ -82,6 +83,8 @@ export function registryProblems(config: Pick<LabConfig, "swarm" | "stackName">,
     const others = nodes.filter((node) => node.role !== "manager").map((node) => node.hostname);
     return [`${key} is the manager's loopback: ${others.join(", ")} cannot pull from it; use the manager's name or address as the nodes reach it (managers: ${managerList})`];
   }
+  // With nothing published the stack runs no registry: the address is the user's own, wherever it runs.
+  if (config.swarm.publishMode === "none") return [];
   const manager = managers.find((m) => m.hostname.toLowerCase() === host.toLowerCase() || m.address === host);
   if (manager === undefined) {
     return [`${key} names no manager, but the registry task runs on a manager, so the nodes would pull from elsewhere; use one of ${managerList} with the port`];

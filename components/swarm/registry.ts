@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { SwarmConfig } from "../config";
-import { CONVERGE, LOG_DRIVER, NO_RESERVATION, PUBLISHED_PORTS_EXEMPTION_LABEL, endpointSpec, labelList, onNetwork, swarmResources } from "./serviceSpec";
+import { CONVERGE, LOG_DRIVER, NO_RESERVATION, PLATFORMS_READ_BACK, RESTART_POLICY, endpointSpec, imageByDigest, labelList, onNetwork, publishingLabels, swarmResources } from "./serviceSpec";
 
 /** Port the registry listens on inside its task (set through the environment, whatever the image's config says). */
 export const REGISTRY_INTERNAL_PORT = 5000;
@@ -21,7 +21,9 @@ export interface LabRegistryArgs {
 /**
  * The lab's image registry: one task on a manager, its port published on that node, so every
  * node pulls the variants' images (pushed there by the program) from `address`. The image is
- * local to the manager (built by `npm run images:base` from Debian's docker-registry).
+ * local to the manager (built by `npm run images:base` from Debian's docker-registry). Its port is
+ * published like any other: with the stack's stated reason, and only when `publishMode` is not
+ * `none` (then the stack runs no registry: see `deploySwarmServices`).
  */
 export class LabRegistry extends pulumi.ComponentResource {
   public readonly service: docker.Service;
@@ -32,12 +34,7 @@ export class LabRegistry extends pulumi.ComponentResource {
     super("optivolt:lab:Registry", name, {}, opts);
     this.address = args.address;
     const publishedPort = Number(args.address.slice(args.address.lastIndexOf(":") + 1));
-    const labels = {
-      "optivolt.stack": args.stackName,
-      "optivolt.role": "registry",
-      // Published whatever swarm.publishMode says: the nodes' engines pull through this port, never the overlay network.
-      [PUBLISHED_PORTS_EXEMPTION_LABEL]: "every node's engine pulls the lab's images from the registry through this port",
-    };
+    const labels = { "optivolt.stack": args.stackName, "optivolt.role": "registry", ...publishingLabels(args.swarm) };
     this.service = new docker.Service(
       name,
       {
@@ -45,7 +42,7 @@ export class LabRegistry extends pulumi.ComponentResource {
         labels: labelList(labels),
         taskSpec: {
           containerSpec: {
-            image: args.swarm.registry.image,
+            image: imageByDigest(`${name}-image`, args.swarm.registry.image, this),
             env: {
               REGISTRY_HTTP_ADDR: `:${REGISTRY_INTERNAL_PORT}`,
               REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: REGISTRY_DATA_DIR,
@@ -57,15 +54,14 @@ export class LabRegistry extends pulumi.ComponentResource {
           // The image exists on the manager only, and the volume must stay on one node.
           placement: { constraints: ["node.role==manager"] },
           networksAdvanceds: onNetwork(args.network, "registry"),
-          restartPolicy: { condition: "any", delay: "5s" },
+          restartPolicy: RESTART_POLICY,
           logDriver: LOG_DRIVER,
         },
-        endpointSpec: endpointSpec({ ...args.swarm, publishMode: args.swarm.publishMode === "ingress" ? "ingress" : "host" }, [
-          { targetPort: REGISTRY_INTERNAL_PORT, publishedPort },
-        ]),
+        // The nodes' engines pull through this port, never through the overlay network.
+        endpointSpec: endpointSpec(args.swarm, [{ targetPort: REGISTRY_INTERNAL_PORT, publishedPort }]),
         convergeConfig: CONVERGE,
       },
-      { parent: this },
+      { parent: this, ...PLATFORMS_READ_BACK },
     );
     this.registerOutputs({ address: this.address });
   }

@@ -5,7 +5,7 @@ import { placementConstraints, variantScheduling } from "../config/swarm";
 import { APP_PORT, APP_SHUTDOWN_TIMEOUT_MS, dockerfileTarget } from "../naming";
 import { webApiBuild } from "../webApiImage";
 import { healthCheckCommand } from "../webApiVariant";
-import { CONVERGE, LOG_DRIVER, endpointSpec, labelList, onNetwork, publishingLabels, swarmResources } from "./serviceSpec";
+import { CONVERGE, LOG_DRIVER, PLATFORMS_READ_BACK, RESTART_POLICY, endpointSpec, labelList, onNetwork, placementPlatforms, publishingLabels, swarmResources } from "./serviceSpec";
 
 /** How long the app drains in-flight requests on SIGTERM (its SHUTDOWN_TIMEOUT_MS, set explicitly). */
 export const SHUTDOWN_DRAIN_MS = APP_SHUTDOWN_TIMEOUT_MS;
@@ -19,8 +19,8 @@ export interface WebApiServiceArgs {
   network: docker.Network;
   /** `host:port` of the lab registry every node pulls from. */
   registryAddress: string;
-  /** The registry service: images are pushed once it runs. */
-  registry: pulumi.Resource;
+  /** The lab's registry service, when the stack runs one: images are pushed once it runs. */
+  registry?: pulumi.Resource;
   /** Host name the URL names (where the task's published port is reached). */
   endpointHost: string;
   serviceName: string;
@@ -55,7 +55,7 @@ export class WebApiService extends pulumi.ComponentResource {
         build: webApiBuild(dockerfileTarget(spec), args.images, { stackName: args.stackName, platform: args.platform }),
         registry: { server: args.registryAddress },
       },
-      { parent: this, dependsOn: [args.registry] },
+      { parent: this, dependsOn: args.registry === undefined ? [] : [args.registry] },
     );
 
     const labels = {
@@ -88,9 +88,10 @@ export class WebApiService extends pulumi.ComponentResource {
             labels: labelList(labels),
           },
           resources: swarmResources(spec.cpus, spec.memoryMb),
-          placement: { constraints: placementConstraints(placement) },
+          // The platform the image is built for is the one Docker records for it (no diff on the next `up`).
+          placement: { constraints: placementConstraints(placement), ...(args.platform === undefined ? {} : { platforms: placementPlatforms(args.platform) }) },
           networksAdvanceds: onNetwork(args.network, name),
-          restartPolicy: { condition: "any", delay: "5s" },
+          restartPolicy: RESTART_POLICY,
           logDriver: LOG_DRIVER,
         },
         endpointSpec: endpointSpec(swarm, [{ targetPort: APP_PORT, publishedPort: spec.hostPort }]),
@@ -106,7 +107,7 @@ export class WebApiService extends pulumi.ComponentResource {
         rollbackConfig: { parallelism: 1, order: swarm.publishMode === "host" ? "stop-first" : "start-first", failureAction: "pause", monitor: "15s" },
         convergeConfig: CONVERGE,
       },
-      { parent: this },
+      { parent: this, ...(args.platform === undefined ? PLATFORMS_READ_BACK : {}) },
     );
 
     this.url = pulumi.interpolate`http://${args.endpointHost}:${spec.hostPort}`;

@@ -26,6 +26,8 @@ export interface RecordedResource {
   parent?: { type: string; name: string };
   /** Resources named in `dependsOn` (explicit dependencies only). */
   dependsOn: { type: string; name: string }[];
+  /** The `ignoreChanges` option: properties whose read-back the next diff leaves alone. */
+  ignoreChanges: string[];
 }
 
 export interface LabRun {
@@ -141,6 +143,7 @@ async function runOnce(stackName: string, overrides: Record<string, unknown>, op
   const recorded = new Map<string, RecordedResource>();
   const parents = new Map<string, pulumi.Resource | undefined>();
   const dependencies = new Map<string, pulumi.Input<pulumi.Input<pulumi.Resource>[]> | pulumi.Input<pulumi.Resource> | undefined>();
+  const ignored = new Map<string, string[]>();
   const key = (type: string, name: string) => `${type}::${name}`;
   // Registrations reach the mocks asynchronously; `registered` settles once every constructed resource has.
   let allRegistered = () => {};
@@ -157,7 +160,7 @@ async function runOnce(stackName: string, overrides: Record<string, unknown>, op
         if (args.type !== "pulumi:pulumi:Stack") {
           const k = key(args.type, args.name);
           if (recorded.has(k)) throw new Error(`two resources of type ${args.type} are named ${args.name}; mocks cannot tell them apart`);
-          const resource: RecordedResource = { type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs, state, dependsOn: [] };
+          const resource: RecordedResource = { type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs, state, dependsOn: [], ignoreChanges: [] };
           recorded.set(k, resource);
           options.onRegister?.(resource);
           settleIfComplete();
@@ -179,6 +182,7 @@ async function runOnce(stackName: string, overrides: Record<string, unknown>, op
       const parent = args.opts.parent;
       parents.set(key(args.type, args.name), parent && parent.constructor.name === "Stack" ? undefined : parent);
       dependencies.set(key(args.type, args.name), args.opts.dependsOn);
+      ignored.set(key(args.type, args.name), args.opts.ignoreChanges ?? []);
       return undefined;
     });
     if (options.program === "index") {
@@ -198,6 +202,7 @@ async function runOnce(stackName: string, overrides: Record<string, unknown>, op
   for (const [k, parent] of parents) {
     const resource = recorded.get(k);
     if (!resource) continue;
+    resource.ignoreChanges = ignored.get(k) ?? [];
     if (parent) resource.parent = resourceOfUrn(await promiseOf(parent.urn));
     const dependsOn = await promiseOf(pulumi.output(dependencies.get(k) ?? []));
     for (const dependency of Array.isArray(dependsOn) ? dependsOn : [dependsOn]) {

@@ -88,6 +88,13 @@ describe("preflight: swarm stacks", () => {
     assert.deepStrictEqual(registryProblems(byName, LAB_NODES, { insecureCidrs: [], insecureRegistries: ["optivolt-swarm-lab-manager:5000"] }), []);
   });
 
+  it("with publishMode none the stack runs no registry: the address may name a registry the user runs anywhere", () => {
+    const external = swarmWith({ publishMode: "none", publishedPortsReason: undefined, registry: { address: "registry.example.net:5000" } });
+    assert.deepStrictEqual(registryProblems(external, LAB_NODES, { insecureCidrs: [], insecureRegistries: [] }), []);
+    const loopback = swarmWith({ publishMode: "none", publishedPortsReason: undefined, registry: { address: "127.0.0.1:5000" } });
+    assert.match(registryProblems(loopback, LAB_NODES, LAB_TRUST)[0], /is the manager's loopback/);
+  });
+
   it("says docker:host must name a swarm manager when the engine is none, in one PreflightError", async () => {
     const notManager = new Error("This node is not a swarm manager.");
     await assert.rejects(runPreflight(swarm, manager(notManager), {}), (error: unknown) => {

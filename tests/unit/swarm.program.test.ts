@@ -107,11 +107,15 @@ describe("program under mocks: the swarm stack", () => {
     });
   }
 
-  it("runs the registry on a manager from the configured local image, published for the nodes' engines", () => {
-    const s = only(run, SERVICE, "registry").inputs;
-    assert.strictEqual(s.taskSpec.containerSpec.image, config.swarm.registry.image);
+  it("runs the registry on a manager from the configured image (by its repo digest), published with the stack's stated reason", () => {
+    const registryService = only(run, SERVICE, "registry");
+    const s = registryService.inputs;
+    const pulled = only(run, "docker:index/remoteImage:RemoteImage", "registry-image");
+    assert.deepStrictEqual({ name: pulled.inputs.name, keepLocally: pulled.inputs.keepLocally }, { name: config.swarm.registry.image, keepLocally: true });
+    assert.strictEqual(s.taskSpec.containerSpec.image, pulled.state.repoDigest);
     assert.deepStrictEqual(s.taskSpec.placement.constraints, ["node.role==manager"]);
     assert.deepStrictEqual(s.endpointSpec.ports, [{ targetPort: 5000, publishedPort: Number(registry.split(":")[1]), publishMode: "host", protocol: "tcp" }]);
+    assert.strictEqual(labelsOf(registryService)[PUBLISHED_PORTS_EXEMPTION_LABEL], config.swarm.publishedPortsReason, "the stack's reason, like every other published port");
   });
 
   it("caps the registry and the monitoring services without reserving CPUs the variants' reservations need", () => {
@@ -145,11 +149,14 @@ describe("program under mocks: the swarm stack", () => {
     assert.strictEqual(run.outputs.endpoints.standard, `http://${config.endpointHost}:${config.variants.standard.hostPort}`);
   });
 
-  it("publishes no variant or monitoring port with publishMode none (only the registry the nodes pull from)", async () => {
+  it("publishes nothing with publishMode none, registry included: the images go to the registry the stack names", async () => {
     const quiet = await runLabUnderMocks("swarm", swarmOverrides({ publishMode: "none", publishedPortsReason: undefined }));
     const publishing = quiet.resources.filter((r) => r.type === SERVICE && (r.inputs.endpointSpec?.ports ?? []).length > 0);
-    assert.deepStrictEqual(publishing.map((r) => r.name), ["registry"]);
-    assert.match(labelsOf(publishing[0])[PUBLISHED_PORTS_EXEMPTION_LABEL], /pulls/);
+    assert.deepStrictEqual(publishing.map((r) => r.name), []);
+    assert.deepStrictEqual(quiet.resources.filter((r) => r.type === "optivolt:lab:Registry"), [], "no registry of the lab");
+    const images = quiet.resources.filter((r) => r.type === IMAGE);
+    assert.ok(images.length > 0 && images.every((image) => image.inputs.registry.server === registry && image.dependsOn.length === 0), "pushed to the named registry");
+    assert.ok(quiet.resources.filter((r) => r.type === SERVICE).every((r) => labelsOf(r)[PUBLISHED_PORTS_EXEMPTION_LABEL] === undefined), "no exemption claimed");
   });
 
   it("publishes through the routing mesh and VIPs when configured", async () => {
