@@ -4,10 +4,11 @@
 #
 # Usage: npm run swarm:lab -- up|down
 #   up    creates (or completes) the lab and prints the manager's engine as its last line:
-#         DOCKER_HOST=tcp://127.0.0.1:PORT   (published on loopback only)
-#   down  removes the nodes, their volumes and the network: nothing is left behind.
+#         DOCKER_HOST=unix:///run/optivolt-swarm-lab/<name>/docker.sock
+#         a unix socket of the host, with the owner and group of the host's own Docker socket: only who
+#         may use this host's engine may use the lab's. No node's engine listens on TCP.
+#   down  removes the nodes, their volumes, the network and the socket's folder: nothing is left behind.
 # Env:   SWARM_LAB_NAME    prefix of every container, volume and network (default optivolt-swarm-lab)
-#        SWARM_LAB_PORT    loopback port of the manager's engine (default 23750)
 #        SWARM_LAB_SUBNET  the lab network, a /24 (default 10.87.0.0/24); nodes get .2, .3, .4
 #        SWARM_LAB_POOL    where Swarm takes overlay subnets from (default 10.88.0.0/16)
 # Nodes: <name>-manager (optivolt.role=lab), <name>-worker1 (lab), <name>-worker2 (loadgen).
@@ -16,10 +17,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 LAB="${SWARM_LAB_NAME:-optivolt-swarm-lab}"
-PORT="${SWARM_LAB_PORT:-23750}"
 SUBNET="${SWARM_LAB_SUBNET:-10.87.0.0/24}"
 POOL="${SWARM_LAB_POOL:-10.88.0.0/16}"
-NODE_IMAGE="optivolt/swarm-lab-node:bookworm"
+NODE_IMAGE="optivolt/swarm-lab-node:bookworm-socket"
 REGISTRY_IMAGE="optivolt/registry:2.8"
 # The bench's generator (`--path swarm` runs it as a task on the loadgen node); images:base builds it.
 LOADGEN_IMAGE="${OPTIVOLT_LOADGEN_IMAGE:-optivolt/loadgen:wrk}"
@@ -31,6 +31,10 @@ declare -A ROLE=([manager]=lab [worker1]=lab [worker2]=loadgen)
 declare -A HOST_NUMBER=([manager]=2 [worker1]=3 [worker2]=4)
 LABEL="optivolt.swarm-lab=$LAB"
 REGISTRY_PORT=5000
+# Where the manager's engine socket appears on the host (a folder per lab, bind-mounted into the manager).
+SOCKET_ROOT=/run/optivolt-swarm-lab
+SOCKET_DIR="$SOCKET_ROOT/$LAB"
+NODE_SOCKET_DIR=/run/optivolt-lab-engine
 
 die() { echo "swarm:lab: $*" >&2; exit 1; }
 log() { echo "swarm:lab: $*" >&2; }
@@ -48,12 +52,11 @@ check_config() {
 
 running() { [ "$(docker container inspect --format '{{.State.Running}}' "$1" 2>/dev/null)" = true ]; }
 
-# A listener on the loopback port that is not our manager is an error with the fix.
-check_port_free() {
-  running "$(node_name manager)" && return 0
-  if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
-    die "127.0.0.1:$PORT is already taken; choose another port with SWARM_LAB_PORT=NNNN npm run swarm:lab -- up"
-  fi
+# The group of the host's own engine socket: the lab's socket gets it, so the same people may use both.
+host_socket_group() {
+  local socket=/var/run/docker.sock
+  [[ "${DOCKER_HOST:-}" == unix://* ]] && socket="${DOCKER_HOST#unix://}"
+  if [ -S "$socket" ]; then stat -c %g "$socket"; else echo 0; fi
 }
 
 ensure_images() {
@@ -69,30 +72,41 @@ ensure_network() {
     [ "$existing" = "$SUBNET" ] || die "network $LAB exists with subnet $existing, not $SUBNET; run npm run swarm:lab -- down first."
     return 0
   fi
-  docker network create --driver bridge --subnet "$SUBNET" --label "$LABEL" "$LAB" >/dev/null 2>"/tmp/$LAB-network.err" ||
-    die "cannot create network $LAB on $SUBNET: $(cat "/tmp/$LAB-network.err"); choose a free /24 with SWARM_LAB_SUBNET."
-  rm -f "/tmp/$LAB-network.err"
+  local error
+  error=$(mktemp)
+  if ! docker network create --driver bridge --subnet "$SUBNET" --label "$LABEL" "$LAB" >/dev/null 2>"$error"; then
+    local why
+    why=$(cat "$error")
+    rm -f "$error"
+    die "cannot create network $LAB on $SUBNET: $why; choose a free /24 with SWARM_LAB_SUBNET."
+  fi
+  rm -f "$error"
 }
 
 # One node container. Not --privileged: on this kernel the bounding set lacks CAP_SYS_RESOURCE and
 # Docker 20.10 ignores --cap-drop with --privileged, so the runtime refuses to start it. Instead: every
 # capability but that one, no seccomp/AppArmor confinement, /proc and /sys unmasked (systempaths), all
 # devices allowed by the device cgroup; the entrypoint remounts /sys and the cgroups read-write.
+# The manager's engine also listens on a socket in a host folder; every engine listens on its own
+# /var/run/docker.sock inside its node and on nothing else (Swarm needs no engine API between nodes).
 start_node() {
-  local node="$1" name publish=()
+  local node="$1" name engine_socket=() mount=()
   name=$(node_name "$node")
   if docker container inspect "$name" >/dev/null 2>&1; then
     running "$name" || docker start "$name" >/dev/null
     return 0
   fi
-  [ "$node" = manager ] && publish=(--publish "127.0.0.1:$PORT:2375")
+  if [ "$node" = manager ]; then
+    mount=(--volume "$SOCKET_DIR:$NODE_SOCKET_DIR")
+    engine_socket=(--host "unix://$NODE_SOCKET_DIR/docker.sock" --group "$(host_socket_group)")
+  fi
   docker run --detach --name "$name" --hostname "$name" --label "$LABEL" \
-    --network "$LAB" --ip "$(node_ip "$node")" "${publish[@]}" \
+    --network "$LAB" --ip "$(node_ip "$node")" "${mount[@]}" \
     --cap-add ALL --cap-drop SYS_RESOURCE \
     --security-opt seccomp=unconfined --security-opt apparmor=unconfined --security-opt systempaths=unconfined \
     --device-cgroup-rule 'a *:* rwm' \
     --volume "$name-docker:/var/lib/docker" \
-    "$NODE_IMAGE" --insecure-registry "$SUBNET" >/dev/null
+    "$NODE_IMAGE" --insecure-registry "$SUBNET" "${engine_socket[@]}" >/dev/null
 }
 
 wait_for_engine() {
@@ -131,8 +145,6 @@ preload() {
 
 up() {
   check_config
-  [[ "$PORT" =~ ^[0-9]+$ ]] && ((PORT > 0 && PORT < 65536)) || die "SWARM_LAB_PORT='$PORT' is not a TCP port; set a number between 1 and 65535."
-  check_port_free
   ensure_images
   local started engines_at swarm_at
   started=$(date +%s.%N)
@@ -152,7 +164,8 @@ up() {
   done
   docker stats --no-stream --format 'swarm:lab: memory of {{.Name}}: {{.MemUsage}}' "${NODES[@]/#/$LAB-}" >&2
   echo "SWARM_LAB_REGISTRY=$(node_ip manager):$REGISTRY_PORT"
-  echo "DOCKER_HOST=tcp://127.0.0.1:$PORT"
+  [ -S "$SOCKET_DIR/docker.sock" ] || die "the manager's engine socket $SOCKET_DIR/docker.sock is missing; see docker logs $(node_name manager)"
+  echo "DOCKER_HOST=unix://$SOCKET_DIR/docker.sock"
 }
 
 down() {
@@ -167,6 +180,10 @@ down() {
     if docker volume inspect "$volume" >/dev/null 2>&1; then docker volume rm "$volume" >/dev/null; fi
   done
   if docker network inspect "$LAB" >/dev/null 2>&1; then docker network rm "$LAB" >/dev/null; fi
+  # The socket's folder belongs to root (the engine made it): a throwaway container removes it when we cannot.
+  if [ -d "$SOCKET_DIR" ] && ! rm -rf "$SOCKET_DIR" 2>/dev/null; then
+    docker run --rm --volume "$SOCKET_ROOT:$SOCKET_ROOT" --entrypoint rm "$NODE_IMAGE" -rf "$SOCKET_DIR"
+  fi
   volumes=$(docker volume ls --quiet --filter "name=^$LAB-")
   [ -z "$volumes" ] || die "volumes still present: $volumes"
   if ((${#containers[@]})); then log "removed ${#containers[@]} node(s), their volumes and network $LAB"; else log "no lab named $LAB: nothing to remove"; fi

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the local images the swarm lab needs, on the local Debian base (no registry to pull from):
-#   optivolt/swarm-lab-node:bookworm      a Docker-in-Docker swarm node (Debian's docker.io)
+#   optivolt/swarm-lab-node:bookworm-socket  a Docker-in-Docker swarm node (Debian's docker.io; its engine
+#                                         on unix sockets only: the tag changed when it stopped listening on TCP)
 #   optivolt/registry:2.8                 the lab's image registry (Debian's docker-registry)
 #   optivolt/loadgen:wrk                  the bench's load generator (Debian's wrk): the namespace path's
 #                                         container and the swarm path's task
@@ -12,7 +13,7 @@ cd "$(dirname "$0")/swarm-lab"
 
 BASE_IMAGE="optivolt/node:22-bookworm"
 declare -A IMAGES=(
-  [node]="optivolt/swarm-lab-node:bookworm"
+  [node]="optivolt/swarm-lab-node:bookworm-socket"
   [registry]="optivolt/registry:2.8"
   [loadgen]="optivolt/loadgen:wrk"
   [prometheus]="optivolt/swarm-lab-prometheus:bookworm"

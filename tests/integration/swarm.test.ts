@@ -4,14 +4,16 @@
 // from each task's container and cgroup, every route on the host-mode ports, Prometheus's swarm
 // discovery, a rolling update under load, a bench with its generator on the loadgen node, and `down`.
 import * as assert from "assert";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as net from "net";
 import * as path from "path";
 import { APP_PORT } from "../../components/naming";
 import { DEFAULT_GENERATOR_IMAGE } from "../../bench/args";
 import { PreparedVariant } from "../../bench/prepare";
 import { SwarmLoadOutcome } from "../../bench/swarm";
 import { swarmPath } from "../../bench/swarmPath";
-import { docker, ensureWebApiImages, freeLoopbackPort, httpRequest, requireDockerEngine, testImageTag, until } from "./support";
+import { docker, ensureWebApiImages, httpRequest, requireDockerEngine, testImageTag, until } from "./support";
 import {
   inNode,
   LAB_NODES,
@@ -28,11 +30,34 @@ import {
   SwarmNode,
   swarmNodes,
 } from "./support/swarmLab";
-import { createConfig, createNetwork, createService, CreatedIds, updateServiceImage, updateState } from "./support/swarmServices";
+import { createConfig, createNetwork, createService, CreatedIds, readBackDiffs, updateServiceImage, updateState } from "./support/swarmServices";
 import { DeclaredLab, declaredSwarmLab, LOCAL_PROMETHEUS_IMAGE } from "./support/swarmDeclared";
 
 /** The bench's generator image, which `swarm:lab up` loads into the loadgen node. */
 const LOADGEN_IMAGE = process.env.OPTIVOLT_LOADGEN_IMAGE ?? DEFAULT_GENERATOR_IMAGE;
+/** The Docker engine API's TCP ports (plain and TLS): no node may answer on either. */
+const ENGINE_TCP_PORTS = [2375, 2376];
+/** Tries a TCP connection; "open", or why not. */
+function tcpProbe(host: string, port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port, timeout: 3000 });
+    socket.on("connect", () => (socket.destroy(), resolve("open")));
+    socket.on("timeout", () => (socket.destroy(), resolve("timeout")));
+    socket.on("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+  });
+}
+/** The same probe as a script for `node -e` in a task: prints `{ "host:port": outcome }` as JSON. */
+const TASK_PROBE_SCRIPT = (targets: string[]) => `
+const net = require("net");
+const probe = (target) => new Promise((resolve) => {
+  const [host, port] = target.split(":");
+  const socket = net.connect({ host, port: Number(port), timeout: 3000 });
+  socket.on("connect", () => (socket.destroy(), resolve("open")));
+  socket.on("timeout", () => (socket.destroy(), resolve("timeout")));
+  socket.on("error", (error) => resolve(error.code || error.message));
+});
+Promise.all(${JSON.stringify(targets)}.map(async (t) => [t, await probe(t)])).then((r) => console.log("probe " + JSON.stringify(Object.fromEntries(r))));
+`;
 const ROUTES: [string, number][] = [["/", 200], ["/api/light", 200], ["/api/heavy", 200], ["/api/slow", 200], ["/health", 200], ["/metrics", 200], ["/no-such-route", 404]];
 
 /** What support/steadyLoadClient.js prints when stopped. */
@@ -52,7 +77,7 @@ interface TaskContainer {
 describe("swarm lab (integration): the program's services on a real three-node swarm", function () {
   this.timeout(15 * 60_000);
   const name = `ovtest-swarm-lab-${process.pid}`;
-  const options = { name, port: 0, subnet: `10.87.${100 + (process.pid % 150)}.0/24` };
+  const options = { name, subnet: `10.87.${100 + (process.pid % 150)}.0/24` };
   let lab: SwarmLab;
   let declared: DeclaredLab;
   /** Mock IDs (what the recorded inputs refer to) → the real IDs on the lab. */
@@ -65,7 +90,6 @@ describe("swarm lab (integration): the program's services on a real three-node s
 
   before(async () => {
     await requireDockerEngine();
-    options.port = await freeLoopbackPort();
     const started = Date.now();
     lab = await swarmLabUp(options);
     console.log(`      lab up in ${((Date.now() - started) / 1000).toFixed(1)} s:\n${lab.upLog.replace(/^/gm, "        ")}`);
@@ -106,6 +130,55 @@ describe("swarm lab (integration): the program's services on a real three-node s
     assert.ok(digest, `no registry digest for ${remote}: ${digests}`);
     return digest;
   }
+
+  it("a second `up` would change nothing: what the provider reads back of each service is what the program declared", async () => {
+    for (const service of [declared.registry, ...Object.values(declared.variants)]) {
+      assert.deepStrictEqual(await readBackDiffs(lab, service), [], service.name);
+    }
+    const variant = declared.variants[declared.rollingVariant];
+    assert.deepStrictEqual(variant.taskSpec.placement.platforms, [{ os: "linux", architecture: "amd64" }], "the platform Docker records for the pushed image");
+  });
+
+  it("the registry refuses to delete an image (deletes are off: nothing of the lab deletes through it)", async () => {
+    const image = declared.variants[declared.rollingVariant].taskSpec.containerSpec.image as string;
+    const [repository, digest] = image.slice(lab.registry.length + 1).split("@");
+    const answer = await httpRequest(`http://${lab.registry}/v2/${repository}/manifests/${digest}`, { method: "DELETE" });
+    assert.strictEqual(answer.status, 405, answer.body.toString());
+    assert.match(answer.body.toString(), /UNSUPPORTED/);
+    assert.strictEqual((await httpRequest(`http://${lab.registry}/v2/${repository}/manifests/${digest}`, { method: "HEAD" })).status, 200, "still there");
+  });
+
+  it("no node's engine answers on TCP, from the host or from a task; the manager's answers on its socket, to root and the host socket's group only", async () => {
+    const targets = LAB_NODES.flatMap((node) => ENGINE_TCP_PORTS.map((port) => `${nodeAddress(lab, node)}:${port}`));
+    const fromHost = Object.fromEntries(await Promise.all(targets.map(async (t) => [t, await tcpProbe(t.split(":")[0], Number(t.split(":")[1]))])));
+    // A global job: one task on every node, on the lab's overlay network, where the variants' tasks are.
+    const job = `${name}-engine-probe`;
+    const image = declared.variants[declared.rollingVariant].taskSpec.containerSpec.image;
+    await managerApi(lab, "POST", "/services/create", {
+      Name: job,
+      Mode: { GlobalJob: {} },
+      TaskTemplate: { ContainerSpec: { Image: image, Command: ["node", "-e", TASK_PROBE_SCRIPT(targets)] }, Networks: [{ Target: declared.network.name }], RestartPolicy: { Condition: "none" } },
+    });
+    try {
+      const lines = await until("the probe on every node", 120_000, async () => {
+        const out = (await inNode(lab, "manager", ["service", "logs", "--raw", job])).stdout.split("\n").filter((l) => l.startsWith("probe "));
+        return out.length === LAB_NODES.length ? out : undefined;
+      });
+      const fromTasks = lines.map((line) => JSON.parse(line.slice("probe ".length)) as Record<string, string>);
+      console.log(`      engine TCP ports from the host: ${JSON.stringify(fromHost)}; from a task on each node: ${JSON.stringify(fromTasks)}`);
+      for (const outcomes of [fromHost, ...fromTasks]) assert.deepStrictEqual(Object.entries(outcomes).filter(([, outcome]) => outcome === "open"), []);
+    } finally {
+      await managerApi(lab, "DELETE", `/services/${job}`).catch(() => undefined);
+    }
+    // The manager's socket: the owner and group of the host's own, mode 0660; refused to anyone else.
+    const socket = fs.statSync(lab.socket);
+    const hostSocket = fs.statSync("/var/run/docker.sock");
+    assert.deepStrictEqual({ mode: socket.mode & 0o777, uid: socket.uid, gid: socket.gid }, { mode: 0o660, uid: 0, gid: hostSocket.gid });
+    const connect = `require("net").connect(${JSON.stringify(lab.socket)}).on("connect", () => (console.log("connected"), process.exit(0))).on("error", (e) => (console.log(e.code), process.exit(0)))`;
+    const nobody = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "-e", connect], { encoding: "utf8" });
+    assert.strictEqual(nobody.stdout.trim(), "EACCES", nobody.stderr);
+    assert.ok((await managerApi<{ Swarm: { ControlAvailable: boolean } }>(lab, "GET", "/info")).Swarm.ControlAvailable, "root reaches the manager");
+  });
 
   it("runs every variant's tasks on optivolt.role=lab nodes, under the declared limits (task container and cgroup)", async () => {
     for (const service of Object.values(declared.variants)) {
@@ -231,6 +304,7 @@ describe("swarm lab (integration): the program's services on a real three-node s
     assert.strictEqual((await docker(["ps", "--all", "--quiet", "--filter", `label=optivolt.swarm-lab=${name}`])).stdout.trim(), "");
     assert.strictEqual((await docker(["volume", "ls", "--quiet", "--filter", `name=${name}`])).stdout.trim(), "");
     assert.strictEqual((await docker(["network", "ls", "--quiet", "--filter", `name=${name}`])).stdout.trim(), "");
+    assert.strictEqual(fs.existsSync(path.dirname(lab.socket)), false, "the socket's folder is removed");
     // The tasks' cgroups lived under the node containers' own and went with them.
     assert.deepStrictEqual(fs.readdirSync("/sys/fs/cgroup/memory/docker").filter((d) => nodeIds.includes(d)), []);
   });

@@ -16,29 +16,14 @@
 //   platforms (os and architecture, `arm` cleared) into placement.platforms.
 import * as assert from "assert";
 import { isDeepStrictEqual } from "util";
+import { goDurationNs, shortDur } from "../integration/support/swarmServices";
 import { LabRun, RecordedResource, runLabUnderMocks, stackEntries } from "../support/mockedLab";
 
 const SERVICE = "docker:index/service:Service";
 const IMAGE = "docker:index/image:Image";
 
-/** Go's time.Duration.String() of a duration string, then shortDur's trimming: what the provider reads back. */
-function readBackDuration(duration: string): string {
-  const units: Record<string, number> = { h: 3600e9, m: 60e9, s: 1e9, ms: 1e6, us: 1e3, µs: 1e3, ns: 1 };
-  let ns = 0;
-  for (const [, value, unit] of duration.matchAll(/(\d+(?:\.\d+)?)(h|ms|us|µs|ns|m|s)/g)) ns += Number(value) * units[unit];
-  let text: string;
-  if (ns === 0) text = "0s";
-  else if (ns < 1e9) text = ns >= 1e6 ? `${ns / 1e6}ms` : ns >= 1e3 ? `${ns / 1e3}µs` : `${ns}ns`;
-  else {
-    const hours = Math.floor(ns / 3600e9);
-    const minutes = Math.floor((ns % 3600e9) / 60e9);
-    const seconds = (ns % 60e9) / 1e9;
-    text = `${hours > 0 ? `${hours}h` : ""}${hours > 0 || minutes > 0 ? `${minutes}m` : ""}${seconds}s`;
-  }
-  if (text.endsWith("m0s")) text = text.slice(0, -2);
-  if (text.endsWith("h0m")) text = text.slice(0, -2);
-  return text;
-}
+/** What the provider reads back for a duration the program wrote. */
+const readBackDuration = (duration: string): string => shortDur(goDurationNs(duration) as number);
 
 /** The image the Docker client stores for `image` when the registry answers (reference.FamiliarString of the digested name). */
 function storedImage(image: string): string {

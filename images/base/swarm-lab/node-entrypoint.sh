@@ -27,5 +27,6 @@ if [ -f /sys/fs/cgroup/memory/memory.limit_in_bytes ]; then
   set -- --cgroup-parent="$own_cgroup" "$@"
 fi
 
-# --tls=false: dockerd 20.10 otherwise sleeps 15 s at start to warn about plain TCP.
-exec dockerd --tls=false -H tcp://0.0.0.0:2375 -H unix:///var/run/docker.sock "$@"
+# The engine listens on its unix socket only: no TCP port a task or a local user could reach. (The lab
+# script adds the manager's second socket, in a host folder, with --host and --group.)
+exec dockerd -H unix:///var/run/docker.sock "$@"

@@ -35,6 +35,15 @@ function only(resources: RecordedResource[], what: string, match: (r: RecordedRe
 }
 
 /**
+ * The registry service as the provider creates it here: its RemoteImage finds the image local to the
+ * manager, never pulled, so its repo digest is "" (determineRepoDigest) and the program runs it by name.
+ */
+function registryAsDeployed(registry: Inputs, resources: RecordedResource[]): Inputs {
+  const image = only(resources, "registry image", (r) => r.type === "docker:index/remoteImage:RemoteImage" && r.parent?.type === "optivolt:lab:Registry");
+  return { ...registry, taskSpec: { ...registry.taskSpec, containerSpec: { ...registry.taskSpec.containerSpec, image: image.inputs.name } } };
+}
+
+/**
  * Runs the program with Pulumi.swarm.yaml under mocks, pointed at this lab: its names, its manager
  * as registry and endpoint host, and budgets scaled so that reservations (equal to limits) fit the
  * two 2-CPU lab nodes with Prometheus and the registry on the manager, and two tasks of the rolled
@@ -69,7 +78,7 @@ export async function declaredSwarmLab(lab: SwarmLab): Promise<DeclaredLab> {
   }
   return {
     network: { ...network.inputs, mockId: `${network.name}-id` },
-    registry: service("optivolt:lab:Registry").inputs,
+    registry: registryAsDeployed(service("optivolt:lab:Registry").inputs, resources),
     prometheus: prometheus.inputs,
     prometheusConfigs: resources.filter((r) => r.type === "docker:index/serviceConfig:ServiceConfig" && configIds.has(`${r.name}-id`)).map((r) => ({ ...r.inputs, mockId: `${r.name}-id` })),
     variants: variantServices,

@@ -14,15 +14,15 @@ export const LAB_NODES: readonly LabNode[] = ["manager", "worker1", "worker2"];
 export interface SwarmLabOptions {
   /** Prefix of the lab's containers, volumes and network. */
   name: string;
-  /** Loopback port of the manager's engine. */
-  port: number;
   /** The lab network, a /24. */
   subnet: string;
 }
 
 export interface SwarmLab extends SwarmLabOptions {
-  /** `tcp://127.0.0.1:PORT`, the last line `up` printed. */
+  /** `unix:///run/optivolt-swarm-lab/<name>/docker.sock`, the last line `up` printed. */
   dockerHost: string;
+  /** The manager's engine socket on the host (dockerHost without its scheme). */
+  socket: string;
   /** `<manager address>:5000` (SWARM_LAB_REGISTRY): where every node reaches a registry on the manager. */
   registry: string;
   /** What `up` reported on stderr (bring-up times, node memory). */
@@ -30,7 +30,7 @@ export interface SwarmLab extends SwarmLabOptions {
 }
 
 function labEnv(options: SwarmLabOptions): NodeJS.ProcessEnv {
-  return { ...process.env, SWARM_LAB_NAME: options.name, SWARM_LAB_PORT: String(options.port), SWARM_LAB_SUBNET: options.subnet };
+  return { ...process.env, SWARM_LAB_NAME: options.name, SWARM_LAB_SUBNET: options.subnet };
 }
 
 function runLabScript(action: "up" | "down", options: SwarmLabOptions): Promise<DockerResult> {
@@ -47,11 +47,11 @@ export async function swarmLabUp(options: SwarmLabOptions): Promise<SwarmLab> {
   const { stdout, stderr } = await runLabScript("up", options);
   const lines = stdout.trim().split("\n");
   const last = lines[lines.length - 1];
-  const match = /^DOCKER_HOST=(tcp:\/\/127\.0\.0\.1:\d+)$/.exec(last);
-  if (!match) throw new Error(`swarm-lab.sh up did not end with DOCKER_HOST=tcp://127.0.0.1:PORT but with: ${last}`);
+  const match = /^DOCKER_HOST=unix:\/\/(\/run\/optivolt-swarm-lab\/[^/]+\/docker\.sock)$/.exec(last);
+  if (!match) throw new Error(`swarm-lab.sh up did not end with DOCKER_HOST=unix:///run/optivolt-swarm-lab/<name>/docker.sock but with: ${last}`);
   const registry = lines.find((line) => line.startsWith("SWARM_LAB_REGISTRY="))?.slice("SWARM_LAB_REGISTRY=".length);
   if (registry !== `${nodeAddress(options, "manager")}:5000`) throw new Error(`swarm-lab.sh up printed SWARM_LAB_REGISTRY=${registry}, not the manager's address`);
-  return { ...options, dockerHost: match[1], registry, upLog: stderr };
+  return { ...options, dockerHost: `unix://${match[1]}`, socket: match[1], registry, upLog: stderr };
 }
 
 /** `npm run swarm:lab -- down`; resolves with what it reported. */
@@ -85,10 +85,10 @@ export function loadImagesIntoNode(lab: Pick<SwarmLabOptions, "name">, node: Lab
 }
 
 /** Calls the manager's engine API; rejects with the engine's message on a non-2xx answer. */
-export function managerApi<T = unknown>(lab: Pick<SwarmLab, "port">, method: string, apiPath: string, body?: unknown): Promise<T> {
+export function managerApi<T = unknown>(lab: Pick<SwarmLab, "socket">, method: string, apiPath: string, body?: unknown): Promise<T> {
   return new Promise((resolve, reject) => {
     const request = http.request(
-      { host: "127.0.0.1", port: lab.port, method, path: `/v1.41${apiPath}`, headers: { "Content-Type": "application/json" } },
+      { socketPath: lab.socket, method, path: `/v1.41${apiPath}`, headers: { "Content-Type": "application/json" } },
       (response) => {
         let text = "";
         response.on("data", (chunk: Buffer) => (text += chunk.toString()));
@@ -113,7 +113,7 @@ export interface SwarmTask {
 }
 
 /** The tasks of one service, optionally only those the swarm wants in one desired state. */
-export function serviceTasks(lab: Pick<SwarmLab, "port">, service: string, desiredState?: string): Promise<SwarmTask[]> {
+export function serviceTasks(lab: Pick<SwarmLab, "socket">, service: string, desiredState?: string): Promise<SwarmTask[]> {
   const filters = { service: [service], ...(desiredState ? { "desired-state": [desiredState] } : {}) };
   return managerApi<SwarmTask[]>(lab, "GET", `/tasks?filters=${encodeURIComponent(JSON.stringify(filters))}`);
 }
@@ -125,12 +125,12 @@ export interface SwarmNode {
   Status: { Addr: string };
 }
 
-export function swarmNodes(lab: Pick<SwarmLab, "port">): Promise<SwarmNode[]> {
+export function swarmNodes(lab: Pick<SwarmLab, "socket">): Promise<SwarmNode[]> {
   return managerApi<SwarmNode[]>(lab, "GET", "/nodes");
 }
 
 /** Waits until every task the service wants running is running; resolves with them. */
-export function serviceRunning(lab: Pick<SwarmLab, "port">, service: string, replicas: number, deadlineMs = 120_000): Promise<SwarmTask[]> {
+export function serviceRunning(lab: Pick<SwarmLab, "socket">, service: string, replicas: number, deadlineMs = 120_000): Promise<SwarmTask[]> {
   return until(`${replicas} running task(s) of ${service}`, deadlineMs, async () => {
     const tasks = await serviceTasks(lab, service, "running");
     const failed = (await serviceTasks(lab, service)).find((t) => t.Status.State === "failed" || t.Status.State === "rejected");

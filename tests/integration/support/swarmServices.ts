@@ -21,6 +21,26 @@ export function goDurationNs(duration: string | undefined): number | undefined {
   return Math.round(total);
 }
 
+/**
+ * A duration in nanoseconds as the provider reads it back: Go's time.Duration.String(), then shortDur
+ * drops a trailing "0s" after minutes and "0m" after hours (terraform-provider-docker v4.5.0,
+ * internal/provider/resource_docker_service_structures.go).
+ */
+export function shortDur(ns: number): string {
+  let text: string;
+  if (ns === 0) text = "0s";
+  else if (ns < 1e9) text = ns >= 1e6 ? `${ns / 1e6}ms` : ns >= 1e3 ? `${ns / 1e3}µs` : `${ns}ns`;
+  else {
+    const hours = Math.floor(ns / 3600e9);
+    const minutes = Math.floor((ns % 3600e9) / 60e9);
+    const seconds = (ns % 60e9) / 1e9;
+    text = `${hours > 0 ? `${hours}h` : ""}${hours > 0 || minutes > 0 ? `${minutes}m` : ""}${seconds}s`;
+  }
+  if (text.endsWith("m0s")) text = text.slice(0, -2);
+  if (text.endsWith("h0m")) text = text.slice(0, -2);
+  return text;
+}
+
 function labelMap(labels: { label: string; value: string }[] | undefined): Record<string, string> {
   return Object.fromEntries((labels ?? []).map((l) => [l.label, l.value]));
 }
@@ -90,8 +110,21 @@ export function serviceSpec(inputs: Inputs, ids: CreatedIds = new Map()): Inputs
       RestartPolicy:
         task.restartPolicy === undefined
           ? undefined
-          : { Condition: task.restartPolicy.condition, Delay: goDurationNs(task.restartPolicy.delay), MaxAttempts: task.restartPolicy.maxAttempts, Window: goDurationNs(task.restartPolicy.window) },
-      Placement: task.placement === undefined ? undefined : { Constraints: task.placement.constraints, MaxReplicas: task.placement.maxReplicas },
+          : // createRestartPolicy sends every field, an unset one as its zero value.
+            {
+              Condition: task.restartPolicy.condition ?? "",
+              Delay: goDurationNs(task.restartPolicy.delay) ?? 0,
+              MaxAttempts: task.restartPolicy.maxAttempts ?? 0,
+              Window: goDurationNs(task.restartPolicy.window) ?? 0,
+            },
+      Placement:
+        task.placement === undefined
+          ? undefined
+          : {
+              Constraints: task.placement.constraints,
+              MaxReplicas: task.placement.maxReplicas,
+              Platforms: (task.placement.platforms ?? []).map((p: Inputs) => ({ OS: p.os, Architecture: p.architecture })),
+            },
       Networks: (task.networksAdvanceds ?? []).map((n: Inputs) => ({ Target: n.id === undefined ? n.name : realId(ids, n.id), Aliases: n.aliases })),
       LogDriver: task.logDriver === undefined ? undefined : { Name: task.logDriver.name, Options: task.logDriver.options },
     },
@@ -114,19 +147,81 @@ export function serviceSpec(inputs: Inputs, ids: CreatedIds = new Map()): Inputs
   };
 }
 
-/** Creates the service on the lab's manager; resolves with its ID. */
-export async function createService(lab: Pick<SwarmLab, "port">, inputs: Inputs, ids: CreatedIds): Promise<string> {
-  return (await managerApi<{ ID: string }>(lab, "POST", "/services/create", serviceSpec(inputs, ids))).ID;
+interface DistributionInspect {
+  Descriptor: { digest: string };
+  Platforms?: { os: string; architecture: string }[];
+}
+
+/**
+ * What the Docker client does to a spec before `POST /services/create` when the provider sets
+ * QueryRegistry (moby client/service_create.go): asks the engine for the image's registry entry;
+ * when the registry answers, an image not named by digest gets `@<digest>` and placement.platforms
+ * gets the image's platforms (`arm` cleared). An image no registry knows is left as it is.
+ */
+async function queryRegistry(lab: Pick<SwarmLab, "socket">, spec: Inputs): Promise<Inputs> {
+  const image = spec.TaskTemplate.ContainerSpec.Image as string;
+  let entry: DistributionInspect;
+  try {
+    entry = await managerApi<DistributionInspect>(lab, "GET", `/distribution/${image}/json`);
+  } catch {
+    return spec;
+  }
+  const canonical = /@sha256:[0-9a-f]{64}$/.test(image);
+  const platforms = (entry.Platforms ?? []).map((p) => ({ OS: p.os, Architecture: p.architecture.toLowerCase() === "arm" ? "" : p.architecture }));
+  const task = spec.TaskTemplate;
+  return {
+    ...spec,
+    TaskTemplate: {
+      ...task,
+      ContainerSpec: { ...task.ContainerSpec, Image: canonical ? image : `${image}@${entry.Descriptor.digest}` },
+      Placement: platforms.length > 0 ? { ...(task.Placement ?? {}), Platforms: platforms } : task.Placement,
+    },
+  };
+}
+
+/** Creates the service on the lab's manager as the provider does (ServiceCreate with QueryRegistry); resolves with its ID. */
+export async function createService(lab: Pick<SwarmLab, "socket">, inputs: Inputs, ids: CreatedIds): Promise<string> {
+  return (await managerApi<{ ID: string }>(lab, "POST", "/services/create", await queryRegistry(lab, serviceSpec(inputs, ids)))).ID;
+}
+
+/**
+ * Where the provider's read of the service (flattenTaskSpec) differs from the inputs it was created
+ * from, in the fields that are not Computed: each would be a diff, an update and a wait for
+ * convergence on the next `up` with no change. One message per difference.
+ */
+export async function readBackDiffs(lab: Pick<SwarmLab, "socket">, inputs: Inputs): Promise<string[]> {
+  const read = (await managerApi<{ Spec: Inputs }>(lab, "GET", `/services/${inputs.name}`)).Spec.TaskTemplate;
+  const task = inputs.taskSpec;
+  const diffs: string[] = [];
+  const compare = (key: string, declared: unknown, readBack: unknown) => {
+    if (JSON.stringify(declared) !== JSON.stringify(readBack)) diffs.push(`${key}: declared ${JSON.stringify(declared)}, read back ${JSON.stringify(readBack)}`);
+  };
+  compare("image", task.containerSpec.image, read.ContainerSpec.Image);
+  const platforms = (list: { os: string; architecture: string }[]) => list.map((p) => `${p.os}/${p.architecture}`).sort();
+  compare(
+    "placement.platforms",
+    platforms(task.placement?.platforms ?? []),
+    platforms((read.Placement?.Platforms ?? []).map((p: Inputs) => ({ os: p.OS, architecture: p.Architecture }))),
+  );
+  if (task.restartPolicy !== undefined) {
+    const policy = read.RestartPolicy ?? {};
+    compare("restartPolicy.condition", task.restartPolicy.condition, policy.Condition);
+    compare("restartPolicy.delay", task.restartPolicy.delay, policy.Delay === undefined ? undefined : shortDur(policy.Delay));
+    compare("restartPolicy.window", task.restartPolicy.window, policy.Window === undefined ? undefined : shortDur(policy.Window));
+  }
+  const container = read.ContainerSpec;
+  if (task.containerSpec.stopGracePeriod !== undefined) compare("stopGracePeriod", task.containerSpec.stopGracePeriod, shortDur(container.StopGracePeriod ?? 0));
+  return diffs;
 }
 
 /** Creates a `docker:index/network:Network` (overlay) on the lab's manager and records its ID. */
-export async function createNetwork(lab: Pick<SwarmLab, "port">, inputs: Inputs, mockId: string, ids: CreatedIds): Promise<void> {
+export async function createNetwork(lab: Pick<SwarmLab, "socket">, inputs: Inputs, mockId: string, ids: CreatedIds): Promise<void> {
   const body = { Name: inputs.name, Driver: inputs.driver, Attachable: inputs.attachable, Labels: labelMap(inputs.labels), CheckDuplicate: true };
   ids.set(mockId, (await managerApi<{ Id: string }>(lab, "POST", "/networks/create", body)).Id);
 }
 
 /** Creates a `docker:index/serviceConfig:ServiceConfig` (its `dataRaw`) and records its ID. */
-export async function createConfig(lab: Pick<SwarmLab, "port">, inputs: Inputs, mockId: string, ids: CreatedIds): Promise<void> {
+export async function createConfig(lab: Pick<SwarmLab, "socket">, inputs: Inputs, mockId: string, ids: CreatedIds): Promise<void> {
   const body = { Name: inputs.name, Data: Buffer.from(inputs.dataRaw as string).toString("base64") };
   ids.set(mockId, (await managerApi<{ ID: string }>(lab, "POST", "/configs/create", body)).ID);
 }
@@ -138,14 +233,14 @@ interface ServiceInspect {
 }
 
 /** Updates a service's image (what a new `docker.Image` digest does on `pulumi up`). */
-export async function updateServiceImage(lab: Pick<SwarmLab, "port">, service: string, image: string): Promise<void> {
+export async function updateServiceImage(lab: Pick<SwarmLab, "socket">, service: string, image: string): Promise<void> {
   const current = await managerApi<ServiceInspect>(lab, "GET", `/services/${service}`);
   const spec = { ...current.Spec, TaskTemplate: { ...current.Spec.TaskTemplate, ContainerSpec: { ...current.Spec.TaskTemplate.ContainerSpec, Image: image } } };
   await managerApi(lab, "POST", `/services/${current.ID}/update?version=${current.Version.Index}`, spec);
 }
 
 /** The service's update state (`updating`, `completed`, `rollback_completed`, ...) or undefined before any update. */
-export async function updateState(lab: Pick<SwarmLab, "port">, service: string): Promise<string | undefined> {
+export async function updateState(lab: Pick<SwarmLab, "socket">, service: string): Promise<string | undefined> {
   const current = await managerApi<{ UpdateStatus?: { State: string } }>(lab, "GET", `/services/${service}`);
   return current.UpdateStatus?.State;
 }
