@@ -33,6 +33,15 @@ export interface SourceLayout {
   pidFile: string;
 }
 
+/**
+ * The same layout relative to `dir`, where a step's commands run: paths that are the same in every
+ * clone of the project.
+ */
+export function layoutFrom(dir: string, layout: SourceLayout): SourceLayout {
+  const from = (file: string) => path.relative(dir, file);
+  return { kernelDir: from(layout.kernelDir), kernel: from(layout.kernel), initrd: from(layout.initrd), runDir: from(layout.runDir), pidFile: from(layout.pidFile) };
+}
+
 /** One folder per stack, so dev and ci never share (or delete) each other's kernel or VM. */
 export function sourceLayout(projectDir: string, stack: string): SourceLayout {
   const buildDir = path.join(projectDir, "unikernel", ".build", stack);
@@ -52,11 +61,15 @@ export function isUrl(location: string): boolean {
   return /^https?:\/\//.test(location);
 }
 
-/** A URL as it is; a path resolved against the project root (stack files name them relative to it). */
-export function resolveArchive(location: string, projectDir: string): string {
-  return isUrl(location) ? location : path.resolve(projectDir, location);
+/**
+ * A URL or an absolute path as it is; a relative path (stack files name them relative to the project
+ * root) under `base`, the project root as a path absolute or relative to where the command runs.
+ */
+export function resolveArchive(location: string, base: string): string {
+  return isUrl(location) || path.isAbsolute(location) ? location : path.join(base, location);
 }
 
+/** `projectDir`: the project root, absolute or relative to unikernel/ (where the command runs). */
 export function kernelBuildCommand(archives: UnikernelConfig["source"]["archives"], layout: Pick<SourceLayout, "kernelDir">, projectDir: string): string {
   const q = shellQuote;
   const arg = (flag: string, location: string) => `${flag} ${q(resolveArchive(location, projectDir))}`;

@@ -1,4 +1,5 @@
 import { createHash } from "crypto";
+import * as path from "path";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { hashBuildInputs } from "../../unikernel/build-inputs";
@@ -12,6 +13,7 @@ import {
   initrdDeleteCommand,
   KERNEL_BUILD_INPUTS,
   kernelBuildCommand,
+  layoutFrom,
   kernelDeleteCommand,
   qemuStartCommand,
   qemuStopCommand,
@@ -71,6 +73,7 @@ export interface SourceSteps {
   kernel: command.local.Command;
   initrd: command.local.Command;
   run: command.local.Command;
+  /** Where the stack's files are on this machine (absolute: the pid file the bench reads). */
   layout: SourceLayout;
   triggers: SourceTriggers;
 }
@@ -81,21 +84,29 @@ export interface SourceSteps {
  */
 export function sourceSteps(name: string, args: SourceStepsArgs, parent: pulumi.Resource): SourceSteps {
   const { config } = args;
+  // Paths relative to the steps' folder, never absolute: pulumi-command diffs `create` and `delete`
+  // like any input, and a changed input is an Update that runs `create` again without the old
+  // `delete` (pulumi/pulumi-command v1.2.1, provider/pkg/provider/local/commandController.go,
+  // Command.Update). So the same stack from another clone of the project sees no change.
   const layout = sourceLayout(args.projectDir, args.stack);
+  const stepLayout = layoutFrom(UNIKERNEL_DIR, sourceLayout(".", args.stack));
+  const projectFromSteps = path.relative(UNIKERNEL_DIR, ".");
   const triggers = sourceTriggers(config, args.images, args.projectDir);
   const tags = initrdTags(args.stack, triggers.initrd);
   // Every step writes one fixed path (kernel folder, initrd file, run folder and ports): a
   // replacement must remove the old one first, or the old one's delete would wipe the new one.
-  const replaceInPlace = { parent, deleteBeforeReplace: true };
+  // Any change is a replacement (old delete, then create), never pulumi-command's Update: a step
+  // re-runs when its trigger (the hash of what it is made from) or its command changes.
+  const replaceInPlace = { parent, deleteBeforeReplace: true, replaceOnChanges: ["*"] };
 
   const kernel = new command.local.Command(
     `${name}-kernel`,
-    { dir: UNIKERNEL_DIR, create: kernelBuildCommand(config.source.archives, layout, args.projectDir), delete: kernelDeleteCommand(layout), triggers: [triggers.kernel] },
+    { dir: UNIKERNEL_DIR, create: kernelBuildCommand(config.source.archives, stepLayout, projectFromSteps), delete: kernelDeleteCommand(stepLayout), triggers: [triggers.kernel] },
     replaceInPlace,
   );
   const initrd = new command.local.Command(
     `${name}-initrd`,
-    { dir: UNIKERNEL_DIR, create: initrdBuildCommand(args.images, tags, layout), delete: initrdDeleteCommand(tags, layout), triggers: [triggers.initrd] },
+    { dir: UNIKERNEL_DIR, create: initrdBuildCommand(args.images, tags, stepLayout), delete: initrdDeleteCommand(tags, stepLayout), triggers: [triggers.initrd] },
     { ...replaceInPlace, dependsOn: [kernel] },
   );
   const forwards = pulumi.output(args.gateway).apply((gateway) => sourceForwards(args.bindAddress, config.hostPort, gateway));
@@ -103,12 +114,12 @@ export function sourceSteps(name: string, args: SourceStepsArgs, parent: pulumi.
     `${name}-run`,
     {
       dir: UNIKERNEL_DIR,
-      create: forwards.apply((list) => qemuStartCommand(config, { layout, forwards: list, variant: args.variant })),
-      delete: qemuStopCommand(layout),
+      create: forwards.apply((list) => qemuStartCommand(config, { layout: stepLayout, forwards: list, variant: args.variant })),
+      delete: qemuStopCommand(stepLayout),
       triggers: [triggers.kernel, triggers.initrd, triggers.run],
     },
     // A running QEMU changes nothing in place (memory, forwards, kernel): any change is a new one.
-    { ...replaceInPlace, dependsOn: [kernel, initrd, ...(args.runDependsOn ?? [])], replaceOnChanges: ["*"] },
+    { ...replaceInPlace, dependsOn: [kernel, initrd, ...(args.runDependsOn ?? [])] },
   );
   return { kernel, initrd, run, layout, triggers };
 }

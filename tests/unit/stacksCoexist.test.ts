@@ -27,7 +27,7 @@ function claims(run: LabRun): Record<string, string[]> {
     network: inputsOf("network:Network").map((n) => n.name as string),
     volume: inputsOf("volume:Volume").map((v) => v.name as string),
     "image tag": [...inputsOf("image:Image").map((i) => i.imageName as string), ...found(/optivolt-unikernel-[^\s:]+:[0-9a-f]+/g)],
-    "unikernel folder": found(/\/unikernel\/\.(build|run)\/[^\s/]+/g),
+    "unikernel folder": found(/\.(build|run)\/[^\s/]+/g),
   };
 }
 

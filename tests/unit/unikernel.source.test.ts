@@ -192,33 +192,33 @@ describe("Unikernel component, source builder (mocked Pulumi)", function () {
     const kernel = steps.get("unikernel-kernel")!;
     assert.strictEqual(
       kernel.create,
-      "bash source/build-kernel.sh --out /srv/optivolt/unikernel/.build/unit/kernel" +
+      "bash source/build-kernel.sh --out .build/unit/kernel" +
         " --unikraft https://github.com/unikraft/unikraft/archive/refs/tags/RELEASE-0.16.3.tar.gz" +
         " --app-elfloader https://github.com/unikraft/app-elfloader/archive/refs/tags/RELEASE-0.16.3.tar.gz" +
         " --lib-lwip https://github.com/unikraft/lib-lwip/archive/refs/tags/RELEASE-0.16.2.tar.gz" +
         " --lib-libelf https://github.com/unikraft/lib-libelf/archive/refs/tags/RELEASE-0.16.0.tar.gz" +
         " --lwip-zip https://github.com/unikraft/fork-lwip/archive/refs/heads/UNIKRAFT-2_1_x.zip",
     );
-    assert.strictEqual(kernel.delete, "rm -rf /srv/optivolt/unikernel/.build/unit/kernel");
+    assert.strictEqual(kernel.delete, "rm -rf .build/unit/kernel");
 
     const initrd = steps.get("unikernel-initrd")!;
     const tag = String(initrd.triggers[0]).slice(0, 12);
     assert.strictEqual(
       initrd.create,
-      `bash source/build-initrd.sh --out /srv/optivolt/unikernel/.build/unit/initrd.cpio --app-tag optivolt-unikernel-unit-app:${tag} ` +
+      `bash source/build-initrd.sh --out .build/unit/initrd.cpio --app-tag optivolt-unikernel-unit-app:${tag} ` +
         `--payload-tag optivolt-unikernel-unit-initrd:${tag} --debian-image optivolt/node:22-bookworm --node-image optivolt/node:22-bookworm --network host`,
     );
-    assert.match(initrd.delete, new RegExp(`^docker image rm --force optivolt-unikernel-unit-initrd:${tag} optivolt-unikernel-unit-app:${tag} .*; rm -f /srv/optivolt/unikernel/\\.build/unit/initrd\\.cpio$`));
+    assert.match(initrd.delete, new RegExp(`^docker image rm --force optivolt-unikernel-unit-initrd:${tag} optivolt-unikernel-unit-app:${tag} .*; rm -f \\.build/unit/initrd\\.cpio$`));
 
     const run = steps.get("unikernel-run")!;
     assert.strictEqual(
       run.create,
-      "bash source/qemu.sh start --run-dir /srv/optivolt/unikernel/.run/unit --kernel /srv/optivolt/unikernel/.build/unit/kernel/elfloader_qemu-x86_64 " +
-        "--initrd /srv/optivolt/unikernel/.build/unit/initrd.cpio --memory 480 --accel auto --tcg-cache 32 --timeout 120 " +
+      "bash source/qemu.sh start --run-dir .run/unit --kernel .build/unit/kernel/elfloader_qemu-x86_64 " +
+        "--initrd .build/unit/initrd.cpio --memory 480 --accel auto --tcg-cache 32 --timeout 120 " +
         "--forward 127.0.0.1:8004 --forward 172.18.0.1:8004 --env PORT=8000 --env VARIANT=unikernel --env NODE_ENV=production --env WORKERS=1 " +
         "-- /usr/bin/node /app/dist/server.js",
     );
-    assert.strictEqual(run.delete, "bash source/qemu.sh stop --run-dir /srv/optivolt/unikernel/.run/unit --grace 5");
+    assert.strictEqual(run.delete, "bash source/qemu.sh stop --run-dir .run/unit --grace 5");
   });
 
   it("memory, acceleration, TCG cache, port and health deadline reach QEMU from the config", async () => {
@@ -234,19 +234,48 @@ describe("Unikernel component, source builder (mocked Pulumi)", function () {
     assert.doesNotMatch(free, /--cpuset/);
   });
 
-  it("local archives reach make as absolute paths below the project root", async () => {
-    const { steps } = await deploySource({ source: { archives: { unikraft: "../shared/vendor/unikraft/unikraft-RELEASE-0.16.3.tar.gz" } } });
-    assert.match(steps.get("unikernel-kernel")!.create, / --unikraft \/srv\/shared\/vendor\/unikraft\/unikraft-RELEASE-0\.16\.3\.tar\.gz /);
+  it("local archives reach make relative to the project root as seen from unikernel/; absolute ones as they are", async () => {
+    const relative = await deploySource({ source: { archives: { unikraft: "../shared/vendor/unikraft/unikraft-RELEASE-0.16.3.tar.gz" } } });
+    assert.match(relative.steps.get("unikernel-kernel")!.create, / --unikraft \.\.\/\.\.\/shared\/vendor\/unikraft\/unikraft-RELEASE-0\.16\.3\.tar\.gz /);
+    const absolute = await deploySource({ source: { archives: { unikraft: "/opt/unikraft.tar.gz" } } });
+    assert.match(absolute.steps.get("unikernel-kernel")!.create, / --unikraft \/opt\/unikraft\.tar\.gz /);
   });
 
-  it("every step removes its old self before a replacement; the run is replaced on any change; all parented to the component", async () => {
+  it("another clone of the same stack sees no change: no input of any step names the clone's folder", async () => {
+    // pulumi-command v1.2.1 (provider/pkg/provider/local/commandController.go, common/inputs.go):
+    // `triggers` is replaceOnChanges; any other input that differs (`create`, `delete`, `dir`,
+    // `environment`) is an Update, which runs `create` again and never the old `delete`. So two
+    // clones with the same files must give every step the same inputs, and a step re-runs only when
+    // its trigger (the hash of what it is made from) changes.
+    const clone = (name: string) => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), `ovtest-unikernel-${name}-`));
+      for (const file of [...KERNEL_BUILD_INPUTS, ...INITRD_BUILD_INPUTS, ...RUN_INPUTS]) {
+        const from = path.resolve(__dirname, "..", "..", file);
+        if (fs.existsSync(from)) fs.cpSync(from, path.join(dir, file), { recursive: true });
+      }
+      return dir;
+    };
+    const [first, second] = [clone("a"), clone("b")];
+    try {
+      const [a, b] = [await deploySource({}, { projectDir: first }), await deploySource({}, { projectDir: second })];
+      for (const step of ["unikernel-kernel", "unikernel-initrd", "unikernel-run"]) {
+        assert.deepStrictEqual(b.steps.get(step), a.steps.get(step), step);
+        assert.ok(!JSON.stringify(a.steps.get(step)).includes(first), `${step} names no folder of the clone`);
+      }
+      // The outputs still say where this clone's files are (the bench reads QEMU's pid file).
+      assert.strictEqual(a.variant.pidFile, path.join(first, "unikernel", ".run", "unit", "qemu.pid"));
+    } finally {
+      for (const dir of [first, second]) fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("every step is replaced on any change, removing its old self first (never an Update without the old delete); all parented to the component", async () => {
     const { options } = await deploySource({});
     for (const step of ["unikernel-kernel", "unikernel-initrd", "unikernel-run"]) {
       assert.strictEqual(options[step].deleteBeforeReplace, true, step);
+      assert.ok(options[step].replaceOnChanges?.includes("*"), `${step}: pulumi-command's Update would run create without the old delete`);
       assert.ok(options[step].parent instanceof Unikernel, `${step} is parented to the component`);
     }
-    assert.ok(options["unikernel-run"].replaceOnChanges?.includes("*"), "QEMU cannot change a running guest in place");
-    assert.ok(!options["unikernel-kernel"].replaceOnChanges?.includes("*"), "a build is replaced through its trigger only");
   });
 
   it("runs with the accelerator the start step printed, and says so in status; the variant carries builder, accel and pid file", async () => {

@@ -32,6 +32,10 @@ for pair in "--out:$out" "--unikraft:$unikraft" "--app-elfloader:$elfloader" "--
   [ -n "${pair#*:}" ] || { echo "unikernel build: ${pair%%:*} is required" >&2; usage; }
 done
 
+# The build runs make in other folders (make -C): the output folder as an absolute path. (Callers may
+# name it relative to where they run, as the Pulumi steps do so that every clone runs the same command.)
+out=$(realpath -m -- "$out")
+
 # What the kernel is made of: the archives' locations, the configuration and this recipe.
 inputs_hash=$(printf '%s\n' "$unikraft" "$elfloader" "$lwip" "$libelf" "$lwip_zip" | cat - "$here/defconfig" "$0" | sha256sum | cut -d' ' -f1)
 if [ -f "$out/$KERNEL_NAME" ] && [ "$(cat "$out/inputs.sha256" 2>/dev/null)" = "$inputs_hash" ]; then
