@@ -7,7 +7,9 @@ import { SwarmNode } from "../../components/swarm/lab";
 import { PUBLISHED_PORTS_EXEMPTION_LABEL } from "../../components/swarm/serviceSpec";
 import { SHUTDOWN_DRAIN_MS } from "../../components/swarm/webApiService";
 import { PROMETHEUS_CONFIG_PATH } from "../../dashboards/services";
+import { portsBindLoopback } from "../../policy/policies";
 import { LabRun, RecordedResource, runLabUnderMocks, stackEntries } from "../support/mockedLab";
+import { runPolicy, service } from "../support/policyHarness";
 import { promtool } from "./monitoringPromtool";
 
 const SERVICE = "docker:index/service:Service";
@@ -116,6 +118,16 @@ describe("program under mocks: the swarm stack", () => {
     assert.deepStrictEqual(s.taskSpec.placement.constraints, ["node.role==manager"]);
     assert.deepStrictEqual(s.endpointSpec.ports, [{ targetPort: 5000, publishedPort: Number(registry.split(":")[1]), publishMode: "host", protocol: "tcp" }]);
     assert.strictEqual(labelsOf(registryService)[PUBLISHED_PORTS_EXEMPTION_LABEL], config.swarm.publishedPortsReason, "the stack's reason, like every other published port");
+  });
+
+  it("the registry's published port passes the policy pack with the stack's reason, and fails without one, like any other", async () => {
+    const inputs = only(run, SERVICE, "registry").inputs;
+    assert.deepStrictEqual((await runPolicy(portsBindLoopback, [service("registry", inputs)])).violations, []);
+    const withoutReason = (labels: { label: string }[]) => labels.filter((l) => l.label !== PUBLISHED_PORTS_EXEMPTION_LABEL);
+    const container = { ...inputs.taskSpec.containerSpec, labels: withoutReason(inputs.taskSpec.containerSpec.labels) };
+    const unexplained = { ...inputs, labels: withoutReason(inputs.labels), taskSpec: { ...inputs.taskSpec, containerSpec: container } };
+    const failed = await runPolicy(portsBindLoopback, [service("registry", unexplained)]);
+    assert.match(failed.messages[0], /^docker\.Service "registry" publishes port 5000 \(host mode\) on every address of its nodes .*without saying why/);
   });
 
   it("caps the registry and the monitoring services without reserving CPUs the variants' reservations need", () => {
