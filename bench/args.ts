@@ -1,5 +1,6 @@
 /** Command line → validated options (pure: no I/O, errors are UsageError). */
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { parseCommandLine } from "./commandLine";
 import { UsageError } from "./errors";
 import { MEASURING_PATHS, MeasuringPathName, Mode, MODES } from "./schema";
 import { checkUniqueNames, loopbackRefusal, parseTargetSpec, Target } from "./targets";
@@ -20,7 +21,7 @@ export type EngineChoice = "auto" | "wrk" | "autocannon";
 export const DEFAULT_GENERATOR_IMAGE = "optivolt/loadgen:wrk";
 
 /** The one line printed under a usage error. */
-export const HELP_HINT = "Run `npm run bench -- --help` for every flag (or `npm run bench -- compare OLD_DIR NEW_DIR`).";
+export const HELP_HINT = "Run `npm run bench -- --help` for every flag (or `npm run bench -- compare --help`).";
 
 export interface BenchOptions {
   mode: Mode;
@@ -45,6 +46,8 @@ export interface BenchOptions {
   outDir: string;
   wattsPerCore: number;
   stress: { maxErrorRate: number; maxP99Ms: number; maxConnections: number };
+  /** Fixed top of the throughput chart's axis (req/s); null: each chart picks its own. */
+  yMax: number | null;
 }
 
 const number = (check: (n: number) => boolean, what: string) => (text: string) => {
@@ -93,6 +96,7 @@ function buildProgram(): Command {
     .option("--max-error-rate <ratio>", "stress: a step breaks above this error rate", fraction, 0.01)
     .option("--max-p99-ms <ms>", "stress: a step breaks above this p99 latency", positive, 2000)
     .option("--max-connections <n>", "stress: highest concurrency tried", positiveInt, 1024)
+    .option("--y-max <req/s>", "fix the throughput chart's axis at 0..N req/s, so two reports placed side by side share one scale", positive)
     .allowExcessArguments(false)
     .exitOverride()
     .configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
@@ -127,6 +131,7 @@ interface RawOptions {
   maxErrorRate: number;
   maxP99Ms: number;
   maxConnections: number;
+  yMax?: number;
 }
 
 function checkEndpoints(endpoints: string[]): string[] {
@@ -140,15 +145,7 @@ function checkEndpoints(endpoints: string[]): string[] {
 /** Parses argv (without node and script); returns "help" for --help. */
 export function parseArgs(argv: readonly string[], now: Date = new Date()): BenchOptions | "help" {
   const program = buildProgram();
-  try {
-    program.parse([...argv], { from: "user" });
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      if (err.code === "commander.helpDisplayed" || err.code === "commander.help") return "help";
-      throw new UsageError(err.message.replace(/^error: /, ""));
-    }
-    throw err;
-  }
+  if (parseCommandLine(program, argv) === "help") return "help";
   const raw = program.opts<RawOptions>();
   if ((raw.stack === undefined) === (raw.target === undefined)) {
     throw new UsageError("give either --stack NAME or one or more --target name=URL (not both)");
@@ -202,5 +199,6 @@ export function parseArgs(argv: readonly string[], now: Date = new Date()): Benc
     outDir: raw.out ?? `bench-results/${raw.mode}-${stamp}`,
     wattsPerCore: raw.wattsPerCore,
     stress: { maxErrorRate: raw.maxErrorRate, maxP99Ms: raw.maxP99Ms, maxConnections: raw.maxConnections },
+    yMax: raw.yMax ?? null,
   };
 }

@@ -113,7 +113,7 @@ export async function runBench(options: BenchOptions, command: string, signal: A
     provenance: { machine, tools, energySource: raplZones().length > 0 ? "rapl" : "estimate", userlandProxy, command },
     variants: variants.map((v) => v.result),
   };
-  const files = await writeOutputs(options.outDir, results);
+  const files = await writeOutputs(options.outDir, results, { yMax: options.yMax });
   const troubled = results.variants.some((v) => v.status === "unreachable" || v.status === "refused" || v.status === "failed");
   return { results, files, exitCode: signal.aborted ? 130 : troubled ? 1 : 0 };
 }

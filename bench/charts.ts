@@ -1,7 +1,10 @@
 /** SVG charts: Vega-Lite specs built from the analysis (pure), rendered headlessly by Vega. */
-import { Analysis, unsoundReason, variantTitle } from "./analysis";
+import { Analysis, Cell, unsoundReason, variantTitle } from "./analysis";
 import { aggregateRuns } from "./figures";
+import { budgetText, num, percent } from "./format";
 import { ChartLinks } from "./report";
+import { VariantResult } from "./schema";
+import { NOISE_SPREAD } from "./stats";
 
 type Spec = Record<string, unknown>;
 export interface ChartSpec {
@@ -9,156 +12,233 @@ export interface ChartSpec {
   spec: Spec;
 }
 
-/** Panel width: room for a one-line flag ("⚠ not measurable here") over each variant's group. */
-const panelWidth = (variants: number) => Math.max(130, 96 * variants);
+export interface ChartOptions {
+  /** Fixed top of the throughput axis (req/s), so reports placed side by side share one scale. */
+  yMax: number | null;
+}
+
+const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
 const PERCENTILES = ["p50", "p90", "p99"] as const;
-const EFFICIENCY_METRICS = ["req/s per CPU", "req/s per GB", "req per CPU-s used"];
+const EFFICIENCY_METRICS = ["req/s per CPU", "req/s per GiB", "req per CPU-s used"];
 /** Variants: Tableau 10; metrics and percentiles: a separate palette, so no metric shares a variant's colour. */
 const VARIANT_SCHEME = "tableau10";
 const METRIC_COLOURS = ["#1b9e77", "#d95f02", "#7570b3"];
-/** Bars whose runs were not server-bound and whole get a dashed black outline and a label. */
-const SOUND = "server-bound";
+/** Rows above this max/min ratio get a log axis: a 352 req/s bar beside 35,000 would be an invisible sliver. */
+const LOG_SCALE_RATIO = 100;
+/** Bar length of the horizontal panels: long enough for the values written beside the bars. */
+const PANEL_WIDTH = 420;
+/** Height of one bar row. */
+const ROW_HEIGHT = 22;
+/** Every label drawn whole: no ellipsis on axes, legends or titles. */
+const CONFIG = { axis: { labelLimit: 0, titleLimit: 0 }, legend: { labelLimit: 0, titleLimit: 0 }, header: { labelLimit: 0 }, title: { limit: 0, subtitleFontSize: 10 } };
+
+/** "microvm (node, 1 CPU, 256 MiB)": the variant with its runtime and budget (MiB, as the stack's memoryMb). */
+export function variantLabel(v: Pick<VariantResult, "name" | "provenance" | "runtime" | "budget">): string {
+  const parts = [v.runtime, v.budget.cpus === null && v.budget.memoryMb === null ? null : budgetText(v.budget.cpus, v.budget.memoryMb)].filter((p): p is string => p !== null);
+  return parts.length === 0 ? variantTitle(v) : `${variantTitle(v)} (${parts.join(", ")})`;
+}
 
 interface Bar {
   endpoint: string;
   variant: string;
   value: number;
-  /** SOUND, or why not (host-bound, partial, not measurable here). */
-  runs: string;
-  /** Label above the flagged bar ("" for sound ones). */
-  flag: string;
-  /** Offset within a variant's group (percentile or metric); absent for one bar per variant. */
+  /** Lowest and highest repetition (equal to value for one repetition). */
+  low: number;
+  high: number;
+  /** Written beside the bar: the value, and why it is not established when it is not. */
+  text: string;
+  /** False for "not established" rows: drawn faded, dashed, and said so beside the bar. */
+  established: boolean;
+  /** Offset within a variant's row (percentile or metric); absent for one bar per variant. */
   series?: string;
 }
 
-/**
- * One bar chart per question: a panel per endpoint (in the report's order), bars per variant
- * (and per series inside a variant when `series` is given), flagged bars outlined and labelled.
- */
-function barChart(title: string, yTitle: string, values: Bar[], endpoints: readonly string[], series: { order: readonly string[]; title: string } | null): Spec {
-  const colour = series === null
-    ? { field: "variant", type: "nominal", sort: null, title: "variant", scale: { scheme: VARIANT_SCHEME } }
-    : { field: "series", type: "nominal", sort: series.order, title: series.title, scale: { domain: series.order, range: METRIC_COLOURS } };
-  const x = { field: "variant", type: "nominal", title: null, sort: null, axis: { labelAngle: -30 } };
-  const offset = series === null ? {} : { xOffset: { field: "series", type: "nominal", sort: series.order } };
+/** Why a cell's figure is not established, or null: runs not server-bound and whole, or a spread above the noise bound. */
+export function notEstablishedReason(c: Cell): string | null {
+  const reasons = [c.unsound, c.figures.repetitions > 1 && c.figures.rps.spread > NOISE_SPREAD ? `spread ${percent(c.figures.rps.spread, 0)}` : null].filter((r): r is string => r !== null);
+  return reasons.length === 0 ? null : reasons.join(", ");
+}
+
+/** Log scale when the positive values span more than LOG_SCALE_RATIO. */
+function needsLog(values: readonly number[]): boolean {
+  const positive = values.filter((v) => v > 0);
+  return positive.length > 1 && Math.max(...positive) / Math.min(...positive) > LOG_SCALE_RATIO;
+}
+
+/** A chart that only says why there is nothing to draw. */
+export function nothingToCompare(title: string, why: string): Spec {
   return {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: { text: title, subtitle: "dashed outline and ⚠: runs not server-bound, partial, not measurable here or emulated (no conclusion drawn from them)" },
+    $schema: SCHEMA,
+    title: { text: title },
+    width: PANEL_WIDTH,
+    height: 60,
+    data: { values: [{ why: `Nothing to compare: ${why}` }] },
+    mark: { type: "text", fontSize: 13, align: "center", baseline: "middle", color: "#b00" },
+    encoding: { text: { field: "why" } },
+    config: CONFIG,
+  };
+}
+
+/**
+ * Horizontal bars, one panel (row) per endpoint in the report's order, one bar per variant (per
+ * series inside a variant when `series` is given), min–max whiskers over repetitions, the value
+ * beside each bar, not-established bars faded and dashed.
+ */
+function barChart(title: string, subtitle: string, axisTitle: string, values: Bar[], endpoints: readonly string[], series: readonly string[] | null, options: { yMax: number | null; log: boolean }): Spec {
+  const variants = new Set(values.map((v) => v.variant)).size;
+  const perVariant = series === null ? 1 : series.length;
+  // A log axis gets whole decades around the data: Vega's own log domain can start at 0 and draw nothing.
+  const positive = values.flatMap((v) => [v.low, v.value, v.high]).filter((v) => v > 0);
+  const decades = [10 ** Math.floor(Math.log10(Math.min(...positive))), 10 ** Math.ceil(Math.log10(Math.max(...positive)))];
+  const top = options.yMax ?? null;
+  const scale = options.log
+    ? { type: "log", domain: [decades[0], top ?? decades[1]], clamp: true, nice: false }
+    : top === null ? {} : { domain: [0, top], clamp: true };
+  const x = { field: "value", type: "quantitative", title: axisTitle + (options.log ? " — log scale: rows differ by more than 100×" : "") + (options.yMax === null ? "" : ` — axis fixed at ${num(options.yMax)}`), scale };
+  const y = { field: "variant", type: "nominal", title: null, sort: null };
+  const offset = series === null ? {} : { yOffset: { field: "series", type: "nominal", sort: series } };
+  const colour = series === null
+    ? { field: "variant", type: "nominal", sort: null, legend: null, scale: { scheme: VARIANT_SCHEME } }
+    : { field: "series", type: "nominal", sort: series, title: "series", scale: { domain: series, range: METRIC_COLOURS } };
+  return {
+    $schema: SCHEMA,
+    title: { text: title, subtitle: [subtitle, "faded, dashed and marked ⚠: not established (runs not server-bound or whole, emulated, or spread above 10 %)"] },
     data: { values },
-    facet: { column: { field: "endpoint", type: "nominal", title: null, sort: [...endpoints] } },
+    facet: { row: { field: "endpoint", type: "nominal", title: null, sort: [...endpoints], header: { labelAngle: 0, labelAlign: "left", labelFontWeight: "bold" } } },
     spec: {
-      width: panelWidth(new Set(values.map((v) => v.variant)).size),
-      height: 220,
+      width: PANEL_WIDTH,
+      height: ROW_HEIGHT * variants * perVariant,
       layer: [
         {
           mark: { type: "bar", tooltip: true, strokeWidth: 1.5 },
           encoding: {
             x,
+            y,
             ...offset,
-            y: { field: "value", type: "quantitative", title: yTitle },
             color: colour,
-            stroke: { condition: { test: `datum.runs !== '${SOUND}'`, value: "black" }, value: null },
-            strokeDash: { condition: { test: `datum.runs !== '${SOUND}'`, value: [4, 2] }, value: [1, 0] },
+            opacity: { condition: { test: "datum.established", value: 1 }, value: 0.4 },
+            stroke: { condition: { test: "!datum.established", value: "black" }, value: null },
+            strokeDash: { condition: { test: "!datum.established", value: [4, 2] }, value: [1, 0] },
           },
         },
-        // One flag per variant group, above its tallest bar.
+        // Spread: min–max over the repetitions.
         {
-          transform: [
-            { joinaggregate: [{ op: "max", field: "value", as: "top" }], groupby: ["endpoint", "variant"] },
-            { window: [{ op: "row_number", as: "nth" }], groupby: ["endpoint", "variant"] },
-            { filter: "datum.nth === 1 && datum.flag !== ''" },
-          ],
-          mark: { type: "text", dy: -4, baseline: "bottom", fontSize: 9, color: "#b00" },
-          encoding: { x, y: { field: "top", type: "quantitative" }, text: { field: "flag" } },
+          transform: [{ filter: "datum.high > datum.low" }],
+          mark: { type: "rule", color: "black", strokeWidth: 1.5 },
+          encoding: { x: { ...x, field: "low" }, x2: { field: "high" }, y, ...offset },
         },
-        // Invisible points 25 % above each bar: head-room so the flags stay inside the panel.
         {
-          transform: [{ calculate: "datum.value * 1.25", as: "headroom" }],
-          mark: { type: "point", opacity: 0 },
-          encoding: { x, y: { field: "headroom", type: "quantitative" } },
+          transform: [{ filter: "datum.high > datum.low" }, { fold: ["low", "high"], as: ["end", "at"] }],
+          mark: { type: "tick", color: "black", thickness: 1.5, size: 8 },
+          encoding: { x: { ...x, field: "at" }, y, ...offset },
+        },
+        // The value (and the not-established mark) beside the bar, past its whisker.
+        {
+          transform: [{ calculate: "max(datum.value, datum.high)", as: "end" }],
+          mark: { type: "text", align: "left", dx: 4, fontSize: 10, limit: 0 },
+          encoding: { x: { ...x, field: "end" }, y, ...offset, text: { field: "text" }, color: { condition: { test: "!datum.established", value: "#b00" }, value: "black" } },
         },
       ],
     },
-    resolve: { scale: { y: "independent" } },
+    // Room on the right of each panel for the text beside the longest bar.
+    resolve: { scale: { x: options.yMax === null ? "independent" : "shared" } },
+    config: CONFIG,
   };
 }
 
+/** A bar's text: "35,000 req/s" plus "⚠ not established: spread 47 %" when it is not. */
+function barText(value: string, reason: string | null): string {
+  return reason === null ? value : `${value} ⚠ not established: ${reason}`;
+}
+
 /** The specs worth drawing for these results (none when nothing was measured). */
-export function chartSpecs(a: Analysis): ChartSpec[] {
+export function chartSpecs(a: Analysis, options: ChartOptions = { yMax: null }): ChartSpec[] {
   if (a.measured.length === 0) return [];
   const cells = a.endpoints.flatMap((endpoint) =>
     a.measured.flatMap((v) => {
       const c = a.cell(v.name, endpoint);
-      return c === undefined ? [] : [{ endpoint, variant: variantTitle(v), c, runs: c.unsound ?? SOUND, flag: c.unsound === null ? "" : `⚠ ${c.unsound}` }];
+      return c === undefined ? [] : [{ endpoint, v, variant: variantLabel(v), c, reason: notEstablishedReason(c) }];
     }),
+  );
+  const rps = cells.map(({ endpoint, variant, c, reason }) => ({
+    endpoint,
+    variant,
+    value: c.figures.rps.median,
+    low: c.figures.rps.min,
+    high: c.figures.rps.max,
+    text: barText(`${num(c.figures.rps.median)} req/s${c.figures.repetitions > 1 ? ` (${c.figures.repetitions} runs, spread ${percent(c.figures.rps.spread, 0)})` : " (1 run)"}`, reason),
+    established: reason === null,
+  }));
+  const latency = cells.flatMap(({ endpoint, variant, c, reason }) =>
+    PERCENTILES.map((p) => ({ endpoint, variant, series: p, value: c.figures.latencyMs[p], low: c.figures.latencyMs[p], high: c.figures.latencyMs[p], text: barText(`${p} ${num(c.figures.latencyMs[p])} ms`, p === "p99" ? reason : null), established: reason === null })),
   );
   const specs: ChartSpec[] = [
     {
       file: "throughput",
-      spec: barChart("Successful req/s (median over repetitions)", "req/s", cells.map(({ endpoint, variant, c, runs, flag }) => ({ endpoint, variant, value: c.figures.rps.median, runs, flag })), a.endpoints, null),
+      spec: barChart("Successful req/s (median over repetitions)", "whiskers: lowest to highest repetition", "req/s", rps, a.endpoints, null, { yMax: options.yMax, log: needsLog(rps.map((b) => b.value)) }),
     },
     {
       file: "latency",
-      spec: barChart(
-        "Latency percentiles (ms)",
-        "ms",
-        cells.flatMap(({ endpoint, variant, c, runs, flag }) => PERCENTILES.map((p) => ({ endpoint, variant, series: p, value: c.figures.latencyMs[p], runs, flag }))),
-        a.endpoints,
-        { order: PERCENTILES, title: "percentile" },
-      ),
+      spec: barChart("Latency percentiles (ms)", "median over repetitions", "ms", latency, a.endpoints, PERCENTILES, { yMax: null, log: needsLog(latency.map((b) => b.value)) }),
     },
   ];
-  const efficiencyValues = cells.flatMap(({ endpoint, variant, c, runs, flag }) =>
+  specs.push({ file: "efficiency", spec: efficiencyChart(a, cells) });
+  if (a.results.settings.mode === "stress") specs.push({ file: "stress", spec: stressChart(a) });
+  return specs;
+}
+
+function efficiencyChart(a: Analysis, cells: readonly { endpoint: string; v: VariantResult; variant: string; c: Cell; reason: string | null }[]): Spec {
+  const title = `Efficiency relative to ${a.baseline} (1 = same)`;
+  const values = cells.flatMap(({ endpoint, v, variant, c, reason }) =>
     [
       { series: EFFICIENCY_METRICS[0], value: c.relative.rpsPerCpu },
       { series: EFFICIENCY_METRICS[1], value: c.relative.rpsPerGb },
       { series: EFFICIENCY_METRICS[2], value: c.relative.requestsPerCpuSecond },
     ]
-      .filter((m): m is { series: string; value: number } => m.value !== null)
-      .map((m) => ({ endpoint, variant, runs, flag, ...m })),
+      .filter((m): m is { series: string; value: number } => m.value !== null && v.name !== a.baseline)
+      .map((m) => ({ endpoint, variant, ...m, low: m.value, high: m.value, text: barText(`×${m.value.toFixed(2)}`, reason), established: reason === null })),
   );
-  // Ratios to the baseline say nothing with the baseline alone.
-  if (a.measured.length > 1 && efficiencyValues.length > 0) {
-    specs.push({
-      file: "efficiency",
-      spec: barChart(`Efficiency relative to ${a.baseline} (1 = same)`, "× baseline", efficiencyValues, a.endpoints, { order: EFFICIENCY_METRICS, title: "metric" }),
-    });
+  if (values.length === 0) {
+    const others = cells.filter(({ v }) => v.name !== a.baseline);
+    const why = others.length === 0
+      ? `only ${a.baseline} was measured; ratios to the baseline need a second variant`
+      : `no ratio to ${a.baseline} for ${[...new Set(others.map(({ v }) => v.name))].join(", ")} (emulated or without a budget: not comparable with the baseline)`;
+    return nothingToCompare(title, why);
   }
-  if (a.results.settings.mode === "stress") {
-    const values = a.measured.flatMap((v) =>
-      aggregateRuns(v).map((f) => ({ endpoint: f.endpoint, variant: variantTitle(v), connections: f.connections, rps: f.rps.median, runs: unsoundReason(f, v) === null ? SOUND : "flagged" })),
-    );
-    const x = { field: "connections", type: "quantitative", scale: { type: "log", base: 2 } };
-    const y = { field: "rps", type: "quantitative", title: "req/s" };
-    const colour = { field: "variant", type: "nominal", sort: null, scale: { scheme: VARIANT_SCHEME } };
-    specs.push({
-      file: "stress",
-      spec: {
-        $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-        title: { text: "Successful req/s against concurrency", subtitle: "crosses (flagged): steps whose runs were not server-bound, were partial, not measurable here or emulated" },
-        data: { values },
-        facet: { column: { field: "endpoint", type: "nominal", title: null, sort: [...a.endpoints] } },
-        spec: {
-          width: 220,
-          height: 200,
-          layer: [
-            { mark: { type: "line" }, encoding: { x, y, color: colour } },
-            {
-              mark: { type: "point", filled: true, size: 60, tooltip: true },
-              encoding: {
-                x,
-                y,
-                color: colour,
-                shape: { field: "runs", type: "nominal", title: "runs", scale: { domain: [SOUND, "flagged"], range: ["circle", "cross"] } },
-              },
-            },
-          ],
+  const shown = new Set(values.map((v) => v.variant));
+  const left = [...new Set(cells.filter(({ v, variant }) => v.name !== a.baseline && !shown.has(variant)).map(({ v }) => v.name))];
+  const leftOut = left.length === 0 ? "" : `; not shown: ${left.join(", ")} (emulated or without a budget: no ratio to ${a.baseline})`;
+  return barChart(title, `ratios of each variant to the baseline on the same endpoint; per GiB divides by the memory budget in MiB / 1024${leftOut}`, "× baseline", values, a.endpoints, EFFICIENCY_METRICS, { yMax: null, log: false });
+}
+
+function stressChart(a: Analysis): Spec {
+  const values = a.measured.flatMap((v) =>
+    aggregateRuns(v).map((f) => ({ endpoint: f.endpoint, variant: variantLabel(v), connections: f.connections, rps: f.rps.median, runs: unsoundReason(f, v) === null ? "server-bound" : "flagged" })),
+  );
+  const x = { field: "connections", type: "quantitative", scale: { type: "log", base: 2 } };
+  const log = needsLog(values.map((v) => v.rps));
+  const y = { field: "rps", type: "quantitative", title: log ? "req/s — log scale: rows differ by more than 100×" : "req/s", ...(log ? { scale: { type: "log" } } : {}) };
+  const colour = { field: "variant", type: "nominal", sort: null, scale: { scheme: VARIANT_SCHEME } };
+  return {
+    $schema: SCHEMA,
+    title: { text: "Successful req/s against concurrency", subtitle: "crosses (flagged): steps whose runs were not server-bound, were partial, not measurable here or emulated" },
+    data: { values },
+    facet: { column: { field: "endpoint", type: "nominal", title: null, sort: [...a.endpoints] } },
+    spec: {
+      width: 220,
+      height: 200,
+      layer: [
+        { mark: { type: "line" }, encoding: { x, y, color: colour } },
+        {
+          mark: { type: "point", filled: true, size: 60, tooltip: true },
+          encoding: { x, y, color: colour, shape: { field: "runs", type: "nominal", title: "runs", scale: { domain: ["server-bound", "flagged"], range: ["circle", "cross"] } } },
         },
-        resolve: { scale: { y: "independent" } },
-      },
-    });
-  }
-  return specs;
+        { mark: { type: "text", dy: -8, fontSize: 9 }, encoding: { x, y, text: { field: "rps", type: "quantitative", format: ",.0f" } } },
+      ],
+    },
+    resolve: { scale: { y: "independent" } },
+    config: CONFIG,
+  };
 }
 
 // vega and vega-lite are ESM-only with top-level await: CommonJS `require` cannot load them, and
@@ -178,10 +258,10 @@ async function loadVega(): Promise<VegaModules> {
 }
 
 /** Renders each spec to an SVG string. */
-export async function renderSvgs(specs: readonly ChartSpec[]): Promise<{ file: keyof ChartLinks; svg: string }[]> {
+export async function renderSvgs<F extends string>(specs: readonly { file: F; spec: Spec }[]): Promise<{ file: F; svg: string }[]> {
   if (specs.length === 0) return [];
   const vega = await loadVega();
-  const out: { file: keyof ChartLinks; svg: string }[] = [];
+  const out: { file: F; svg: string }[] = [];
   for (const { file, spec } of specs) {
     const view = new vega.View(vega.parse(vega.compile(spec).spec), { renderer: "none" });
     out.push({ file, svg: await view.toSVG() });

@@ -4,25 +4,31 @@
  */
 import { HELP_HINT, parseArgs, usage } from "./args";
 import { runBench } from "./bench";
-import { runCompare } from "./compare";
+import { compareUsage, runCompare } from "./compare";
 import { consoleSummary } from "./console";
 import { BenchError, UsageError } from "./errors";
 import { createProgress } from "./progress";
 
 /** The one error and one line pointing to --help, never the whole help. */
-function usageError(err: UsageError): number {
-  process.stderr.write(`error: ${err.message}\n${HELP_HINT}\n`);
+function usageError(err: UsageError, hint = HELP_HINT): number {
+  process.stderr.write(`error: ${err.message}\n${hint}\n`);
   return 2;
 }
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === "compare") {
     try {
-      const { text, file } = runCompare(argv.slice(1));
-      process.stdout.write(`${text}\nwritten to ${file}\n`);
+      const compared = await runCompare(argv.slice(1));
+      if (compared === "help") {
+        process.stdout.write(compareUsage());
+        return 0;
+      }
+      const { text, file, chart, chartError } = compared;
+      process.stdout.write(`${text}\nwritten to ${file}${chart === null ? "" : ` and ${chart}`}\n`);
+      if (chartError !== null) process.stderr.write(`warning: the comparison chart could not be drawn: ${chartError}\n`);
       return 0;
     } catch (err) {
-      if (err instanceof UsageError) return usageError(err);
+      if (err instanceof UsageError) return usageError(err, "Run `npm run bench -- compare --help` for its arguments.");
       throw err;
     }
   }

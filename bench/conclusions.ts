@@ -1,7 +1,8 @@
 /** Conclusions written from the numbers, never from expectations (pure). */
 import { Analysis, Cell, EMULATED, isEmulated } from "./analysis";
 import { num, percent, times } from "./format";
-import { NOISE_SPREAD } from "./stats";
+import { fastestReference, machineFlag } from "./reference";
+import { DEFAULT_NOISE, NOISE_SPREAD } from "./stats";
 import { otherProcessesCores } from "./bottleneck";
 import { variantStressOutcomes } from "./stress";
 
@@ -72,7 +73,7 @@ export function conclusions(a: Analysis): string[] {
       // QEMU's resident size holds the emulator on top of the guest: it is not what the guest's OOM limit counts.
       const oomComparable = v.provenance.isolation !== "qemu";
       if (oomComparable && f.peakMemoryMb !== null && v.budget.memoryMb !== null && f.peakMemoryMb > 0.9 * v.budget.memoryMb) {
-        out.push(`${v.name} peaked at ${num(f.peakMemoryMb)} MB of its ${v.budget.memoryMb} MB budget on ${endpoint}: close to the OOM limit.`);
+        out.push(`${v.name} peaked at ${num(f.peakMemoryMb)} MiB of its ${v.budget.memoryMb} MiB budget on ${endpoint}: close to the OOM limit.`);
       }
     }
   }
@@ -87,8 +88,13 @@ export function conclusions(a: Analysis): string[] {
   }
   const noisy = a.measured.flatMap((v) => a.endpoints.map((e) => ({ v: v.name, e, f: a.cell(v.name, e)?.figures })))
     .filter(({ f }) => f !== undefined && f.repetitions > 1 && f.rps.spread > NOISE_SPREAD);
+  const moved = a.measured.flatMap((v) => {
+    const fastest = fastestReference(v.runs);
+    return v.runs.map((r) => ({ v, r, reason: machineFlag(r, fastest).reason })).filter((x) => x.reason !== null).map(({ v, r, reason }) => `${v.name} ${r.endpoint}${settings.repetitions > 1 ? ` rep ${r.repetition + 1}` : ""} (${reason})`);
+  });
+  if (moved.length > 0) out.push(`The machine moved during ${moved.join(", ")}: those figures may measure the machine, not the server.`);
   if (settings.repetitions === 1) {
-    out.push("One repetition only: on a shared machine single runs vary by 15 % or more, so differences smaller than that are not evidence; use --repetitions 3 for figures to rely on.");
+    out.push(`One repetition only: back-to-back sessions of one unchanged container on this bench's 2-core VM differed by up to ${percent(DEFAULT_NOISE.rps, 0)} in req/s, so a single run is not evidence; use --repetitions 3 for figures to rely on.`);
   } else if (noisy.length > 0) {
     out.push(`Run-to-run spread above ${percent(NOISE_SPREAD, 0)} on ${noisy.map(({ v, e, f }) => `${v} ${e} (${percent(f?.rps.spread ?? 0, 0)})`).join(", ")}: differences there are not established.`);
   }

@@ -32,7 +32,7 @@ export function bar(value: number, max: number, width = 28): string {
 }
 
 export function budgetText(cpus: number | null, memoryMb: number | null): string {
-  const parts = [cpus === null ? null : `${cpus} CPU${cpus === 1 ? "" : "s"}`, memoryMb === null ? null : `${Number(memoryMb.toFixed(1))} MB`];
+  const parts = [cpus === null ? null : `${cpus} CPU${cpus === 1 ? "" : "s"}`, memoryMb === null ? null : `${Number(memoryMb.toFixed(1))} MiB`];
   const known = parts.filter((p): p is string => p !== null);
   return known.length === 0 ? "unknown" : known.join(", ");
 }

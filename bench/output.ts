@@ -2,7 +2,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { analyze } from "./analysis";
-import { chartSpecs, renderSvgs } from "./charts";
+import { ChartOptions, chartSpecs, renderSvgs } from "./charts";
 import { ChartLinks, renderReport } from "./report";
 import { BenchResults, parseResults } from "./schema";
 
@@ -13,7 +13,7 @@ export interface WrittenFiles {
   chartError: string | null;
 }
 
-export async function writeOutputs(outDir: string, results: BenchResults): Promise<WrittenFiles> {
+export async function writeOutputs(outDir: string, results: BenchResults, chartOptions: ChartOptions = { yMax: null }): Promise<WrittenFiles> {
   const valid = parseResults(results);
   fs.mkdirSync(path.join(outDir, "charts"), { recursive: true });
   const resultsFile = path.join(outDir, "results.json");
@@ -24,7 +24,7 @@ export async function writeOutputs(outDir: string, results: BenchResults): Promi
   const charts: string[] = [];
   let chartError: string | null = null;
   try {
-    for (const { file, svg } of await renderSvgs(chartSpecs(analyze(valid)))) {
+    for (const { file, svg } of await renderSvgs(chartSpecs(analyze(valid), chartOptions))) {
       const relative = `charts/${file}.svg`;
       fs.writeFileSync(path.join(outDir, relative), svg);
       links[file] = relative;

@@ -60,6 +60,8 @@ export interface HostCpuTimes {
   busy: number;
   /** irq + softirq: mostly the kernel moving this benchmark's packets. */
   interrupts: number;
+  /** Time the hypervisor gave this VM's virtual cores to someone else. */
+  steal: number;
   total: number;
 }
 
@@ -70,7 +72,7 @@ export function parseHostCpuLine(procStat: string): HostCpuTimes | null {
   const v = line.trim().split(/\s+/).slice(1, 9).map(Number);
   const total = v.reduce((a, b) => a + b, 0);
   const idle = v[3] + v[4];
-  return { busy: total - idle, interrupts: v[5] + v[6], total };
+  return { busy: total - idle, interrupts: v[5] + v[6], steal: v[7] ?? 0, total };
 }
 
 export function hostCpuTimes(): HostCpuTimes | null {
@@ -81,11 +83,11 @@ export function hostCpuTimes(): HostCpuTimes | null {
   }
 }
 
-/** Share of all cores, 0..1, that was busy and that went to interrupts between two readings. */
-export function hostShares(before: HostCpuTimes | null, after: HostCpuTimes | null): { busy: number; interrupts: number } | null {
+/** Share of all cores, 0..1, that was busy, went to interrupts and was stolen by the hypervisor between two readings. */
+export function hostShares(before: HostCpuTimes | null, after: HostCpuTimes | null): { busy: number; interrupts: number; steal: number } | null {
   if (before === null || after === null || after.total <= before.total) return null;
   const share = (a: number, b: number) => Math.min(1, Math.max(0, (b - a) / (after.total - before.total)));
-  return { busy: share(before.busy, after.busy), interrupts: share(before.interrupts, after.interrupts) };
+  return { busy: share(before.busy, after.busy), interrupts: share(before.interrupts, after.interrupts), steal: share(before.steal, after.steal) };
 }
 
 /** PID of the docker-proxy relaying a published host port (the userland path), if any. */

@@ -2,7 +2,8 @@
 import { Analysis, analyze, isEmulated, variantTitle, versusBaseline } from "./analysis";
 import { conclusions } from "./conclusions";
 import { bar, budgetText, DASH, num, percent, times } from "./format";
-import { BenchResults, VariantResult } from "./schema";
+import { fastestReference, machineFlag, REFERENCE_BOUND, REFERENCE_ROUNDS, STEAL_BOUND } from "./reference";
+import { BenchResults, RunResult, VariantResult } from "./schema";
 import { describeUserlandProxy } from "./userlandProxy";
 import { variantStressOutcomes } from "./stress";
 
@@ -167,7 +168,7 @@ function efficiencyTable(a: Analysis, chart?: string): string {
         withRatio(c.efficiency.rpsPerGb, c.relative.rpsPerGb),
         withRatio(c.efficiency.requestsPerCpuSecond, c.relative.requestsPerCpuSecond),
         avgCores === null ? DASH : `${num(avgCores)} of ${v.budget.cpus ?? "?"}`,
-        f.peakMemoryMb === null ? DASH : `${num(f.peakMemoryMb)} MB`,
+        f.peakMemoryMb === null ? DASH : `${num(f.peakMemoryMb)} MiB`,
         verdictCell(a, v.name, endpoint),
       ]];
     }),
@@ -176,11 +177,11 @@ function efficiencyTable(a: Analysis, chart?: string): string {
     "## Efficiency",
     "",
     ...(chart ? [`![Efficiency relative to the baseline](${chart})`, ""] : []),
-    table(["Endpoint", "Variant", "req/s per CPU", "req/s per GB", "req per CPU-second used", "CPUs used (avg)", "Peak memory", "Runs"], rows),
+    table(["Endpoint", "Variant", "req/s per CPU", "req/s per GiB", "req per CPU-second used", "CPUs used (avg)", "Peak memory", "Runs"], rows),
     "",
-    `In brackets: ratio to the baseline (${a.baseline}) on the same endpoint. Per CPU and per GB divide by the limits the engine enforces (the CPU quota capped by the cpuset's cores); ` +
+    `In brackets: ratio to the baseline (${a.baseline}) on the same endpoint. Per CPU and per GiB divide by the limits the engine enforces (the CPU quota capped by the cpuset's cores); ` +
       "per CPU-second divides by the CPU time the container actually used (its cgroup CPU counter), so it shows the cost of a request whatever the budget. " +
-      "A QEMU variant's budget is its guest (vCPUs, guest memory: per GB divides by the guest's MiB) and its CPU-seconds and peak memory are the QEMU process's (utime + stime, highest sampled VmRSS); " +
+      "A QEMU variant's budget is its guest (vCPUs, guest memory: per GiB divides by the guest's MiB) and its CPU-seconds and peak memory are the QEMU process's (utime + stime, highest sampled VmRSS); " +
       "an emulated (TCG) one gets no ratio to a native baseline.",
   ].join("\n");
 }
@@ -220,17 +221,28 @@ function stress(a: Analysis, chart?: string): string {
 }
 
 function bottlenecks(a: Analysis): string {
-  const rows = a.measured.flatMap((v) =>
-    v.runs.map((r) => [variantTitle(v), `\`${r.endpoint}\``, String(r.connections), `${r.bottleneck.verdict}${r.partial ? " (partial run)" : ""}`, r.bottleneck.reason]),
-  );
+  const rows = a.measured.flatMap((v) => {
+    const fastest = fastestReference(v.runs);
+    return v.runs.map((r) => [variantTitle(v), `\`${r.endpoint}\``, String(r.connections), `${r.bottleneck.verdict}${r.partial ? " (partial run)" : ""}`, r.bottleneck.reason, machineCell(r, fastest)]);
+  });
   return [
     "## What limited each run",
     "",
     "`server`: the container used its CPU budget (the figure is the server's). `client`: the load generator saturated its cores first. " +
       "`host`: every host core was busy (load generator, docker-proxy, server and any other process share the machine). `unsaturated`: nothing was saturated; the figure reflects concurrency and latency.",
     "",
-    table(["Variant", "Endpoint", "Connections", "Limited by", "Evidence"], rows),
+    table(["Variant", "Endpoint", "Connections", "Limited by", "Evidence", "Machine: steal / reference"], rows),
+    "",
+    `Machine: the share of CPU time the hypervisor stole during the run (/proc/stat), and the time of a fixed reference workload (${REFERENCE_ROUNDS.toLocaleString("en")} SHA-256 of 1 KiB) on the variant's cores just before it. ` +
+      `⚠️ marks a run during which the machine moved: over ${percent(STEAL_BOUND, 0)} steal, or a reference more than ${percent(REFERENCE_BOUND, 0)} slower than the session's fastest; its req/s may be the machine's, not the server's.`,
   ].join("\n");
+}
+
+/** "0.0 % / 112 ms", with the reason when the machine moved during the run. */
+function machineCell(r: RunResult, fastest: number | null): string {
+  const flag = machineFlag(r, fastest);
+  const text = `${r.hostSteal === null ? DASH : percent(r.hostSteal, 1)} / ${r.referenceMs === null ? DASH : `${r.referenceMs.toFixed(0)} ms`}`;
+  return flag.reason === null ? text : `${text} ⚠️ ${flag.reason}`;
 }
 
 function statsSources(a: Analysis): string {

@@ -6,6 +6,7 @@ import { PreparedVariant } from "./prepare";
 import { hostCpuTimes, hostShares, processCpuSeconds } from "./proc";
 import { Progress } from "./progress";
 import { raplZones, startRaplReading } from "./rapl";
+import { referenceWorkloadMs } from "./reference";
 import { ServerUsage, startServerSampling } from "./sampler";
 import { BenchSettings, RunResult } from "./schema";
 import { stressBreach, stressLadder } from "./stress";
@@ -114,6 +115,8 @@ async function measure(ctx: RunnerContext, variant: PreparedVariant, plan: Plan)
   const { engine } = loadOf(variant);
   const label = `${variant.result.name} ${plan.endpoint} c=${plan.connections}${settings.repetitions > 1 ? ` rep ${plan.repetition + 1}` : ""}`;
 
+  // The machine's own speed on the variant's cores, while the server idles between runs.
+  const referenceMs = await referenceWorkloadMs(variant.result.enforced?.cpuset ?? "");
   let warmupCpuSeconds: number | null = null;
   if (settings.warmupSeconds > 0) {
     progress.runStarted(`${label} warm-up`, settings.warmupSeconds);
@@ -134,6 +137,7 @@ async function measure(ctx: RunnerContext, variant: PreparedVariant, plan: Plan)
   const { raplJoules, proxyAfter } = outcome;
   const hostBusy = outcome.host?.busy ?? null;
   const hostInterrupts = outcome.host?.interrupts ?? null;
+  const hostSteal = outcome.host?.steal ?? null;
   const proxyCpuSeconds = proxyBefore === null || proxyAfter === null ? null : Math.max(0, proxyAfter - proxyBefore);
 
   const run: RunResult = {
@@ -152,6 +156,8 @@ async function measure(ctx: RunnerContext, variant: PreparedVariant, plan: Plan)
     proxyCpuSeconds,
     hostBusy,
     hostInterrupts,
+    hostSteal,
+    referenceMs,
     raplJoules,
     bottleneck: classifyBottleneck({
       durationSeconds: outcome.result.durationSeconds,
@@ -167,11 +173,12 @@ async function measure(ctx: RunnerContext, variant: PreparedVariant, plan: Plan)
     partial: outcome.result.partial,
   };
   const server = variant.qemu === null ? "server" : "QEMU";
-  const cpu = serverUsage === null ? "" : `, ${server} ${serverUsage.cpuSeconds.toFixed(2)} CPU-s, peak ${serverUsage.peakMemoryMb.toFixed(0)} MB`;
+  const cpu = serverUsage === null ? "" : `, ${server} ${serverUsage.cpuSeconds.toFixed(2)} CPU-s, peak ${serverUsage.peakMemoryMb.toFixed(0)} MiB`;
   const proxy = proxyCpuSeconds === null ? "" : `, docker-proxy ${proxyCpuSeconds.toFixed(2)} CPU-s`;
+  const machine = `, steal ${hostSteal === null ? "?" : (hostSteal * 100).toFixed(1)} %, reference ${referenceMs === null ? "?" : referenceMs.toFixed(0)} ms`;
   const marks = [BOUND_LABEL[run.bottleneck.verdict], ...(run.partial ? ["partial"] : []), ...(variant.result.notMeasurable === null ? [] : ["not measurable here"])];
   progress.runFinished(
-    `${label}: ${successRps(run).toFixed(1)} req/s, p99 ${run.latencyMs.p99.toFixed(1)} ms, errors ${(errorRate(run) * 100).toFixed(2)} %${cpu}${proxy} [${marks.join(", ")}]`,
+    `${label}: ${successRps(run).toFixed(1)} req/s, p99 ${run.latencyMs.p99.toFixed(1)} ms, errors ${(errorRate(run) * 100).toFixed(2)} %${cpu}${proxy}${machine} [${marks.join(", ")}]`,
   );
   return run;
 }

@@ -17,6 +17,13 @@ export interface Summary {
 /** Above this spread between repetitions a difference is not established (issue 13). */
 export const NOISE_SPREAD = 0.1;
 
+/**
+ * Noise of a session measured without repetitions, per metric: no smaller than the largest change
+ * this bench measured between back-to-back quick sessions of one unchanged container
+ * (docs/benchmarks.md, "Compare two sessions", gives the figures and the command).
+ */
+export const DEFAULT_NOISE = { rps: 1.0, p99: 50 };
+
 export function median(values: readonly number[]): number {
   if (values.length === 0) throw new Error("median of no values");
   const sorted = [...values].sort((a, b) => a - b);

@@ -37,6 +37,12 @@ require_cli pulumi "Pulumi CLI" "\`pulumi up\` / \`pulumi destroy\` deploy and r
 if ((${#missing[@]} > 0)); then
   joined="$(printf '%s, ' "${missing[@]}")"
   echo "Missing required prerequisite(s): ${joined%, }. Fix them as shown above, then run \`npm run lab:$action\` again." >&2
+  if [[ " ${missing[*]} " == *" Pulumi CLI "* ]]; then
+    echo "Without Pulumi, these work now (QUICKSTART.md, \"No Pulumi yet?\"):" >&2
+    echo "  - a web API container by hand, then \`npm run bench -- --target microvm=http://127.0.0.1:8002,cpus=1,memoryMb=256\`" >&2
+    echo "  - \`npm run unikernel -- up --stack ci\`: the unikernel built from source and booted by QEMU" >&2
+    echo "  - \`npm run policy:check\` and \`npm test\`: the policies and the unit tests" >&2
+  fi
   exit 1
 fi
 

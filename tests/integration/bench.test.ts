@@ -123,7 +123,7 @@ describe("bench CLI on the clean path against a real variant container", functio
   it("answers a bad flag with the one error and a pointer to --help (exit 2)", async () => {
     const run = await startCli(["--target", "a=http://127.0.0.1:1", "--bogus"]).done;
     assert.strictEqual(run.code, 2);
-    assert.strictEqual(run.stderr, "error: unknown option '--bogus'\nRun `npm run bench -- --help` for every flag (or `npm run bench -- compare OLD_DIR NEW_DIR`).\n");
+    assert.strictEqual(run.stderr, "error: unknown option '--bogus'\nRun `npm run bench -- --help` for every flag (or `npm run bench -- compare --help`).\n");
   });
 
   it("runs the generator in the variant's namespace on its own cores; docker-proxy costs 0; CPU agrees with the engine", async () => {
@@ -203,16 +203,23 @@ describe("bench CLI on the clean path against a real variant container", functio
     assert.match(run.stdout, /\/api\/light +microvm .* host-bound\n/);
   });
 
-  it("compare flags a planted 30 % change and not a 3 % one, and refuses bad input with exit 2", async () => {
+  it("compare flags a planted 30 % change and not a 3 % one (3 repetitions, spread 6 %), calls one repetition not evidence, and refuses bad input with exit 2", async () => {
     const base = readResults(path.join(outRoot, "quick"));
-    const plant = (dir: string, factor: number) => {
+    // The measured session as three repetitions at ×0.97, ×1 and ×1.03 of its runs, times `factor`.
+    const plant = (dir: string, factor: number, repetitions = [0.97, 1, 1.03]) => {
       const copy = JSON.parse(JSON.stringify(base)) as BenchResults;
-      for (const v of copy.variants) for (const r of v.runs) r.responses = Math.round(r.responses * factor);
+      copy.settings.repetitions = repetitions.length;
+      for (const v of copy.variants) {
+        v.runs = repetitions.flatMap((spread, repetition) => v.runs.map((r) => ({ ...r, repetition, responses: Math.round(r.responses * factor * spread) })));
+      }
       fs.mkdirSync(dir, { recursive: true });
       fs.writeFileSync(path.join(dir, "results.json"), JSON.stringify(copy));
       return dir;
     };
-    const old = path.join(outRoot, "quick");
+    const old = plant(path.join(outRoot, "three"), 1);
+    const once = await startCli(["compare", path.join(outRoot, "quick"), plant(path.join(outRoot, "once-plus30"), 1.3, [1])]).done;
+    assert.strictEqual(once.code, 0, once.stderr);
+    assert.match(once.stdout, /microvm +\/api\/light +\S+ → \S+ +\+30 % .* one repetition: not evidence/);
     const up30 = await startCli(["compare", old, plant(path.join(outRoot, "plus30"), 1.3)]).done;
     assert.strictEqual(up30.code, 0, up30.stderr);
     assert.match(up30.stdout, /microvm +\/api\/light +\S+ → \S+ +\+30 % .* changed/);
@@ -222,7 +229,7 @@ describe("bench CLI on the clean path against a real variant container", functio
     assert.match(up3.stdout, /microvm +\/api\/light +\S+ → \S+ +\+3 % .* within noise/);
     const bad = await startCli(["compare", old, outRoot]).done;
     assert.strictEqual(bad.code, 2);
-    assert.match(bad.stderr, /^error: .* has no results\.json.*\nRun `npm run bench -- --help`/);
+    assert.match(bad.stderr, /^error: .* has no results\.json.*\nRun `npm run bench -- compare --help`/);
   });
 
   it("reports a container killed mid-run as such, not as the error it causes", async () => {

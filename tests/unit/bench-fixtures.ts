@@ -18,6 +18,8 @@ export function makeRun(overrides: Partial<RunResult> = {}): RunResult {
     proxyCpuSeconds: null,
     hostBusy: 0.7,
     hostInterrupts: 0.05,
+    hostSteal: 0,
+    referenceMs: 100,
     raplJoules: null,
     bottleneck: { verdict: "server", reason: "fixture" },
     partial: false,

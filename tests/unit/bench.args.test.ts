@@ -55,6 +55,12 @@ describe("bench argument parsing", () => {
     );
   });
 
+  it("takes --y-max for a fixed throughput axis (none by default) and refuses a non-positive one", () => {
+    assert.strictEqual(parse("--target", "a=http://127.0.0.1:1").yMax, null);
+    assert.strictEqual(parse("--target", "a=http://127.0.0.1:1", "--y-max", "50000").yMax, 50_000);
+    usageError(["--target", "a=http://127.0.0.1:1", "--y-max", "0"], /--y-max <req\/s>' argument '0' is invalid\. must be a positive number/);
+  });
+
   it("returns help for --help", () => {
     assert.strictEqual(parseArgs(["--help"]), "help");
     assert.match(usage(), /--target <spec>/);

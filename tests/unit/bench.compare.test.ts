@@ -1,18 +1,28 @@
-/** `npm run bench -- compare OLD NEW`: change per variant and endpoint against the noise of both sessions. */
+/** `npm run bench -- compare OLD NEW`: change per variant and endpoint against the noise of both sessions and the machine's. */
 import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { compareResults, runCompare } from "../../bench/compare";
+import { compareResults, compareUsage, MACHINE_CHANGED, NOT_EVIDENCE, parseCompareArgs, renderComparison, runCompare } from "../../bench/compare";
 import { UsageError } from "../../bench/errors";
 import { BenchResults } from "../../bench/schema";
+import { DEFAULT_NOISE } from "../../bench/stats";
 import { makeResults, makeRun, makeVariant } from "./bench-fixtures";
 
-/** microvm on /api/light, three repetitions at these response counts over 10 s, p99 8 ms. */
-function session(responses: number[], p99 = 8): BenchResults {
+/** microvm on /api/light, one run per repetition at these response counts over 10 s; p99 and reference time per run optional. */
+function session(responses: number[], options: { p99?: number[]; referenceMs?: number; steal?: number[] } = {}): BenchResults {
   return makeResults({
     settings: { ...makeResults().settings, repetitions: responses.length, baseline: "microvm" },
-    variants: [makeVariant("microvm", 1, 256, responses.map((r, repetition) => makeRun({ repetition, responses: r, latencyMs: { p50: 2, p90: 4, p99, max: 20, mean: 2.5 } })))],
+    variants: [
+      makeVariant(
+        "microvm",
+        1,
+        256,
+        responses.map((r, repetition) =>
+          makeRun({ repetition, responses: r, latencyMs: { p50: 2, p90: 4, p99: options.p99?.[repetition] ?? 8, max: 20, mean: 2.5 }, referenceMs: options.referenceMs ?? 100, hostSteal: options.steal?.[repetition] ?? 0 }),
+        ),
+      ),
+    ],
   });
 }
 
@@ -20,25 +30,70 @@ describe("bench compare", () => {
   it("flags a 30 % change and not a 3 % one (spread 4 % in both sessions)", () => {
     const old = session([10_000, 10_200, 9_800]);
     const [up30] = compareResults(old, session([13_000, 13_260, 12_740]));
-    assert.strictEqual(up30.verdict, "changed");
+    assert.strictEqual(up30.rps.verdict, "changed");
     assert.ok(Math.abs(up30.rps.change - 0.3) < 1e-9);
     const [up3] = compareResults(old, session([10_300, 10_500, 10_100]));
-    assert.strictEqual(up3.verdict, "within noise");
+    assert.strictEqual(up3.rps.verdict, "within noise");
   });
 
-  it("uses a stated 10 % noise for a session without repetitions, and the p99 change too", () => {
-    const [small] = compareResults(session([10_000]), session([10_800]));
-    assert.deepStrictEqual([small.noise.rps, small.verdict], [0.1, "within noise"]);
-    const [slower] = compareResults(session([10_000]), session([10_000], 12));
-    assert.deepStrictEqual([Math.round(slower.p99.change * 100), slower.verdict], [50, "changed"]);
+  it("one repetition: the issue's −34 % is not evidence, its noise is the measured default, never `changed`", () => {
+    const [line] = compareResults(session([322_780]), session([212_990], { p99: [7] }));
+    assert.strictEqual(Math.round(line.rps.change * 100), -34);
+    assert.deepStrictEqual([line.rps.verdict, line.p99.verdict], [NOT_EVIDENCE, NOT_EVIDENCE]);
+    assert.strictEqual(line.rps.old.noise, DEFAULT_NOISE.rps);
+    assert.ok(DEFAULT_NOISE.rps >= 0.91, "no smaller than the 91 % measured between back-to-back sessions (docs/benchmarks.md)");
+    // One session with repetitions and one without is still one repetition.
+    assert.strictEqual(compareResults(session([10_000, 10_100, 9_900]), session([5_000]))[0].rps.verdict, NOT_EVIDENCE);
   });
 
-  it("names figures that rest on unsound runs", () => {
+  it("a p99 change alone is its own verdict, with its own noise, and leaves req/s within noise", () => {
+    const [line] = compareResults(session([10_000, 10_100, 9_900], { p99: [8, 8.2, 7.9] }), session([10_050, 10_150, 9_950], { p99: [12, 12.3, 11.8] }));
+    assert.strictEqual(line.rps.verdict, "within noise");
+    assert.strictEqual(line.p99.verdict, "changed");
+    assert.ok(Math.abs(line.p99.new.noise - 0.5 / 12) < 1e-9, "the p99's own spread");
+  });
+
+  it("overlapping ranges are within noise even when the medians differ by more than both spreads", () => {
+    const [line] = compareResults(session([1_000, 1_000, 1_200]), session([1_190, 1_250, 1_260]));
+    assert.ok(line.rps.change > Math.max(line.rps.old.noise, line.rps.new.noise));
+    assert.strictEqual(line.rps.verdict, "within noise");
+  });
+
+  it("says the machine changed when the reference workload accounts for the difference, not when it cannot", () => {
+    const old = session([10_000, 10_100, 9_900], { referenceMs: 100 });
+    const [slowMachine] = compareResults(old, session([7_200, 7_300, 7_100], { referenceMs: 140 }));
+    assert.strictEqual(slowMachine.rps.verdict, MACHINE_CHANGED);
+    assert.match(slowMachine.machine.explanation ?? "", /reference workload \+40 % in time/);
+    const [quarter] = compareResults(old, session([2_500, 2_550, 2_450], { referenceMs: 140 }));
+    assert.strictEqual(quarter.rps.verdict, "changed");
+    const [sameMachine] = compareResults(old, session([7_200, 7_300, 7_100], { referenceMs: 102 }));
+    assert.strictEqual(sameMachine.rps.verdict, "changed");
+  });
+
+  it("names runs with steal above the bound, and figures that rest on unsound runs", () => {
+    const [stolen] = compareResults(session([10_000, 10_100, 9_900]), session([10_000, 10_100, 9_900], { steal: [0, 0.12, 0] }));
+    assert.deepStrictEqual(stolen.caveats, ["new microvm /api/light: 12 % of CPU time stolen by the hypervisor"]);
     const hostBound = makeResults({ variants: [makeVariant("microvm", 1, 256, [makeRun({ bottleneck: { verdict: "host", reason: "x" } })])] });
     assert.deepStrictEqual(compareResults(hostBound, session([10_000]))[0].caveats, ["old host-bound"]);
   });
 
-  it("writes markdown and refuses bad input with one clear message", () => {
+  it("the markdown warns that one repetition is not evidence and states the default", () => {
+    const old = session([10_000]);
+    const lines = compareResults(old, session([6_600]));
+    const md = renderComparison("a", "b", old, session([6_600]), lines, null);
+    assert.match(md, /one repetition: not evidence: a session measured once has no spread of its own; its noise is the default ±100 %/);
+    assert.doesNotMatch(md, /\| changed \|/);
+  });
+
+  it("--help prints the compare usage; a bad option or a missing folder is one usage error", () => {
+    assert.strictEqual(parseCompareArgs(["--help"]), "help");
+    assert.strictEqual(parseCompareArgs(["a", "b", "-h"]), "help");
+    assert.match(compareUsage(), /Usage: npm run bench -- compare \[options\] <OLD_DIR> <NEW_DIR>/);
+    assert.throws(() => parseCompareArgs(["a", "b", "--bogus"]), (e: unknown) => e instanceof UsageError && /compare: unknown option '--bogus'/.test(e.message));
+    assert.throws(() => parseCompareArgs(["a"]), (e: unknown) => e instanceof UsageError && /missing required argument 'NEW_DIR'/.test(e.message));
+  });
+
+  it("writes markdown and its chart, and refuses bad input with one clear message", async () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), "bench-compare-"));
     try {
       const write = (name: string, r: BenchResults) => {
@@ -48,13 +103,18 @@ describe("bench compare", () => {
       };
       const oldDir = write("old", session([10_000, 10_100, 9_900]));
       const newDir = write("new", session([13_000, 13_130, 12_870]));
-      const { text, file } = runCompare([oldDir, newDir]);
+      const compared = await runCompare([oldDir, newDir]);
+      assert.ok(compared !== "help");
+      const { text, file, chart } = compared;
       assert.match(text, /microvm +\/api\/light +1000\.0 → 1300\.0 +\+30 % .* changed/);
-      assert.match(fs.readFileSync(file, "utf8"), /\| microvm \| \/api\/light \| 1000\.0 → 1300\.0 \| \+30 % \|.*\| changed \|/);
+      const md = fs.readFileSync(file, "utf8");
+      assert.match(md, /\| microvm \| \/api\/light \| 1000\.0 → 1300\.0 \| \+30 % \|.*\| changed \|/);
+      assert.ok(md.includes("![Change per variant and endpoint, with both sessions' noise](compare.svg)"));
+      const svg = fs.readFileSync(chart ?? "", "utf8");
+      for (const label of ["microvm /api/light", "+30 % — changed", "old session noise", "new session noise"]) assert.ok(svg.includes(label), label);
       const other = write("other", makeResults({ variants: [makeVariant("standard", 2, 512, [makeRun()])] }));
-      assert.throws(() => runCompare([oldDir, other]), (e: unknown) => e instanceof UsageError && /no variant and endpoint measured in both: .* has microvm, .* has standard/.test(e.message));
-      assert.throws(() => runCompare([oldDir, root]), (e: unknown) => e instanceof UsageError && /has no results\.json/.test(e.message));
-      assert.throws(() => runCompare([oldDir]), /needs two result folders/);
+      await assert.rejects(runCompare([oldDir, other]), (e: unknown) => e instanceof UsageError && /no variant and endpoint measured in both: .* has microvm, .* has standard/.test(e.message));
+      await assert.rejects(runCompare([oldDir, root]), (e: unknown) => e instanceof UsageError && /has no results\.json/.test(e.message));
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }

@@ -65,9 +65,15 @@ describe("bench host CPU share", () => {
   it("counts all but idle and iowait as busy, and irq + softirq apart", () => {
     const before = parseHostCpuLine("cpu  100 0 100 700 100 0 0 0 0 0\ncpu0 1 2 3\n");
     const after = parseHostCpuLine("cpu  220 0 150 750 150 10 20 0 0 0\n");
-    assert.deepStrictEqual(before, { busy: 200, interrupts: 0, total: 1000 });
-    assert.deepStrictEqual(hostShares(before, after), { busy: 200 / 300, interrupts: 30 / 300 });
+    assert.deepStrictEqual(before, { busy: 200, interrupts: 0, steal: 0, total: 1000 });
+    assert.deepStrictEqual(hostShares(before, after), { busy: 200 / 300, interrupts: 30 / 300, steal: 0 });
     assert.strictEqual(hostShares(after, before), null);
+  });
+
+  it("reads steal (the eighth column) apart, as a share of all cores", () => {
+    const before = parseHostCpuLine("cpu  100 0 100 700 100 0 0 0 0 0\n");
+    const after = parseHostCpuLine("cpu  200 0 150 750 150 0 0 50 0 0\n");
+    assert.deepStrictEqual(hostShares(before, after), { busy: 200 / 300, interrupts: 0, steal: 50 / 300 });
   });
 });
 

@@ -96,7 +96,7 @@ describe("what the user sees", () => {
     assert.match(text, /path: {6}namespace: wrk/);
     assert.match(text, /durations: 3 s warm-up \+ 10 s measured per run \(50 connections\)/);
     assert.match(text, /total: {5}about 26 s/);
-    assert.match(text, /microvm +http:\/\/127\.0\.0\.1:8002 +1 CPU, 256 MB, core\(s\) 0 +— +generator on 1/);
+    assert.match(text, /microvm +http:\/\/127\.0\.0\.1:8002 +1 CPU, 256 MiB, core\(s\) 0 +— +generator on 1/);
     assert.match(text, /standard .* bun$/m);
     assert.match(text, /⚠ standard: not measurable here/);
     assert.match(text, /⚠ microvm: declared 2 CPUs but the engine enforces/);

@@ -107,12 +107,12 @@ function withUnikernel(unikernel: VariantResult = emulatedUnikernel()) {
 describe("bench report of an emulated unikernel", () => {
   it("marks the variant emulated in every table, with QEMU as its server and the path it took", () => {
     const report = renderReport(withUnikernel());
-    assert.match(report, /\| \*\*unikernel \(emulated: TCG\)\*\* \| ✅ measured \| — \| http:\/\/127\.0\.0\.1:8002 \| 1 CPU, 384 MB \| QEMU, accel tcg \(software emulation\) \| 127\.0\.0\.1:18044 → qemu user-net forward/);
+    assert.match(report, /\| \*\*unikernel \(emulated: TCG\)\*\* \| ✅ measured \| — \| http:\/\/127\.0\.0\.1:8002 \| 1 CPU, 384 MiB \| QEMU, accel tcg \(software emulation\) \| 127\.0\.0\.1:18044 → qemu user-net forward/);
     assert.ok(report.includes("unikernel (emulated: TCG) (1 CPU)   600.0 req/s"), report);
     assert.ok(report.includes("(emulated (TCG): not comparable for speed) ⚠️ emulated (TCG)"), report);
     assert.ok(report.includes("| `/api/light` | unikernel (emulated: TCG) | 2.00 | 4.00 | 8.00 | 20.0 | 0.00 % | 0.10 | ⚠️ emulated (TCG) |"), report);
     // Per GB divides by the guest's 384 MiB; no ratio to the native baseline.
-    assert.ok(report.includes("| `/api/light` | unikernel (emulated: TCG) | 600.0 | 1600.0 | 428.6 | 1.40 of 1 | 420.0 MB | ⚠️ emulated (TCG) |"), report);
+    assert.ok(report.includes("| `/api/light` | unikernel (emulated: TCG) | 600.0 | 1600.0 | 428.6 | 1.40 of 1 | 420.0 MiB | ⚠️ emulated (TCG) |"), report);
     assert.ok(report.includes("| Endpoint | standard | unikernel (emulated: TCG) |"), report);
     assert.ok(report.includes("- Emulated: unikernel ran under QEMU's TCG software emulation"), report);
     assert.ok(report.includes("the QEMU process's /proc/<pid>/stat (utime + stime) and status (VmRSS)"), report);
@@ -123,8 +123,8 @@ describe("bench report of an emulated unikernel", () => {
     const results = withUnikernel();
     assert.match(consoleSummary(results), /unikernel \(emulated: TCG\) +600\.0 +— +emulated \(TCG\): not comparable for speed .* emulated \(TCG\)\n/);
     const throughput = chartSpecs(analyze(results)).find((c) => c.file === "throughput");
-    const values = (throughput?.spec.data as { values: { variant: string; flag: string }[] }).values;
-    assert.deepStrictEqual(values.map((v) => [v.variant, v.flag]), [["standard", ""], ["unikernel (emulated: TCG)", "⚠ emulated (TCG)"]]);
+    const values = (throughput?.spec.data as { values: { variant: string; text: string }[] }).values;
+    assert.deepStrictEqual(values.map((v) => [v.variant, v.text]), [["standard (2 CPUs, 512 MiB)", "1200.0 req/s (1 run)"], ["unikernel (emulated: TCG) (1 CPU, 384 MiB)", "600.0 req/s (1 run) ⚠ not established: emulated (TCG)"]]);
   });
 
   it("keeps the provenance in results.json, and reads files written before it existed", () => {

@@ -11,7 +11,7 @@ describe("bench report rendering", () => {
   const report = renderReport(makeResults(), { throughput: "charts/throughput.svg" });
 
   it("lists every variant's status, the skipped unikernel included", () => {
-    assert.match(report, /\| \*\*standard\*\* \(baseline\) \| ✅ measured \| — \| http:\/\/127\.0\.0\.1:8004 \| 2 CPUs, 512 MB \|/);
+    assert.match(report, /\| \*\*standard\*\* \(baseline\) \| ✅ measured \| — \| http:\/\/127\.0\.0\.1:8004 \| 2 CPUs, 512 MiB \|/);
     assert.match(report, /\| \*\*unikernel\*\* \| ⚠️ skipped: kraft not found \| — \| — \|/);
   });
 
@@ -25,8 +25,8 @@ describe("bench report rendering", () => {
   it("fills the latency and efficiency tables from the figures", () => {
     assert.ok(report.includes("| `/api/light` | microvm | 2.00 | 4.00 | 8.00 | 20.0 | 0.00 % | 0.10 | server-bound (1 run, spread unknown) |"), report);
     assert.ok(report.includes("| `/api/light` | standard | 2.00 | 4.00 | 8.00 | 20.0 | 0.00 % | 0.10 | ⚠️ host-bound |"), report);
-    assert.ok(report.includes("| `/api/light` | microvm | 900.0 (×1.50) | 3600.0 (×1.50) | 947.4 (×1.18) | 0.95 of 1 | 70.0 MB | server-bound (1 run, spread unknown) |"), report);
-    assert.ok(report.includes("| `/api/light` | minimal | 1000.0 (×1.67) | 4000.0 (×1.67) | 1041.7 (×1.30) | 0.48 of 0.5 | 120.0 MB | server-bound (1 run, spread unknown) |"), report);
+    assert.ok(report.includes("| `/api/light` | microvm | 900.0 (×1.50) | 3600.0 (×1.50) | 947.4 (×1.18) | 0.95 of 1 | 70.0 MiB | server-bound (1 run, spread unknown) |"), report);
+    assert.ok(report.includes("| `/api/light` | minimal | 1000.0 (×1.67) | 4000.0 (×1.67) | 1041.7 (×1.30) | 0.48 of 0.5 | 120.0 MiB | server-bound (1 run, spread unknown) |"), report);
   });
 
   it("labels the energy figures as an estimate when there is no RAPL", () => {
@@ -95,7 +95,7 @@ describe("bench conclusions", () => {
     assert.ok(lines.some((l) => l.startsWith("1 of 3 runs were limited by the load generator or the shared host, not by the server: standard 1 of 1 (host).")), lines.join("\n"));
     // (0.7 − 0.05 interrupts) × 2 cores × 10 s = 13 CPU-s busy; the server, generator (5) and no proxy leave the rest to other processes.
     assert.ok(!lines.some((l) => l.startsWith("Other processes used")), "standard and microvm leave nothing; minimal: 13 − 4.8 − 5 = 3.2 CPU-s = 0.32 cores; mean over the three runs 0.11 < 0.25");
-    assert.ok(lines.includes("minimal peaked at 120.0 MB of its 128 MB budget on /api/light: close to the OOM limit."));
+    assert.ok(lines.includes("minimal peaked at 120.0 MiB of its 128 MiB budget on /api/light: close to the OOM limit."));
     assert.ok(lines.some((l) => l.startsWith("One repetition only")));
   });
 
@@ -179,9 +179,13 @@ describe("bench results schema and charts", () => {
   it("builds chart specs from the figures and renders them to SVG", async () => {
     const specs = chartSpecs(analyze(makeResults()));
     assert.deepStrictEqual(specs.map((s) => s.file), ["throughput", "latency", "efficiency"]);
-    const throughput = specs[0].spec as { data: { values: { variant: string; value: number; flag: string }[] }; facet: { column: { sort: string[] } } };
-    assert.deepStrictEqual(throughput.data.values.map((v) => [v.variant, v.value, v.flag]), [["standard", 1200, "⚠ host-bound"], ["microvm", 900, ""], ["minimal", 500, ""]]);
-    assert.deepStrictEqual(throughput.facet.column.sort, ["/api/light"], "panels in the report's endpoint order");
+    const throughput = specs[0].spec as { data: { values: { variant: string; value: number; text: string; established: boolean }[] }; facet: { row: { sort: string[] } } };
+    assert.deepStrictEqual(throughput.data.values.map((v) => [v.variant, v.value, v.text, v.established]), [
+      ["standard (2 CPUs, 512 MiB)", 1200, "1200.0 req/s (1 run) ⚠ not established: host-bound", false],
+      ["microvm (1 CPU, 256 MiB)", 900, "900.0 req/s (1 run)", true],
+      ["minimal (0.5 CPUs, 128 MiB)", 500, "500.0 req/s (1 run)", true],
+    ]);
+    assert.deepStrictEqual(throughput.facet.row.sort, ["/api/light"], "panels in the report's endpoint order");
     // Percentiles and efficiency metrics are told apart by colour, not opacity.
     const latency = JSON.stringify(specs[1].spec);
     assert.ok(!latency.includes('"opacity":{"field"') && latency.includes('"range":["#1b9e77","#d95f02","#7570b3"]'), latency);

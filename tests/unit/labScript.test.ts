@@ -52,6 +52,28 @@ describe("npm run lab:up / lab:down (scripts/lab.sh)", () => {
     assert.deepStrictEqual(b.calls(), [], "nothing ran: no npm ci, no docker");
   });
 
+  it("without the Pulumi CLI, says in three lines what works without it, each an npm script of this repository", () => {
+    const result = runLab(["up"], bin(["npm", "docker"]).dir);
+    const lines = result.stderr.trimEnd().split("\n");
+    const at = lines.findIndex((l) => l.startsWith("Without Pulumi, these work now"));
+    assert.ok(at >= 0, result.stderr);
+    const offered = lines.slice(at + 1);
+    assert.strictEqual(offered.length, 3, result.stderr);
+    const scripts = Object.keys(JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "package.json"), "utf8")).scripts);
+    for (const line of offered) {
+      const named = [...line.matchAll(/npm run ([\w:]+)/g)].map((m) => m[1]);
+      assert.ok(named.length > 0 && named.every((n) => scripts.includes(n)), `not a script of package.json: ${line}`);
+    }
+    assert.match(result.stderr, /QUICKSTART\.md, "No Pulumi yet\?"/);
+    assert.match(fs.readFileSync(path.join(PROJECT_DIR, "QUICKSTART.md"), "utf8"), /^## .*No Pulumi yet\?/m);
+  });
+
+  it("with the Pulumi CLI present but docker missing, offers no Pulumi-free path", () => {
+    const result = runLab(["up"], bin(["npm", "pulumi"]).dir);
+    assert.strictEqual(result.status, 1);
+    assert.doesNotMatch(result.stderr, /Without Pulumi/);
+  });
+
   it("without the Pulumi CLI, `down` gives the same message instead of `pulumi: command not found`", () => {
     const result = runLab(["down"], bin(["npm", "docker"]).dir);
     assert.strictEqual(result.status, 1);
