@@ -12,7 +12,7 @@ function api(env: Record<string, string> = {}): { handle: (request: ApiRequest) 
   return { handle: async (request) => handler(request), metrics };
 }
 
-const get = (url: string, method = "GET"): ApiRequest => ({ method, url });
+const get = (url: string, method = "GET"): ApiRequest => ({ method, url, host: "unit", connection: undefined, upgrade: undefined });
 const json = (response: ApiResponse) => JSON.parse(response.body.toString("utf8")) as Record<string, unknown>;
 
 describe("web API: the routes as plain handlers", function () {
@@ -56,7 +56,7 @@ describe("web API: the routes as plain handlers", function () {
     const answered = async () => Number(slowOk.exec(await metrics.registry.metrics())?.[1] ?? 0);
     const before = await answered();
     const controller = new AbortController();
-    const pending = handle({ method: "GET", url: "/api/slow?ms=100", signal: controller.signal });
+    const pending = handle({ ...get("/api/slow?ms=100"), signal: controller.signal });
     let settled = false;
     void pending.then(() => (settled = true));
     controller.abort();
