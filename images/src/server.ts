@@ -9,11 +9,25 @@ import { runServerProcesses } from "./processes";
 /** The request as the routes see it; the abort signal is only made for the route that asks. */
 class NodeApiRequest implements ApiRequest {
   private controller?: AbortController;
+  readonly host: string | undefined;
+  readonly connection: string | undefined;
+  readonly upgrade: string | undefined;
 
   constructor(
     private readonly req: http.IncomingMessage,
     private readonly res: http.ServerResponse,
-  ) {}
+  ) {
+    // One pass over the raw fields (req.headers would build an object per request, and keeps only
+    // the first Host): repeated fields are joined by ", ", as Bun does.
+    const raw = req.rawHeaders;
+    const join = (before: string | undefined, value: string) => (before === undefined ? value : `${before}, ${value}`);
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i].toLowerCase();
+      if (name === "host") this.host = join(this.host, raw[i + 1]);
+      else if (name === "connection") this.connection = join(this.connection, raw[i + 1]);
+      else if (name === "upgrade") this.upgrade = join(this.upgrade, raw[i + 1]);
+    }
+  }
 
   get method(): string {
     return this.req.method ?? "GET";
@@ -21,24 +35,6 @@ class NodeApiRequest implements ApiRequest {
 
   get url(): string {
     return this.req.url ?? "/";
-  }
-
-  get host(): string | undefined {
-    // node:http keeps only the first Host in req.headers: read them all, joined as Bun does.
-    const raw = this.req.rawHeaders;
-    let host: string | undefined;
-    for (let i = 0; i < raw.length; i += 2) {
-      if (raw[i].length === 4 && raw[i].toLowerCase() === "host") host = host === undefined ? raw[i + 1] : `${host}, ${raw[i + 1]}`;
-    }
-    return host;
-  }
-
-  get connection(): string | undefined {
-    return this.req.headers.connection;
-  }
-
-  get upgrade(): string | undefined {
-    return this.req.headers.upgrade;
   }
 
   get signal(): AbortSignal {
