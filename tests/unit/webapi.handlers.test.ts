@@ -65,6 +65,20 @@ describe("web API: the routes as plain handlers", function () {
     assert.strictEqual(await answered(), before);
   });
 
+  it("answers an invalid Host 400 with Connection: close without routing, and says close where the connection ends", async function () {
+    const badHost = await handle({ ...get("/metrics"), host: "a b" });
+    assert.strictEqual(badHost.status, 400);
+    assert.strictEqual(badHost.headers.connection, "close");
+    assert.match(String(json(badHost).message), /invalid Host header "a b"/);
+    const http10 = await handle({ ...get("/api/slow?ms=1"), host: undefined });
+    assert.strictEqual(http10.status, 200);
+    assert.strictEqual(http10.headers.connection, "close", "a promised answer says close too");
+    const upgrade = await handle({ ...get("/health"), connection: "upgrade", upgrade: "websocket" });
+    assert.strictEqual(upgrade.headers.connection, "close");
+    assert.strictEqual((await handle(get("/health"))).headers.connection, undefined, "keep-alive by default");
+    assert.strictEqual((await handle(get("/api/x/../light"))).status, 200, "the normalised path is routed");
+  });
+
   it("answers 404, 405 and 400 as JSON with a message", async function () {
     const cases: [string, number, RegExp, string?][] = [
       ["/nope", 404, /no route \/nope/],
