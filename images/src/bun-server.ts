@@ -3,8 +3,9 @@
 import { CLOSE_HEADER, idleGraceMs } from "./drain";
 import { ApiRequest, ApiResponse, createApi } from "./handlers";
 import { runServerProcesses } from "./processes";
+import { REQUEST_TIMEOUT_MS } from "./requestHead";
 
-/** The request as the routes see it: Bun gives the full URL, the routes want the target. */
+/** The request as the routes see it: Bun gives the URL it built, the routes want the target. */
 class BunApiRequest implements ApiRequest {
   constructor(private readonly request: Request) {}
 
@@ -14,9 +15,23 @@ class BunApiRequest implements ApiRequest {
 
   get url(): string {
     const { url } = this.request;
+    // Without a Host Bun can build a URL from, `url` is the request target itself ("/x/metrics").
+    if (url.startsWith("/")) return url;
     // "http://host[:port]/path?query": the target starts at the first "/" after the "//".
     const start = url.indexOf("/", url.indexOf("//") + 2);
     return start === -1 ? "/" : url.slice(start);
+  }
+
+  get host(): string | undefined {
+    return this.request.headers.get("host") ?? undefined;
+  }
+
+  get connection(): string | undefined {
+    return this.request.headers.get("connection") ?? undefined;
+  }
+
+  get upgrade(): string | undefined {
+    return this.request.headers.get("upgrade") ?? undefined;
   }
 
   get signal(): AbortSignal {
@@ -48,9 +63,14 @@ runServerProcesses(({ config, metrics, metricsText, listening, cannotListen, dra
       ? new Response(response.body, initOf(response))
       : new Response(response.body, { status: response.status, headers: { ...response.headers, ...CLOSE_HEADER } });
 
+  // Bun writes no Date on HEAD answers (it does on every other one): add it, as node:http does.
+  const toHeadResponse = (response: ApiResponse) =>
+    new Response(response.body, { status: response.status, headers: { ...response.headers, date: new Date().toUTCString(), ...(closing ? CLOSE_HEADER : {}) } });
+
   const answer = (request: Request): Response | Promise<Response> => {
     const response = api(new BunApiRequest(request));
-    return response instanceof Promise ? response.then(toResponse) : toResponse(response);
+    const respond = request.method === "HEAD" ? toHeadResponse : toResponse;
+    return response instanceof Promise ? response.then(respond) : respond(response);
   };
 
   let server: ReturnType<typeof Bun.serve>;
@@ -60,6 +80,9 @@ runServerProcesses(({ config, metrics, metricsText, listening, cannotListen, dra
       hostname: config.host,
       // One process per CPU, each with its own listening socket; the kernel spreads connections.
       reusePort: true,
+      // Seconds without a byte from the client before Bun closes the connection (node:http's
+      // counterpart: server.ts's REQUEST_LIMITS).
+      idleTimeout: REQUEST_TIMEOUT_MS / 1000,
       fetch: (request) => (stopping === undefined ? answer(request) : stopping.then(() => answer(request))),
     });
   } catch (error) {

@@ -2,14 +2,20 @@ import { performance } from "perf_hooks";
 import { heavyBody, healthBody, lightBody, ROUTES, welcomeBody } from "./bodies";
 import { AppConfig, MAX_SLOW_DELAY_MS, parseStrictInt } from "./config";
 import { RequestMetrics, RequestRecorder } from "./metrics";
+import { closesConnection, readRequestHead } from "./requestHead";
 
 export const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
 
 /** What a server hands the routes: nothing here depends on which HTTP server parsed the request. */
 export interface ApiRequest {
   method: string;
-  /** The request target as sent: path, then `?query` if any. */
+  /** The request target as the server read it (Bun: its URL); requestHead.ts turns it into the path routed. */
   url: string;
+  /** The Host field's value, several joined by ", "; undefined when absent (HTTP/1.0 only). */
+  host: string | undefined;
+  /** The Connection and Upgrade fields' values, undefined when absent. */
+  connection: string | undefined;
+  upgrade: string | undefined;
   /** Aborted when the client goes away before the answer; only /api/slow reads it (to stop its timer). */
   readonly signal?: AbortSignal;
 }
@@ -156,9 +162,14 @@ export function createApi(context: ApiContext): ApiHandler {
   ]);
   const unmatched = metrics.forRoute("unmatched");
 
-  return function handle(request) {
-    const started = performance.now();
-    const { url } = request;
+  const routeRequest = (request: ApiRequest, started: number): ApiResponse | Promise<ApiResponse> => {
+    const head = readRequestHead(request.url, request.host);
+    if (!head.ok) {
+      unmatched(400, seconds(started));
+      // A client that sends a malformed head is told to start over on a new connection.
+      return json(400, { error: "bad_request", message: head.problem }, { connection: "close" });
+    }
+    const url = head.target;
     const q = url.indexOf("?");
     const path = q === -1 ? url : url.slice(0, q);
     const route = routes.get(path);
@@ -186,4 +197,13 @@ export function createApi(context: ApiContext): ApiHandler {
       return json(500, { error: "internal_error", message: error instanceof Error ? error.message : String(error) });
     }
   };
+
+  return function handle(request) {
+    const response = routeRequest(request, performance.now());
+    if (!closesConnection(request)) return response;
+    return response instanceof Promise ? response.then(withClose) : withClose(response);
+  };
 }
+
+/** The same answer saying the connection closes after it (a new object: fixed answers are shared). */
+export const withClose = (response: ApiResponse): ApiResponse => ({ ...response, headers: { ...response.headers, connection: "close" } });

@@ -3,16 +3,31 @@ import * as http from "http";
 import * as net from "net";
 import { CLOSE_HEADER, idleGraceMs } from "./drain";
 import { ApiRequest, ApiResponse, createApi } from "./handlers";
+import { REQUEST_TIMEOUT_MS } from "./requestHead";
 import { runServerProcesses } from "./processes";
 
 /** The request as the routes see it; the abort signal is only made for the route that asks. */
 class NodeApiRequest implements ApiRequest {
   private controller?: AbortController;
+  readonly host: string | undefined;
+  readonly connection: string | undefined;
+  readonly upgrade: string | undefined;
 
   constructor(
     private readonly req: http.IncomingMessage,
     private readonly res: http.ServerResponse,
-  ) {}
+  ) {
+    // One pass over the raw fields (req.headers would build an object per request, and keeps only
+    // the first Host): repeated fields are joined by ", ", as Bun does.
+    const raw = req.rawHeaders;
+    const join = (before: string | undefined, value: string) => (before === undefined ? value : `${before}, ${value}`);
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i].toLowerCase();
+      if (name === "host") this.host = join(this.host, raw[i + 1]);
+      else if (name === "connection") this.connection = join(this.connection, raw[i + 1]);
+      else if (name === "upgrade") this.upgrade = join(this.upgrade, raw[i + 1]);
+    }
+  }
 
   get method(): string {
     return this.req.method ?? "GET";
@@ -34,6 +49,39 @@ class NodeApiRequest implements ApiRequest {
   }
 }
 
+/**
+ * A request head (and, were there one, its body) must arrive whole within 10 s of the connection
+ * or the previous answer; checked every second (node:http's default is 60 s, checked every 30 s).
+ * Bun.serve's counterpart is its idleTimeout (bun-server.ts).
+ */
+const REQUEST_LIMITS: http.ServerOptions = { headersTimeout: REQUEST_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1000 };
+
+/**
+ * Backpressure: node:http parses and answers every request a client pipelines, and queues in
+ * memory the answers that cannot go out yet (a client that never reads makes that queue grow
+ * without bound). An answer is queued when the one before it on the connection has not gone out
+ * (`res.socket` is still null); past MAX_QUEUED_ANSWERS queued in a row, the connection is closed.
+ * A client that reads its answers never queues more than its pipelining depth.
+ */
+const MAX_QUEUED_ANSWERS = 256;
+const queuedAnswers = new WeakMap<net.Socket, number>();
+
+/** Counts the answer about to be sent; false when its connection has too many queued and is closed. */
+function withinQueueBound(req: http.IncomingMessage, res: http.ServerResponse): boolean {
+  const socket = req.socket;
+  if (res.socket !== null) {
+    if (queuedAnswers.has(socket)) queuedAnswers.delete(socket);
+    return true;
+  }
+  const queued = (queuedAnswers.get(socket) ?? 0) + 1;
+  if (queued > MAX_QUEUED_ANSWERS) {
+    socket.destroy();
+    return false;
+  }
+  queuedAnswers.set(socket, queued);
+  return true;
+}
+
 runServerProcesses(({ config, metrics, metricsText, listening, cannotListen, drainOnStop }) => {
   const api = createApi({ config, metrics, metricsText });
   let draining = false;
@@ -43,7 +91,8 @@ runServerProcesses(({ config, metrics, metricsText, listening, cannotListen, dra
     res.end(response.body);
   };
 
-  const server = http.createServer((req, res) => {
+  const server = http.createServer(REQUEST_LIMITS, (req, res) => {
+    if (!withinQueueBound(req, res)) return;
     const response = api(new NodeApiRequest(req, res));
     if (response instanceof Promise) void response.then((ready) => send(res, ready));
     else send(res, response);

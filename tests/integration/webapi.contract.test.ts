@@ -1,6 +1,8 @@
 import * as assert from "assert";
 import * as http from "http";
 import { ApiServerStarter, containerStarter, httpRequest, localProcessStarter, StartedApiServer, sumSamples } from "./support";
+import { healthBody, lightBody, ROUTES } from "../../images/src/bodies";
+import { exchangeRaw, RawAnswer, saysClose } from "./support/rawHttp";
 import { assertErrorAnswers, assertServesEveryRoute } from "./support/routeChecks";
 
 /**
@@ -19,6 +21,60 @@ const starters: ApiServerStarter[] = [
 ];
 
 const GRACE_SECONDS = 10;
+
+/**
+ * Issue 20: raw request bytes and the answers every server gives them (docs/webapi.md, "Host,
+ * request target and connection"). `body` is compared byte for byte; `close` is whether the
+ * answer says `Connection: close`; `own` marks the runtime's own 400 (no body, no Date).
+ */
+interface Expected {
+  status: number;
+  body: string;
+  close: boolean;
+  own?: true;
+}
+const VARIANT = "contract";
+const ok = (body: string, close = false): Expected => ({ status: 200, body, close });
+const light = lightBody(VARIANT);
+const health = healthBody(VARIANT);
+const badHost = (host: string): Expected => ({
+  status: 400,
+  close: true,
+  body: JSON.stringify({ error: "bad_request", message: `invalid Host header ${JSON.stringify(host)}: send it once, as a host name, IPv4 or [IPv6] address with an optional :port` }),
+});
+const notFound = (path: string, close = false): Expected => ({ status: 404, close, body: JSON.stringify({ error: "not_found", message: `no route ${path}`, routes: ROUTES }) });
+const get = (target: string, head = "Host: lab\r\n", version = "1.1") => `GET ${target} HTTP/${version}\r\n${head}\r\n`;
+
+const RAW_CASES: [bytes: string, answers: Expected[]][] = [
+  [get("/x/metrics", "Host: a b\r\n"), [badHost("a b")]],
+  [get("/x/api/heavy", "Host:\r\n"), [badHost("")]],
+  [get("/health", "", "1.0"), [ok(health, true)]],
+  [get("/api/light", "", "1.0"), [ok(light, true)]],
+  [get("/health", ""), [{ status: 400, body: "", close: true, own: true }]],
+  [get("/health", "Host: lab\r\nHost: other\r\n"), [badHost("lab, other")]],
+  [get("http://lab/api/light"), [ok(light)]],
+  [get("/api/x/../light"), [ok(light)]],
+  [get("/api\\light"), [ok(light)]],
+  [get("/api/%2e%2e/health"), [ok(health)]],
+  [get("//x/metrics"), [notFound("//x/metrics")]],
+  [get("/health", "Host: lab\r\nConnection: close\r\n"), [ok(health, true)]],
+  // The API offers no upgrade: the request is answered, said closed, and nothing after it is read.
+  [get("/api/light", "Host: lab\r\nConnection: upgrade\r\nUpgrade: websocket\r\n") + get("/health"), [ok(light, true)]],
+  // Pipelined requests whose answers are ready at once are answered in order.
+  [get("/api/light") + get("/health"), [ok(light), ok(health)]],
+];
+
+/** The significant parts of an answer: status, body, Connection: close, and the headers each kind of answer must carry. */
+function assertAnswer(actual: RawAnswer | undefined, expected: Expected, what: string): void {
+  assert.ok(actual !== undefined, `${what}: no answer`);
+  assert.strictEqual(actual.status, expected.status, `${what}: status`);
+  assert.strictEqual(actual.body, expected.body, `${what}: body`);
+  assert.strictEqual(saysClose(actual), expected.close, `${what}: Connection: close (headers ${JSON.stringify(actual.headers)})`);
+  if (expected.own) return;
+  assert.strictEqual(actual.headers["content-type"], "application/json; charset=utf-8", `${what}: content type`);
+  assert.strictEqual(Number(actual.headers["content-length"]), Buffer.byteLength(expected.body), `${what}: content-length`);
+  assert.ok(actual.headers.date, `${what}: Date`);
+}
 
 /** One GET on a given agent (keep-alive when the agent keeps its sockets). */
 function getOn(agent: http.Agent, url: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
@@ -91,6 +147,51 @@ for (const starter of starters) {
       assert.strictEqual(sumSamples(after, "webapi_info", { runtime: starter.runtime, workers: "2", variant: "contract" }), 2, "both processes report");
       assert.ok(sumSamples(after, "process_resident_memory_bytes") > 0, "process memory is reported");
       assert.ok(sumSamples(after, "process_cpu_seconds_total") > 0, "process CPU is reported");
+    });
+
+    it("answers the raw request bytes of issue 20 as docs/webapi.md says, byte for byte", async function () {
+      for (const [bytes, expected] of RAW_CASES) {
+        const what = JSON.stringify(bytes);
+        const exchange = await exchangeRaw(server.url, bytes);
+        assert.strictEqual(exchange.answers.length, expected.length, `${what}: answers ${JSON.stringify(exchange.answers)}`);
+        expected.forEach((answer, i) => assertAnswer(exchange.answers[i], answer, what));
+        assert.strictEqual(exchange.closed, expected[expected.length - 1].close, `${what}: connection closed`);
+      }
+    });
+
+    it("routes no request by a path other than its request line, whatever its Host", async function () {
+      for (const target of ["/x/metrics", "/x/api/heavy", "/x/health"]) {
+        for (const host of ["a b", "", "a/b", "a?b", "a#b", "a@b", "a,b", "lab/metrics", "lab:80/metrics"]) {
+          const exchange = await exchangeRaw(server.url, get(target, `Host: ${host}\r\n`));
+          assertAnswer(exchange.answers[0], badHost(host), `${target} with Host ${JSON.stringify(host)}`);
+        }
+        assertAnswer((await exchangeRaw(server.url, get(target, "Host: lab\r\nHost: lab\r\n"))).answers[0], badHost("lab, lab"), `${target}, Host twice`);
+        assertAnswer((await exchangeRaw(server.url, get(target))).answers[0], notFound(target), `${target} with Host lab`);
+        assertAnswer((await exchangeRaw(server.url, get(target, "", "1.0"))).answers[0], notFound(target, true), `${target}, HTTP/1.0 without Host`);
+        assertAnswer((await exchangeRaw(server.url, get(`http://lab${target}`))).answers[0], notFound(target), `${target} in absolute form`);
+      }
+    });
+
+    it("answers HEAD with the GET's headers, Date included, and no body", async function () {
+      const exchange = await exchangeRaw(server.url, `HEAD /health HTTP/1.1\r\nHost: lab\r\n\r\n`, { head: true });
+      const [answer] = exchange.answers;
+      assert.strictEqual(answer.status, 200);
+      assert.strictEqual(Number(answer.headers["content-length"]), Buffer.byteLength(health));
+      assert.strictEqual(answer.headers["content-type"], "application/json; charset=utf-8");
+      assert.ok(answer.headers.date, `Date (headers ${JSON.stringify(answer.headers)})`);
+      assert.strictEqual(exchange.closed, false);
+    });
+
+    it("closes a connection whose request head is silent or incomplete within 10-15 s", async function () {
+      this.timeout(60_000);
+      const started = Date.now();
+      const closedAfter = async (bytes: string) => {
+        const exchange = await exchangeRaw(server.url, bytes, { quietMs: 30_000, maxMs: 30_000 });
+        assert.ok(exchange.closed, `${JSON.stringify(bytes)}: still open after 30 s`);
+        return Date.now() - started;
+      };
+      const [silent, partial] = await Promise.all([closedAfter(""), closedAfter("GET /health HTTP/1.1\r\nHost: lab\r\n")]);
+      for (const ms of [silent, partial]) assert.ok(ms >= 9_000 && ms <= 15_000, `closed after ${ms} ms`);
     });
 
     it("drains on SIGTERM: answers in-flight and new requests on open connections with Connection: close, accepts no new connection, exits 0", async function () {

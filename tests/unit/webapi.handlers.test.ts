@@ -12,7 +12,7 @@ function api(env: Record<string, string> = {}): { handle: (request: ApiRequest) 
   return { handle: async (request) => handler(request), metrics };
 }
 
-const get = (url: string, method = "GET"): ApiRequest => ({ method, url });
+const get = (url: string, method = "GET"): ApiRequest => ({ method, url, host: "unit", connection: undefined, upgrade: undefined });
 const json = (response: ApiResponse) => JSON.parse(response.body.toString("utf8")) as Record<string, unknown>;
 
 describe("web API: the routes as plain handlers", function () {
@@ -56,13 +56,27 @@ describe("web API: the routes as plain handlers", function () {
     const answered = async () => Number(slowOk.exec(await metrics.registry.metrics())?.[1] ?? 0);
     const before = await answered();
     const controller = new AbortController();
-    const pending = handle({ method: "GET", url: "/api/slow?ms=100", signal: controller.signal });
+    const pending = handle({ ...get("/api/slow?ms=100"), signal: controller.signal });
     let settled = false;
     void pending.then(() => (settled = true));
     controller.abort();
     await new Promise((resolve) => setTimeout(resolve, 250)); // well past the 100 ms it asked for
     assert.strictEqual(settled, false);
     assert.strictEqual(await answered(), before);
+  });
+
+  it("answers an invalid Host 400 with Connection: close without routing, and says close where the connection ends", async function () {
+    const badHost = await handle({ ...get("/metrics"), host: "a b" });
+    assert.strictEqual(badHost.status, 400);
+    assert.strictEqual(badHost.headers.connection, "close");
+    assert.match(String(json(badHost).message), /invalid Host header "a b"/);
+    const http10 = await handle({ ...get("/api/slow?ms=1"), host: undefined });
+    assert.strictEqual(http10.status, 200);
+    assert.strictEqual(http10.headers.connection, "close", "a promised answer says close too");
+    const upgrade = await handle({ ...get("/health"), connection: "upgrade", upgrade: "websocket" });
+    assert.strictEqual(upgrade.headers.connection, "close");
+    assert.strictEqual((await handle(get("/health"))).headers.connection, undefined, "keep-alive by default");
+    assert.strictEqual((await handle(get("/api/x/../light"))).status, 200, "the normalised path is routed");
   });
 
   it("answers 404, 405 and 400 as JSON with a message", async function () {

@@ -23,6 +23,8 @@ export interface ApiServerStarter {
 export interface StartedApiServer {
   /** Base URL the test process reaches the server on. */
   readonly url: string;
+  /** The container's name, for a server that runs in one. */
+  readonly container?: string;
   /**
    * How to run a program that reaches the server with nothing in between (no Docker userland
    * proxy, which accepts connections for a container that no longer listens): a command prefix
@@ -144,6 +146,7 @@ export function containerStarter(options: ContainerStarterOptions): ApiServerSta
       const container = await runVariantContainer({ name, target, runtime, cpus, memoryMb, image, env: { VARIANT: "contract", ...env } });
       const server: StartedApiServer = {
         url: container.url,
+        container: name,
         // The container's own network namespace, entered from the host (needs root, as the engine does).
         direct: {
           prefix: ["nsenter", `--net=/proc/${(await inspectContainer(name)).State.Pid}/ns/net`],

@@ -16,12 +16,12 @@ export interface DrainRound {
 
 /**
  * One round of the drain test: `clients` keep-alive clients (keepAliveLoad.ts, started where they
- * reach the server directly) send steadily for `loadMs`, then the server is stopped with its
+ * reach the server directly; pipelining `depth` requests when above 1) send steadily for `loadMs`, then the server is stopped with its
  * grace period while they keep sending; resolves with what the clients counted.
  */
-export async function drainRound(server: StartedApiServer, options: { clients: number; loadMs: number; graceSeconds: number }): Promise<DrainRound> {
+export async function drainRound(server: StartedApiServer, options: { clients: number; loadMs: number; graceSeconds: number; depth?: number }): Promise<DrainRound> {
   const [command, ...prefixArgs] = [...server.direct.prefix, process.execPath];
-  const load = spawn(command, [...prefixArgs, "-r", "ts-node/register", LOAD_SCRIPT, server.direct.url, String(options.clients)], {
+  const load = spawn(command, [...prefixArgs, "-r", "ts-node/register", LOAD_SCRIPT, server.direct.url, String(options.clients), String(options.depth ?? 1)], {
     cwd: REPO_ROOT,
     stdio: ["pipe", "pipe", "inherit"],
   });

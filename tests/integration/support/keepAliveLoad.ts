@@ -2,14 +2,18 @@
  * Steady keep-alive load that counts lost requests, for the drain tests. Run as its own process
  * (so it can be started inside a container's network namespace):
  *
- *   node -r ts-node/register keepAliveLoad.ts <base-url> <clients>
+ *   node -r ts-node/register keepAliveLoad.ts <base-url> <clients> [depth]
  *
  * Each client keeps one connection and sends its next request as soon as the previous answer is
  * in (1 in 20 is /api/slow?ms=100, so some are in flight at any moment; the rest /api/light).
+ * With a depth above 1 it pipelines: it writes `depth` requests to /api/light at once and the
+ * next batch once all of them are answered.
  * After an answer with `Connection: close` it waits for the close and opens a new connection;
  * a refused connection is retried every 20 ms. A request is LOST when it was written and the
  * connection then ended (FIN, RST or error) without its answer: counted strictly, even if the
- * close was already on its way when the request was written.
+ * close was already on its way when the request was written. Requests written behind an answer
+ * that says `Connection: close` are counted apart (`refusedByClose`): the server said it would not
+ * read them, and a client retries them on a new connection (RFC 9112 §9.3.2).
  *
  * Prints `{"ready":true}` once every client has had an answer; on stdin, `mark` starts the
  * "after the signal" counts and `stop` ends the clients and prints the counts as one JSON line.
@@ -26,6 +30,8 @@ export interface LoadCounts {
   /** Connection attempts refused (nothing written: not a lost request). */
   refused: number;
   lost: number;
+  /** Pipelined requests behind an answer with `Connection: close` (not lost: explicitly not read). */
+  refusedByClose: number;
   /** How the first lost requests ended, e.g. "ECONNRESET /api/light". */
   lostDetails: string[];
   /** Answers other than 200. */
@@ -37,7 +43,8 @@ const HEAD_END = "\r\n\r\n";
 class Client {
   private socket?: net.Socket;
   private buffer = "";
-  private outstanding?: string;
+  /** Requests written and not answered yet, oldest first. */
+  private outstanding: string[] = [];
   private stopped = false;
   answeredOnce = false;
 
@@ -47,6 +54,7 @@ class Client {
     private readonly counts: LoadCounts,
     private readonly marked: () => boolean,
     private readonly onFirstAnswer: () => void,
+    private readonly depth: number,
   ) {}
 
   connect(): void {
@@ -82,18 +90,25 @@ class Client {
   }
 
   private send(): void {
-    const path = this.counts.sent % 20 === 0 ? "/api/slow?ms=100" : "/api/light";
-    this.outstanding = path;
-    this.counts.sent++;
-    this.socket!.write(`GET ${path} HTTP/1.1\r\nHost: load\r\n\r\n`);
+    let requests = "";
+    for (let i = 0; i < this.depth; i++) {
+      // Pipelined, only answers Bun.serve can give at once (see docs/webapi-servers.md, pipelining).
+      const path = this.depth === 1 && this.counts.sent % 20 === 0 ? "/api/slow?ms=100" : "/api/light";
+      this.outstanding.push(path);
+      this.counts.sent++;
+      requests += `GET ${path} HTTP/1.1\r\nHost: load\r\n\r\n`;
+    }
+    this.socket!.write(requests);
   }
 
   /** The connection ended: the request written on it, if any, got no answer. */
   private endWith(how: string): void {
-    if (this.outstanding === undefined || this.stopped) return;
-    this.counts.lost++;
-    if (this.counts.lostDetails.length < 10) this.counts.lostDetails.push(`${how} ${this.outstanding}`);
-    this.outstanding = undefined;
+    if (this.stopped) return;
+    for (const path of this.outstanding) {
+      this.counts.lost++;
+      if (this.counts.lostDetails.length < 10) this.counts.lostDetails.push(`${how} ${path}`);
+    }
+    this.outstanding = [];
   }
 
   private receive(chunk: string): void {
@@ -106,7 +121,7 @@ class Client {
       const total = headEnd + HEAD_END.length + length;
       if (this.buffer.length < total) return;
       this.buffer = this.buffer.slice(total);
-      this.outstanding = undefined;
+      this.outstanding.shift();
       this.counts.answered++;
       if (this.marked()) this.counts.answeredAfterMark++;
       if (!head.startsWith("HTTP/1.1 200 ")) this.counts.errors++;
@@ -117,18 +132,20 @@ class Client {
       if (/\r\nconnection:\s*close/i.test(head)) {
         // The server said it closes this connection: send nothing more on it, wait for the close.
         this.counts.answeredWithClose++;
+        this.counts.refusedByClose += this.outstanding.length;
+        this.outstanding = [];
         return;
       }
-      if (!this.stopped) this.send();
+      if (!this.stopped && this.outstanding.length === 0) this.send();
     }
   }
 }
 
 function main(): void {
-  const [base, clientsArg] = process.argv.slice(2);
+  const [base, clientsArg, depthArg] = process.argv.slice(2);
   const url = new URL(base);
   const clients = Number(clientsArg ?? 60);
-  const counts: LoadCounts = { clients, sent: 0, answered: 0, answeredWithClose: 0, answeredAfterMark: 0, refused: 0, lost: 0, lostDetails: [], errors: 0 };
+  const counts: LoadCounts = { clients, sent: 0, answered: 0, answeredWithClose: 0, answeredAfterMark: 0, refused: 0, lost: 0, refusedByClose: 0, lostDetails: [], errors: 0 };
   let marked = false;
   let ready = 0;
   const all: Client[] = [];
@@ -136,7 +153,7 @@ function main(): void {
     all.push(
       new Client(url.hostname, Number(url.port), counts, () => marked, () => {
         if (++ready === clients) process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
-      }),
+      }, Number(depthArg ?? 1)),
     );
   }
   all.forEach((client) => client.connect());
