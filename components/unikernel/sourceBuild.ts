@@ -90,7 +90,7 @@ export function sourceSteps(name: string, args: SourceStepsArgs, parent: pulumi.
 
   const kernel = new command.local.Command(
     `${name}-kernel`,
-    { dir: UNIKERNEL_DIR, create: kernelBuildCommand(config.source.archives, layout, args.projectDir), delete: kernelDeleteCommand(layout), triggers: [triggers.kernel] },
+    { dir: UNIKERNEL_DIR, create: kernelBuildCommand(config.source, layout, args.projectDir), delete: kernelDeleteCommand(layout), triggers: [triggers.kernel] },
     replaceInPlace,
   );
   const initrd = new command.local.Command(
