@@ -69,6 +69,22 @@ describe("stack files and stack names (components/config/stackFile.ts)", () => {
     }
   });
 
+  it("doctor and dashboards:render exit 2 with the one line on a YAML syntax error", () => {
+    const remove = withStackFile("zz-cli", "config:\n  optivolt:bindAddress: [1,\n");
+    try {
+      for (const script of ["scripts/doctor.ts", "dashboards/render.ts"]) {
+        const run = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", script, "--stack", "zz-cli", ...(script.includes("render") ? ["--out", fs.mkdtempSync("/tmp/ovtest-render-")] : [])], {
+          cwd: PROJECT_DIR,
+          encoding: "utf8",
+        });
+        assert.strictEqual(run.status, 2, `${script}: ${run.stderr}`);
+        assert.match(run.stderr, /^\S+Pulumi\.zz-cli\.yaml:3:1: YAML syntax error: [^\n]+\n$/, script);
+      }
+    } finally {
+      remove();
+    }
+  });
+
   it("archives: http:// is refused, and one at a location of its own needs its sha256", () => {
     const entries = (source: unknown) => ({
       "optivolt:variants": { a: { target: "standard", cpus: 1, memoryMb: 256, hostPort: 18100 } },
