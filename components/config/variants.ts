@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MAX_VARIANT_NAME_LENGTH, MAX_WORKERS } from "../../images/src/limits";
 import { memoryFloorMb } from "./memoryFloor";
 import { numeric } from "./numbers";
 
@@ -41,7 +42,7 @@ export const variantSpecSchema = z
     memoryMb: numeric((n) => n.int().positive()),
     hostPort: hostPortSchema,
     /** Worker processes; unset lets the image size them from the container's CPU quota. */
-    workers: numeric((n) => n.int().positive()).optional(),
+    workers: numeric((n) => n.int().positive().max(MAX_WORKERS, `must be at most ${MAX_WORKERS} (the web API refuses more at start)`)).optional(),
     /** Cores the container may run on (Docker's --cpuset-cpus, e.g. "0" or "0-1"); unset: any core. */
     cpuset: cpusetSchema.optional(),
   })
@@ -64,7 +65,13 @@ export const variantSpecSchema = z
   });
 
 export const variantTableSchema = z
-  .record(z.string().regex(/^[a-z][a-z0-9-]*$/, "variant names are lower-case letters, digits and dashes"), variantSpecSchema)
+  .record(
+    z
+      .string()
+      .regex(/^[a-z][a-z0-9-]*$/, "variant names are lower-case letters, digits and dashes")
+      .max(MAX_VARIANT_NAME_LENGTH, `variant names are at most ${MAX_VARIANT_NAME_LENGTH} characters (the web API refuses a longer VARIANT at start)`),
+    variantSpecSchema,
+  )
   .refine((table) => Object.keys(table).length > 0, "at least one variant is required");
 
 export const imagesSchema = z
