@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { numeric } from "./numbers";
+import { pinnedImage } from "./pinnedImage";
 import { cpusetSchema, hostPortSchema } from "./variants";
 
 /**
@@ -141,7 +142,7 @@ export const unikernelSchema = z
      * Image whose Node 22 the unikernel runs. Unikraft's ELF loader needs a position-independent
      * executable: Alpine's Node is one, the nodejs.org build in Debian-based images is not.
      */
-    nodeImage: z.string().min(1).default("node:22-alpine"),
+    nodeImage: pinnedImage.default("node:22-alpine"),
     /** Guest memory in MiB: `kraft run -M <n>Mi`, or QEMU's `-m` through `qemu.sh start --memory`. */
     memoryMi: numeric((n) => n.int().min(16, "must be at least 16 (Unikraft's ELF loader needs room beside Node)")).default(UNIKERNEL_DEFAULT_MEMORY_MI),
     /** Host port forwarded to the guest's port 8000 (user networking; built from source, also on the lab network's gateway for Prometheus). */

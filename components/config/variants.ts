@@ -2,6 +2,7 @@ import { z } from "zod";
 import { MAX_VARIANT_NAME_LENGTH, MAX_WORKERS } from "../../images/src/limits";
 import { memoryFloorMb } from "./memoryFloor";
 import { numeric } from "./numbers";
+import { pinnedImage } from "./pinnedImage";
 
 /** Docker refuses a memory limit below 6 MiB. */
 export const DOCKER_MIN_MEMORY_MB = 6;
@@ -77,13 +78,13 @@ export const variantTableSchema = z
 export const imagesSchema = z
   .strictObject({
     /** Base of the standard and microvm targets. */
-    nodeImage: z.string().min(1).default("node:22-bookworm-slim"),
+    nodeImage: pinnedImage.default("node:22-bookworm-slim"),
     /** Base of the minimal target. */
-    nodeMinimalImage: z.string().min(1).default("node:22-bookworm-slim"),
+    nodeMinimalImage: pinnedImage.default("node:22-bookworm-slim"),
     /** Base of the standard-bun and microvm-bun targets (needs only `bun`). */
-    bunImage: z.string().min(1).default("oven/bun:1-debian"),
+    bunImage: pinnedImage.default("oven/bun:1-debian"),
     /** Base of the minimal-bun target (needs only `bun`; no shell). */
-    bunMinimalImage: z.string().min(1).default("oven/bun:1-distroless"),
+    bunMinimalImage: pinnedImage.default("oven/bun:1-distroless"),
     /** `host` lets `docker build` reach package registries the way the host does (offline labs, CI). */
     buildNetwork: z.enum(["default", "host"]).default("default"),
     /**
