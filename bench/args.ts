@@ -1,5 +1,6 @@
 /** Command line → validated options (pure: no I/O, errors are UsageError). */
 import { Command, InvalidArgumentError, Option } from "commander";
+import { validStackName } from "../components/config/stackFile";
 import { parseCommandLine } from "./commandLine";
 import { UsageError } from "./errors";
 import { MEASURING_PATHS, MeasuringPathName, Mode, MODES } from "./schema";
@@ -58,6 +59,16 @@ const number = (check: (n: number) => boolean, what: string) => (text: string) =
 const positive = number((n) => n > 0, "a positive number");
 const nonNegative = number((n) => n >= 0, "zero or more");
 const positiveInt = number((n) => n > 0 && Number.isInteger(n), "a positive integer");
+/**
+ * Bounds of --sample-interval: below 10 ms the cgroup reads themselves load the machine being
+ * measured; above a minute a quick run would get no sample. (Node clamps a timer beyond 2^31-1 ms
+ * to 1 ms, which is how an unbounded value became a thousand reads a second.)
+ */
+export const SAMPLE_INTERVAL_MS = { min: 10, max: 60_000 } as const;
+const sampleInterval = number(
+  (n) => Number.isInteger(n) && n >= SAMPLE_INTERVAL_MS.min && n <= SAMPLE_INTERVAL_MS.max,
+  `a whole number of milliseconds from ${SAMPLE_INTERVAL_MS.min} to ${SAMPLE_INTERVAL_MS.max}`,
+);
 const fraction = number((n) => n >= 0 && n <= 1, "a ratio between 0 and 1 (0.01 = 1 %)");
 const list = (text: string) => text.split(",").map((s) => s.trim()).filter((s) => s !== "");
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -76,7 +87,7 @@ function buildProgram(): Command {
     .option("--threads <n>", "wrk threads", positiveInt, 1)
     .option("--repetitions <n>", "measure every variant/endpoint N times, variants interleaved", positiveInt, 1)
     .option("--timeout <s>", "request timeout", positive, 5)
-    .option("--sample-interval <ms>", "container memory sampling period", positiveInt, 250)
+    .option("--sample-interval <ms>", `container memory sampling period (${SAMPLE_INTERVAL_MS.min}-${SAMPLE_INTERVAL_MS.max})`, sampleInterval, 250)
     .addOption(
       new Option(
         "--path <path>",
@@ -160,7 +171,13 @@ export function parseArgs(argv: readonly string[], now: Date = new Date()): Benc
     }
     source = { kind: "targets", targets };
   } else {
-    source = { kind: "stack", stack: raw.stack as string };
+    const stack = raw.stack as string;
+    try {
+      validStackName(stack);
+    } catch (error) {
+      throw new UsageError(`--stack: ${(error as Error).message}`);
+    }
+    source = { kind: "stack", stack };
   }
   const defaults = MODE_DEFAULTS[raw.mode];
   const connections = raw.connections ?? defaults.connections;

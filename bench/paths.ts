@@ -89,7 +89,17 @@ function placementOf(v: PreparedVariant): Placement | string {
   }
   const container = v.container;
   if (container === null) {
-    return `no container found behind ${v.result.url}, so the generator has no namespace to join; give --target ...,container=NAME or use --path published`;
+    // A server that is not a container (a process on the host): no namespace to join, but the host
+    // network reaches it directly, so it is measured there and the path says so.
+    const url = v.result.url as string;
+    return {
+      network: "host",
+      networkLabel: "host",
+      url,
+      name: `optivolt-bench-${v.result.name}`,
+      path: `direct: wrk on the host network → ${url} (no container behind it, so no namespace to join; no docker-proxy)`,
+      cpuset: "",
+    };
   }
   const port = portInside(v);
   if (port === null) return `${container.name} publishes no port matching ${v.result.url}, so the port inside its namespace is unknown; use --path published`;
@@ -114,7 +124,7 @@ export function namespacePath(options: NamespacePathOptions): MeasuringPath {
     name: "namespace",
     summary:
       `namespace: wrk in a container (${options.image}) inside each variant's network namespace → 127.0.0.1, on cores of its own ` +
-      "(a QEMU variant: on the host network → its forwarded port, the qemu user-net forward)",
+      "(a QEMU variant: on the host network → its forwarded port, the qemu user-net forward; a server that is no container: on the host network → its URL, direct)",
     engine: engineInfo,
     async attach(variants) {
       if (options.docker === null) {

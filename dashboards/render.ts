@@ -29,5 +29,5 @@ try {
   }
 } catch (error) {
   console.error(error instanceof ConfigError ? error.message : `dashboards:render failed: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = 1;
+  process.exitCode = error instanceof ConfigError ? 2 : 1;
 }

@@ -1,6 +1,7 @@
 import { Policies } from "@pulumi/policy";
 import { containerResourceLimits } from "./rules/containerLimits";
 import { grafanaPasswordNotLiteral } from "./rules/grafanaPassword";
+import { guestForwardsBindLoopback } from "./rules/guestForwards";
 import { uniqueHostPorts } from "./rules/hostPorts";
 import { portsBindLoopback } from "./rules/loopbackPorts";
 import { memoryWithinHostBudget } from "./rules/memoryBudget";
@@ -12,6 +13,7 @@ import { unikernelMemorySet } from "./rules/unikernelMemory";
 export {
   containerResourceLimits,
   grafanaPasswordNotLiteral,
+  guestForwardsBindLoopback,
   memoryWithinHostBudget,
   noUnexemptedPrivileged,
   pinnedImages,
@@ -32,6 +34,7 @@ export const policies: Policies = [
   noUnexemptedPrivileged,
   pinnedImages,
   portsBindLoopback,
+  guestForwardsBindLoopback,
   unikernelMemorySet,
   grafanaPasswordNotLiteral,
   uniqueHostPorts,

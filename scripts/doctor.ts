@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { DEFAULT_GENERATOR_IMAGE } from "../bench/args";
 import { describeUserlandProxy, userlandProxyState } from "../bench/userlandProxy";
-import { loadStackConfig } from "../components/config";
+import { ConfigError, loadStackConfig } from "../components/config";
 import { LOCAL_BASE_IMAGES } from "../components/naming";
 import { hostProbes, KRAFT_INSTALL_HINT, SOURCE_BUILD_TOOLS } from "../components/unikernel";
 import { sourceLayout } from "../components/unikernel/source";
@@ -240,7 +240,16 @@ async function main(): Promise<void> {
   // `npm run doctor -- --stack remote` checks the engine that stack deploys to (its docker:host).
   const stackFlag = process.argv.indexOf("--stack");
   const stack = stackFlag >= 0 ? process.argv[stackFlag + 1] : undefined;
-  const dockerHost = stack === undefined ? undefined : loadStackConfig(stack).dockerHost;
+  let dockerHost: string | undefined;
+  try {
+    dockerHost = stack === undefined ? undefined : loadStackConfig(stack).dockerHost;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    // The stack's to fix, like every command that reads a stack file: its message, exit 2.
+    console.error(error.message);
+    process.exitCode = 2;
+    return;
+  }
   const checks = prerequisiteChecks(dockerHost);
   const results = await Promise.all(checks.map(async (check) => ({ check, outcome: await check.run() })));
   const { lines, missingRequired } = verdict(results);

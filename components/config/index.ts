@@ -1,14 +1,13 @@
-import * as fs from "fs";
-import * as path from "path";
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { ConfigError } from "./errors";
 import { monitoringSchema } from "./monitoring";
 import { ENGINES, swarmIssues, swarmSchema } from "./swarm";
 import { unikernelSchema } from "./unikernel";
 import { imagesSchema, variantTableSchema } from "./variants";
+import { readStackFile } from "./stackFile";
 
 export { ConfigError } from "./errors";
+export { readStackFile, selfReference, STACK_NAME_PATTERN, StackFileError, stackFilePath, validStackName } from "./stackFile";
 export { DOCKER_MIN_MEMORY_MB, IMAGE_TARGETS, ImageTarget, Runtime, RUNTIMES } from "./variants";
 export { MEMORY_FLOORS_MB, memoryFloorMb } from "./memoryFloor";
 
@@ -151,21 +150,6 @@ export function projectKeys(entries: Record<string, unknown>): Record<string, un
     if (key.startsWith(prefix)) raw[key.slice(prefix.length)] = value;
   }
   return raw;
-}
-
-/** Path of `Pulumi.<stack>.yaml` in the project root. */
-export function stackFilePath(stackName: string, projectDir = path.resolve(__dirname, "..", "..")): string {
-  return path.join(projectDir, `Pulumi.${stackName}.yaml`);
-}
-
-/** Reads the whole `config:` block of `Pulumi.<stack>.yaml` (every namespace). */
-export function readStackFile(stackName: string, projectDir?: string): Record<string, unknown> {
-  const file = stackFilePath(stackName, projectDir);
-  if (!fs.existsSync(file)) {
-    throw new ConfigError([`no stack file ${file}; create it with \`pulumi stack init ${stackName}\` or copy Pulumi.dev.yaml`], stackName);
-  }
-  const document = parseYaml(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
-  return document?.config ?? {};
 }
 
 /** Validated config of a stack, read straight from its stack file (tests, bench, offline policy check). */

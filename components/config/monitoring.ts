@@ -1,13 +1,7 @@
 import { z } from "zod";
 import { numeric } from "./numbers";
+import { pinnedImage } from "./pinnedImage";
 import { DOCKER_MIN_MEMORY_MB, hostPortSchema } from "./variants";
-
-/** An image reference pinned to a version tag or digest: a registry mirror or a preloaded offline image both work. */
-const pinnedImage = z
-  .string()
-  .min(1)
-  .refine((ref) => ref.includes("@") || /:[^/:]+$/.test(ref), "must be pinned to a version tag or digest")
-  .refine((ref) => !ref.endsWith(":latest"), "must not use the `latest` tag");
 
 /** cAdvisor v0.49's metric groups (its `--disable_metrics` refuses any other name and exits). */
 export const CADVISOR_METRIC_GROUPS = [

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { numeric } from "./numbers";
+import { pinnedImage } from "./pinnedImage";
 import { cpusetSchema, hostPortSchema } from "./variants";
 
 /**
@@ -26,21 +27,43 @@ const bridgeSchema = z
   })
   .prefault({});
 
-/** Where an archive comes from: an http(s) URL, or a file path (relative to the project root). */
-const archiveLocation = z.string().min(1, "must be an http(s) URL or a file path");
+/** Where an archive comes from: an https URL, or a file path (relative to the project root). */
+const archiveLocation = z
+  .string()
+  .min(1, "must be an https URL or a file path")
+  .refine((location) => !/^http:\/\//i.test(location), "must not be an http:// URL (anyone on the path could change it); use https:// or a local file");
+
+/** Commit of unikraft/fork-lwip's `UNIKRAFT-2_1_x` branch that lib-lwip 0.16.2 builds (the vendored zip's own comment). */
+export const LWIP_FORK_COMMIT = "bef26c44236a078d4352e76392ef16f019bea501";
 
 /**
  * The pinned Unikraft releases the source builder unpacks; each defaults to its upstream GitHub
- * release archive. A stack without internet points them at local copies (the ci stack: the vendored ones).
+ * archive of a tag or a commit (never a branch). A stack without internet points them at local copies (the ci stack: the vendored ones).
  */
 export const UNIKRAFT_ARCHIVE_DEFAULTS = {
   unikraft: "https://github.com/unikraft/unikraft/archive/refs/tags/RELEASE-0.16.3.tar.gz",
   appElfloader: "https://github.com/unikraft/app-elfloader/archive/refs/tags/RELEASE-0.16.3.tar.gz",
   libLwip: "https://github.com/unikraft/lib-lwip/archive/refs/tags/RELEASE-0.16.2.tar.gz",
   libLibelf: "https://github.com/unikraft/lib-libelf/archive/refs/tags/RELEASE-0.16.0.tar.gz",
-  /** The lwIP sources lib-lwip's build would download itself. */
-  lwipZip: "https://github.com/unikraft/fork-lwip/archive/refs/heads/UNIKRAFT-2_1_x.zip",
+  /** The lwIP sources lib-lwip's build would download itself (from its moving branch; here its commit). */
+  lwipZip: `https://github.com/unikraft/fork-lwip/archive/${LWIP_FORK_COMMIT}.zip`,
 } as const;
+
+export type UnikraftArchive = keyof typeof UNIKRAFT_ARCHIVE_DEFAULTS;
+
+/**
+ * SHA-256 of each default archive, which the build checks before unpacking. The four release
+ * tarballs are the files vendored for the ci stack (upstream's, unchanged). The lwIP zip of the
+ * commit holds the same bytes as the vendored branch zip of that commit except its top folder's
+ * name (fork-lwip-<commit>/); its sum is that archive's, derived from the vendored one.
+ */
+export const UNIKRAFT_ARCHIVE_SHA256: Record<UnikraftArchive, string> = {
+  unikraft: "382646df4432ce3b933b7bbf4a08f4babb228e309dacfcee75073b6836682357",
+  appElfloader: "134842d7ef8ed54cd56b4cbbefc3dde6e1fe908211d32ebc4f9cf79b5f135b5e",
+  libLwip: "9122cde749bf60e2529a103dfa0e4ebcd31de9256fd43e31a0b3c9254946b11e",
+  libLibelf: "529b44e67f8eab2b42305c4dd2f3fa4aee9470903fd3af8e50c0bc8539554487",
+  lwipZip: "a01e52e600628c4b4ed833b1c1da3c5a7dbab573a51e91bd505fdd4ca8eaf7f6",
+};
 
 const archivesSchema = z
   .strictObject({
@@ -51,6 +74,35 @@ const archivesSchema = z
     lwipZip: archiveLocation.default(UNIKRAFT_ARCHIVE_DEFAULTS.lwipZip),
   })
   .prefault({});
+
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, "must be a SHA-256 in hex (64 characters, as `sha256sum FILE` prints it)");
+
+/** The sum of each archive; an archive at a location of its own must state its own (checked in the superRefine). */
+const sha256Schema = z.strictObject({
+  unikraft: sha256Hex.optional(),
+  appElfloader: sha256Hex.optional(),
+  libLwip: sha256Hex.optional(),
+  libLibelf: sha256Hex.optional(),
+  lwipZip: sha256Hex.optional(),
+}).prefault({});
+
+/** Source builder: where each archive comes from, and its SHA-256, which the build checks. */
+const sourceSchema = z
+  .strictObject({ archives: archivesSchema, sha256: sha256Schema })
+  .prefault({})
+  .superRefine((source, ctx) => {
+    for (const key of Object.keys(UNIKRAFT_ARCHIVE_DEFAULTS) as UnikraftArchive[]) {
+      if (source.sha256[key] === undefined && source.archives[key] !== UNIKRAFT_ARCHIVE_DEFAULTS[key]) {
+        ctx.addIssue({ code: "custom", path: ["sha256", key], message: `archives.${key} is not the default archive, so give its SHA-256 (\`sha256sum FILE\`)` });
+      }
+    }
+  })
+  .transform((source) => ({
+    archives: source.archives,
+    sha256: Object.fromEntries(
+      (Object.keys(UNIKRAFT_ARCHIVE_DEFAULTS) as UnikraftArchive[]).map((key) => [key, source.sha256[key] ?? UNIKRAFT_ARCHIVE_SHA256[key]]),
+    ) as Record<UnikraftArchive, string>,
+  }));
 
 export const UNIKERNEL_BUILDERS = ["kraft", "source", "auto"] as const;
 export const UNIKERNEL_ACCELS = ["auto", "kvm", "tcg"] as const;
@@ -66,7 +118,7 @@ export const unikernelSchema = z
      */
     builder: z.enum(UNIKERNEL_BUILDERS).default("auto"),
     /** Source builder: the release archives to build from. */
-    source: z.strictObject({ archives: archivesSchema }).prefault({}),
+    source: sourceSchema,
     /**
      * Source builder: QEMU's acceleration. `auto` uses KVM only when a probe boot under KVM reaches
      * Unikraft's banner (a /dev/kvm that opens may still not run this guest), TCG emulation otherwise.
@@ -90,7 +142,7 @@ export const unikernelSchema = z
      * Image whose Node 22 the unikernel runs. Unikraft's ELF loader needs a position-independent
      * executable: Alpine's Node is one, the nodejs.org build in Debian-based images is not.
      */
-    nodeImage: z.string().min(1).default("node:22-alpine"),
+    nodeImage: pinnedImage.default("node:22-alpine"),
     /** Guest memory in MiB: `kraft run -M <n>Mi`, or QEMU's `-m` through `qemu.sh start --memory`. */
     memoryMi: numeric((n) => n.int().min(16, "must be at least 16 (Unikraft's ELF loader needs room beside Node)")).default(UNIKERNEL_DEFAULT_MEMORY_MI),
     /** Host port forwarded to the guest's port 8000 (user networking; built from source, also on the lab network's gateway for Prometheus). */

@@ -1,6 +1,8 @@
 import { z } from "zod";
+import { MAX_VARIANT_NAME_LENGTH, MAX_WORKERS } from "../../images/src/limits";
 import { memoryFloorMb } from "./memoryFloor";
 import { numeric } from "./numbers";
+import { pinnedImage } from "./pinnedImage";
 
 /** Docker refuses a memory limit below 6 MiB. */
 export const DOCKER_MIN_MEMORY_MB = 6;
@@ -41,7 +43,7 @@ export const variantSpecSchema = z
     memoryMb: numeric((n) => n.int().positive()),
     hostPort: hostPortSchema,
     /** Worker processes; unset lets the image size them from the container's CPU quota. */
-    workers: numeric((n) => n.int().positive()).optional(),
+    workers: numeric((n) => n.int().positive().max(MAX_WORKERS, `must be at most ${MAX_WORKERS} (the web API refuses more at start)`)).optional(),
     /** Cores the container may run on (Docker's --cpuset-cpus, e.g. "0" or "0-1"); unset: any core. */
     cpuset: cpusetSchema.optional(),
   })
@@ -64,19 +66,25 @@ export const variantSpecSchema = z
   });
 
 export const variantTableSchema = z
-  .record(z.string().regex(/^[a-z][a-z0-9-]*$/, "variant names are lower-case letters, digits and dashes"), variantSpecSchema)
+  .record(
+    z
+      .string()
+      .regex(/^[a-z][a-z0-9-]*$/, "variant names are lower-case letters, digits and dashes")
+      .max(MAX_VARIANT_NAME_LENGTH, `variant names are at most ${MAX_VARIANT_NAME_LENGTH} characters (the web API refuses a longer VARIANT at start)`),
+    variantSpecSchema,
+  )
   .refine((table) => Object.keys(table).length > 0, "at least one variant is required");
 
 export const imagesSchema = z
   .strictObject({
     /** Base of the standard and microvm targets. */
-    nodeImage: z.string().min(1).default("node:22-bookworm-slim"),
+    nodeImage: pinnedImage.default("node:22-bookworm-slim"),
     /** Base of the minimal target. */
-    nodeMinimalImage: z.string().min(1).default("node:22-bookworm-slim"),
+    nodeMinimalImage: pinnedImage.default("node:22-bookworm-slim"),
     /** Base of the standard-bun and microvm-bun targets (needs only `bun`). */
-    bunImage: z.string().min(1).default("oven/bun:1-debian"),
+    bunImage: pinnedImage.default("oven/bun:1-debian"),
     /** Base of the minimal-bun target (needs only `bun`; no shell). */
-    bunMinimalImage: z.string().min(1).default("oven/bun:1-distroless"),
+    bunMinimalImage: pinnedImage.default("oven/bun:1-distroless"),
     /** `host` lets `docker build` reach package registries the way the host does (offline labs, CI). */
     buildNetwork: z.enum(["default", "host"]).default("default"),
     /**

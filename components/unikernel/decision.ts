@@ -92,15 +92,20 @@ function decideSource(config: DecisionConfig, probes: HostProbes, projectDir: st
     };
   }
   // A local archive that is not there would fail the kernel step minutes into `pulumi up`; say it now.
-  const problems = Object.entries(config.source.archives).flatMap(([key, location]) => {
+  const problems = missingArchiveProblems(config.source, projectDir, probes.fileExists);
+  if (problems.length > 0) throw new PreflightError(problems, pulumi.getStack());
+  return { deploy: true, builder: "source" };
+}
+
+/** One line per local archive of the stack that is not there, with the fix (the program's preflight and `npm run unikernel` both say it). */
+export function missingArchiveProblems(source: UnikernelConfig["source"], projectDir: string, fileExists: (file: string) => boolean): string[] {
+  return Object.entries(source.archives).flatMap(([key, location]) => {
     if (isUrl(location)) return [];
     const file = resolveArchive(location, projectDir);
-    if (probes.fileExists(file)) return [];
+    if (fileExists(file)) return [];
     return [
       `optivolt:unikernel.source.archives.${key} is ${location}, which does not exist (${file}, resolved against the project root): ` +
         "put the archive there, point the key at an existing file, or remove the key to download the upstream release.",
     ];
   });
-  if (problems.length > 0) throw new PreflightError(problems, pulumi.getStack());
-  return { deploy: true, builder: "source" };
 }

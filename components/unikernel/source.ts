@@ -69,18 +69,27 @@ export function resolveArchive(location: string, base: string): string {
   return isUrl(location) || path.isAbsolute(location) ? location : path.join(base, location);
 }
 
-/** `projectDir`: the project root, absolute or relative to unikernel/ (where the command runs). */
-export function kernelBuildCommand(archives: UnikernelConfig["source"]["archives"], layout: Pick<SourceLayout, "kernelDir">, projectDir: string): string {
-  const q = shellQuote;
-  const arg = (flag: string, location: string) => `${flag} ${q(resolveArchive(location, projectDir))}`;
+/** `bash source/build-kernel.sh ...` as an argument list (the CLI spawns it; the command resource runs its quoted line). `projectDir`: the project root, absolute or relative to unikernel/ (where the command runs). */
+export function kernelBuildArgv(source: UnikernelConfig["source"], layout: Pick<SourceLayout, "kernelDir">, projectDir: string): string[] {
+  const { archives, sha256 } = source;
+  const arg = (flag: string, key: keyof typeof archives) => [`--${flag}`, resolveArchive(archives[key], projectDir), `--${flag}-sha256`, sha256[key]];
   return [
-    `bash source/build-kernel.sh --out ${q(layout.kernelDir)}`,
-    arg("--unikraft", archives.unikraft),
-    arg("--app-elfloader", archives.appElfloader),
-    arg("--lib-lwip", archives.libLwip),
-    arg("--lib-libelf", archives.libLibelf),
-    arg("--lwip-zip", archives.lwipZip),
-  ].join(" ");
+    "bash", "source/build-kernel.sh", "--out", layout.kernelDir,
+    ...arg("unikraft", "unikraft"),
+    ...arg("app-elfloader", "appElfloader"),
+    ...arg("lib-lwip", "libLwip"),
+    ...arg("lib-libelf", "libLibelf"),
+    ...arg("lwip-zip", "lwipZip"),
+  ];
+}
+
+/** An argument list as one /bin/sh line, every word quoted. */
+export function shellLine(argv: readonly string[]): string {
+  return argv.map(shellQuote).join(" ");
+}
+
+export function kernelBuildCommand(source: UnikernelConfig["source"], layout: Pick<SourceLayout, "kernelDir">, projectDir: string): string {
+  return shellLine(kernelBuildArgv(source, layout, projectDir));
 }
 
 export function kernelDeleteCommand(layout: Pick<SourceLayout, "kernelDir">): string {
@@ -95,14 +104,17 @@ export interface InitrdTags {
 }
 
 /** Debian's nodejs comes from `images.nodeImage`'s apt (a Debian bookworm image in every stack). */
-export function initrdBuildCommand(images: ImagesConfig, tags: InitrdTags, layout: Pick<SourceLayout, "initrd">): string {
-  const q = shellQuote;
+export function initrdBuildArgv(images: ImagesConfig, tags: InitrdTags, layout: Pick<SourceLayout, "initrd">): string[] {
   return [
-    `bash source/build-initrd.sh --out ${q(layout.initrd)}`,
-    `--app-tag ${q(tags.appTag)} --payload-tag ${q(tags.payloadTag)}`,
-    `--debian-image ${q(images.nodeImage)} --node-image ${q(images.nodeImage)}`,
-    ...(images.buildNetwork === "host" ? ["--network host"] : []),
-  ].join(" ");
+    "bash", "source/build-initrd.sh", "--out", layout.initrd,
+    "--app-tag", tags.appTag, "--payload-tag", tags.payloadTag,
+    "--debian-image", images.nodeImage, "--node-image", images.nodeImage,
+    ...(images.buildNetwork === "host" ? ["--network", "host"] : []),
+  ];
+}
+
+export function initrdBuildCommand(images: ImagesConfig, tags: InitrdTags, layout: Pick<SourceLayout, "initrd">): string {
+  return shellLine(initrdBuildArgv(images, tags, layout));
 }
 
 export function initrdDeleteCommand(tags: InitrdTags, layout: Pick<SourceLayout, "initrd">): string {
@@ -116,22 +128,29 @@ export interface QemuStartArgs {
   variant: string;
 }
 
-export function qemuStartCommand(config: Pick<UnikernelConfig, "memoryMi" | "accel" | "tcgCacheMi" | "healthTimeoutSeconds" | "cpuset">, args: QemuStartArgs): string {
-  const q = shellQuote;
+export function qemuStartArgv(config: Pick<UnikernelConfig, "memoryMi" | "accel" | "tcgCacheMi" | "healthTimeoutSeconds" | "cpuset">, args: QemuStartArgs): string[] {
   return [
-    `bash source/qemu.sh start --run-dir ${q(args.layout.runDir)}`,
-    `--kernel ${q(args.layout.kernel)} --initrd ${q(args.layout.initrd)}`,
-    `--memory ${config.memoryMi} --accel ${config.accel} --tcg-cache ${config.tcgCacheMi} --timeout ${config.healthTimeoutSeconds}`,
-    ...(config.cpuset === undefined ? [] : [`--cpuset ${q(config.cpuset)}`]),
-    ...args.forwards.map((forward) => `--forward ${q(forward)}`),
-    ...Object.entries(guestEnvironment(args.variant)).map(([name, value]) => `--env ${q(`${name}=${value}`)}`),
+    "bash", "source/qemu.sh", "start", "--run-dir", args.layout.runDir,
+    "--kernel", args.layout.kernel, "--initrd", args.layout.initrd,
+    "--memory", String(config.memoryMi), "--accel", config.accel, "--tcg-cache", String(config.tcgCacheMi), "--timeout", String(config.healthTimeoutSeconds),
+    ...(config.cpuset === undefined ? [] : ["--cpuset", config.cpuset]),
+    ...args.forwards.flatMap((forward) => ["--forward", forward]),
+    ...Object.entries(guestEnvironment(args.variant)).flatMap(([name, value]) => ["--env", `${name}=${value}`]),
     "--",
     ...GUEST_COMMAND,
-  ].join(" ");
+  ];
+}
+
+export function qemuStartCommand(config: Pick<UnikernelConfig, "memoryMi" | "accel" | "tcgCacheMi" | "healthTimeoutSeconds" | "cpuset">, args: QemuStartArgs): string {
+  return shellLine(qemuStartArgv(config, args));
+}
+
+export function qemuStopArgv(layout: Pick<SourceLayout, "runDir">): string[] {
+  return ["bash", "source/qemu.sh", "stop", "--run-dir", layout.runDir, "--grace", String(QEMU_STOP_GRACE_SECONDS)];
 }
 
 export function qemuStopCommand(layout: Pick<SourceLayout, "runDir">): string {
-  return `bash source/qemu.sh stop --run-dir ${shellQuote(layout.runDir)} --grace ${QEMU_STOP_GRACE_SECONDS}`;
+  return shellLine(qemuStopArgv(layout));
 }
 
 /** The acceleration the start step chose, from its last line `accel=kvm|tcg`. */

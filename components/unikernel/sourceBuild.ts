@@ -101,7 +101,7 @@ export function sourceSteps(name: string, args: SourceStepsArgs, parent: pulumi.
 
   const kernel = new command.local.Command(
     `${name}-kernel`,
-    { dir: UNIKERNEL_DIR, create: kernelBuildCommand(config.source.archives, stepLayout, projectFromSteps), delete: kernelDeleteCommand(stepLayout), triggers: [triggers.kernel] },
+    { dir: UNIKERNEL_DIR, create: kernelBuildCommand(config.source, stepLayout, projectFromSteps), delete: kernelDeleteCommand(stepLayout), triggers: [triggers.kernel] },
     replaceInPlace,
   );
   const initrd = new command.local.Command(

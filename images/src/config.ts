@@ -1,3 +1,5 @@
+import { MAX_VARIANT_NAME_LENGTH, MAX_WORKERS } from "./limits";
+
 /** Everything the web API reads from its environment, validated once at start-up. */
 export interface AppConfig {
   /** TCP port to listen on (PORT, default 8000). */
@@ -54,14 +56,14 @@ export function parseEnv(env: Env): AppConfig {
   const rawWorkers = env.WORKERS?.trim();
   if (rawWorkers && rawWorkers !== "auto") {
     workers = parseStrictInt(rawWorkers);
-    if (Number.isNaN(workers) || workers < 1 || workers > 256) {
-      problems.push(`WORKERS=${JSON.stringify(env.WORKERS)}: must be "auto" (size from the CPU quota) or a whole number from 1 to 256`);
+    if (Number.isNaN(workers) || workers < 1 || workers > MAX_WORKERS) {
+      problems.push(`WORKERS=${JSON.stringify(env.WORKERS)}: must be "auto" (size from the CPU quota) or a whole number from 1 to ${MAX_WORKERS}`);
     }
   }
 
   const variant = env.VARIANT?.trim() || "local";
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(variant)) {
-    problems.push(`VARIANT=${JSON.stringify(env.VARIANT)}: must be 1-63 letters, digits, ".", "_" or "-"`);
+  if (!new RegExp(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,${MAX_VARIANT_NAME_LENGTH - 1}}$`).test(variant)) {
+    problems.push(`VARIANT=${JSON.stringify(env.VARIANT)}: must be 1-${MAX_VARIANT_NAME_LENGTH} letters, digits, ".", "_" or "-"`);
   }
   const host = env.HOST?.trim() || "0.0.0.0";
 

@@ -16,7 +16,7 @@ const FIX = "pin it to a version tag (grafana/grafana:11.2.2) or a digest (name@
 /** A floating image makes two runs of the lab compare different software. */
 export const pinnedImages: ResourceValidationPolicy = {
   name: "images-pinned",
-  description: "Every pulled image is pinned to a version tag or a digest, never `latest` or untagged.",
+  description: "Every pulled image, and every base image a build names in a `*_IMAGE` build argument, is pinned to a version tag or a digest, never `latest` or untagged.",
   enforcementLevel: "mandatory",
   configSchema: {
     properties: {
@@ -28,6 +28,17 @@ export const pinnedImages: ResourceValidationPolicy = {
       const { forbiddenTags } = withDefaults(args.getConfig, PINNED_IMAGES_DEFAULTS);
       const reason = unpinnedReason(image.name, forbiddenTags);
       if (reason) reportViolation(`${describe("docker.RemoteImage", args.name)} pulls ${reason}; ${FIX}.`);
+    }),
+    validateResourceOfType(docker.Image, (image, args, reportViolation) => {
+      // The Dockerfile's FROM lines read these (NODE_IMAGE, BUN_IMAGE, ...): a floating base is a floating image.
+      const buildArgs = known(() => image.build?.args as Record<string, string> | undefined);
+      if (buildArgs === UNKNOWN || buildArgs === undefined) return;
+      const { forbiddenTags } = withDefaults(args.getConfig, PINNED_IMAGES_DEFAULTS);
+      for (const [name, ref] of Object.entries(buildArgs)) {
+        if (!name.endsWith("_IMAGE") || typeof ref !== "string") continue;
+        const reason = unpinnedReason(ref, forbiddenTags);
+        if (reason) reportViolation(`${describe("docker.Image", args.name)} builds on ${reason} (build argument ${name}); ${FIX}.`);
+      }
     }),
     validateResourceOfType(docker.Container, (container, args, reportViolation) => {
       // An image computed by a RemoteImage or Image resource is checked there (or is a content ID).

@@ -104,9 +104,9 @@ describe("unikernel built from source and run by QEMU (real make, Docker, QEMU, 
     assert.strictEqual(unikernel.builder, "source", "the ci stack builds the unikernel from source");
 
     const buildStarted = Date.now();
-    kernelBuild = await shOk(kernelBuildCommand(unikernel.source.archives, layout, PROJECT_DIR));
+    kernelBuild = await shOk(kernelBuildCommand(unikernel.source, layout, PROJECT_DIR));
     kernelSeconds = (Date.now() - buildStarted) / 1000;
-    kernelRebuild = await shOk(kernelBuildCommand(unikernel.source.archives, layout, PROJECT_DIR));
+    kernelRebuild = await shOk(kernelBuildCommand(unikernel.source, layout, PROJECT_DIR));
     await shOk(initrdBuildCommand(config.images, tags, layout));
 
     await docker(["network", "create", "--label", "optivolt.test=unikernel", network]);

@@ -126,4 +126,15 @@ describe("bench stack outputs", () => {
     assert.strictEqual(targetsFromStackOutputs({ endpoints: { a: "http://127.0.0.1:1" } }, "dev")[0].url, "http://127.0.0.1:1");
     assert.throws(() => targetsFromStackOutputs({}, "dev"), /no `variants` or `endpoints`; deploy with `pulumi up --stack dev`/);
   });
+
+  it("bounds --sample-interval (Node clamps a timer beyond 2^31-1 ms to 1 ms) and refuses a stack name a shell would read", () => {
+    const target = ["--target", "a=http://127.0.0.1:1"];
+    for (const bad of ["3000000000", "5", "60001", "1.5"]) {
+      usageError([...target, "--sample-interval", bad], new RegExp(`--sample-interval.*must be a whole number of milliseconds from 10 to 60000, got "${bad.replace(".", "\\.")}"`));
+    }
+    assert.strictEqual(parse(...target, "--sample-interval", "60000").sampleIntervalMs, 60000);
+    assert.strictEqual(parse(...target).sampleIntervalMs, 250);
+    usageError(["--stack", "dev;id"], /--stack: stack name "dev;id" is not valid: use letters, digits/);
+    assert.deepStrictEqual(parse("--stack", "ci").source, { kind: "stack", stack: "ci" });
+  });
 });

@@ -78,6 +78,27 @@ describe("policy: the ci stack's source-built unikernel", () => {
     assert.deepStrictEqual(analysis.violations, [], formatAnalysis(analysis, "ci"));
     assert.strictEqual(analysis.applied.get("unikernel-memory-set"), 1);
   });
+
+  it("guest-forwards-bind-loopback reads qemu.sh --forward: loopback and the lab network's gateway pass, another address fails", async () => {
+    const resources = await recordCiUpdate();
+    const run = resources.find((r) => typeof r.inputs.create === "string" && parseQemuStart(r.inputs.create) !== undefined);
+    assert.ok(run);
+    assert.deepStrictEqual(parseQemuStart(run.inputs.create)?.ports, ["127.0.0.1:18004", "172.30.0.1:18004"], "the bind address, then the mocked lab gateway");
+    const clean = await analyzeRecorded(resources, "ci");
+    assert.strictEqual(clean.applied.get("guest-forwards-bind-loopback"), 1);
+    assert.deepStrictEqual(clean.violations, []);
+    // The same run forwarding on a LAN address: nothing else in the graph changes.
+    const widen = (props: Record<string, any>) => ({ ...props, create: String(props.create).replace("127.0.0.1:18004", "192.168.1.20:18004") });
+    const wide = resources.map((r) => (r === run ? { ...r, inputs: widen(r.inputs), state: widen(r.state) } : r));
+    const analysis = await analyzeRecorded(wide, "ci");
+    const messages = analysis.violations.filter((v) => v.policyName === "guest-forwards-bind-loopback").map((v) => v.message);
+    assert.deepStrictEqual(messages, [
+      'command.local.Command "unikernel-run" forwards host port 18004 to the unikernel on 192.168.1.20, which is neither loopback nor the lab network\'s gateway; ' +
+        "set optivolt:bindAddress to 127.0.0.1, or allow the address in the pack config (guest-forwards-bind-loopback.allowedBindAddresses).",
+    ]);
+    const allowed = await analyzeRecorded(wide, "ci", { "guest-forwards-bind-loopback": { allowedBindAddresses: ["192.168.1.20"] } });
+    assert.deepStrictEqual(allowed.violations, []);
+  });
 });
 
 describe("policy: the offline check on a broken program", () => {

@@ -1,3 +1,4 @@
+import { parseStackEntries } from "../../components/config";
 import * as assert from "assert";
 import {
   containerResourceLimits,
@@ -104,6 +105,33 @@ describe("policy: images-pinned", () => {
       'docker.RemoteImage "grafana" pulls "grafana/grafana:latest", whose tag `latest` floats; pin it to a version tag (grafana/grafana:11.2.2) or a digest (name@sha256:...) in the stack config.',
       'docker.Container "c" runs "localhost:5000/nginx", which has no tag, so Docker pulls `latest`; pin it to a version tag (grafana/grafana:11.2.2) or a digest (name@sha256:...) in the stack config.',
     ]);
+  });
+});
+
+describe("policy: images-pinned on build bases", () => {
+  const built = (name: string, buildArgs: Record<string, string>) =>
+    resource("docker:index/image:Image", name, { imageName: `optivolt-webapi:${name}`, build: { context: "images", args: buildArgs } });
+
+  it("passes pinned bases and ignores build arguments that name no image", async () => {
+    const outcome = await runPolicy(pinnedImages, [built("a", { NODE_IMAGE: "node:22-bookworm-slim", BUN_IMAGE: "optivolt/bun:1-bookworm", OPTIVOLT_STACK: "dev" })]);
+    assert.deepStrictEqual(outcome.violations, []);
+  });
+
+  it("fails an untagged or latest base in a *_IMAGE build argument", async () => {
+    const outcome = await runPolicy(pinnedImages, [built("b", { NODE_IMAGE: "node", BUN_IMAGE: "oven/bun:latest" })]);
+    assert.deepStrictEqual(outcome.messages, [
+      'docker.Image "b" builds on "node", which has no tag, so Docker pulls `latest` (build argument NODE_IMAGE); pin it to a version tag (grafana/grafana:11.2.2) or a digest (name@sha256:...) in the stack config.',
+      'docker.Image "b" builds on "oven/bun:latest", whose tag `latest` floats (build argument BUN_IMAGE); pin it to a version tag (grafana/grafana:11.2.2) or a digest (name@sha256:...) in the stack config.',
+    ]);
+  });
+
+  it("the stack config refuses the same bases before any resource exists", () => {
+    const entries = (images: Record<string, string>) => ({
+      "optivolt:variants": { a: { target: "standard", cpus: 1, memoryMb: 256, hostPort: 18100 } },
+      "optivolt:images": images,
+    });
+    assert.throws(() => parseStackEntries(entries({ nodeImage: "node" }), "t"), /optivolt:images\.nodeImage: must be pinned to a version tag or digest/);
+    assert.throws(() => parseStackEntries(entries({ bunImage: "oven/bun:latest" }), "t"), /optivolt:images\.bunImage: must not use the `latest` tag/);
   });
 });
 

@@ -98,7 +98,7 @@ describe("unikernel builder choice", () => {
     const archives = { unikraft: "../vendor/unikraft.tar.gz", lwipZip: "/abs/lwip.zip" };
     const present = machine(BUILD_TOOLS, ["/srv/vendor/unikraft.tar.gz"]);
     assert.throws(
-      () => decideUnikernel(config({ builder: "source", source: { archives } }), present, PROJECT),
+      () => decideUnikernel(config({ builder: "source", source: { archives, sha256: { unikraft: "b".repeat(64), lwipZip: "b".repeat(64) } } }), present, PROJECT),
       (error: unknown) =>
         error instanceof PreflightError &&
         /optivolt:unikernel\.source\.archives\.lwipZip is \/abs\/lwip\.zip, which does not exist/.test(error.message) &&
@@ -194,10 +194,16 @@ describe("Unikernel component, source builder (mocked Pulumi)", function () {
       kernel.create,
       "bash source/build-kernel.sh --out .build/unit/kernel" +
         " --unikraft https://github.com/unikraft/unikraft/archive/refs/tags/RELEASE-0.16.3.tar.gz" +
+        " --unikraft-sha256 382646df4432ce3b933b7bbf4a08f4babb228e309dacfcee75073b6836682357" +
         " --app-elfloader https://github.com/unikraft/app-elfloader/archive/refs/tags/RELEASE-0.16.3.tar.gz" +
+        " --app-elfloader-sha256 134842d7ef8ed54cd56b4cbbefc3dde6e1fe908211d32ebc4f9cf79b5f135b5e" +
         " --lib-lwip https://github.com/unikraft/lib-lwip/archive/refs/tags/RELEASE-0.16.2.tar.gz" +
+        " --lib-lwip-sha256 9122cde749bf60e2529a103dfa0e4ebcd31de9256fd43e31a0b3c9254946b11e" +
         " --lib-libelf https://github.com/unikraft/lib-libelf/archive/refs/tags/RELEASE-0.16.0.tar.gz" +
-        " --lwip-zip https://github.com/unikraft/fork-lwip/archive/refs/heads/UNIKRAFT-2_1_x.zip",
+        " --lib-libelf-sha256 529b44e67f8eab2b42305c4dd2f3fa4aee9470903fd3af8e50c0bc8539554487" +
+        // A commit, not lib-lwip's moving branch.
+        " --lwip-zip https://github.com/unikraft/fork-lwip/archive/bef26c44236a078d4352e76392ef16f019bea501.zip" +
+        " --lwip-zip-sha256 a01e52e600628c4b4ed833b1c1da3c5a7dbab573a51e91bd505fdd4ca8eaf7f6",
     );
     assert.strictEqual(kernel.delete, "rm -rf .build/unit/kernel");
 
@@ -235,9 +241,9 @@ describe("Unikernel component, source builder (mocked Pulumi)", function () {
   });
 
   it("local archives reach make relative to the project root as seen from unikernel/; absolute ones as they are", async () => {
-    const relative = await deploySource({ source: { archives: { unikraft: "../shared/vendor/unikraft/unikraft-RELEASE-0.16.3.tar.gz" } } });
+    const relative = await deploySource({ source: { archives: { unikraft: "../shared/vendor/unikraft/unikraft-RELEASE-0.16.3.tar.gz" }, sha256: { unikraft: "b".repeat(64) } } });
     assert.match(relative.steps.get("unikernel-kernel")!.create, / --unikraft \.\.\/\.\.\/shared\/vendor\/unikraft\/unikraft-RELEASE-0\.16\.3\.tar\.gz /);
-    const absolute = await deploySource({ source: { archives: { unikraft: "/opt/unikraft.tar.gz" } } });
+    const absolute = await deploySource({ source: { archives: { unikraft: "/opt/unikraft.tar.gz" }, sha256: { unikraft: "b".repeat(64) } } });
     assert.match(absolute.steps.get("unikernel-kernel")!.create, / --unikraft \/opt\/unikraft\.tar\.gz /);
   });
 
@@ -367,7 +373,7 @@ describe("source builder triggers: each step re-runs when its inputs change, and
   });
 
   it("an archive location: the kernel's alone", () => {
-    expectOnly("kernel", "libLwip", () => undefined, () => triggers({ source: { archives: { libLwip: "../vendor/lib-lwip.tar.gz" } } }));
+    expectOnly("kernel", "libLwip", () => undefined, () => triggers({ source: { archives: { libLwip: "../vendor/lib-lwip.tar.gz" }, sha256: { libLwip: "b".repeat(64) } } }));
   });
 
   it("the app's sources, the initrd recipe or the Debian image: the initrd's alone", () => {

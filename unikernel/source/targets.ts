@@ -140,7 +140,7 @@ async function main(argv: string[]): Promise<void> {
   process.once("SIGINT", () => void stop().then(() => process.exit(130)));
   try {
     say(`# Unikernel targets: stack ${options.stack}, ${os.cpus().length} cores, guest ${config.memoryMi} MiB, TCG cache ${config.tcgCacheMi} MiB`);
-    const kernelCommand = kernelBuildCommand(config.source.archives, layout, PROJECT_DIR);
+    const kernelCommand = kernelBuildCommand(config.source, layout, PROJECT_DIR);
     const [, buildSeconds] = await timed(() => sh(kernelCommand));
     const [, cachedSeconds] = await timed(() => sh(kernelCommand));
     say(`kernel build from the archives: ${buildSeconds.toFixed(1)} s (target ≤ ${TARGETS.buildSeconds}: ${verdict(buildSeconds <= TARGETS.buildSeconds)}); again, cached: ${cachedSeconds.toFixed(2)} s`);
