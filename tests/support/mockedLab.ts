@@ -28,6 +28,19 @@ export interface RecordedResource {
   dependsOn: { type: string; name: string }[];
   /** The `ignoreChanges` option: properties whose read-back the next diff leaves alone. */
   ignoreChanges: string[];
+  /** The other resource options that change what an update does (only those the program set). */
+  options: RecordedOptions;
+}
+
+/** Resource options beyond parent, dependsOn and ignoreChanges; the provider by its resource. */
+export interface RecordedOptions {
+  provider?: { type: string; name: string };
+  protect?: boolean;
+  deleteBeforeReplace?: boolean;
+  retainOnDelete?: boolean;
+  replaceOnChanges?: string[];
+  additionalSecretOutputs?: string[];
+  customTimeouts?: unknown;
 }
 
 export interface LabRun {
@@ -124,6 +137,15 @@ function resourceOfUrn(urn: string): { type: string; name: string } {
   return { type: parts[2].split("$").pop() as string, name: parts.slice(3).join("::") };
 }
 
+/** The options of `RecordedOptions` that the program set, and the explicit provider. */
+function recordedOptions(opts: pulumi.CustomResourceOptions & pulumi.ComponentResourceOptions): { provider?: pulumi.ProviderResource; options: RecordedOptions } {
+  const options: RecordedOptions = {};
+  for (const name of ["protect", "deleteBeforeReplace", "retainOnDelete", "replaceOnChanges", "additionalSecretOutputs", "customTimeouts"] as const) {
+    if (opts[name] !== undefined) (options as Record<string, unknown>)[name] = opts[name];
+  }
+  return { provider: opts.provider, options };
+}
+
 let running: Promise<unknown> = Promise.resolve();
 
 /**
@@ -144,6 +166,7 @@ async function runOnce(stackName: string, overrides: Record<string, unknown>, op
   const parents = new Map<string, pulumi.Resource | undefined>();
   const dependencies = new Map<string, pulumi.Input<pulumi.Input<pulumi.Resource>[]> | pulumi.Input<pulumi.Resource> | undefined>();
   const ignored = new Map<string, string[]>();
+  const otherOptions = new Map<string, { provider?: pulumi.ProviderResource; options: RecordedOptions }>();
   const key = (type: string, name: string) => `${type}::${name}`;
   // Registrations reach the mocks asynchronously; `registered` settles once every constructed resource has.
   let allRegistered = () => {};
@@ -160,7 +183,7 @@ async function runOnce(stackName: string, overrides: Record<string, unknown>, op
         if (args.type !== "pulumi:pulumi:Stack") {
           const k = key(args.type, args.name);
           if (recorded.has(k)) throw new Error(`two resources of type ${args.type} are named ${args.name}; mocks cannot tell them apart`);
-          const resource: RecordedResource = { type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs, state, dependsOn: [], ignoreChanges: [] };
+          const resource: RecordedResource = { type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs, state, dependsOn: [], ignoreChanges: [], options: {} };
           recorded.set(k, resource);
           options.onRegister?.(resource);
           settleIfComplete();
@@ -183,6 +206,7 @@ async function runOnce(stackName: string, overrides: Record<string, unknown>, op
       parents.set(key(args.type, args.name), parent && parent.constructor.name === "Stack" ? undefined : parent);
       dependencies.set(key(args.type, args.name), args.opts.dependsOn);
       ignored.set(key(args.type, args.name), args.opts.ignoreChanges ?? []);
+      otherOptions.set(key(args.type, args.name), recordedOptions(args.opts));
       return undefined;
     });
     if (options.program === "index") {
@@ -203,6 +227,9 @@ async function runOnce(stackName: string, overrides: Record<string, unknown>, op
     const resource = recorded.get(k);
     if (!resource) continue;
     resource.ignoreChanges = ignored.get(k) ?? [];
+    const other = otherOptions.get(k);
+    resource.options = { ...other?.options };
+    if (other?.provider) resource.options.provider = resourceOfUrn(await promiseOf(other.provider.urn));
     if (parent) resource.parent = resourceOfUrn(await promiseOf(parent.urn));
     const dependsOn = await promiseOf(pulumi.output(dependencies.get(k) ?? []));
     for (const dependency of Array.isArray(dependsOn) ? dependsOn : [dependsOn]) {
