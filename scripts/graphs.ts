@@ -5,7 +5,7 @@
 // the graph is made by running this command and committing the new files with the change.
 import * as fs from "fs";
 import * as path from "path";
-import { runLabUnderMocks } from "../tests/support/mockedLab";
+import { runLabUnderMocks } from "../policy/offline/mockedLab";
 
 export const SNAPSHOT_STACKS = ["dev", "ci", "swarm"] as const;
 const REPO_ROOT = path.resolve(__dirname, "..");

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { specialSecretSig, specialSigKey, unknownValue } from "@pulumi/pulumi/runtime/rpc";
 import { AnalyzedResource } from "./engine";
 
-/** The part of a mocked resource the check needs (tests/support/mockedLab.ts `RecordedResource`). */
+/** The part of a mocked resource the check needs (./mockedLab.ts `RecordedResource`). */
 export interface MockedResource {
   type: string;
   name: string;

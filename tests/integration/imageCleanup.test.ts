@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { LOCAL_BASE_IMAGES, STACK_LABEL } from "../../components/naming";
-import { RecordedResource, runLabUnderMocks } from "../support/mockedLab";
+import { RecordedResource, runLabUnderMocks } from "../../policy/offline/mockedLab";
 import { docker, imageExists, IMAGES_DIR, requireDockerEngine } from "./support";
 
 const STACK = `ovtest-fidelity-images-${process.pid}`;

@@ -9,7 +9,7 @@ import * as net from "net";
 import { loadStackConfig } from "../../components/config";
 import { APP_PORT, dockerfileTarget } from "../../components/naming";
 import { systemProbes } from "../../components/preflight";
-import { RecordedResource, runLabUnderMocks } from "../support/mockedLab";
+import { RecordedResource, runLabUnderMocks } from "../../policy/offline/mockedLab";
 import { docker, ensureWebApiImages, testImageTag, requireDockerEngine, waitForHealth } from "./support";
 
 const MIB = 1024 * 1024;

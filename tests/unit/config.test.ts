@@ -4,7 +4,7 @@ import * as path from "path";
 import { ConfigError, DOCKER_MIN_MEMORY_MB, IMAGE_TARGETS, LabConfig, loadStackConfig, MEMORY_FLOORS_MB, memoryFloorMb, parseStackEntries } from "../../components/config";
 import { parse as parseYaml } from "yaml";
 import { LOCAL_BASE_IMAGES } from "../../components/naming";
-import { runLabUnderMocks, stackEntries } from "../support/mockedLab";
+import { runLabUnderMocks, stackEntries } from "../../policy/offline/mockedLab";
 
 const PROJECT_DIR = path.resolve(__dirname, "..", "..");
 const REMOTE_EXAMPLE_DIR = path.join(PROJECT_DIR, "examples", "remote");

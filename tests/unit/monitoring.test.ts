@@ -5,7 +5,7 @@ import { parse } from "yaml";
 import { CADVISOR_DISABLED_METRICS } from "../../components/config/monitoring";
 import { CADVISOR_HOST_MOUNTS, Monitoring, MONITORING_STOP_GRACE_SECONDS, PRIVILEGED_EXEMPTION_LABEL, withFlags } from "../../components/monitoring";
 import { labScrapeTargets, renderPrometheusConfig } from "../../dashboards/prometheusConfig";
-import { LabRun, RecordedResource, promiseOf, runLabUnderMocks } from "../support/mockedLab";
+import { LabRun, RecordedResource, promiseOf, runLabUnderMocks } from "../../policy/offline/mockedLab";
 
 const MONITORING = "optivolt:lab:Monitoring";
 const CONTAINER = "docker:index/container:Container";

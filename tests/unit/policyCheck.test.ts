@@ -8,7 +8,7 @@ import { loadStackConfig } from "../../components/config";
 import { analyzeRecorded, checkStack, main } from "../../policy/check";
 import { exitCodeOf, formatAnalysis } from "../../policy/offline/report";
 import { parseQemuStart } from "../../policy/qemu";
-import { runLabUnderMocks } from "../support/mockedLab";
+import { runLabUnderMocks } from "../../policy/offline/mockedLab";
 import { recordUnderMocks } from "../support/policyHarness";
 
 const PROJECT_DIR = path.resolve(__dirname, "..", "..");

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "../../components/config";
 import { APP_PORT, APP_SHUTDOWN_TIMEOUT_MS, dockerfileTarget, variantContainerName, webApiImageName } from "../../components/naming";
 import { PreflightProbes } from "../../components/preflight";
-import { LabRun, MOCKED_ENGINE_FACTS, RecordedResource, runLabUnderMocks } from "../support/mockedLab";
+import { LabRun, MOCKED_ENGINE_FACTS, RecordedResource, runLabUnderMocks } from "../../policy/offline/mockedLab";
 
 const CONTAINER = "docker:index/container:Container";
 const IMAGE = "docker:index/image:Image";

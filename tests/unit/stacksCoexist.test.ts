@@ -5,7 +5,7 @@ import * as assert from "assert";
 import { variantContainerName } from "../../components/naming";
 import { PublishedPort, runPreflight } from "../../components/preflight";
 import { UNIKERNEL_VARIANT } from "../../components/unikernel";
-import { LabRun, runLabUnderMocks } from "../support/mockedLab";
+import { LabRun, runLabUnderMocks } from "../../policy/offline/mockedLab";
 
 const STACKS = ["dev", "ci"] as const;
 

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { ConfigError, LabConfig, loadStackConfig, parseStackEntries } from "../../components/config";
 import { placementConstraints, variantScheduling } from "../../components/config/swarm";
-import { stackEntries } from "../support/mockedLab";
+import { stackEntries } from "../../policy/offline/mockedLab";
 
 /** The swarm stack file with `optivolt:swarm` keys replaced, validated like the program does. */
 function swarmWith(changes: Record<string, unknown>, extra: Record<string, unknown> = {}): LabConfig {

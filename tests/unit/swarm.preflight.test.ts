@@ -3,7 +3,7 @@ import { LabConfig, loadStackConfig, parseStackEntries } from "../../components/
 import { PreflightError, PreflightProbes, runPreflight } from "../../components/preflight";
 import { SwarmNode } from "../../components/swarm/lab";
 import { capacityProblems, parseNodes, parseRegistryTrust, placementProblems, registryProblems, RegistryTrust } from "../../components/swarm/preflight";
-import { stackEntries } from "../support/mockedLab";
+import { stackEntries } from "../../policy/offline/mockedLab";
 
 /** The nodes `npm run swarm:lab -- up` makes. */
 const LAB_NODES: SwarmNode[] = [

@@ -8,7 +8,7 @@ import { PUBLISHED_PORTS_EXEMPTION_LABEL } from "../../components/swarm/serviceS
 import { SHUTDOWN_DRAIN_MS } from "../../components/swarm/webApiService";
 import { PROMETHEUS_CONFIG_PATH } from "../../dashboards/services";
 import { portsBindLoopback } from "../../policy/policies";
-import { LabRun, RecordedResource, runLabUnderMocks, stackEntries } from "../support/mockedLab";
+import { LabRun, RecordedResource, runLabUnderMocks, stackEntries } from "../../policy/offline/mockedLab";
 import { runPolicy, service } from "../support/policyHarness";
 import { promtool } from "./monitoringPromtool";
 

@@ -17,7 +17,7 @@
 import * as assert from "assert";
 import { isDeepStrictEqual } from "util";
 import { goDurationNs, shortDur } from "../integration/support/swarmServices";
-import { LabRun, RecordedResource, runLabUnderMocks, stackEntries } from "../support/mockedLab";
+import { LabRun, RecordedResource, runLabUnderMocks, stackEntries } from "../../policy/offline/mockedLab";
 
 const SERVICE = "docker:index/service:Service";
 const IMAGE = "docker:index/image:Image";

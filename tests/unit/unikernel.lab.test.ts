@@ -6,7 +6,7 @@ import { loadStackConfig } from "../../components/config";
 import { deployLab } from "../../components/lab";
 import { PreflightError } from "../../components/preflight";
 import { HostProbes } from "../../components/unikernel";
-import { LabRun, runLabUnderMocks } from "../support/mockedLab";
+import { LabRun, runLabUnderMocks } from "../../policy/offline/mockedLab";
 
 /** Runs deployLab on the dev stack file under mocks with the given machine probes; resolves the outputs and Command inputs. */
 async function deployDev(probes: HostProbes, unikernel: Record<string, unknown> = {}) {

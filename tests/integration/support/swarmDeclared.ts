@@ -1,6 +1,6 @@
 // The swarm stack's resources as the program declares them: Pulumi.swarm.yaml run under mocks
 // (the inputs the Docker provider would receive), aimed at the suite's own lab.
-import { RecordedResource, runLabUnderMocks, stackEntries } from "../../support/mockedLab";
+import { RecordedResource, runLabUnderMocks, stackEntries } from "../../../policy/offline/mockedLab";
 import { nodeAddress, SwarmLab } from "./swarmLab";
 
 type Inputs = Record<string, any>;

@@ -1,5 +1,5 @@
 // Runs the real OptiVolt program under `pulumi.runtime.setMocks` with a real stack file and
-// records the resource graph. Used by the unit tests and by `npm run policy:check`.
+// records the resource graph. Used by `npm run policy:check`, `npm run graphs:snapshot` and the tests.
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { LabConfig, parseStackEntries, readStackFile } from "../../components/config";
