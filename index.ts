@@ -1,7 +1,7 @@
 // The OptiVolt lab program: validated config in, components out, stack outputs back.
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError } from "./components/config";
-import { loadLabConfig } from "./components/config/pulumi";
+import { ConfigError } from "./model/config";
+import { loadLabConfig } from "./model/config/pulumi";
 import { deployLab, LabOutputs } from "./components/lab";
 import { PreflightError, PreflightProbes, runPreflight } from "./components/preflight";
 

@@ -1,6 +1,6 @@
 /** Command line → validated options (pure: no I/O, errors are UsageError). */
 import { Command, InvalidArgumentError, Option } from "commander";
-import { validStackName } from "../components/config/stackFile";
+import { validStackName } from "../model/config/stackFile";
 import { parseCommandLine } from "./commandLine";
 import { UsageError } from "./errors";
 import { MEASURING_PATHS, MeasuringPathName, Mode, MODES } from "./schema";

@@ -2,7 +2,7 @@
  * Which cores the load generator gets: ones no measured variant may run on, so the generator
  * never takes CPU from the server it measures (pure).
  */
-import { cpuListCores } from "../components/config/variants";
+import { cpuListCores } from "../model/config/variants";
 
 /** Cores a container may run on: its cpuset, or every host core when the cpuset is empty. */
 export function allowedCores(cpuset: string, hostCores: number): number[] {

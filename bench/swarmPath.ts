@@ -3,7 +3,7 @@
  * optivolt.role=loadgen and sends to each variant's service by name on the stack's overlay network
  * (bench/swarm.ts). The stack's URLs (a node's address) only name the variants: no load goes there.
  */
-import { APP_PORT, variantContainerName } from "../components/naming";
+import { APP_PORT, variantContainerName } from "../model/naming";
 import { LoadEngine } from "./engines/types";
 import { MeasuringPath } from "./paths";
 import { PreparedVariant } from "./prepare";

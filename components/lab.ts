@@ -1,9 +1,9 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { LabConfig, Runtime } from "./config";
+import { LabConfig, Runtime } from "../model/config";
 import { webApiImageCleanup } from "./imageCleanup";
 import { Monitoring, MonitoringOutputs } from "./monitoring";
-import { dockerfileTarget, STACK_LABEL, variantContainerName } from "./naming";
+import { dockerfileTarget, STACK_LABEL, variantContainerName } from "../model/naming";
 import { EngineFacts, isLocalEngine } from "./preflight";
 import { deploySwarmLab } from "./swarm/deploy";
 import { NodesOutput, SwarmNode } from "./swarm/lab";

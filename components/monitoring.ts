@@ -1,12 +1,12 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { durationMs, formatDuration } from "../dashboards/durations";
+import { durationMs, formatDuration } from "../model/durations";
 import { labScrapeTargets } from "../dashboards/prometheusConfig";
 import { WEBAPI_DASHBOARD_FILE, monitoringFiles } from "../dashboards/provisioning";
 import { GRAFANA_PATHS, MONITORING_INTERNAL_PORTS, MonitoringService, PROMETHEUS_CONFIG_PATH, WEBAPI_DASHBOARD_UID, monitoringContainerName } from "../dashboards/services";
-import { LabConfig } from "./config";
-import { CADVISOR_DISABLED_METRICS } from "./config/monitoring";
+import { LabConfig } from "../model/config";
+import { CADVISOR_DISABLED_METRICS } from "../model/config/monitoring";
 
 /** Docker label the policy pack accepts as the reason a container may run privileged. */
 export const PRIVILEGED_EXEMPTION_LABEL = "optivolt.policy/privileged-exemption";

@@ -1,6 +1,6 @@
 import { execFile } from "child_process";
 import * as net from "net";
-import { LabConfig } from "./config";
+import { LabConfig } from "../model/config";
 import { SwarmNode } from "./swarm/lab";
 import { parseNodes, parseRegistryTrust, swarmPreflight, SwarmProbes } from "./swarm/preflight";
 

@@ -1,9 +1,9 @@
 import * as path from "path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { ImagesConfig } from "./config";
+import { ImagesConfig } from "../model/config";
 import { supersededImageCleanup } from "./imageCleanup";
-import { webApiImageName } from "./naming";
+import { webApiImageName } from "../model/naming";
 
 /** Build context of the web API, relative to the working directory so the state holds no machine-specific path. */
 const IMAGES_DIR = path.relative(process.cwd(), path.resolve(__dirname, "..", "images")) || ".";

@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { Runtime, VariantSpec } from "./config";
-import { APP_PORT, APP_SHUTDOWN_TIMEOUT_MS } from "./naming";
+import { Runtime, VariantSpec } from "../model/config";
+import { APP_PORT, APP_SHUTDOWN_TIMEOUT_MS } from "../model/naming";
 import type { WebApiImage } from "./webApiImage";
 
 /**

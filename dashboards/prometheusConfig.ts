@@ -1,7 +1,7 @@
 import { stringify } from "yaml";
-import { LabConfig, RUNTIMES } from "../components/config";
-import { APP_PORT, UNIKERNEL_VARIANT, variantContainerName } from "../components/naming";
-import { longerDuration } from "./durations";
+import { LabConfig, RUNTIMES } from "../model/config";
+import { APP_PORT, UNIKERNEL_VARIANT, variantContainerName } from "../model/naming";
+import { longerDuration } from "../model/durations";
 import { MONITORING_INTERNAL_PORTS, monitoringContainerName } from "./services";
 
 export const SCRAPE_JOBS = { prometheus: "prometheus", cadvisor: "cadvisor", webApi: "webapi", unikernel: "unikernel" } as const;

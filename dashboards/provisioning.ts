@@ -1,7 +1,7 @@
 import * as path from "path";
 import { stringify } from "yaml";
-import { LabConfig } from "../components/config";
-import { UNIKERNEL_VARIANT } from "../components/naming";
+import { LabConfig } from "../model/config";
+import { UNIKERNEL_VARIANT } from "../model/naming";
 import { renderPrometheusConfig, ScrapeTargets } from "./prometheusConfig";
 import { renderSwarmPrometheusConfig } from "./swarmPrometheusConfig";
 import {

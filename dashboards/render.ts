@@ -6,7 +6,7 @@
 import { Command } from "commander";
 import * as fs from "fs";
 import * as path from "path";
-import { ConfigError, loadStackConfig } from "../components/config";
+import { ConfigError, loadStackConfig } from "../model/config";
 import { monitoringFiles } from "./provisioning";
 
 const program = new Command()

@@ -1,9 +1,9 @@
 // Prometheus on a swarm: targets come from the manager's engine (dockerswarm_sd_configs, role
 // `tasks`), not from fixed container names, and every series is labelled with its variant, node and runtime.
 import { stringify } from "yaml";
-import { LabConfig } from "../components/config";
-import { APP_PORT } from "../components/naming";
-import { longerDuration } from "./durations";
+import { LabConfig } from "../model/config";
+import { APP_PORT } from "../model/naming";
+import { longerDuration } from "../model/durations";
 import { escapeRegex, globalSection, SCRAPE_JOBS } from "./prometheusConfig";
 import { MONITORING_INTERNAL_PORTS, monitoringContainerName } from "./services";
 

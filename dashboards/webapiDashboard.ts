@@ -4,8 +4,8 @@ import * as dashboard from "@grafana/grafana-foundation-sdk/dashboard";
 import * as prometheus from "@grafana/grafana-foundation-sdk/prometheus";
 import * as stat from "@grafana/grafana-foundation-sdk/stat";
 import * as timeseries from "@grafana/grafana-foundation-sdk/timeseries";
-import { LabConfig } from "../components/config";
-import { durationMs, formatDuration } from "./durations";
+import { LabConfig } from "../model/config";
+import { durationMs, formatDuration } from "../model/durations";
 import * as q from "./queries";
 import { PROMETHEUS_DATASOURCE, WEBAPI_DASHBOARD_TITLE, WEBAPI_DASHBOARD_UID, monitoringContainerPrefix } from "./services";
 

@@ -3,7 +3,7 @@
 import * as fs from "fs";
 import { Command, CommanderError } from "commander";
 import { PolicyPackConfig } from "@pulumi/policy";
-import { ConfigError, parseStackEntries } from "../components/config";
+import { ConfigError, parseStackEntries } from "../model/config";
 import { PROJECT_NAME, runLabUnderMocks, stackEntries } from "./offline/mockedLab";
 import { Analysis, analyze } from "./offline/engine";
 import { analyzedResources, MockedResource } from "./offline/fromMocks";

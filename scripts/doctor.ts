@@ -5,8 +5,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { DEFAULT_GENERATOR_IMAGE } from "../bench/args";
 import { describeUserlandProxy, userlandProxyState } from "../bench/userlandProxy";
-import { ConfigError, loadStackConfig } from "../components/config";
-import { LOCAL_BASE_IMAGES } from "../components/naming";
+import { ConfigError, loadStackConfig } from "../model/config";
+import { LOCAL_BASE_IMAGES } from "../model/naming";
 import { hostProbes, KRAFT_INSTALL_HINT, SOURCE_BUILD_TOOLS } from "../components/unikernel";
 import { sourceLayout } from "../components/unikernel/source";
 

@@ -7,7 +7,7 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { Command, CommanderError, Option } from "commander";
-import { ConfigError, LabConfig, loadStackConfig } from "../components/config";
+import { ConfigError, LabConfig, loadStackConfig } from "../model/config";
 import { missingArchiveProblems, UNIKERNEL_VARIANT, UNIKERNEL_VCPUS } from "../components/unikernel";
 import {
   acceleratorFromStartOutput,

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { LabConfig } from "../config";
+import { LabConfig } from "../../model/config";
 import type { DeployLabOptions, LabOutputs, VariantOutput } from "../lab";
 import { deploySwarmServices, nodesOutput } from "./lab";
 import { SwarmMonitoring } from "./monitoring";

@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { LabConfig } from "../config";
-import { variantContainerName } from "../naming";
+import { LabConfig } from "../../model/config";
+import { variantContainerName } from "../../model/naming";
 import { LabRegistry } from "./registry";
 import { WebApiService } from "./webApiService";
 

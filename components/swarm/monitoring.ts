@@ -2,12 +2,12 @@ import { createHash } from "crypto";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { durationMs, formatDuration } from "../../dashboards/durations";
+import { durationMs, formatDuration } from "../../model/durations";
 import { ProvisionedFile, WEBAPI_DASHBOARD_FILE, monitoringFiles } from "../../dashboards/provisioning";
 import { GRAFANA_PATHS, MONITORING_INTERNAL_PORTS, MonitoringService, PROMETHEUS_CONFIG_PATH, WEBAPI_DASHBOARD_UID, monitoringContainerName } from "../../dashboards/services";
 import { DOCKER_SOCKET } from "../../dashboards/swarmPrometheusConfig";
-import { LabConfig } from "../config";
-import { CADVISOR_DISABLED_METRICS } from "../config/monitoring";
+import { LabConfig } from "../../model/config";
+import { CADVISOR_DISABLED_METRICS } from "../../model/config/monitoring";
 import { CADVISOR_HOST_MOUNTS, MonitoringOutputs, PRIVILEGED_EXEMPTION_LABEL } from "../monitoring";
 import { CONVERGE, LOG_DRIVER, NO_RESERVATION, PLATFORMS_READ_BACK, RESTART_POLICY, endpointSpec, imageByDigest, labelList, onNetwork, publishingLabels, swarmResources } from "./serviceSpec";
 

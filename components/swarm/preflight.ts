@@ -1,8 +1,8 @@
 // Checks of a swarm stack against the swarm itself, before anything is created: the variants'
 // placement keeps them off the load generator's node, and the nodes can pull from the lab registry.
 import * as net from "net";
-import { LabConfig } from "../config";
-import { LOADGEN_ROLE, Placement, variantScheduling } from "../config/swarm";
+import { LabConfig } from "../../model/config";
+import { LOADGEN_ROLE, Placement, variantScheduling } from "../../model/config/swarm";
 import { SwarmNode } from "./lab";
 
 /** Which plain-HTTP registries an engine trusts (`docker info`'s RegistryConfig). */

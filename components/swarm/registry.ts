@@ -1,6 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { SwarmConfig } from "../config";
+import { SwarmConfig } from "../../model/config";
 import { CONVERGE, LOG_DRIVER, NO_RESERVATION, PLATFORMS_READ_BACK, RESTART_POLICY, endpointSpec, imageByDigest, labelList, onNetwork, publishingLabels, swarmResources } from "./serviceSpec";
 
 /** Port the registry listens on inside its task (set through the environment, whatever the image's config says). */

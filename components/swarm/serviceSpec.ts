@@ -2,7 +2,7 @@
 // published ports (with the exemption label Swarm's missing bind address calls for).
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { SwarmConfig } from "../config";
+import { SwarmConfig } from "../../model/config";
 
 /** The label a service publishing ports must carry; its value says why the nodes' addresses may carry them. */
 export const PUBLISHED_PORTS_EXEMPTION_LABEL = "optivolt.policy/published-ports-exemption";

@@ -1,8 +1,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { ImagesConfig, SwarmConfig, VariantSpec } from "../config";
-import { placementConstraints, variantScheduling } from "../config/swarm";
-import { APP_PORT, APP_SHUTDOWN_TIMEOUT_MS, dockerfileTarget } from "../naming";
+import { ImagesConfig, SwarmConfig, VariantSpec } from "../../model/config";
+import { placementConstraints, variantScheduling } from "../../model/config/swarm";
+import { APP_PORT, APP_SHUTDOWN_TIMEOUT_MS, dockerfileTarget } from "../../model/naming";
 import { webApiBuild } from "../webApiImage";
 import { healthCheckCommand } from "../webApiVariant";
 import { CONVERGE, LOG_DRIVER, PLATFORMS_READ_BACK, RESTART_POLICY, endpointSpec, labelList, onNetwork, placementPlatforms, publishingLabels, swarmResources } from "./serviceSpec";

@@ -1,6 +1,6 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { UnikernelConfig } from "../config";
+import { UnikernelConfig } from "../../model/config";
 import { PreflightError } from "../preflight";
 import { HostProbes } from "./probes";
 import { isUrl, resolveArchive } from "./source";

@@ -1,8 +1,8 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { unikernelScrapeTarget } from "../../dashboards/prometheusConfig";
-import { ImagesConfig, UnikernelConfig } from "../config";
-import { UNIKERNEL_VARIANT } from "../naming";
+import { ImagesConfig, UnikernelConfig } from "../../model/config";
+import { UNIKERNEL_VARIANT } from "../../model/naming";
 import { UnikernelBuilder, UnikernelDecision } from "./decision";
 import { kraftSteps } from "./kraft";
 import { KRAFT_MEMORY_ESTIMATE_MI } from "./memory";
@@ -16,7 +16,7 @@ export * from "./network";
 export * from "./probes";
 export { shellQuote } from "./shell";
 
-export { UNIKERNEL_VARIANT } from "../naming";
+export { UNIKERNEL_VARIANT } from "../../model/naming";
 /** Unikraft's ELF loader runs the app on one vCPU, and `kraft run` has no CPU flag. */
 export const UNIKERNEL_VCPUS = 1;
 

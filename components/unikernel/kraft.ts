@@ -1,8 +1,8 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { hashBuildInputs } from "../../unikernel/build-inputs";
-import { ImagesConfig, UnikernelConfig } from "../config";
-import { APP_PORT } from "../naming";
+import { hashBuildInputs } from "../../model/buildInputs";
+import { ImagesConfig, UnikernelConfig } from "../../model/config";
+import { APP_PORT } from "../../model/naming";
 import { shellQuote } from "./shell";
 
 /**

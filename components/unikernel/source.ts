@@ -1,7 +1,7 @@
 import * as path from "path";
-import { ImagesConfig, UnikernelConfig } from "../config";
-import { APP_PORT } from "../naming";
-import { WEB_API_BUILD_INPUTS } from "../../unikernel/build-inputs";
+import { ImagesConfig, UnikernelConfig } from "../../model/config";
+import { APP_PORT } from "../../model/naming";
+import { WEB_API_BUILD_INPUTS } from "../../model/buildInputs";
 import { shellQuote } from "./shell";
 
 /**

@@ -2,8 +2,8 @@ import { createHash } from "crypto";
 import * as path from "path";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { hashBuildInputs } from "../../unikernel/build-inputs";
-import { ImagesConfig, UnikernelConfig } from "../config";
+import { hashBuildInputs } from "../../model/buildInputs";
+import { ImagesConfig, UnikernelConfig } from "../../model/config";
 import { UNIKERNEL_DIR } from "./kraft";
 import { sourceForwards } from "./network";
 import {

@@ -30,7 +30,7 @@ import { startServerSampling } from "../../bench/sampler";
 import { BenchResults, BenchSettings, RESULTS_SCHEMA_VERSION } from "../../bench/schema";
 import { Target } from "../../bench/targets";
 import { userlandProxyState } from "../../bench/userlandProxy";
-import { LOCAL_BASE_IMAGES } from "../../components/naming";
+import { LOCAL_BASE_IMAGES } from "../../model/naming";
 import { LATENCY_BUCKETS } from "../src/metrics";
 import { buildWebApiImage, docker, imageExists, inspectContainer, requireDockerEngine } from "../../tests/integration/support";
 import { MinimalFigures, renderSummary, SERVER_LABELS, SERVERS } from "./checks";

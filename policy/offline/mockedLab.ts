@@ -2,8 +2,8 @@
 // records the resource graph. Used by `npm run policy:check`, `npm run graphs:snapshot` and the tests.
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { LabConfig, parseStackEntries, readStackFile } from "../../components/config";
-import { loadLabConfig } from "../../components/config/pulumi";
+import { LabConfig, parseStackEntries, readStackFile } from "../../model/config";
+import { loadLabConfig } from "../../model/config/pulumi";
 import { deployLab, DeployLabOptions } from "../../components/lab";
 import { EngineFacts, PreflightProbes } from "../../components/preflight";
 import { HostProbes } from "../../components/unikernel";

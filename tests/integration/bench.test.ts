@@ -13,8 +13,8 @@ import * as os from "os";
 import * as path from "path";
 import { DEFAULT_GENERATOR_IMAGE } from "../../bench/args";
 import { BenchResults, parseResults } from "../../bench/schema";
-import { loadStackConfig } from "../../components/config";
-import { LOCAL_BASE_IMAGES } from "../../components/naming";
+import { loadStackConfig } from "../../model/config";
+import { LOCAL_BASE_IMAGES } from "../../model/naming";
 import { ContainerInspect, docker, ensureWebApiImages, freeLoopbackPort, imageExists, inspectContainer, removeContainer, requireDockerEngine, RunningVariant, runVariantContainer, waitForHealth } from "./support";
 
 const ROOT = path.resolve(__dirname, "..", "..");

@@ -14,7 +14,7 @@ import * as path from "path";
 import { DEFAULT_GENERATOR_IMAGE } from "../../bench/args";
 import { ComparisonLine, compareResults, NOT_EVIDENCE } from "../../bench/compare";
 import { BenchResults, parseResults } from "../../bench/schema";
-import { loadStackConfig } from "../../components/config";
+import { loadStackConfig } from "../../model/config";
 import { docker, ensureWebApiImages, imageExists, removeContainer, requireDockerEngine, RunningVariant, runVariantContainer, waitForHealth } from "./support";
 
 const ROOT = path.resolve(__dirname, "..", "..");

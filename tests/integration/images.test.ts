@@ -1,8 +1,8 @@
 import * as assert from "assert";
 import autocannon from "autocannon";
 import * as os from "os";
-import { loadStackConfig } from "../../components/config";
-import { dockerfileTarget } from "../../components/naming";
+import { loadStackConfig } from "../../model/config";
+import { dockerfileTarget } from "../../model/naming";
 import { workerCount } from "../../images/src/workers";
 import {
   containerPeakMemoryBytes,

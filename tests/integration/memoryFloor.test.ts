@@ -1,4 +1,4 @@
-// Where the config's memory floors (components/config/memoryFloor.ts) come from, and proof that
+// Where the config's memory floors (model/config/memoryFloor.ts) come from, and proof that
 // each image target lives in its floor, on each runtime: every image runs first with room (512 MB)
 // under 10 s of mixed /api/light + /api/heavy load to measure its resident set, then *at* its floor
 // under the same load, which must end with no OOM kill, no restart and no failed request.
@@ -6,8 +6,8 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import autocannon from "autocannon";
-import { IMAGE_TARGETS, ImageTarget, memoryFloorMb, Runtime, RUNTIMES } from "../../components/config";
-import { dockerfileTarget, LOCAL_BASE_IMAGES } from "../../components/naming";
+import { IMAGE_TARGETS, ImageTarget, memoryFloorMb, Runtime, RUNTIMES } from "../../model/config";
+import { dockerfileTarget, LOCAL_BASE_IMAGES } from "../../model/naming";
 import {
   docker,
   ensureWebApiImages,

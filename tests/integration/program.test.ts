@@ -6,8 +6,8 @@
 import * as assert from "assert";
 import * as http from "http";
 import * as net from "net";
-import { loadStackConfig } from "../../components/config";
-import { APP_PORT, dockerfileTarget } from "../../components/naming";
+import { loadStackConfig } from "../../model/config";
+import { APP_PORT, dockerfileTarget } from "../../model/naming";
 import { systemProbes } from "../../components/preflight";
 import { RecordedResource, runLabUnderMocks } from "../../policy/offline/mockedLab";
 import { docker, ensureWebApiImages, testImageTag, requireDockerEngine, waitForHealth } from "./support";

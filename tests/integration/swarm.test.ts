@@ -8,7 +8,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
-import { APP_PORT } from "../../components/naming";
+import { APP_PORT } from "../../model/naming";
 import { DEFAULT_GENERATOR_IMAGE } from "../../bench/args";
 import { PreparedVariant } from "../../bench/prepare";
 import { SwarmLoadOutcome } from "../../bench/swarm";

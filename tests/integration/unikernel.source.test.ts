@@ -8,7 +8,7 @@ import { execFile } from "child_process";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { loadStackConfig } from "../../components/config";
+import { loadStackConfig } from "../../model/config";
 import { sourceForwards } from "../../components/unikernel/network";
 import { hostProbes } from "../../components/unikernel/probes";
 import { qemuCpuset } from "../../bench/qemu";

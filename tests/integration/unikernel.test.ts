@@ -8,8 +8,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
-import { UNIKERNEL_DEFAULT_MEMORY_MI } from "../../components/config/unikernel";
-import { APP_PORT, LOCAL_BASE_IMAGES } from "../../components/naming";
+import { UNIKERNEL_DEFAULT_MEMORY_MI } from "../../model/config/unikernel";
+import { APP_PORT, LOCAL_BASE_IMAGES } from "../../model/naming";
 import { KRAFT_MEMORY_ESTIMATE_MI, rootfsBuildCommand, rootfsDeleteCommand, RootfsCommandArgs, unikernelMemoryEstimateMi } from "../../components/unikernel";
 import {
   docker,

@@ -6,7 +6,7 @@ import { portInside } from "../../bench/paths";
 import { PreparedVariant } from "../../bench/prepare";
 import { formatDuration, PlanClock } from "../../bench/progress";
 import { describeUserlandProxy, userlandProxyFrom } from "../../bench/userlandProxy";
-import { cpuListCores, variantSpecSchema } from "../../components/config/variants";
+import { cpuListCores, variantSpecSchema } from "../../model/config/variants";
 import { makeResults, makeVariant } from "./bench-fixtures";
 
 describe("cpuset in the stack config", () => {

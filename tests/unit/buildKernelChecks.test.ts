@@ -6,7 +6,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { loadStackConfig } from "../../components/config";
+import { loadStackConfig } from "../../model/config";
 import { kernelBuildArgv } from "../../components/unikernel/source";
 
 const PROJECT_DIR = path.resolve(__dirname, "..", "..");

@@ -1,9 +1,9 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { ConfigError, DOCKER_MIN_MEMORY_MB, IMAGE_TARGETS, LabConfig, loadStackConfig, MEMORY_FLOORS_MB, memoryFloorMb, parseStackEntries } from "../../components/config";
+import { ConfigError, DOCKER_MIN_MEMORY_MB, IMAGE_TARGETS, LabConfig, loadStackConfig, MEMORY_FLOORS_MB, memoryFloorMb, parseStackEntries } from "../../model/config";
 import { parse as parseYaml } from "yaml";
-import { LOCAL_BASE_IMAGES } from "../../components/naming";
+import { LOCAL_BASE_IMAGES } from "../../model/naming";
 import { runLabUnderMocks, stackEntries } from "../../policy/offline/mockedLab";
 
 const PROJECT_DIR = path.resolve(__dirname, "..", "..");

@@ -1,7 +1,7 @@
 // The stack config refuses what the web API would refuse at start (a container that restart-loops
 // until the 120 s health wait fails): both read images/src/limits.ts.
 import * as assert from "assert";
-import { parseStackEntries } from "../../components/config";
+import { parseStackEntries } from "../../model/config";
 import { parseEnv } from "../../images/src/config";
 import { MAX_VARIANT_NAME_LENGTH, MAX_WORKERS } from "../../images/src/limits";
 

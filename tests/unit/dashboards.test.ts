@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { LabConfig, loadStackConfig } from "../../components/config";
+import { LabConfig, loadStackConfig } from "../../model/config";
 import { panelQueries } from "../../dashboards/panels";
 import { expandGrafanaVariables } from "../../dashboards/queries";
 import { PROMETHEUS_DATASOURCE_UID } from "../../dashboards/services";

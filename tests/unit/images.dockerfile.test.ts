@@ -1,8 +1,8 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { IMAGE_TARGETS, RUNTIMES } from "../../components/config";
-import { dockerfileTarget } from "../../components/naming";
+import { IMAGE_TARGETS, RUNTIMES } from "../../model/config";
+import { dockerfileTarget } from "../../model/naming";
 
 /** images/Dockerfile cut into its stages: name → the FROM line and the instructions under it. */
 function stages(): Map<string, { from: string; lines: string[] }> {

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { parse } from "yaml";
-import { ConfigError, LabConfig, loadStackConfig, parseLabConfig, projectKeys, readStackFile } from "../../components/config";
-import { CADVISOR_DISABLED_METRICS, CADVISOR_REQUIRED_GROUPS } from "../../components/config/monitoring";
+import { ConfigError, LabConfig, loadStackConfig, parseLabConfig, projectKeys, readStackFile } from "../../model/config";
+import { CADVISOR_DISABLED_METRICS, CADVISOR_REQUIRED_GROUPS } from "../../model/config/monitoring";
 import { labScrapeTargets, prometheusConfig, renderPrometheusConfig, unikernelScrapeJob, unikernelScrapeTarget } from "../../dashboards/prometheusConfig";
 import { monitoringFiles, renderDashboardProviders, renderDatasources, WEBAPI_DASHBOARD_FILE } from "../../dashboards/provisioning";
 import { promtool } from "./monitoringPromtool";

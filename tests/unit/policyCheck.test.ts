@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as docker from "@pulumi/docker";
-import { loadStackConfig } from "../../components/config";
+import { loadStackConfig } from "../../model/config";
 import { analyzeRecorded, checkStack, main } from "../../policy/check";
 import { exitCodeOf, formatAnalysis } from "../../policy/offline/report";
 import { parseQemuStart } from "../../policy/qemu";

@@ -1,4 +1,4 @@
-import { parseStackEntries } from "../../components/config";
+import { parseStackEntries } from "../../model/config";
 import * as assert from "assert";
 import {
   containerResourceLimits,

@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import * as net from "net";
-import { LabConfig, loadStackConfig } from "../../components/config";
+import { LabConfig, loadStackConfig } from "../../model/config";
 import {
   containerPortClaims,
   isLocalEngine,

@@ -1,8 +1,8 @@
 import * as assert from "assert";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { loadStackConfig } from "../../components/config";
-import { APP_PORT, APP_SHUTDOWN_TIMEOUT_MS, dockerfileTarget, variantContainerName, webApiImageName } from "../../components/naming";
+import { loadStackConfig } from "../../model/config";
+import { APP_PORT, APP_SHUTDOWN_TIMEOUT_MS, dockerfileTarget, variantContainerName, webApiImageName } from "../../model/naming";
 import { PreflightProbes } from "../../components/preflight";
 import { LabRun, MOCKED_ENGINE_FACTS, RecordedResource, runLabUnderMocks } from "../../policy/offline/mockedLab";
 

@@ -3,7 +3,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { loadStackConfig } from "../../components/config";
+import { loadStackConfig } from "../../model/config";
 
 const PROJECT_DIR = path.resolve(__dirname, "..", "..");
 const quickstart = fs.readFileSync(path.join(PROJECT_DIR, "QUICKSTART.md"), "utf8");

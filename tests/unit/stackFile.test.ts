@@ -1,10 +1,10 @@
-// Every command that reads a stack file goes through components/config/stackFile.ts: a bad stack
+// Every command that reads a stack file goes through model/config/stackFile.ts: a bad stack
 // name, a YAML syntax error and a value that contains itself are one line and exit 2, never a trace.
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { loadStackConfig, parseStackEntries, readStackFile, StackFileError, validStackName } from "../../components/config";
+import { loadStackConfig, parseStackEntries, readStackFile, StackFileError, validStackName } from "../../model/config";
 import { main as policyCheck } from "../../policy/check";
 
 const PROJECT_DIR = path.resolve(__dirname, "..", "..");
@@ -23,7 +23,7 @@ async function runPolicyCheck(...args: string[]) {
   return { status, stdout, stderr };
 }
 
-describe("stack files and stack names (components/config/stackFile.ts)", () => {
+describe("stack files and stack names (model/config/stackFile.ts)", () => {
   it("accepts the names Pulumi allows and refuses anything a shell or a path would read", () => {
     for (const name of ["dev", "ci", "my_stack.2-b"]) assert.strictEqual(validStackName(name), name);
     for (const name of ["a;touch x", "../dev", "a b", "", "$(id)", "..", "dev\n"]) {

@@ -2,7 +2,7 @@
 // engine holds by name or number (host ports, container names, networks, volumes, built image
 // tags), nor the unikernel's folders on this machine, and the preflight of one must pass while the other runs.
 import * as assert from "assert";
-import { variantContainerName } from "../../components/naming";
+import { variantContainerName } from "../../model/naming";
 import { PublishedPort, runPreflight } from "../../components/preflight";
 import { UNIKERNEL_VARIANT } from "../../components/unikernel";
 import { LabRun, runLabUnderMocks } from "../../policy/offline/mockedLab";

@@ -1,6 +1,6 @@
 import * as assert from "assert";
-import { ConfigError, LabConfig, loadStackConfig, parseStackEntries } from "../../components/config";
-import { placementConstraints, variantScheduling } from "../../components/config/swarm";
+import { ConfigError, LabConfig, loadStackConfig, parseStackEntries } from "../../model/config";
+import { placementConstraints, variantScheduling } from "../../model/config/swarm";
 import { stackEntries } from "../../policy/offline/mockedLab";
 
 /** The swarm stack file with `optivolt:swarm` keys replaced, validated like the program does. */

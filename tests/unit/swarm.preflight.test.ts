@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { LabConfig, loadStackConfig, parseStackEntries } from "../../components/config";
+import { LabConfig, loadStackConfig, parseStackEntries } from "../../model/config";
 import { PreflightError, PreflightProbes, runPreflight } from "../../components/preflight";
 import { SwarmNode } from "../../components/swarm/lab";
 import { capacityProblems, parseNodes, parseRegistryTrust, placementProblems, registryProblems, RegistryTrust } from "../../components/swarm/preflight";

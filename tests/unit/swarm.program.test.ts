@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { parse as parseYaml } from "yaml";
-import { loadStackConfig } from "../../components/config";
-import { placementConstraints, variantScheduling } from "../../components/config/swarm";
+import { loadStackConfig } from "../../model/config";
+import { placementConstraints, variantScheduling } from "../../model/config/swarm";
 import { PreflightProbes } from "../../components/preflight";
 import { SwarmNode } from "../../components/swarm/lab";
 import { PUBLISHED_PORTS_EXEMPTION_LABEL } from "../../components/swarm/serviceSpec";

@@ -1,7 +1,7 @@
 import * as assert from "assert";
-import { UnikernelConfig } from "../../components/config";
-import { LOCAL_BASE_IMAGES } from "../../components/naming";
-import { unikernelSchema } from "../../components/config/unikernel";
+import { UnikernelConfig } from "../../model/config";
+import { LOCAL_BASE_IMAGES } from "../../model/naming";
+import { unikernelSchema } from "../../model/config/unikernel";
 import {
   bridgeCreateCommand,
   bridgeDeleteCommand,

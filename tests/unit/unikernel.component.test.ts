@@ -3,9 +3,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { ImagesConfig, UnikernelConfig } from "../../components/config";
-import { LOCAL_BASE_IMAGES } from "../../components/naming";
-import { unikernelSchema } from "../../components/config/unikernel";
+import { ImagesConfig, UnikernelConfig } from "../../model/config";
+import { LOCAL_BASE_IMAGES } from "../../model/naming";
+import { unikernelSchema } from "../../model/config/unikernel";
 import { decideUnikernel, HostProbes, SKIPPED_KRAFT_NOT_FOUND, Unikernel, UnikernelArgs } from "../../components/unikernel";
 
 interface Registered {

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
-import { loadStackConfig } from "../../components/config";
+import { loadStackConfig } from "../../model/config";
 import { deployLab } from "../../components/lab";
 import { PreflightError } from "../../components/preflight";
 import { HostProbes } from "../../components/unikernel";

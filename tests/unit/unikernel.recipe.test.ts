@@ -5,9 +5,9 @@ import { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
-import { APP_PORT } from "../../components/naming";
+import { APP_PORT } from "../../model/naming";
 import { hostProbes, ROOTFS_DIR } from "../../components/unikernel";
-import { hashBuildInputs, UNIKERNEL_BUILD_INPUTS } from "../../unikernel/build-inputs";
+import { hashBuildInputs, UNIKERNEL_BUILD_INPUTS } from "../../model/buildInputs";
 import { HealthTimeoutError, waitForHealth } from "../../unikernel/wait-for-health";
 
 const PROJECT_DIR = path.resolve(__dirname, "..", "..");

@@ -18,7 +18,7 @@ import * as path from "path";
 import { MODE_DEFAULTS } from "../../bench/args";
 import { statusField } from "../../bench/proc";
 import { median } from "../../bench/stats";
-import { loadStackConfig, UnikernelConfig } from "../../components/config";
+import { loadStackConfig, UnikernelConfig } from "../../model/config";
 import { initrdBuildCommand, initrdDeleteCommand, kernelBuildCommand, qemuStartCommand, qemuStopCommand, sourceLayout, SourceLayout } from "../../components/unikernel/source";
 
 const UNIKERNEL_DIR = path.resolve(__dirname, "..");

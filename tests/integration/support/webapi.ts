@@ -1,7 +1,7 @@
 import * as net from "net";
 import * as path from "path";
-import { IMAGE_TARGETS, ImageTarget, Runtime, RUNTIMES } from "../../../components/config";
-import { APP_PORT, dockerfileTarget, LOCAL_BASE_IMAGES } from "../../../components/naming";
+import { IMAGE_TARGETS, ImageTarget, Runtime, RUNTIMES } from "../../../model/config";
+import { APP_PORT, dockerfileTarget, LOCAL_BASE_IMAGES } from "../../../model/naming";
 import { docker, imageExists } from "./docker";
 
 /** Build context of the web API images. */

@@ -32,7 +32,7 @@ export const labConfigSchema = z
     baselineVariant: z.string().optional(),
     monitoring: monitoringSchema,
     unikernel: unikernelSchema,
-    /** `swarm`: the variants run as Docker Swarm services (docker:host names a manager); see components/config/swarm.ts. */
+    /** `swarm`: the variants run as Docker Swarm services (docker:host names a manager); see model/config/swarm.ts. */
     engine: z.enum(ENGINES).default("docker"),
     swarm: swarmSchema,
   })
