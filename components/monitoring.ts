@@ -4,7 +4,7 @@ import * as random from "@pulumi/random";
 import { durationMs, formatDuration } from "../model/durations";
 import { labScrapeTargets } from "../dashboards/prometheusConfig";
 import { WEBAPI_DASHBOARD_FILE, monitoringFiles } from "../dashboards/provisioning";
-import { GRAFANA_PATHS, MONITORING_INTERNAL_PORTS, MonitoringService, PROMETHEUS_CONFIG_PATH, WEBAPI_DASHBOARD_UID, monitoringContainerName } from "../dashboards/services";
+import { GRAFANA_PATHS, MONITORING_INTERNAL_PORTS, MonitoringService, PROMETHEUS_CONFIG_PATH, WEBAPI_DASHBOARD_UID, monitoringContainerName } from "../model/monitoring/services";
 import { LabConfig } from "../model/config";
 import { CADVISOR_DISABLED_METRICS } from "../model/config/monitoring";
 

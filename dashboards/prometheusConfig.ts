@@ -2,7 +2,7 @@ import { stringify } from "yaml";
 import { LabConfig, RUNTIMES } from "../model/config";
 import { APP_PORT, UNIKERNEL_VARIANT, variantContainerName } from "../model/naming";
 import { longerDuration } from "../model/durations";
-import { MONITORING_INTERNAL_PORTS, monitoringContainerName } from "./services";
+import { MONITORING_INTERNAL_PORTS, monitoringContainerName } from "../model/monitoring/services";
 
 export const SCRAPE_JOBS = { prometheus: "prometheus", cadvisor: "cadvisor", webApi: "webapi", unikernel: "unikernel" } as const;
 

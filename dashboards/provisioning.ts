@@ -11,7 +11,7 @@ import {
   PROMETHEUS_DATASOURCE_UID,
   WEBAPI_DASHBOARD_UID,
   monitoringContainerName,
-} from "./services";
+} from "../model/monitoring/services";
 import { buildWebApiDashboard } from "./webapiDashboard";
 
 type StackConfig = Pick<LabConfig, "networkName" | "variants" | "monitoring" | "stackName"> & Partial<Pick<LabConfig, "engine">>;

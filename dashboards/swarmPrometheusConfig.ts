@@ -5,7 +5,7 @@ import { LabConfig } from "../model/config";
 import { APP_PORT } from "../model/naming";
 import { longerDuration } from "../model/durations";
 import { escapeRegex, globalSection, SCRAPE_JOBS } from "./prometheusConfig";
-import { MONITORING_INTERNAL_PORTS, monitoringContainerName } from "./services";
+import { MONITORING_INTERNAL_PORTS, monitoringContainerName } from "../model/monitoring/services";
 
 type StackConfig = Pick<LabConfig, "networkName" | "variants" | "monitoring" | "stackName">;
 

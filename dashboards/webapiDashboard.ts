@@ -7,7 +7,7 @@ import * as timeseries from "@grafana/grafana-foundation-sdk/timeseries";
 import { LabConfig } from "../model/config";
 import { durationMs, formatDuration } from "../model/durations";
 import * as q from "./queries";
-import { PROMETHEUS_DATASOURCE, WEBAPI_DASHBOARD_TITLE, WEBAPI_DASHBOARD_UID, monitoringContainerPrefix } from "./services";
+import { PROMETHEUS_DATASOURCE, WEBAPI_DASHBOARD_TITLE, WEBAPI_DASHBOARD_UID, monitoringContainerPrefix } from "../model/monitoring/services";
 
 interface QuerySpec {
   expr: string;

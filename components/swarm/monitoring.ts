@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { durationMs, formatDuration } from "../../model/durations";
 import { ProvisionedFile, WEBAPI_DASHBOARD_FILE, monitoringFiles } from "../../dashboards/provisioning";
-import { GRAFANA_PATHS, MONITORING_INTERNAL_PORTS, MonitoringService, PROMETHEUS_CONFIG_PATH, WEBAPI_DASHBOARD_UID, monitoringContainerName } from "../../dashboards/services";
+import { GRAFANA_PATHS, MONITORING_INTERNAL_PORTS, MonitoringService, PROMETHEUS_CONFIG_PATH, WEBAPI_DASHBOARD_UID, monitoringContainerName } from "../../model/monitoring/services";
 import { DOCKER_SOCKET } from "../../dashboards/swarmPrometheusConfig";
 import { LabConfig } from "../../model/config";
 import { CADVISOR_DISABLED_METRICS } from "../../model/config/monitoring";

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import { LabConfig, loadStackConfig } from "../../model/config";
 import { panelQueries } from "../../dashboards/panels";
 import { expandGrafanaVariables } from "../../dashboards/queries";
-import { PROMETHEUS_DATASOURCE_UID } from "../../dashboards/services";
+import { PROMETHEUS_DATASOURCE_UID } from "../../model/monitoring/services";
 import { buildWebApiDashboard } from "../../dashboards/webapiDashboard";
 import { promtool, recordingRules } from "./monitoringPromtool";
 

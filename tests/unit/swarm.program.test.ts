@@ -6,7 +6,7 @@ import { PreflightProbes } from "../../components/preflight";
 import { SwarmNode } from "../../components/swarm/lab";
 import { PUBLISHED_PORTS_EXEMPTION_LABEL } from "../../components/swarm/serviceSpec";
 import { SHUTDOWN_DRAIN_MS } from "../../components/swarm/webApiService";
-import { PROMETHEUS_CONFIG_PATH } from "../../dashboards/services";
+import { PROMETHEUS_CONFIG_PATH } from "../../model/monitoring/services";
 import { portsBindLoopback } from "../../policy/policies";
 import { LabRun, RecordedResource, runLabUnderMocks, stackEntries } from "../../policy/offline/mockedLab";
 import { runPolicy, service } from "../support/policyHarness";

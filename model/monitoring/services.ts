@@ -1,4 +1,4 @@
-import { LabConfig } from "../model/config";
+import { LabConfig } from "../config";
 
 /** Fixed `uid` of the provisioned Prometheus datasource; every panel and query refers to it. */
 export const PROMETHEUS_DATASOURCE_UID = "optivolt-prometheus";
