@@ -1,6 +1,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { STACK_LABEL, webApiImageName } from "../model/naming";
+import { STACK_LABEL } from "../model/labels";
+import { webApiImageName } from "../model/naming";
 
 /** Runs the docker CLI against the engine the lab deploys to. */
 function dockerEnvironment(dockerHost: string | undefined): Record<string, string> {

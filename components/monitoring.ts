@@ -6,10 +6,8 @@ import { labScrapeTargets } from "../dashboards/prometheusConfig";
 import { WEBAPI_DASHBOARD_FILE, monitoringFiles } from "../dashboards/provisioning";
 import { GRAFANA_PATHS, MONITORING_INTERNAL_PORTS, MonitoringService, PROMETHEUS_CONFIG_PATH, WEBAPI_DASHBOARD_UID, monitoringContainerName } from "../model/monitoring/services";
 import { LabConfig } from "../model/config";
+import { MONITORING_LABEL, PRIVILEGED_EXEMPTION_LABEL, STACK_LABEL } from "../model/labels";
 import { CADVISOR_DISABLED_METRICS } from "../model/config/monitoring";
-
-/** Docker label the policy pack accepts as the reason a container may run privileged. */
-export const PRIVILEGED_EXEMPTION_LABEL = "optivolt.policy/privileged-exemption";
 
 /**
  * Host paths cAdvisor reads, as in its upstream `docker run` instructions; `/sys` carries
@@ -97,7 +95,7 @@ export class Monitoring extends pulumi.ComponentResource implements MonitoringOu
         ? pulumi.output(monitoringFiles(config))
         : pulumi.output(unikernelTarget).apply((unikernel) => monitoringFiles(config, { ...labScrapeTargets(config), unikernel }));
     const labels = (service: string, extra: Record<string, string> = {}) =>
-      Object.entries({ "optivolt.stack": config.stackName, "optivolt.monitoring": service, ...extra }).map(([label, value]) => ({ label, value }));
+      Object.entries({ [STACK_LABEL]: config.stackName, [MONITORING_LABEL]: service, ...extra }).map(([label, value]) => ({ label, value }));
     /** What every monitoring container has: its pinned image, its budget, its port on the bind address, labels, the lab network. */
     const serviceContainer = (service: MonitoringService, extraLabels: Record<string, string> = {}) => {
       const { image, cpus, memoryMb, port } = settings[service];

@@ -1,6 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { Runtime, VariantSpec } from "../model/config";
+import { STACK_LABEL } from "../model/labels";
 import { APP_PORT, APP_SHUTDOWN_TIMEOUT_MS } from "../model/naming";
 import type { WebApiImage } from "./webApiImage";
 
@@ -79,7 +80,7 @@ export class WebApiVariant extends pulumi.ComponentResource {
           { label: "optivolt.runtime", value: spec.runtime },
           { label: "optivolt.cpus", value: String(spec.cpus) },
           { label: "optivolt.memory_mb", value: String(spec.memoryMb) },
-          { label: "optivolt.stack", value: args.stackName },
+          { label: STACK_LABEL, value: args.stackName },
         ],
         logDriver: "json-file",
         logOpts: { "max-size": "10m", "max-file": "3" },

@@ -2,6 +2,7 @@
 // `tasks`), not from fixed container names, and every series is labelled with its variant, node and runtime.
 import { stringify } from "yaml";
 import { LabConfig } from "../model/config";
+import { STACK_LABEL } from "../model/labels";
 import { APP_PORT } from "../model/naming";
 import { longerDuration } from "../model/durations";
 import { escapeRegex, globalSection, SCRAPE_JOBS } from "./prometheusConfig";
@@ -58,7 +59,7 @@ export function swarmPrometheusConfig(config: StackConfig) {
         dockerswarm_sd_configs: discovery,
         relabel_configs: [
           { action: "keep", source_labels: [serviceLabel("optivolt.variant")], regex: ".+" },
-          { action: "keep", source_labels: [serviceLabel("optivolt.stack")], regex: escapeRegex(config.stackName) },
+          { action: "keep", source_labels: [serviceLabel(STACK_LABEL)], regex: escapeRegex(config.stackName) },
           ...taskTargets(config.networkName, APP_PORT),
           { action: "replace", source_labels: [serviceLabel("optivolt.variant")], target_label: "variant" },
           { action: "replace", source_labels: [serviceLabel("optivolt.runtime")], target_label: "runtime" },

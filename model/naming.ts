@@ -29,9 +29,6 @@ export function webApiImageName(target: string, stackName?: string): string {
   return stackName === undefined ? `optivolt-webapi:${target}` : `optivolt-webapi-${stackName.toLowerCase()}:${target}`;
 }
 
-/** Label every built image, container and volume of a stack carries. */
-export const STACK_LABEL = "optivolt.stack";
-
 /** Tags `npm run images:base` gives the locally built bases (no registry needed). */
 export const LOCAL_BASE_IMAGES = {
   nodeImage: "optivolt/node:22-bookworm",

@@ -6,7 +6,7 @@ import { uniqueHostPorts } from "./rules/hostPorts";
 import { portsBindLoopback } from "./rules/loopbackPorts";
 import { memoryWithinHostBudget } from "./rules/memoryBudget";
 import { pinnedImages } from "./rules/pinnedImages";
-import { noUnexemptedPrivileged, PRIVILEGED_EXEMPTION_LABEL } from "./rules/privileged";
+import { noUnexemptedPrivileged } from "./rules/privileged";
 import { swapWithinMemory } from "./rules/swap";
 import { unikernelMemorySet } from "./rules/unikernelMemory";
 
@@ -18,7 +18,6 @@ export {
   noUnexemptedPrivileged,
   pinnedImages,
   portsBindLoopback,
-  PRIVILEGED_EXEMPTION_LABEL,
   swapWithinMemory,
   uniqueHostPorts,
   unikernelMemorySet,

@@ -6,9 +6,6 @@ import { labelValue, positiveNumber } from "./values";
 type ServiceArgs = docker.ServiceArgs;
 type Unwrapped = { [K in keyof ServiceArgs]: any };
 
-/** The label a service publishing ports carries; its value says why the nodes' addresses may carry them. */
-export const PUBLISHED_PORTS_EXEMPTION_LABEL = "optivolt.policy/published-ports-exemption";
-
 /** The task's container spec (image, mounts, capabilities, labels). */
 export function containerSpecOf(service: Unwrapped): docker.types.output.ServiceTaskSpecContainerSpec | undefined {
   return service.taskSpec?.containerSpec;

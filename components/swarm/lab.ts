@@ -1,6 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { LabConfig } from "../../model/config";
+import { STACK_LABEL } from "../../model/labels";
 import { variantContainerName } from "../../model/naming";
 import { LabRegistry } from "./registry";
 import { WebApiService } from "./webApiService";
@@ -48,7 +49,7 @@ export function deploySwarmServices(
       driver: "overlay",
       // Attachable: the bench's one-shot load generator and test containers join it too.
       attachable: true,
-      labels: [{ label: "optivolt.stack", value: config.stackName }],
+      labels: [{ label: STACK_LABEL, value: config.stackName }],
     },
     { provider: opts.provider },
   );

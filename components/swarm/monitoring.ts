@@ -8,7 +8,8 @@ import { GRAFANA_PATHS, MONITORING_INTERNAL_PORTS, MonitoringService, PROMETHEUS
 import { DOCKER_SOCKET } from "../../dashboards/swarmPrometheusConfig";
 import { LabConfig } from "../../model/config";
 import { CADVISOR_DISABLED_METRICS } from "../../model/config/monitoring";
-import { CADVISOR_HOST_MOUNTS, MonitoringOutputs, PRIVILEGED_EXEMPTION_LABEL } from "../monitoring";
+import { MONITORING_LABEL, PRIVILEGED_EXEMPTION_LABEL, STACK_LABEL } from "../../model/labels";
+import { CADVISOR_HOST_MOUNTS, MonitoringOutputs } from "../monitoring";
 import { CONVERGE, LOG_DRIVER, NO_RESERVATION, PLATFORMS_READ_BACK, RESTART_POLICY, endpointSpec, imageByDigest, labelList, onNetwork, publishingLabels, swarmResources } from "./serviceSpec";
 
 export interface SwarmMonitoringArgs {
@@ -35,7 +36,7 @@ export class SwarmMonitoring extends pulumi.ComponentResource {
     const settings = config.monitoring;
     const files = monitoringFiles(config);
     const labels = (service: MonitoringService, extra: Record<string, string> = {}) =>
-      labelList({ "optivolt.stack": config.stackName, "optivolt.monitoring": service, ...publishingLabels(config.swarm), ...extra });
+      labelList({ [STACK_LABEL]: config.stackName, [MONITORING_LABEL]: service, ...publishingLabels(config.swarm), ...extra });
     /** Swarm configs are immutable: the name carries the content's hash, so a new content is a new config. */
     const swarmConfig = (file: ProvisionedFile, service: MonitoringService) => {
       const hash = createHash("sha256").update(file.content).digest("hex").slice(0, 12);

@@ -1,6 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { SwarmConfig } from "../../model/config";
+import { STACK_LABEL } from "../../model/labels";
 import { CONVERGE, LOG_DRIVER, NO_RESERVATION, PLATFORMS_READ_BACK, RESTART_POLICY, endpointSpec, imageByDigest, labelList, onNetwork, publishingLabels, swarmResources } from "./serviceSpec";
 
 /** Port the registry listens on inside its task (set through the environment, whatever the image's config says). */
@@ -34,7 +35,7 @@ export class LabRegistry extends pulumi.ComponentResource {
     super("optivolt:lab:Registry", name, {}, opts);
     this.address = args.address;
     const publishedPort = Number(args.address.slice(args.address.lastIndexOf(":") + 1));
-    const labels = { "optivolt.stack": args.stackName, "optivolt.role": "registry", ...publishingLabels(args.swarm) };
+    const labels = { [STACK_LABEL]: args.stackName, "optivolt.role": "registry", ...publishingLabels(args.swarm) };
     this.service = new docker.Service(
       name,
       {

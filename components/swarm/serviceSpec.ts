@@ -3,9 +3,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { SwarmConfig } from "../../model/config";
-
-/** The label a service publishing ports must carry; its value says why the nodes' addresses may carry them. */
-export const PUBLISHED_PORTS_EXEMPTION_LABEL = "optivolt.policy/published-ports-exemption";
+import { PUBLISHED_PORTS_EXEMPTION_LABEL } from "../../model/labels";
 
 /**
  * A budget as Swarm takes it: limits, and (for variants) reservations equal, so the scheduler only

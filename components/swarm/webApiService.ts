@@ -2,6 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { ImagesConfig, SwarmConfig, VariantSpec } from "../../model/config";
 import { placementConstraints, variantScheduling } from "../../model/config/swarm";
+import { STACK_LABEL } from "../../model/labels";
 import { APP_PORT, APP_SHUTDOWN_TIMEOUT_MS, dockerfileTarget } from "../../model/naming";
 import { webApiBuild } from "../webApiImage";
 import { healthCheckCommand } from "../webApiVariant";
@@ -62,7 +63,7 @@ export class WebApiService extends pulumi.ComponentResource {
       "optivolt.variant": name,
       "optivolt.cpus": String(spec.cpus),
       "optivolt.memory_mb": String(spec.memoryMb),
-      "optivolt.stack": args.stackName,
+      [STACK_LABEL]: args.stackName,
       // Prometheus's swarm discovery turns this into the `runtime` label.
       "optivolt.runtime": spec.runtime,
       ...publishingLabels(swarm),

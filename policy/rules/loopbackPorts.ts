@@ -1,7 +1,8 @@
 import * as docker from "@pulumi/docker";
 import { ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
 import { describe, withDefaults } from "../config";
-import { PUBLISHED_PORTS_EXEMPTION_LABEL, serviceLabel, servicePublishedPorts } from "../service";
+import { PUBLISHED_PORTS_EXEMPTION_LABEL } from "../../model/labels";
+import { serviceLabel, servicePublishedPorts } from "../service";
 import { isLoopback } from "../values";
 
 export interface LoopbackPortsConfig {

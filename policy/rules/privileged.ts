@@ -2,10 +2,8 @@ import * as docker from "@pulumi/docker";
 import { ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
 import { describe, withDefaults } from "../config";
 import { containerSpecOf, serviceLabel } from "../service";
+import { PRIVILEGED_EXEMPTION_LABEL } from "../../model/labels";
 import { labelValue } from "../values";
-
-/** The label a privileged container must carry; its value says why (cAdvisor reads host cgroups). */
-export const PRIVILEGED_EXEMPTION_LABEL = "optivolt.policy/privileged-exemption";
 
 export interface PrivilegedConfig {
   /** Shortest reason accepted in the exemption label. */

@@ -8,7 +8,8 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { LOCAL_BASE_IMAGES, STACK_LABEL } from "../../model/naming";
+import { STACK_LABEL } from "../../model/labels";
+import { LOCAL_BASE_IMAGES } from "../../model/naming";
 import { RecordedResource, runLabUnderMocks } from "../../policy/offline/mockedLab";
 import { docker, imageExists, IMAGES_DIR, requireDockerEngine } from "./support";
 

@@ -1,9 +1,10 @@
+import { PRIVILEGED_EXEMPTION_LABEL } from "../../model/labels";
 import * as assert from "assert";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { CADVISOR_DISABLED_METRICS } from "../../model/config/monitoring";
-import { CADVISOR_HOST_MOUNTS, Monitoring, MONITORING_STOP_GRACE_SECONDS, PRIVILEGED_EXEMPTION_LABEL, withFlags } from "../../components/monitoring";
+import { CADVISOR_HOST_MOUNTS, Monitoring, MONITORING_STOP_GRACE_SECONDS, withFlags } from "../../components/monitoring";
 import { labScrapeTargets, renderPrometheusConfig } from "../../dashboards/prometheusConfig";
 import { LabRun, RecordedResource, promiseOf, runLabUnderMocks } from "../../policy/offline/mockedLab";
 

@@ -1,4 +1,5 @@
 import { parseStackEntries } from "../../model/config";
+import { PRIVILEGED_EXEMPTION_LABEL } from "../../model/labels";
 import * as assert from "assert";
 import {
   containerResourceLimits,
@@ -7,7 +8,6 @@ import {
   noUnexemptedPrivileged,
   pinnedImages,
   portsBindLoopback,
-  PRIVILEGED_EXEMPTION_LABEL,
   swapWithinMemory,
   uniqueHostPorts,
   unikernelMemorySet,

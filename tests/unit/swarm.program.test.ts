@@ -4,7 +4,7 @@ import { loadStackConfig } from "../../model/config";
 import { placementConstraints, variantScheduling } from "../../model/config/swarm";
 import { PreflightProbes } from "../../components/preflight";
 import { SwarmNode } from "../../components/swarm/lab";
-import { PUBLISHED_PORTS_EXEMPTION_LABEL } from "../../components/swarm/serviceSpec";
+import { PUBLISHED_PORTS_EXEMPTION_LABEL } from "../../model/labels";
 import { SHUTDOWN_DRAIN_MS } from "../../components/swarm/webApiService";
 import { PROMETHEUS_CONFIG_PATH } from "../../model/monitoring/services";
 import { portsBindLoopback } from "../../policy/policies";
