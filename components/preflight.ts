@@ -1,7 +1,7 @@
 import { execFile } from "child_process";
 import * as net from "net";
 import { LabConfig } from "../model/config";
-import { SwarmNode } from "./swarm/lab";
+import { SwarmNode } from "./swarm/services";
 import { parseNodes, parseRegistryTrust, swarmPreflight, SwarmProbes } from "./swarm/preflight";
 
 /** A check that failed before anything was deployed; its message says what and how to fix it. */

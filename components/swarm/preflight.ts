@@ -3,7 +3,7 @@
 import * as net from "net";
 import { LabConfig } from "../../model/config";
 import { LOADGEN_ROLE, Placement, variantScheduling } from "../../model/config/swarm";
-import { SwarmNode } from "./lab";
+import { SwarmNode } from "./services";
 
 /** Which plain-HTTP registries an engine trusts (`docker info`'s RegistryConfig). */
 export interface RegistryTrust {

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { LabConfig, loadStackConfig, parseStackEntries } from "../../model/config";
 import { PreflightError, PreflightProbes, runPreflight } from "../../components/preflight";
-import { SwarmNode } from "../../components/swarm/lab";
+import { SwarmNode } from "../../components/swarm/services";
 import { capacityProblems, parseNodes, parseRegistryTrust, placementProblems, registryProblems, RegistryTrust } from "../../components/swarm/preflight";
 import { stackEntries } from "../../policy/offline/mockedLab";
 

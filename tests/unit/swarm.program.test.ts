@@ -3,7 +3,7 @@ import { parse as parseYaml } from "yaml";
 import { loadStackConfig } from "../../model/config";
 import { placementConstraints, variantScheduling } from "../../model/config/swarm";
 import { PreflightProbes } from "../../components/preflight";
-import { SwarmNode } from "../../components/swarm/lab";
+import { SwarmNode } from "../../components/swarm/services";
 import { PUBLISHED_PORTS_EXEMPTION_LABEL } from "../../model/labels";
 import { SHUTDOWN_DRAIN_MS } from "../../components/swarm/webApiService";
 import { PROMETHEUS_CONFIG_PATH } from "../../model/monitoring/services";

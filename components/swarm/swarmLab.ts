@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { LabConfig } from "../../model/config";
 import type { DeployLabOptions, LabOutputs, VariantOutput } from "../lab";
-import { deploySwarmServices, nodesOutput } from "./lab";
+import { deploySwarmServices, nodesOutput } from "./services";
 import { SwarmMonitoring } from "./monitoring";
 
 /** A swarm stack: the services, the monitoring services, and the outputs of a docker stack plus `nodes`. */
