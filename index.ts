@@ -2,8 +2,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError } from "./model/config";
 import { loadLabConfig } from "./model/config/pulumi";
-import { deployLab, LabOutputs } from "./components/lab";
+import { deployLab } from "./components/lab";
 import { PreflightError, PreflightProbes, runPreflight } from "./components/preflight";
+import { LabOutputs } from "./components/stackOutputs";
 
 /**
  * Pulumi calls this with no argument; tests pass fake probes. Bad config or a failed preflight

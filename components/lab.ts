@@ -1,42 +1,17 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { LabConfig, Runtime } from "../model/config";
+import { LabConfig } from "../model/config";
 import { webApiImageCleanup } from "./imageCleanup";
-import { Monitoring, MonitoringOutputs } from "./monitoring";
+import { Monitoring } from "./monitoring";
 import { STACK_LABEL } from "../model/labels";
 import { dockerfileTarget, variantContainerName } from "../model/naming";
 import { EngineFacts, isLocalEngine } from "./preflight";
 import { deploySwarmLab } from "./swarm/swarmLab";
-import { NodesOutput, SwarmNode } from "./swarm/services";
-import { decideUnikernel, HostProbes, hostProbes, labNetworkGateway, Unikernel, UNIKERNEL_VARIANT, UnikernelVariantOutput } from "./unikernel";
+import { SwarmNode } from "./swarm/services";
+import { LabOutputs, VariantOutput } from "./stackOutputs";
+import { decideUnikernel, HostProbes, hostProbes, labNetworkGateway, Unikernel, UNIKERNEL_VARIANT } from "./unikernel";
 import { WebApiImage } from "./webApiImage";
 import { WebApiVariant } from "./webApiVariant";
-
-/** What the stack exports for one variant (DESIGN.md: `variants`). */
-export interface VariantOutput {
-  cpus: number;
-  memoryMb: number;
-  /** The runtime serving the routes (`node`, `bun`). */
-  runtime?: Runtime;
-  /** Absent when the variant does not run (the unikernel without a builder). */
-  url?: string;
-  /** The unikernel's `running…`, or why it does not run (`skipped: no kraft, no qemu-system-x86_64`). */
-  status?: string;
-  /** The unikernel's builder, accelerator and QEMU pid file (UnikernelVariantOutput). */
-  builder?: UnikernelVariantOutput["builder"];
-  accel?: UnikernelVariantOutput["accel"];
-  pidFile?: string;
-}
-
-/** The stack outputs (DESIGN.md "Stack outputs"); the monitoring ones only when monitoring is enabled. */
-export interface LabOutputs extends Partial<MonitoringOutputs> {
-  /** variant → URL, for the variants that run (anything may fetch every entry) */
-  endpoints: pulumi.Output<Record<string, string>>;
-  /** variant → budget and URL */
-  variants: pulumi.Output<Record<string, VariantOutput>>;
-  /** Swarm stacks: node hostname → role and labels, as the manager reported them at `pulumi up`. */
-  nodes?: pulumi.Output<NodesOutput>;
-}
 
 /** Options for the whole lab (e.g. a Docker provider for tests or a second engine). */
 export type DeployLabOptions = Pick<pulumi.CustomResourceOptions, "provider"> & {

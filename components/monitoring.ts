@@ -6,6 +6,7 @@ import { labScrapeTargets } from "../dashboards/prometheusConfig";
 import { WEBAPI_DASHBOARD_FILE, monitoringFiles } from "../dashboards/provisioning";
 import { GRAFANA_PATHS, MONITORING_INTERNAL_PORTS, MonitoringService, PROMETHEUS_CONFIG_PATH, WEBAPI_DASHBOARD_UID, monitoringContainerName } from "../model/monitoring/services";
 import { LabConfig } from "../model/config";
+import { MonitoringOutputs } from "./stackOutputs";
 import { MONITORING_LABEL, PRIVILEGED_EXEMPTION_LABEL, STACK_LABEL } from "../model/labels";
 import { CADVISOR_DISABLED_METRICS } from "../model/config/monitoring";
 
@@ -47,17 +48,6 @@ export function withFlags(defaults: readonly string[], ours: readonly string[]):
  * Grafana closes its SQLite database; cAdvisor holds no state.
  */
 export const MONITORING_STOP_GRACE_SECONDS: Record<MonitoringService, number> = { prometheus: 30, grafana: 10, cadvisor: 5 };
-
-/** The stack outputs the Monitoring component provides (DESIGN.md "Stack outputs"). */
-export interface MonitoringOutputs {
-  prometheusUrl: pulumi.Output<string>;
-  cadvisorUrl: pulumi.Output<string>;
-  grafanaUrl: pulumi.Output<string>;
-  /** `grafanaUrl` + `/d/optivolt-webapi` */
-  dashboardUrl: pulumi.Output<string>;
-  /** Grafana's `admin` password (secret). */
-  grafanaAdminPassword: pulumi.Output<string>;
-}
 
 export interface MonitoringArgs {
   /** The validated stack config the generated files come from. */

@@ -9,7 +9,8 @@ import { DOCKER_SOCKET } from "../../dashboards/swarmPrometheusConfig";
 import { LabConfig } from "../../model/config";
 import { CADVISOR_DISABLED_METRICS } from "../../model/config/monitoring";
 import { MONITORING_LABEL, PRIVILEGED_EXEMPTION_LABEL, STACK_LABEL } from "../../model/labels";
-import { CADVISOR_HOST_MOUNTS, MonitoringOutputs } from "../monitoring";
+import { CADVISOR_HOST_MOUNTS } from "../monitoring";
+import { MonitoringOutputs } from "../stackOutputs";
 import { CONVERGE, LOG_DRIVER, NO_RESERVATION, PLATFORMS_READ_BACK, RESTART_POLICY, endpointSpec, imageByDigest, labelList, onNetwork, publishingLabels, swarmResources } from "./serviceSpec";
 
 export interface SwarmMonitoringArgs {

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { LabConfig } from "../../model/config";
 import { STACK_LABEL } from "../../model/labels";
 import { variantContainerName } from "../../model/naming";
+import { NodesOutput } from "../stackOutputs";
 import { LabRegistry } from "./registry";
 import { WebApiService } from "./webApiService";
 
@@ -16,9 +17,6 @@ export interface SwarmNode {
   /** What the node offers the scheduler (`Description.Resources`): CPUs and MiB. */
   capacity?: { cpus: number; memoryMb: number };
 }
-
-/** The `nodes` stack output: hostname → role and labels. */
-export type NodesOutput = Record<string, { role: string; labels: Record<string, string> }>;
 
 export function nodesOutput(nodes: readonly SwarmNode[]): NodesOutput {
   return Object.fromEntries(nodes.map((node) => [node.hostname, { role: node.role, labels: node.labels }]));

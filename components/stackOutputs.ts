@@ -1,0 +1,46 @@
+// The stack outputs both engines return (docs/deploy.md lists them; docs/architecture.md says where
+// they sit). Their own module, so the docker lab, the swarm lab and the monitoring components share
+// the types without importing each other.
+import * as pulumi from "@pulumi/pulumi";
+import { Runtime } from "../model/config";
+import { UnikernelVariantOutput } from "./unikernel";
+
+/** What the stack exports for one variant (the `variants` output). */
+export interface VariantOutput {
+  cpus: number;
+  memoryMb: number;
+  /** The runtime serving the routes (`node`, `bun`). */
+  runtime?: Runtime;
+  /** Absent when the variant does not run (the unikernel without a builder). */
+  url?: string;
+  /** The unikernel's `running…`, or why it does not run (`skipped: no kraft, no qemu-system-x86_64`). */
+  status?: string;
+  /** The unikernel's builder, accelerator and QEMU pid file (UnikernelVariantOutput). */
+  builder?: UnikernelVariantOutput["builder"];
+  accel?: UnikernelVariantOutput["accel"];
+  pidFile?: string;
+}
+
+/** The stack outputs of the monitoring services, the same from both engines. */
+export interface MonitoringOutputs {
+  prometheusUrl: pulumi.Output<string>;
+  cadvisorUrl: pulumi.Output<string>;
+  grafanaUrl: pulumi.Output<string>;
+  /** `grafanaUrl` + `/d/optivolt-webapi` */
+  dashboardUrl: pulumi.Output<string>;
+  /** Grafana's `admin` password (secret). */
+  grafanaAdminPassword: pulumi.Output<string>;
+}
+
+/** The `nodes` stack output: hostname → role and labels. */
+export type NodesOutput = Record<string, { role: string; labels: Record<string, string> }>;
+
+/** The stack outputs; the monitoring ones only when monitoring is enabled. */
+export interface LabOutputs extends Partial<MonitoringOutputs> {
+  /** variant → URL, for the variants that run (anything may fetch every entry) */
+  endpoints: pulumi.Output<Record<string, string>>;
+  /** variant → budget and URL */
+  variants: pulumi.Output<Record<string, VariantOutput>>;
+  /** Swarm stacks: node hostname → role and labels, as the manager reported them at `pulumi up`. */
+  nodes?: pulumi.Output<NodesOutput>;
+}
