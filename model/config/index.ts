@@ -8,8 +8,7 @@ import { readStackFile } from "./stackFile";
 
 export { ConfigError } from "./errors";
 export { readStackFile, selfReference, STACK_NAME_PATTERN, StackFileError, stackFilePath, validStackName } from "./stackFile";
-export { DOCKER_MIN_MEMORY_MB, IMAGE_TARGETS, ImageTarget, Runtime, RUNTIMES } from "./variants";
-export { MEMORY_FLOORS_MB, memoryFloorMb } from "./memoryFloor";
+export { DOCKER_MIN_MEMORY_MB, IMAGE_TARGETS, ImageTarget, MEMORY_FLOORS_MB, memoryFloorMb, Runtime, RUNTIMES } from "./variants";
 
 /** The Pulumi config namespace (the project name in Pulumi.yaml). */
 export const CONFIG_NAMESPACE = "optivolt";

@@ -1,4 +1,4 @@
-// Where the config's memory floors (model/config/memoryFloor.ts) come from, and proof that
+// Where the config's memory floors (MEMORY_FLOORS_MB in model/config/variants.ts) come from, and proof that
 // each image target lives in its floor, on each runtime: every image runs first with room (512 MB)
 // under 10 s of mixed /api/light + /api/heavy load to measure its resident set, then *at* its floor
 // under the same load, which must end with no OOM kill, no restart and no failed request.
