@@ -139,6 +139,6 @@ export function deployLab(config: LabConfig, opts: DeployLabOptions = {}): LabOu
   return {
     endpoints: pulumi.output(endpoints),
     variants: pulumi.output(variants),
-    ...monitoring?.outputs(),
+    ...monitoring?.outputs,
   };
 }

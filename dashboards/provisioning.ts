@@ -1,4 +1,3 @@
-import * as path from "path";
 import { stringify } from "yaml";
 import { LabConfig } from "../model/config";
 import { UNIKERNEL_VARIANT } from "../model/naming";
@@ -9,7 +8,7 @@ import {
   MONITORING_INTERNAL_PORTS,
   PROMETHEUS_CONFIG_PATH,
   PROMETHEUS_DATASOURCE_UID,
-  WEBAPI_DASHBOARD_UID,
+  WEBAPI_DASHBOARD_FILE,
   monitoringContainerName,
 } from "../model/monitoring/services";
 import { buildWebApiDashboard } from "./webapiDashboard";
@@ -62,8 +61,6 @@ export interface ProvisionedFile {
   file: string;
   content: string;
 }
-
-export const WEBAPI_DASHBOARD_FILE = path.posix.join(GRAFANA_PATHS.dashboardsDir, `${WEBAPI_DASHBOARD_UID}.json`);
 
 /**
  * Every generated configuration file, per container: the one source for the component and

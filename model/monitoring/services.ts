@@ -1,3 +1,4 @@
+import * as path from "path";
 import { LabConfig } from "../config";
 
 /** Fixed `uid` of the provisioned Prometheus datasource; every panel and query refers to it. */
@@ -42,3 +43,6 @@ export const GRAFANA_PATHS = {
 } as const;
 
 export const PROMETHEUS_CONFIG_PATH = "/etc/prometheus/prometheus.yml";
+
+/** Where Grafana reads the lab's dashboard; also its home dashboard. */
+export const WEBAPI_DASHBOARD_FILE = path.posix.join(GRAFANA_PATHS.dashboardsDir, `${WEBAPI_DASHBOARD_UID}.json`);

@@ -4,7 +4,8 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { CADVISOR_DISABLED_METRICS } from "../../model/config/monitoring";
-import { CADVISOR_HOST_MOUNTS, Monitoring, MONITORING_STOP_GRACE_SECONDS, withFlags } from "../../components/monitoring";
+import { Monitoring, withFlags } from "../../components/monitoring";
+import { CADVISOR_HOST_MOUNTS, MONITORING_STOP_GRACE_SECONDS } from "../../model/monitoring/settings";
 import { labScrapeTargets, renderPrometheusConfig } from "../../dashboards/prometheusConfig";
 import { LabRun, RecordedResource, promiseOf, runLabUnderMocks } from "../../policy/offline/mockedLab";
 
@@ -170,8 +171,8 @@ describe("monitoring: the Monitoring component under Pulumi mocks (dev stack)", 
     const monitoring = new Monitoring("secret-check", { config: run.config, network, bindAddress: "127.0.0.1", endpointHost: "127.0.0.1", swapLimit: true });
     // Let every registration reach the mocks before the next suite swaps them.
     await Promise.all([monitoring.prometheus, monitoring.cadvisor, monitoring.grafana].map((c) => promiseOf(c.id)));
-    assert.strictEqual(await pulumi.isSecret(monitoring.grafanaAdminPassword), true);
-    assert.strictEqual(await pulumi.isSecret(monitoring.grafanaUrl), false);
+    assert.strictEqual(await pulumi.isSecret(monitoring.outputs.grafanaAdminPassword), true);
+    assert.strictEqual(await pulumi.isSecret(monitoring.outputs.grafanaUrl), false);
   });
 
   it("follows the configured ports and bind address", async () => {

@@ -3,7 +3,8 @@ import { parse } from "yaml";
 import { ConfigError, LabConfig, loadStackConfig, parseLabConfig, projectKeys, readStackFile } from "../../model/config";
 import { CADVISOR_DISABLED_METRICS, CADVISOR_REQUIRED_GROUPS } from "../../model/config/monitoring";
 import { labScrapeTargets, prometheusConfig, renderPrometheusConfig, unikernelScrapeJob, unikernelScrapeTarget } from "../../dashboards/prometheusConfig";
-import { monitoringFiles, renderDashboardProviders, renderDatasources, WEBAPI_DASHBOARD_FILE } from "../../dashboards/provisioning";
+import { monitoringFiles, renderDashboardProviders, renderDatasources } from "../../dashboards/provisioning";
+import { WEBAPI_DASHBOARD_FILE } from "../../model/monitoring/services";
 import { promtool } from "./monitoringPromtool";
 
 type ScrapeConfig = ReturnType<typeof prometheusConfig>["scrape_configs"][number] & Record<string, any>;
