@@ -1,9 +1,31 @@
-// The stack outputs both engines return (docs/deploy.md lists them; docs/architecture.md says where
-// they sit). Their own module, so the docker lab, the swarm lab and the monitoring components share
-// the types without importing each other.
+// The stack outputs both engines return, the unikernel's entry included (docs/deploy.md lists them;
+// docs/architecture.md says where they sit). Their own module, importing nothing of the components,
+// so the docker lab, the swarm lab, the unikernel and the monitoring components share the types
+// without importing each other.
 import * as pulumi from "@pulumi/pulumi";
 import { Runtime } from "../model/config";
-import { UnikernelVariantOutput } from "./unikernel";
+import { UNIKERNEL_BUILDERS } from "../model/config/unikernel";
+
+/** The builder that made the unikernel (config's `auto` picks one of these). */
+export type UnikernelBuilder = Exclude<(typeof UNIKERNEL_BUILDERS)[number], "auto">;
+
+export type Accelerator = "kvm" | "tcg";
+
+/** The unikernel's `variants` entry; `memoryMb` is the guest's MiB, the unit Docker's limits use too. */
+export interface UnikernelVariantOutput {
+  cpus: number;
+  memoryMb: number;
+  /** Debian's Node serves the routes in the guest, whichever builder made it. */
+  runtime: "node";
+  url?: string;
+  status: string;
+  /** Set when it runs. */
+  builder?: UnikernelBuilder;
+  /** What QEMU runs it with: `tcg` is emulation (the bench marks such runs); unknown when the start step did not say. */
+  accel?: Accelerator;
+  /** Source builder: QEMU's pid file, for the bench to measure the process's CPU and memory. */
+  pidFile?: string;
+}
 
 /** What the stack exports for one variant (the `variants` output). */
 export interface VariantOutput {

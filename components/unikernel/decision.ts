@@ -16,8 +16,6 @@ export const SOURCE_INSTALL_HINT = `${SOURCE_INSTALL}${AND_AGAIN}`;
 export const SOURCE_RUN_TOOLS = ["qemu-system-x86_64", "make"] as const;
 export const SOURCE_BUILD_TOOLS = [...SOURCE_RUN_TOOLS, "gcc", "flex", "bison", "unzip"] as const;
 
-export type UnikernelBuilder = "kraft" | "source";
-
 export type UnikernelDecision =
   | { deploy: true; builder: "kraft"; emulation: boolean }
   | { deploy: true; builder: "source" }

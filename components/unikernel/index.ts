@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { unikernelScrapeTarget } from "../../dashboards/prometheusConfig";
 import { ImagesConfig, UnikernelConfig } from "../../model/config";
 import { UNIKERNEL_VARIANT } from "../../model/naming";
-import { UnikernelBuilder, UnikernelDecision } from "./decision";
+import { Accelerator, UnikernelVariantOutput } from "../stackOutputs";
+import { UnikernelDecision } from "./decision";
 import { kraftSteps } from "./kraft";
 import { KRAFT_MEMORY_ESTIMATE_MI } from "./memory";
 import { acceleratorFromStartOutput } from "./source";
@@ -19,24 +20,6 @@ export { shellQuote } from "./shell";
 export { UNIKERNEL_VARIANT } from "../../model/naming";
 /** Unikraft's ELF loader runs the app on one vCPU, and `kraft run` has no CPU flag. */
 export const UNIKERNEL_VCPUS = 1;
-
-export type Accelerator = "kvm" | "tcg";
-
-/** The unikernel's `variants` entry; `memoryMb` is the guest's MiB, the unit Docker's limits use too. */
-export interface UnikernelVariantOutput {
-  cpus: number;
-  memoryMb: number;
-  /** Debian's Node serves the routes in the guest, whichever builder made it. */
-  runtime: "node";
-  url?: string;
-  status: string;
-  /** Set when it runs. */
-  builder?: UnikernelBuilder;
-  /** What QEMU runs it with: `tcg` is emulation (the bench marks such runs); unknown when the start step did not say. */
-  accel?: Accelerator;
-  /** Source builder: QEMU's pid file, for the bench to measure the process's CPU and memory. */
-  pidFile?: string;
-}
 
 export interface UnikernelArgs {
   config: UnikernelConfig;
