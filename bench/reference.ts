@@ -4,7 +4,7 @@
  * be the machine's, not the server's.
  */
 import { execFile } from "child_process";
-import { commandOnPath } from "../components/unikernel/probes";
+import { commandOnPath } from "../tooling/hostProbes";
 
 /** SHA-256 of a 1 KiB buffer, this many times: about 0.1 s of one core on the 2-core CI VM. */
 export const REFERENCE_ROUNDS = 40_000;

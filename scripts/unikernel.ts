@@ -20,7 +20,7 @@ import {
   SourceLayout,
   sourceLayout,
 } from "../components/unikernel/source";
-import { commandOnPath } from "../components/unikernel/probes";
+import { commandOnPath } from "../tooling/hostProbes";
 import { initrdTags, sourceTriggers } from "../components/unikernel/sourceBuild";
 import { DOCKER_CLI_FIX, QEMU_FIX, UNIKERNEL_BUILD_TOOLS, UNIKERNEL_BUILD_TOOLS_FIX } from "./doctor";
 

@@ -2,7 +2,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { UnikernelConfig } from "../../model/config";
 import { PreflightError } from "../preflight";
-import { HostProbes } from "./probes";
+import { HostProbes } from "../../tooling/hostProbes";
 import { isUrl, resolveArchive } from "./source";
 
 export const SKIPPED_KRAFT_NOT_FOUND = "skipped: kraft not found";

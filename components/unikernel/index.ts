@@ -14,7 +14,7 @@ export * from "./decision";
 export * from "./kraft";
 export * from "./memory";
 export * from "./network";
-export * from "./probes";
+export * from "../../tooling/hostProbes";
 export { shellQuote } from "./shell";
 
 export { UNIKERNEL_VARIANT } from "../../model/naming";

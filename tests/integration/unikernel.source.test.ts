@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { loadStackConfig } from "../../model/config";
 import { sourceForwards } from "../../components/unikernel/network";
-import { hostProbes } from "../../components/unikernel/probes";
+import { hostProbes } from "../../tooling/hostProbes";
 import { qemuCpuset } from "../../bench/qemu";
 import { labScrapeTargets, renderPrometheusConfig, SCRAPE_JOBS, unikernelScrapeTarget } from "../../dashboards/prometheusConfig";
 import {
