@@ -9,7 +9,7 @@ import { EngineFacts, isLocalEngine } from "./preflight";
 import { deploySwarmLab } from "./swarm/swarmLab";
 import { SwarmNode } from "./swarm/services";
 import { LabOutputs, VariantOutput } from "./stackOutputs";
-import { decideUnikernel, HostProbes, hostProbes, labNetworkGateway, Unikernel, UNIKERNEL_VARIANT } from "./unikernel";
+import { decideUnikernel, HostProbes, hostProbes, labNetworkGateway, Unikernel, UnikernelDecision, UNIKERNEL_VARIANT } from "./unikernel";
 import { WebApiImage } from "./webApiImage";
 import { WebApiVariant } from "./webApiVariant";
 
@@ -44,6 +44,44 @@ function engineNotes(platform: string | undefined, config: LabConfig, engine: En
   }
 }
 
+/** One image per (target, runtime) in use, whatever number of budgets runs it; keyed by Dockerfile target. */
+function webApiImages(config: LabConfig, platform: string | undefined, opts: DeployLabOptions): Map<string, WebApiImage> {
+  const images = new Map<string, WebApiImage>();
+  for (const spec of Object.values(config.variants)) {
+    const target = dockerfileTarget(spec);
+    if (images.has(target)) continue;
+    const imageCleanup = webApiImageCleanup(target, config.stackName, config.dockerHost);
+    images.set(
+      target,
+      new WebApiImage(
+        `webapi-${target}`,
+        { dockerfileTarget: target, images: config.images, imageCleanup, stackName: config.stackName, platform, dockerHost: config.dockerHost },
+        { providers: opts.provider ? [opts.provider] : undefined },
+      ),
+    );
+  }
+  return images;
+}
+
+/** The unikernel variant, scraped on the lab network's gateway when QEMU and the engine share this machine. */
+function deployUnikernel(config: LabConfig, decision: UnikernelDecision, network: docker.Network, notify: NonNullable<DeployLabOptions["notify"]>): Unikernel {
+  // QEMU runs on this machine: the lab network's gateway is one of its addresses only when the engine is local too.
+  const scraped = decision.deploy && decision.builder === "source" && config.monitoring.enabled;
+  const reachable = isLocalEngine(config.dockerHost);
+  if (scraped && !reachable) {
+    notify("warn", `Prometheus does not scrape the unikernel: QEMU runs on this machine and the lab's engine (docker:host ${config.dockerHost}) on another.`);
+  }
+  return new Unikernel(UNIKERNEL_VARIANT, {
+    config: config.unikernel,
+    images: config.images,
+    instanceName: variantContainerName(config, UNIKERNEL_VARIANT),
+    bindAddress: config.bindAddress,
+    decision,
+    gateway: scraped && reachable ? network.ipamConfigs.apply((ipam) => labNetworkGateway(ipam, config.networkName)) : undefined,
+    runDependsOn: [network],
+  });
+}
+
 /** Creates every resource of the lab from validated config and returns the stack outputs. */
 export function deployLab(config: LabConfig, opts: DeployLabOptions = {}): LabOutputs {
   if (config.engine === "swarm") return deploySwarmLab(config, opts);
@@ -68,21 +106,7 @@ export function deployLab(config: LabConfig, opts: DeployLabOptions = {}): LabOu
   const endpoints: Record<string, pulumi.Input<string>> = {};
   const variants: Record<string, pulumi.Input<VariantOutput>> = {};
 
-  // One image per (target, runtime) in use, whatever number of budgets runs it.
-  const images = new Map<string, WebApiImage>();
-  for (const spec of Object.values(config.variants)) {
-    const target = dockerfileTarget(spec);
-    if (images.has(target)) continue;
-    const imageCleanup = webApiImageCleanup(target, config.stackName, config.dockerHost);
-    images.set(
-      target,
-      new WebApiImage(
-        `webapi-${target}`,
-        { dockerfileTarget: target, images: config.images, imageCleanup, stackName: config.stackName, platform, dockerHost: config.dockerHost },
-        { providers: opts.provider ? [opts.provider] : undefined },
-      ),
-    );
-  }
+  const images = webApiImages(config, platform, opts);
 
   for (const [name, spec] of Object.entries(config.variants)) {
     const variant = new WebApiVariant(
@@ -103,27 +127,11 @@ export function deployLab(config: LabConfig, opts: DeployLabOptions = {}): LabOu
     variants[name] = pulumi.output({ cpus: spec.cpus, memoryMb: spec.memoryMb, runtime: spec.runtime, url: variant.url });
   }
 
-  let unikernelScrapeTarget: pulumi.Output<string> | undefined;
-  if (unikernelDecision !== undefined) {
-    // QEMU runs on this machine: the lab network's gateway is one of its addresses only when the engine is local too.
-    const scraped = unikernelDecision.deploy && unikernelDecision.builder === "source" && config.monitoring.enabled;
-    const reachable = isLocalEngine(config.dockerHost);
-    if (scraped && !reachable) {
-      notify("warn", `Prometheus does not scrape the unikernel: QEMU runs on this machine and the lab's engine (docker:host ${config.dockerHost}) on another.`);
-    }
-    const unikernel = new Unikernel(UNIKERNEL_VARIANT, {
-      config: config.unikernel,
-      images: config.images,
-      instanceName: variantContainerName(config, UNIKERNEL_VARIANT),
-      bindAddress: config.bindAddress,
-      decision: unikernelDecision,
-      gateway: scraped && reachable ? network.ipamConfigs.apply((ipam) => labNetworkGateway(ipam, config.networkName)) : undefined,
-      runDependsOn: [network],
-    });
+  const unikernel = unikernelDecision === undefined ? undefined : deployUnikernel(config, unikernelDecision, network, notify);
+  if (unikernel !== undefined) {
     // `endpoints` holds URLs only: a unikernel that does not run keeps its reason in `variants` alone.
     if (unikernel.url !== undefined) endpoints[UNIKERNEL_VARIANT] = unikernel.url;
     variants[UNIKERNEL_VARIANT] = unikernel.variant;
-    unikernelScrapeTarget = unikernel.scrapeTarget;
   }
 
   // Prometheus finds the variants by container name on the lab network, and the unikernel on its
@@ -131,7 +139,7 @@ export function deployLab(config: LabConfig, opts: DeployLabOptions = {}): LabOu
   const monitoring = config.monitoring.enabled
     ? new Monitoring(
         "monitoring",
-        { config, network, bindAddress: config.bindAddress, endpointHost: config.endpointHost, swapLimit, unikernelScrapeTarget },
+        { config, network, bindAddress: config.bindAddress, endpointHost: config.endpointHost, swapLimit, unikernelScrapeTarget: unikernel?.scrapeTarget },
         { providers: opts.provider ? [opts.provider] : undefined },
       )
     : undefined;
