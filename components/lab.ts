@@ -8,7 +8,7 @@ import { dockerfileTarget, variantContainerName } from "../model/naming";
 import { EngineFacts, isLocalEngine } from "./preflight";
 import { deploySwarmLab } from "./swarm/swarmLab";
 import { SwarmNode } from "./swarm/services";
-import { LabOutputs, VariantOutput } from "./stackOutputs";
+import { labOutputs, LabOutputs, VariantOutput } from "./stackOutputs";
 import { decideUnikernel, HostProbes, hostProbes, labNetworkGateway, Unikernel, UnikernelDecision, UNIKERNEL_VARIANT } from "./unikernel";
 import { WebApiImage } from "./webApiImage";
 import { WebApiVariant } from "./webApiVariant";
@@ -143,10 +143,5 @@ export function deployLab(config: LabConfig, opts: DeployLabOptions = {}): LabOu
         { providers: opts.provider ? [opts.provider] : undefined },
       )
     : undefined;
-
-  return {
-    endpoints: pulumi.output(endpoints),
-    variants: pulumi.output(variants),
-    ...monitoring?.outputs,
-  };
+  return labOutputs(endpoints, variants, monitoring);
 }

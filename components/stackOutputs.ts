@@ -66,3 +66,12 @@ export interface LabOutputs extends Partial<MonitoringOutputs> {
   /** Swarm stacks: node hostname → role and labels, as the manager reported them at `pulumi up`. */
   nodes?: pulumi.Output<NodesOutput>;
 }
+
+/** The stack outputs from what a lab made: its endpoints and variants, and the monitoring's when it runs. */
+export function labOutputs(
+  endpoints: Record<string, pulumi.Input<string>>,
+  variants: Record<string, pulumi.Input<VariantOutput>>,
+  monitoring: { outputs: MonitoringOutputs } | undefined,
+): LabOutputs {
+  return { endpoints: pulumi.output(endpoints), variants: pulumi.output(variants), ...monitoring?.outputs };
+}

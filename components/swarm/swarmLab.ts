@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { LabConfig } from "../../model/config";
 import { EngineFacts } from "../preflight";
-import { LabOutputs, VariantOutput } from "../stackOutputs";
+import { labOutputs, LabOutputs, VariantOutput } from "../stackOutputs";
 import { deploySwarmServices, nodesOutput, SwarmNode } from "./services";
 import { SwarmMonitoring } from "./monitoring";
 
@@ -32,9 +32,7 @@ export function deploySwarmLab(config: LabConfig, opts: SwarmLabOptions = {}): L
       )
     : undefined;
   return {
-    endpoints: pulumi.output(endpoints),
-    variants: pulumi.output(variants),
-    ...monitoring?.outputs,
+    ...labOutputs(endpoints, variants, monitoring),
     // Read from the manager by the preflight of `pulumi up`; a preview does not ask the engine.
     nodes: pulumi.output(nodesOutput(opts.swarmNodes ?? [])),
   };
