@@ -3,7 +3,7 @@ import { execFile, execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { BenchError } from "../errors";
-import { reapedChildrenCpuSeconds } from "../proc";
+import { reapedChildrenCpuSeconds } from "../counters/proc";
 import { LoadEngine, LoadOutcome, LoadRequest } from "./types";
 
 const SUMMARY_SCRIPT = path.join(__dirname, "wrk-summary.lua");

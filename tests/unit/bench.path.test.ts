@@ -1,11 +1,11 @@
 /** The clean measuring path's pure parts: cpusets, generator cores, userland-proxy detection, the plan header. */
 import * as assert from "assert";
-import { planHeader } from "../../bench/console";
-import { allowedCores, enforcedCpus, formatCpuList, planGeneratorCores } from "../../bench/cores";
-import { portInside } from "../../bench/paths";
-import { PreparedVariant } from "../../bench/prepare";
-import { formatDuration, PlanClock } from "../../bench/progress";
-import { describeUserlandProxy, userlandProxyFrom } from "../../bench/userlandProxy";
+import { planHeader } from "../../bench/report/tables";
+import { allowedCores, enforcedCpus, formatCpuList, planGeneratorCores } from "../../bench/reach/cores";
+import { portInside } from "../../bench/reach/paths";
+import { PreparedVariant } from "../../bench/reach/prepare";
+import { formatDuration, PlanClock } from "../../bench/session/progress";
+import { describeUserlandProxy, userlandProxyFrom } from "../../bench/reach/userlandProxy";
 import { cpuListCores, variantSpecSchema } from "../../components/config/variants";
 import { makeResults, makeVariant } from "./bench-fixtures";
 

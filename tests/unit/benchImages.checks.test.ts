@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { analyze } from "../../bench/analysis";
+import { analyze } from "../../bench/numbers/analysis";
 import { MinimalFigures, minimalChecks, renderSummary, throughputChecks } from "../../images/benchmark/checks";
 import { makeResults, makeRun, makeVariant } from "./bench-fixtures";
 

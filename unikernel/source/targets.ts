@@ -15,9 +15,9 @@ import { Command } from "commander";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { MODE_DEFAULTS } from "../../bench/args";
-import { statusField } from "../../bench/proc";
-import { median } from "../../bench/stats";
+import { MODE_DEFAULTS } from "../../bench/cli/args";
+import { statusField } from "../../bench/counters/proc";
+import { median } from "../../bench/numbers/stats";
 import { loadStackConfig, UnikernelConfig } from "../../components/config";
 import { initrdBuildCommand, initrdDeleteCommand, kernelBuildCommand, qemuStartCommand, qemuStopCommand, sourceLayout, SourceLayout } from "../../components/unikernel/source";
 

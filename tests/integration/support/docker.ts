@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { execFile } from "child_process";
-import { CgroupFiles, locateCgroup, readCpuNs, readMemoryBytes } from "../../../bench/cgroup";
+import { CgroupFiles, locateCgroup, readCpuNs, readMemoryBytes } from "../../../bench/counters/cgroup";
 
 /** Output of one docker CLI call. */
 export interface DockerResult {
