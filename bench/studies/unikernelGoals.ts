@@ -15,13 +15,13 @@ import { Command } from "commander";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { MODE_DEFAULTS } from "../../bench/cli/args";
-import { statusField } from "../../bench/counters/proc";
-import { median } from "../../bench/numbers/stats";
+import { MODE_DEFAULTS } from "../cli/args";
+import { statusField } from "../counters/proc";
+import { median } from "../numbers/stats";
 import { loadStackConfig, UnikernelConfig } from "../../components/config";
 import { initrdBuildCommand, initrdDeleteCommand, kernelBuildCommand, qemuStartCommand, qemuStopCommand, sourceLayout, SourceLayout } from "../../components/unikernel/source";
 
-const UNIKERNEL_DIR = path.resolve(__dirname, "..");
+const UNIKERNEL_DIR = path.resolve(__dirname, "..", "..", "unikernel");
 const PROJECT_DIR = path.resolve(UNIKERNEL_DIR, "..");
 const FLOOR_STEP_MI = 32;
 const LOAD_SECONDS = 10;

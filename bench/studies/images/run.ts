@@ -15,27 +15,29 @@ import { execFile } from "child_process";
 import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "util";
-import { analyze } from "../../bench/numbers/analysis";
-import { DockerEngine } from "../../bench/counters/docker";
-import { LoadOutcome } from "../../bench/engines/types";
-import { createWrkEngine, findOnPath } from "../../bench/engines/wrk";
-import { describeMachine } from "../../bench/counters/machine";
-import { writeOutputs } from "../../bench/report/output";
-import { publishedPath } from "../../bench/reach/paths";
-import { prepareVariant, PreparedVariant } from "../../bench/reach/prepare";
-import { createProgress } from "../../bench/session/progress";
-import { raplZones } from "../../bench/counters/rapl";
-import { plannedRunSeconds, runAll, runsPerRepetition } from "../../bench/session/runner";
-import { startServerSampling } from "../../bench/counters/sampler";
-import { BenchResults, BenchSettings, RESULTS_SCHEMA_VERSION } from "../../bench/schema";
-import { Target } from "../../bench/reach/targets";
-import { userlandProxyState } from "../../bench/reach/userlandProxy";
-import { LOCAL_BASE_IMAGES } from "../../components/naming";
-import { LATENCY_BUCKETS } from "../src/metrics";
-import { buildWebApiImage, docker, imageExists, inspectContainer, requireDockerEngine } from "../../tests/integration/support";
-import { MinimalFigures, renderSummary, SERVER_LABELS, SERVERS } from "./checks";
+import { analyze } from "../../numbers/analysis";
+import { DockerEngine } from "../../counters/docker";
+import { LoadOutcome } from "../../engines/types";
+import { createWrkEngine, findOnPath } from "../../engines/wrk";
+import { describeMachine } from "../../counters/machine";
+import { writeOutputs } from "../../report/output";
+import { publishedPath } from "../../reach/paths";
+import { prepareVariant, PreparedVariant } from "../../reach/prepare";
+import { createProgress } from "../../session/progress";
+import { raplZones } from "../../counters/rapl";
+import { plannedRunSeconds, runAll, runsPerRepetition } from "../../session/runner";
+import { startServerSampling } from "../../counters/sampler";
+import { BenchResults, BenchSettings, RESULTS_SCHEMA_VERSION } from "../../schema";
+import { Target } from "../../reach/targets";
+import { userlandProxyState } from "../../reach/userlandProxy";
+import { LOCAL_BASE_IMAGES } from "../../../components/naming";
+import { LATENCY_BUCKETS } from "../../../images/src/metrics";
+import { buildWebApiImage, docker, imageExists, inspectContainer, requireDockerEngine } from "../../../tests/integration/support";
+import { MinimalFigures, renderSummary, SERVER_LABELS, SERVERS } from "./goals";
 import { answersHealth, createServer, removeAllServers, Server, ServerSpec, startServer, stopServer } from "./servers";
 
+/** The bare servers and the FastAPI app this study measures the web API against. */
+const FIXTURES_DIR = path.join(__dirname, "fixtures");
 const FASTAPI_IMAGE = "ovimages-bench-fastapi";
 const SERVER_CPU = "0";
 const CLIENT_CPU = 1;
@@ -93,7 +95,7 @@ function pinSelfToCpu(cpu: number): Promise<void> {
 /** The one-CPU servers of phase 1, each on its own host port. */
 function throughputServers(images: { node: string; bun: string }): ServerSpec[] {
   const oneCpu = { cpus: 1, cpuset: SERVER_CPU, memoryMb: 512 };
-  const scripts = `${__dirname}:/srv:ro`;
+  const scripts = `${FIXTURES_DIR}:/srv:ro`;
   return [
     { ...oneCpu, name: SERVERS.node, runtime: "node", port: 18701, image: images.node },
     { ...oneCpu, name: SERVERS.bun, runtime: "bun", port: 18702, image: images.bun },
@@ -200,7 +202,7 @@ async function main(): Promise<void> {
     minimalBun: await buildWebApiImage("minimal-bun"),
   };
   const fastapiBase = `BASE_IMAGE=${LOCAL_BASE_IMAGES.nodeImage}`;
-  await docker(["build", "--quiet", "--network", "host", "--build-arg", fastapiBase, "--tag", FASTAPI_IMAGE, path.join(__dirname, "fastapi")], { timeoutMs: 15 * 60_000 });
+  await docker(["build", "--quiet", "--network", "host", "--build-arg", fastapiBase, "--tag", FASTAPI_IMAGE, path.join(FIXTURES_DIR, "fastapi")], { timeoutMs: 15 * 60_000 });
 
   // ---- phase 1: one CPU each, rounds alternating, through the bench runner -----------------------
   const settings: BenchSettings = {

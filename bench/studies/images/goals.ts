@@ -2,8 +2,8 @@
  * The issue's targets for the images benchmark, checked against measured figures (pure: numbers in,
  * rows out). Throughput figures come from the bench CLI's own analysis of its results.json.
  */
-import { Analysis } from "../../bench/numbers/analysis";
-import { median } from "../../bench/numbers/stats";
+import { Analysis } from "../../numbers/analysis";
+import { median } from "../../numbers/stats";
 
 /** Names of the servers measured at one CPU (bench variant names). */
 export const SERVERS = {

@@ -5,12 +5,12 @@
 #   3. docker-proxy CPU-seconds on the namespace path are 0.
 # Sessions alternate (namespace, published, namespace) so slow drift on a shared machine hits both paths.
 #
-# Usage: bash bench/measure-targets.sh name=URL,cpus=N,memoryMb=M,container=NAME [OUT_DIR]
+# Usage: bash bench/studies/pathGoals.sh name=URL,cpus=N,memoryMb=M,container=NAME [OUT_DIR]
 set -euo pipefail
-target=${1:?usage: bash bench/measure-targets.sh name=URL,cpus=N,memoryMb=M,container=NAME [OUT_DIR]}
+target=${1:?usage: bash bench/studies/pathGoals.sh name=URL,cpus=N,memoryMb=M,container=NAME [OUT_DIR]}
 out=${2:-bench-results/targets-$(date +%Y%m%dT%H%M%S)}
 common=(--target "$target" --endpoints /api/light --repetitions 3)
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 npm run -s bench -- "${common[@]}" --out "$out/namespace-1"
 npm run -s bench -- "${common[@]}" --path published --out "$out/published"
