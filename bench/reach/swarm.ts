@@ -4,13 +4,13 @@
  * variant's service by name. Neither side shares a node's cores with the other; the result says
  * which node each side ran on. Talks to the manager through the docker CLI (DOCKER_HOST).
  */
-import { execFile } from "child_process";
 import { createHash, randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { BenchError } from "../errors";
 import { parseWrkSummary } from "../engines/wrk";
 import { LoadOutcome, LoadRequest } from "../engines/types";
+import { docker, DockerCommandError } from "../../tooling/docker";
 
 const SUMMARY_SCRIPT = path.join(__dirname, "..", "engines", "wrk-summary.lua");
 /** Where the summary script is mounted in the generator's task (a Swarm config). */
@@ -53,14 +53,13 @@ export function serviceOfUrl(url: string): string {
   return new URL(url).hostname;
 }
 
-function dockerCli(dockerHost: string, args: string[], input?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile("docker", args, { env: { ...process.env, DOCKER_HOST: dockerHost }, maxBuffer: 16 * 1024 * 1024, timeout: 120_000 }, (error, stdout, stderr) => {
-      if (error) reject(new BenchError(`\`docker ${args.join(" ")}\` against ${dockerHost} failed: ${stderr.trim() || error.message}`));
-      else resolve(stdout);
-    });
-    if (input !== undefined) child.stdin?.end(input);
-  });
+async function dockerCli(dockerHost: string, args: string[], input?: string): Promise<string> {
+  try {
+    return (await docker(args, { dockerHost, input, timeoutMs: 120_000 })).stdout;
+  } catch (error) {
+    if (!(error instanceof DockerCommandError)) throw error;
+    throw new BenchError(`\`docker ${args.join(" ")}\` against ${dockerHost} failed: ${error.reason}`);
+  }
 }
 
 /** The summary script as a Swarm config named after its content (configs are immutable). */

@@ -32,9 +32,10 @@ import { Target } from "../../reach/targets";
 import { userlandProxyState } from "../../reach/userlandProxy";
 import { LOCAL_BASE_IMAGES } from "../../../components/naming";
 import { LATENCY_BUCKETS } from "../../../images/src/metrics";
-import { buildWebApiImage, docker, imageExists, inspectContainer, requireDockerEngine } from "../../../tests/integration/support";
+import { docker, imageExists, inspectContainer, requireDockerEngine } from "../../../tooling/docker";
 import { MinimalFigures, renderSummary, SERVER_LABELS, SERVERS } from "./goals";
 import { answersHealth, createServer, removeAllServers, Server, ServerSpec, startServer, stopServer } from "./servers";
+import { buildWebApiImage } from "./webApiImages";
 
 /** The bare servers and the FastAPI app this study measures the web API against. */
 const FIXTURES_DIR = path.join(__dirname, "fixtures");

@@ -1,6 +1,7 @@
 /** The benchmark's server containers: created on the host network, pinned to one CPU, removed at the end. */
 import * as http from "http";
-import { docker, removeContainer, waitForHealth } from "../../../tests/integration/support";
+import { docker, removeContainer } from "../../../tooling/docker";
+import { waitForHealth } from "../../../tooling/health";
 
 export interface ServerSpec {
   /** Bench variant name (lower-case letters, digits, dashes). */
