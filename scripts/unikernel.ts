@@ -5,7 +5,7 @@
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { Argument, Command, CommanderError, Option } from "commander";
+import { Argument, Command, Option } from "commander";
 import { ConfigError, LabConfig, loadStackConfig } from "../components/config";
 import { UNIKERNEL_VARIANT, UNIKERNEL_VCPUS } from "../components/unikernel";
 import {
@@ -23,11 +23,11 @@ import {
 import { commandOnPath } from "../components/unikernel/probes";
 import { initrdTags, sourceTriggers } from "../components/unikernel/sourceBuild";
 import { DOCKER_CLI_FIX, QEMU_FIX, UNIKERNEL_BUILD_TOOLS, UNIKERNEL_BUILD_TOOLS_FIX } from "./doctor";
+import { commandLine, parseOrExitCode, USAGE_EXIT } from "../tooling/commandLine";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
 /** Where the Pulumi program's command resources run the scripts from (`bash source/...`). */
 const UNIKERNEL_DIR = path.join(PROJECT_DIR, "unikernel");
-const USAGE_EXIT = 2;
 const FAILURE_EXIT = 1;
 
 /** Where the CLI writes, and where it finds stacks and the tools; tests replace each. */
@@ -144,27 +144,19 @@ async function down(config: LabConfig, layout: SourceLayout, clean: boolean, io:
 }
 
 function cli(io: UnikernelIo): Command {
-  return new Command("unikernel")
+  return commandLine("unikernel", { output: io, helpHint: "(run `npm run unikernel -- --help` for usage)" })
     .description("Build the unikernel from source and run it under QEMU, or stop it: the Pulumi program's steps, without Pulumi.")
     .addArgument(new Argument("<action>", "up: build the kernel and initrd, start QEMU; down: stop QEMU").choices(["up", "down"]))
     .option("-s, --stack <name>", "stack whose Pulumi.<name>.yaml config to use", "dev")
     .addOption(new Option("--clean", "with down: also remove the kernel, the initrd and the initrd's images"))
-    .helpOption("-h, --help", "show this help")
-    .showHelpAfterError("(run `npm run unikernel -- --help` for usage)")
-    .configureOutput({ writeOut: io.out, writeErr: io.err })
-    .exitOverride()
-    .allowExcessArguments(false);
+    .helpOption("-h, --help", "show this help");
 }
 
 /** The whole CLI: returns the exit code (0 done, 1 a missing tool or a failed step, 2 bad usage or config). */
 export async function main(argv: string[], io: UnikernelIo = PROCESS_IO): Promise<number> {
   const program = cli(io);
-  try {
-    program.parse(argv, { from: "user" });
-  } catch (error) {
-    // Commander has already written the problem (or the help) and the usage hint.
-    return error instanceof CommanderError && error.exitCode === 0 ? 0 : USAGE_EXIT;
-  }
+  const exitCode = parseOrExitCode(program, argv);
+  if (exitCode !== null) return exitCode;
   const action = program.args[0] as "up" | "down";
   const opts = program.opts<{ stack: string; clean?: boolean }>();
   if (opts.clean && action === "up") {

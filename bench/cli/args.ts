@@ -1,6 +1,6 @@
 /** Command line → validated options (pure: no I/O, errors are UsageError). */
 import { Command, InvalidArgumentError, Option } from "commander";
-import { parseCommandLine } from "./commandLine";
+import { commandLine, parseCommandLine } from "../../tooling/commandLine";
 import { UsageError } from "../errors";
 import { MEASURING_PATHS, MeasuringPathName, Mode, MODES } from "../schema";
 import { checkUniqueNames, loopbackRefusal, parseTargetSpec, Target } from "../reach/targets";
@@ -63,7 +63,7 @@ const list = (text: string) => text.split(",").map((s) => s.trim()).filter((s) =
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 function buildProgram(): Command {
-  return new Command("npm run bench --")
+  return commandLine("npm run bench --", { output: "silent" })
     .description("Load-test the OptiVolt web API variants one after another and write results.json, report.md and SVG charts.")
     .addOption(new Option("--mode <mode>", "quick (10 s/endpoint), full (60 s), stress (raise connections until a threshold breaks)").choices(MODES).default("quick"))
     .option("--stack <name>", "read targets and budgets from `pulumi stack output --json --stack NAME`")
@@ -96,10 +96,7 @@ function buildProgram(): Command {
     .option("--max-error-rate <ratio>", "stress: a step breaks above this error rate", fraction, 0.01)
     .option("--max-p99-ms <ms>", "stress: a step breaks above this p99 latency", positive, 2000)
     .option("--max-connections <n>", "stress: highest concurrency tried", positiveInt, 1024)
-    .option("--y-max <req/s>", "fix the throughput chart's axis at 0..N req/s, so two reports placed side by side share one scale", positive)
-    .allowExcessArguments(false)
-    .exitOverride()
-    .configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
+    .option("--y-max <req/s>", "fix the throughput chart's axis at 0..N req/s, so two reports placed side by side share one scale", positive);
 }
 
 /** The usage text printed with --help and after a bad flag. */

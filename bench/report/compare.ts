@@ -7,7 +7,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { Command } from "commander";
-import { parseCommandLine } from "../cli/commandLine";
+import { commandLine, parseCommandLine } from "../../tooling/commandLine";
 import { unsoundReason } from "../numbers/analysis";
 import { renderSvgs } from "./charts";
 import { compareChartSpec } from "./compareChart";
@@ -213,14 +213,11 @@ function load(dir: string): BenchResults {
 }
 
 function compareProgram(): Command {
-  return new Command("npm run bench -- compare")
+  return commandLine("npm run bench -- compare", { output: "silent" })
     .description("Compare two bench sessions: per variant and endpoint, the req/s and p99 change against both sessions' noise, and the machine's own noise.")
     .argument("<OLD_DIR>", "folder of the older session (its results.json)")
     .argument("<NEW_DIR>", "folder of the newer session")
-    .option("--out <file>", "markdown output (default NEW_DIR/compare.md; the chart goes beside it as compare.svg)")
-    .allowExcessArguments(false)
-    .exitOverride()
-    .configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
+    .option("--out <file>", "markdown output (default NEW_DIR/compare.md; the chart goes beside it as compare.svg)");
 }
 
 /** The compare subcommand's help text. */

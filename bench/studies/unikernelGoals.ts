@@ -11,7 +11,6 @@
  */
 import autocannon from "autocannon";
 import { execFile } from "child_process";
-import { Command } from "commander";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -20,6 +19,7 @@ import { statusField } from "../counters/proc";
 import { median } from "../numbers/stats";
 import { loadStackConfig, UnikernelConfig } from "../../components/config";
 import { initrdBuildCommand, initrdDeleteCommand, kernelBuildCommand, qemuStartCommand, qemuStopCommand, sourceLayout, SourceLayout } from "../../components/unikernel/source";
+import { commandLine, parseOrExitCode } from "../../tooling/commandLine";
 
 const UNIKERNEL_DIR = path.resolve(__dirname, "..", "..", "unikernel");
 const PROJECT_DIR = path.resolve(UNIKERNEL_DIR, "..");
@@ -117,14 +117,16 @@ function verdict(met: boolean): string {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const options = new Command("unikernel:targets")
+  const program = commandLine("unikernel:targets")
     .option("--stack <name>", "stack whose unikernel config and archives to use", "ci")
     .option("--boots <n>", "boots to take the median of", (v) => Number(v), 3)
     .option("--memory <mib>", "guest RAM (default: the stack's unikernel.memoryMi)", (v) => Number(v))
     .option("--floor", "also search the memory floor (32 MiB steps)", false)
-    .option("--port <port>", "loopback port to forward", (v) => Number(v), 18904)
-    .parse(argv)
-    .opts<{ stack: string; boots: number; memory?: number; floor: boolean; port: number }>();
+    .option("--port <port>", "loopback port to forward", (v) => Number(v), 18904);
+  // Exit 1 on a bad command line, as commander's own default did.
+  const exitCode = parseOrExitCode(program, argv.slice(2), 1);
+  if (exitCode !== null) process.exit(exitCode);
+  const options = program.opts<{ stack: string; boots: number; memory?: number; floor: boolean; port: number }>();
   const stackConfig = loadStackConfig(options.stack);
   const config: UnikernelConfig = { ...stackConfig.unikernel, memoryMi: options.memory ?? stackConfig.unikernel.memoryMi };
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "optivolt-unikernel-targets-"));
