@@ -3,6 +3,7 @@ import * as path from "path";
 import { z } from "zod";
 import { BenchError, UsageError } from "../errors";
 import { Accel, ACCELS } from "../schema";
+import { isLoopbackHost } from "../../tooling/loopback";
 
 /** A variant QEMU runs (the source-built unikernel): measured from its process, reached through its forwarded port. */
 export interface QemuTarget {
@@ -163,13 +164,6 @@ export function targetsFromStackOutputs(raw: unknown, stackName: string): Target
     if (!isUrl(entry.url) || skippedStatus) return { ...target, skipped: entry.status ?? "no URL in the stack outputs" };
     return { ...target, url: httpUrl(entry.url, where) };
   });
-}
-
-/** Loopback hosts only: load tests must never leave the machine (a workplace rule). */
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, "").toLowerCase();
-  if (host === "localhost" || host === "::1" || host === "0:0:0:0:0:0:0:1") return true;
-  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 /** The message a non-loopback target gets (null when it may be load-tested). */
