@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { durationMs, formatDuration } from "../dashboards/durations";
+import { durationMs, formatDurationMs } from "../dashboards/durations";
 import { labScrapeTargets } from "../dashboards/prometheusConfig";
 import { WEBAPI_DASHBOARD_FILE, monitoringFiles } from "../dashboards/provisioning";
 import { GRAFANA_PATHS, MONITORING_INTERNAL_PORTS, MonitoringService, PROMETHEUS_CONFIG_PATH, WEBAPI_DASHBOARD_UID, monitoringContainerName } from "../dashboards/services";
@@ -151,7 +151,7 @@ export class Monitoring extends pulumi.ComponentResource implements MonitoringOu
           "--docker_only=true",
           `--housekeeping_interval=${housekeeping}`,
           // Dynamic housekeeping may back off on idle containers, but never past twice the interval.
-          `--max_housekeeping_interval=${formatDuration(2 * durationMs(housekeeping))}`,
+          `--max_housekeeping_interval=${formatDurationMs(2 * durationMs(housekeeping))}`,
           `--disable_metrics=${CADVISOR_DISABLED_METRICS.join(",")}`,
           // Only name and image as labels: no per-container label/env series.
           "--store_container_labels=false",

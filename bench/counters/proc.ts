@@ -2,7 +2,7 @@
 import * as fs from "fs";
 
 /** USER_HZ: the unit of /proc CPU times; 100 on every mainstream Linux build. */
-const CLOCK_TICKS = 100;
+export const CLOCK_TICKS = 100;
 
 /** The fields of a /proc/<pid>/stat line after the command name, from field 3 (state) on. */
 export function statFieldsOf(text: string): string[] {

@@ -1,4 +1,4 @@
-/** Number formatting shared by the report and progress lines (pure). */
+/** Number and duration formatting shared by the report, the tables and progress lines (pure). */
 
 export const DASH = "—";
 
@@ -35,4 +35,12 @@ export function budgetText(cpus: number | null, memoryMb: number | null): string
   const parts = [cpus === null ? null : `${cpus} CPU${cpus === 1 ? "" : "s"}`, memoryMb === null ? null : `${Number(memoryMb.toFixed(1))} MiB`];
   const known = parts.filter((p): p is string => p !== null);
   return known.length === 0 ? "unknown" : known.join(", ");
+}
+
+/** "1 h 02 min", "3 min 05 s", "42 s". */
+export function formatSeconds(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s >= 3600) return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, "0")} min`;
+  if (s >= 60) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s`;
+  return `${s} s`;
 }

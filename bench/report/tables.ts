@@ -1,8 +1,7 @@
 /** The plan printed before the runs and the comparison table printed after them (pure). */
 import { analyze, variantTitle, versusBaseline } from "../numbers/analysis";
 import { conclusions } from "./conclusions";
-import { budgetText, DASH, num, percent } from "../numbers/format";
-import { formatDuration } from "../session/progress";
+import { budgetText, DASH, formatSeconds, num, percent } from "../numbers/format";
 import { BenchResults, BenchSettings, VariantResult } from "../schema";
 
 /** A fixed-width text table: columns padded to their widest cell. */
@@ -40,7 +39,7 @@ export function planHeader(p: PlanInput): string[] {
     `  path:      ${p.pathSummary}`,
     `  engine:    ${p.engineLine}`,
     `  durations: ${s.warmupSeconds} s warm-up + ${s.durationSeconds} s measured per run (${per}), endpoints ${s.endpoints.join(" ")}`,
-    `  total:     about ${formatDuration(p.plannedSeconds)}`,
+    `  total:     about ${formatSeconds(p.plannedSeconds)}`,
     "",
     ...textTable(["variant", "url", "limits (enforced)", "runtime", "load"], p.variants.map(variantLine)).split("\n").map((l) => `  ${l}`),
   ];

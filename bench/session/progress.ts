@@ -3,6 +3,7 @@
  * with an ETA (cli-progress) and result lines above it; in a pipe or CI log, one line per run.
  */
 import { MultiBar, Presets, SingleBar } from "cli-progress";
+import { formatSeconds } from "../numbers/format";
 
 export interface Progress {
   /** Printed once before the first run. */
@@ -18,14 +19,6 @@ export interface Progress {
   /** A line of its own (never glued to the bar). */
   note(text: string): void;
   stop(): void;
-}
-
-/** "1 h 02 min", "3 min 05 s", "42 s". */
-export function formatDuration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  if (s >= 3600) return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, "0")} min`;
-  if (s >= 60) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s`;
-  return `${s} s`;
 }
 
 /** Plan bookkeeping shared by both displays (pure apart from the clock it is given). */
@@ -91,7 +84,7 @@ function plainProgress(stream: NodeJS.WritableStream): Progress {
     begin: (planned, runs) => clock.begin(planned, runs),
     runStarted: (label, seconds) => {
       clock.start(seconds);
-      write(`${label} (${seconds} s)... [${Math.round((100 * clock.progressed()) / Math.max(1, clock.total()))} % done, ETA ${formatDuration(clock.etaSeconds())}]`);
+      write(`${label} (${seconds} s)... [${Math.round((100 * clock.progressed()) / Math.max(1, clock.total()))} % done, ETA ${formatSeconds(clock.etaSeconds())}]`);
     },
     runFinished: (summary) => {
       clock.finish();
@@ -124,14 +117,14 @@ function terminalProgress(stream: NodeJS.WriteStream): Progress {
   let bar: SingleBar | null = null;
   let label = "";
   let timer: NodeJS.Timeout | undefined;
-  const refresh = () => bar?.update(Math.round(clock.progressed()), { eta_text: formatDuration(clock.etaSeconds()), label });
+  const refresh = () => bar?.update(Math.round(clock.progressed()), { eta_text: formatSeconds(clock.etaSeconds()), label });
   // MultiBar.log prints above the bar; it needs the trailing newline.
   const above = (text: string) => (bar === null ? stream.write(`${text}\n`) : multi.log(`${text}\n`));
   return {
     header: (lines) => lines.forEach((l) => stream.write(`${l}\n`)),
     begin(planned, runs) {
       clock.begin(planned, runs);
-      bar = multi.create(Math.max(1, Math.round(planned)), 0, { eta_text: formatDuration(planned), label: "starting" });
+      bar = multi.create(Math.max(1, Math.round(planned)), 0, { eta_text: formatSeconds(planned), label: "starting" });
       timer = setInterval(refresh, 250);
     },
     runStarted(text, seconds) {

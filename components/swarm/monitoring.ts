@@ -2,7 +2,7 @@ import { createHash } from "crypto";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { durationMs, formatDuration } from "../../dashboards/durations";
+import { durationMs, formatDurationMs } from "../../dashboards/durations";
 import { ProvisionedFile, WEBAPI_DASHBOARD_FILE, monitoringFiles } from "../../dashboards/provisioning";
 import { GRAFANA_PATHS, MONITORING_INTERNAL_PORTS, MonitoringService, PROMETHEUS_CONFIG_PATH, WEBAPI_DASHBOARD_UID, monitoringContainerName } from "../../dashboards/services";
 import { DOCKER_SOCKET } from "../../dashboards/swarmPrometheusConfig";
@@ -111,7 +111,7 @@ export class SwarmMonitoring extends pulumi.ComponentResource {
           args: [
             "--docker_only=true",
             `--housekeeping_interval=${housekeeping}`,
-            `--max_housekeeping_interval=${formatDuration(2 * durationMs(housekeeping))}`,
+            `--max_housekeeping_interval=${formatDurationMs(2 * durationMs(housekeeping))}`,
             `--disable_metrics=${CADVISOR_DISABLED_METRICS.join(",")}`,
             "--store_container_labels=false",
           ],
