@@ -3,7 +3,7 @@
  * 2 bad flags, 130 interrupted. `npm run bench -- compare OLD_DIR NEW_DIR`: exit 0, or 2 on bad input.
  */
 import { HELP_HINT, parseArgs, usage } from "./args";
-import { runBench } from "../session/session";
+import { runBench } from "./runBench";
 import { compareUsage, runCompare } from "../report/compare";
 import { consoleSummary } from "../report/tables";
 import { BenchError, UsageError } from "../errors";

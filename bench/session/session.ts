@@ -1,119 +1,54 @@
-/** One benchmark session: resolve targets, pick the measuring path, measure, write everything (also after an interrupt). */
-import { BenchOptions } from "../cli/args";
-import { planHeader } from "../report/tables";
-import { DockerEngine } from "../counters/docker";
-import { createAutocannonEngine } from "../engines/autocannon";
-import { LoadEngine } from "../engines/types";
-import { createWrkEngine, findOnPath } from "../engines/wrk";
-import { BenchError, UsageError } from "../errors";
-import { describeMachine } from "../counters/machine";
+/** One bench session: every run of the prepared variants, then results.json, charts and report.md (also after an interrupt). */
+import { ChartOptions } from "../report/charts";
 import { writeOutputs, WrittenFiles } from "../report/output";
-import { MeasuringPath, namespacePath, publishedPath } from "../reach/paths";
-import { prepareVariant, PreparedVariant } from "../reach/prepare";
-import { createProgress, Progress } from "./progress";
+import { PreparedVariant } from "../reach/prepare";
 import { raplZones } from "../counters/rapl";
+import { BenchResults, BenchSettings, Provenance, RESULTS_SCHEMA_VERSION } from "../schema";
+import { Progress } from "./progress";
 import { plannedRunSeconds, runAll, runsPerRepetition } from "./runner";
-import { BenchResults, BenchSettings, RESULTS_SCHEMA_VERSION } from "../schema";
-import { stackTargets } from "../reach/stack";
-import { swarmPath } from "../reach/swarmPath";
-import { Target } from "../reach/targets";
-import { describeUserlandProxy, userlandProxyState } from "../reach/userlandProxy";
 
-export interface BenchOutcome {
+/** What a session measures, and where its files go; the CLI and every study fill one in. */
+export interface SessionPlan {
+  startedAt: string;
+  settings: BenchSettings;
+  /** Prepared and attached to their measuring path. */
+  variants: PreparedVariant[];
+  provenance: Omit<Provenance, "energySource">;
+  outDir: string;
+  chartOptions?: ChartOptions;
+  /** The header shown before the first run, given the runs and seconds planned; none: the caller says what it runs. */
+  header?: (runs: number, plannedSeconds: number) => readonly string[];
+}
+
+export interface SessionOutcome {
   results: BenchResults;
   files: WrittenFiles;
-  /** 0 all measured; 1 some variant unreachable, refused or failed; 130 interrupted. */
-  exitCode: number;
 }
 
-async function chooseHostEngine(choice: BenchOptions["engine"]): Promise<LoadEngine> {
-  const wrk = findOnPath("wrk");
-  if (choice === "wrk" && wrk === null) throw new BenchError("--engine wrk: wrk is not on the PATH; install it (apt-get install wrk) or use --engine autocannon.");
-  if (choice !== "autocannon" && wrk !== null) return createWrkEngine(wrk);
-  return createAutocannonEngine();
-}
-
-function selectTargets(all: Target[], options: BenchOptions): { targets: Target[]; baseline: string } {
-  let targets = all;
-  if (options.only !== null) {
-    const unknown = options.only.filter((name) => !all.some((t) => t.name === name));
-    if (unknown.length > 0) throw new UsageError(`--variants: no target named ${unknown.join(", ")}; known: ${all.map((t) => t.name).join(", ")}`);
-    targets = all.filter((t) => options.only?.includes(t.name));
-  }
-  const baseline = options.baseline ?? targets.find((t) => t.skipped === null)?.name ?? targets[0].name;
-  if (!targets.some((t) => t.name === baseline)) throw new UsageError(`--baseline ${baseline}: no such variant; known: ${targets.map((t) => t.name).join(", ")}`);
-  return { targets, baseline };
-}
-
-async function choosePath(options: BenchOptions, docker: DockerEngine | null, hostCores: number): Promise<MeasuringPath> {
-  if (options.path === "published") return publishedPath(await chooseHostEngine(options.engine));
-  if (options.path === "swarm" && options.swarm !== null) return swarmPath({ ...options.swarm, image: options.generatorImage });
-  return namespacePath({ docker, image: options.generatorImage, hostCores, suffix: String(process.pid) });
-}
-
-export async function runBench(options: BenchOptions, command: string, signal: AbortSignal, progress: Progress = createProgress()): Promise<BenchOutcome> {
-  const startedAt = new Date().toISOString();
-  const source = options.source.kind === "stack" ? `stack ${options.source.stack}` : "--target";
-  const all = options.source.kind === "stack" ? await stackTargets(options.source.stack) : options.source.targets;
-  const { targets, baseline } = selectTargets(all, options);
-  const docker = DockerEngine.local();
-  const dockerVersion = docker === null ? null : await docker.version().catch(() => null);
-  const engineDocker = dockerVersion === null ? null : docker;
-  const machine = describeMachine();
-  const path = await choosePath(options, engineDocker, machine.cores);
-
-  const variants: PreparedVariant[] = [];
-  for (const target of targets) variants.push(await prepareVariant(target, engineDocker, machine.cores));
-  await path.attach(variants);
-
-  const settings: BenchSettings = {
-    mode: options.mode,
-    engine: path.engine.name,
-    endpoints: options.endpoints,
-    durationSeconds: options.durationSeconds,
-    warmupSeconds: options.warmupSeconds,
-    connections: options.connections,
-    threads: path.engine.name === "wrk" ? options.threads : 1,
-    repetitions: options.repetitions,
-    timeoutSeconds: options.timeoutSeconds,
-    sampleIntervalMs: options.sampleIntervalMs,
-    baseline,
-    path: path.name,
-    wattsPerCore: options.wattsPerCore,
-    stress: options.stress,
-    source,
-  };
-  const tools: Record<string, string> = { node: process.version, [path.engine.name]: path.engine.version };
-  if (dockerVersion !== null) tools["docker engine"] = dockerVersion;
-  const userlandProxy = engineDocker === null ? { enabled: null, evidence: "no local Docker engine" } : userlandProxyState();
-
+export async function runSession(plan: SessionPlan, signal: AbortSignal, progress: Progress): Promise<SessionOutcome> {
+  const { settings, variants, provenance } = plan;
   const measuredCount = variants.filter((v) => v.result.status === "measured").length;
   const runs = measuredCount * runsPerRepetition(settings) * settings.repetitions;
   const plannedSeconds = runs * plannedRunSeconds(settings);
-  progress.header(
-    planHeader({
-      settings,
-      pathSummary: path.summary,
-      engineLine: `${path.engine.name} ${path.engine.version}; Docker ${dockerVersion ?? "not found"}, userland-proxy ${describeUserlandProxy(userlandProxy)}`,
-      variants: variants.map((v) => v.result),
-      runs,
-      plannedSeconds,
-    }),
-  );
+  if (plan.header !== undefined) progress.header(plan.header(runs, plannedSeconds));
   progress.begin(plannedSeconds, runs);
   await runAll({ settings, progress, signal }, variants);
   progress.stop();
 
   const results: BenchResults = {
     schemaVersion: RESULTS_SCHEMA_VERSION,
-    startedAt,
+    startedAt: plan.startedAt,
     finishedAt: new Date().toISOString(),
     complete: !signal.aborted,
     settings,
-    provenance: { machine, tools, energySource: raplZones().length > 0 ? "rapl" : "estimate", userlandProxy, command },
+    provenance: {
+      machine: provenance.machine,
+      tools: provenance.tools,
+      energySource: raplZones().length > 0 ? "rapl" : "estimate",
+      userlandProxy: provenance.userlandProxy,
+      command: provenance.command,
+    },
     variants: variants.map((v) => v.result),
   };
-  const files = await writeOutputs(options.outDir, results, { yMax: options.yMax });
-  const troubled = results.variants.some((v) => v.status === "unreachable" || v.status === "refused" || v.status === "failed");
-  return { results, files, exitCode: signal.aborted ? 130 : troubled ? 1 : 0 };
+  return { results, files: await writeOutputs(plan.outDir, results, plan.chartOptions) };
 }

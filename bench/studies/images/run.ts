@@ -20,14 +20,12 @@ import { DockerEngine } from "../../counters/docker";
 import { LoadOutcome } from "../../engines/types";
 import { createWrkEngine, findOnPath } from "../../engines/wrk";
 import { describeMachine } from "../../counters/machine";
-import { writeOutputs } from "../../report/output";
 import { publishedPath } from "../../reach/paths";
 import { prepareVariant, PreparedVariant } from "../../reach/prepare";
 import { createProgress } from "../../session/progress";
-import { raplZones } from "../../counters/rapl";
-import { plannedRunSeconds, runAll, runsPerRepetition } from "../../session/runner";
+import { runSession } from "../../session/session";
 import { startServerSampling } from "../../counters/sampler";
-import { BenchResults, BenchSettings, RESULTS_SCHEMA_VERSION } from "../../schema";
+import { BenchSettings } from "../../schema";
 import { Target } from "../../reach/targets";
 import { userlandProxyState } from "../../reach/userlandProxy";
 import { LOCAL_BASE_IMAGES } from "../../../components/naming";
@@ -230,29 +228,14 @@ async function main(): Promise<void> {
   // The bench's published path: wrk on this host (pinned to CPU 1) to each URL; the servers are on
   // the host network, so no docker-proxy or NAT is in between.
   await publishedPath(wrk).attach(variants);
-  const progress = createProgress();
-  const runs = variants.length * runsPerRepetition(settings) * settings.repetitions;
-  progress.begin(runs * plannedRunSeconds(settings), runs);
-  await runAll({ settings, progress, signal: new AbortController().signal }, variants);
-  progress.stop();
-  for (const server of servers) await stopServer(server);
-
-  const results: BenchResults = {
-    schemaVersion: RESULTS_SCHEMA_VERSION,
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    complete: true,
-    settings,
-    provenance: {
-      machine: describeMachine(),
-      tools: { node: process.version, wrk: wrk.version, "docker engine": await engine.version() },
-      energySource: raplZones().length > 0 ? "rapl" : "estimate",
-      userlandProxy: userlandProxyState(),
-      command: `npm run bench:images -- ${process.argv.slice(2).join(" ")}`.trim(),
-    },
-    variants: variants.map((v) => v.result),
+  const provenance = {
+    machine: describeMachine(),
+    tools: { node: process.version, wrk: wrk.version, "docker engine": await engine.version() },
+    userlandProxy: userlandProxyState(),
+    command: `npm run bench:images -- ${process.argv.slice(2).join(" ")}`.trim(),
   };
-  const files = await writeOutputs(options.out, results);
+  const { results, files } = await runSession({ startedAt, settings, variants, provenance, outDir: options.out }, new AbortController().signal, createProgress());
+  for (const server of servers) await stopServer(server);
   const failed = results.variants.filter((v) => v.status !== "measured");
   if (failed.length > 0) throw new Error(`not measured: ${failed.map((v) => `${v.name} (${v.detail})`).join("; ")}`);
 
