@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 13's targets for one variant (e.g. microvm: 1 CPU, cpuset "0"; the generator then gets core 1):
+# Issue 13's goals for one variant (e.g. microvm: 1 CPU, cpuset "0"; the generator then gets core 1):
 #   1. two namespace-path sessions of /api/light (3 repetitions each, median) agree within ±10 %;
 #   2. the namespace path gives at least 1.2× the published port's figure in the same session;
 #   3. docker-proxy CPU-seconds on the namespace path are 0.

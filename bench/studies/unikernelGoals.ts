@@ -1,5 +1,5 @@
 /**
- * Measures the source-built unikernel against issue 15's targets and prints them:
+ * Measures the source-built unikernel against issue 15's goals and prints them:
  *
  *   npm run unikernel:targets -- [--stack ci] [--boots 3] [--memory MIB] [--floor]
  *
@@ -37,8 +37,8 @@ const CONNECTIONS = MODE_DEFAULTS.quick.connections;
  * drops in the first burst is retried after 1, 2, 4 and 8 s: 30 s separates slow from failed.
  */
 const REQUEST_TIMEOUT_SECONDS = 30;
-/** Targets from the issue. */
-const TARGETS = { buildSeconds: 60, healthSeconds: 10, rssOverGuestMi: 64 };
+/** Goals from the issue. */
+const GOALS = { buildSeconds: 60, healthSeconds: 10, rssOverGuestMi: 64 };
 
 /** Every route and what a correct answer looks like (status, and the body size where it is fixed). */
 const ROUTES: { path: string; status: number; bytes?: number }[] = [
@@ -116,6 +116,49 @@ function verdict(met: boolean): string {
   return met ? "met" : "MISSED";
 }
 
+interface FloorSearch {
+  config: UnikernelConfig;
+  layout: SourceLayout;
+  port: number;
+  say: (line: string) => void;
+  stop: () => Promise<unknown>;
+}
+
+/** The smallest guest RAM, in FLOOR_STEP_MI steps, that serves /api/light then /api/heavy with no error. */
+async function searchFloor({ config, layout, port, say, stop }: FloorSearch): Promise<void> {
+  const serves = async (memoryMi: number): Promise<boolean> => {
+    try {
+      const run = await boot({ ...config, memoryMi, healthTimeoutSeconds: 60 }, layout, port);
+      try {
+        // As the bench's quick run loads it: /api/light, then /api/heavy.
+        const light = await load(`${run.baseUrl}/api/light`, CONNECTIONS);
+        const heavy = await load(`${run.baseUrl}/api/heavy`, CONNECTIONS, FLOOR_HEAVY_SECONDS);
+        const healthy = await fetch(`${run.baseUrl}/health`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_SECONDS * 1000) }).then((r) => r.ok, () => false);
+        const failures = light.errors + light.non2xx + heavy.errors + heavy.non2xx;
+        const ok = failures === 0 && light.requests > 0 && heavy.requests > 0 && healthy;
+        say(`floor: ${memoryMi} MiB ${ok ? "serves" : "fails"} (${CONNECTIONS} connections: light ${light.requests} requests, heavy ${heavy.requests}, ${failures} errors${healthy ? "" : ", dead after the load"})`);
+        return ok;
+      } finally {
+        await stop();
+      }
+    } catch (error) {
+      say(`floor: ${memoryMi} MiB does not boot (${(error as Error).message.split("\n").slice(-1)[0]})`);
+      await stop();
+      return false;
+    }
+  };
+  // Binary search on 32 MiB steps between a size that fails and one that serves.
+  let fails = 128;
+  let servesAt = 640;
+  if (!(await serves(servesAt))) throw new Error(`the unikernel does not serve at ${servesAt} MiB; nothing to search`);
+  while (servesAt - fails > FLOOR_STEP_MI) {
+    const middle = fails + Math.floor((servesAt - fails) / 2 / FLOOR_STEP_MI) * FLOOR_STEP_MI;
+    if (await serves(middle)) servesAt = middle;
+    else fails = middle;
+  }
+  say(`memory floor: ${servesAt} MiB (${fails} MiB fails)`);
+}
+
 async function main(argv: string[]): Promise<void> {
   const program = commandLine("unikernel:targets")
     .option("--stack <name>", "stack whose unikernel config and archives to use", "ci")
@@ -145,7 +188,7 @@ async function main(argv: string[]): Promise<void> {
     const kernelCommand = kernelBuildCommand(config.source.archives, layout, PROJECT_DIR);
     const [, buildSeconds] = await timed(() => sh(kernelCommand));
     const [, cachedSeconds] = await timed(() => sh(kernelCommand));
-    say(`kernel build from the archives: ${buildSeconds.toFixed(1)} s (target ≤ ${TARGETS.buildSeconds}: ${verdict(buildSeconds <= TARGETS.buildSeconds)}); again, cached: ${cachedSeconds.toFixed(2)} s`);
+    say(`kernel build from the archives: ${buildSeconds.toFixed(1)} s (target ≤ ${GOALS.buildSeconds}: ${verdict(buildSeconds <= GOALS.buildSeconds)}); again, cached: ${cachedSeconds.toFixed(2)} s`);
     const [, initrdSeconds] = await timed(() => sh(initrdBuildCommand(stackConfig.images, tags, layout)));
     say(`initrd build: ${initrdSeconds.toFixed(1)} s, ${(fs.statSync(layout.initrd).size / 1048576).toFixed(1)} MiB`);
 
@@ -169,42 +212,10 @@ async function main(argv: string[]): Promise<void> {
     }
     const health = median(healths);
     const rss = median(rssPeaks);
-    say(`median /health: ${health.toFixed(1)} s (target ≤ ${TARGETS.healthSeconds}: ${verdict(health <= TARGETS.healthSeconds)})`);
-    say(`median QEMU peak RSS: ${rss.toFixed(0)} MiB for ${config.memoryMi} MiB of guest RAM (target ≤ ${config.memoryMi + TARGETS.rssOverGuestMi}: ${verdict(rss <= config.memoryMi + TARGETS.rssOverGuestMi)})`);
+    say(`median /health: ${health.toFixed(1)} s (target ≤ ${GOALS.healthSeconds}: ${verdict(health <= GOALS.healthSeconds)})`);
+    say(`median QEMU peak RSS: ${rss.toFixed(0)} MiB for ${config.memoryMi} MiB of guest RAM (target ≤ ${config.memoryMi + GOALS.rssOverGuestMi}: ${verdict(rss <= config.memoryMi + GOALS.rssOverGuestMi)})`);
 
-    if (options.floor) {
-      const serves = async (memoryMi: number): Promise<boolean> => {
-        try {
-          const run = await boot({ ...config, memoryMi, healthTimeoutSeconds: 60 }, layout, options.port);
-          try {
-            // As the bench's quick run loads it: /api/light, then /api/heavy.
-            const light = await load(`${run.baseUrl}/api/light`, CONNECTIONS);
-            const heavy = await load(`${run.baseUrl}/api/heavy`, CONNECTIONS, FLOOR_HEAVY_SECONDS);
-            const healthy = await fetch(`${run.baseUrl}/health`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_SECONDS * 1000) }).then((r) => r.ok, () => false);
-            const failures = light.errors + light.non2xx + heavy.errors + heavy.non2xx;
-            const ok = failures === 0 && light.requests > 0 && heavy.requests > 0 && healthy;
-            say(`floor: ${memoryMi} MiB ${ok ? "serves" : "fails"} (${CONNECTIONS} connections: light ${light.requests} requests, heavy ${heavy.requests}, ${failures} errors${healthy ? "" : ", dead after the load"})`);
-            return ok;
-          } finally {
-            await stop();
-          }
-        } catch (error) {
-          say(`floor: ${memoryMi} MiB does not boot (${(error as Error).message.split("\n").slice(-1)[0]})`);
-          await stop();
-          return false;
-        }
-      };
-      // Binary search on 32 MiB steps between a size that fails and one that serves.
-      let fails = 128;
-      let servesAt = 640;
-      if (!(await serves(servesAt))) throw new Error(`the unikernel does not serve at ${servesAt} MiB; nothing to search`);
-      while (servesAt - fails > FLOOR_STEP_MI) {
-        const middle = fails + Math.floor((servesAt - fails) / 2 / FLOOR_STEP_MI) * FLOOR_STEP_MI;
-        if (await serves(middle)) servesAt = middle;
-        else fails = middle;
-      }
-      say(`memory floor: ${servesAt} MiB (${fails} MiB fails)`);
-    }
+    if (options.floor) await searchFloor({ config, layout, port: options.port, say, stop });
   } finally {
     await stop();
     await sh(initrdDeleteCommand(tags, layout)).catch(() => undefined);

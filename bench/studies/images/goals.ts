@@ -1,5 +1,5 @@
 /**
- * The issue's targets for the images benchmark, checked against measured figures (pure: numbers in,
+ * The issue's goals for the images study, checked against measured figures (pure: numbers in,
  * rows out). Throughput figures come from the bench CLI's own analysis of its results.json.
  */
 import { Analysis } from "../../numbers/analysis";
