@@ -16,29 +16,9 @@ const IDLE_SHARE = 0.25;
 /** Average cores taken by unrelated processes from which the report warns that the machine was shared. */
 const OTHERS_NOTABLE = 0.25;
 
-export function conclusions(a: Analysis): string[] {
+/** Runs the load generator or the shared host limited, and a machine other processes kept busy. */
+function runLimitConclusions(a: Analysis): string[] {
   const out: string[] = [];
-  const { settings } = a.results;
-  if (!a.results.complete) out.push("The run was interrupted: every figure below covers only what was measured before the interrupt.");
-  if (a.measured.length === 0) {
-    out.push("No variant was measured, so there is nothing to compare.");
-    return out;
-  }
-  const headline = headlineEndpoint(a);
-  if (headline !== undefined) out.push(...headlineConclusions(a, headline));
-  for (const endpoint of a.endpoints) {
-    const shares = a.measured.map((v) => {
-      const f = a.cell(v.name, endpoint)?.figures;
-      if (f === undefined || f.serverCpuSeconds === null || v.budget.cpus === null || f.durationSeconds === 0) return null;
-      return f.serverCpuSeconds / f.durationSeconds / v.budget.cpus;
-    });
-    if (shares.length > 0 && shares.every((s) => s !== null && s < IDLE_SHARE)) {
-      out.push(
-        `On ${endpoint} every variant stayed below ${percent(IDLE_SHARE, 0)} of its CPU budget: throughput there is connections ÷ latency ` +
-          `(${settings.connections} connections), so it does not rank the variants.`,
-      );
-    }
-  }
   const allRuns = a.measured.flatMap((v) => v.runs.map((r) => ({ v: v.name, r })));
   const limited = allRuns.filter(({ r }) => r.bottleneck.verdict === "client" || r.bottleneck.verdict === "host");
   if (limited.length > 0) {
@@ -65,6 +45,33 @@ export function conclusions(a: Analysis): string[] {
         "the machine was shared, so every figure here carries their load; rerun on a quiet machine before trusting differences.",
     );
   }
+  return out;
+}
+
+export function conclusions(a: Analysis): string[] {
+  const out: string[] = [];
+  const { settings } = a.results;
+  if (!a.results.complete) out.push("The run was interrupted: every figure below covers only what was measured before the interrupt.");
+  if (a.measured.length === 0) {
+    out.push("No variant was measured, so there is nothing to compare.");
+    return out;
+  }
+  const headline = headlineEndpoint(a);
+  if (headline !== undefined) out.push(...headlineConclusions(a, headline));
+  for (const endpoint of a.endpoints) {
+    const shares = a.measured.map((v) => {
+      const f = a.cell(v.name, endpoint)?.figures;
+      if (f === undefined || f.serverCpuSeconds === null || v.budget.cpus === null || f.durationSeconds === 0) return null;
+      return f.serverCpuSeconds / f.durationSeconds / v.budget.cpus;
+    });
+    if (shares.length > 0 && shares.every((s) => s !== null && s < IDLE_SHARE)) {
+      out.push(
+        `On ${endpoint} every variant stayed below ${percent(IDLE_SHARE, 0)} of its CPU budget: throughput there is connections ÷ latency ` +
+          `(${settings.connections} connections), so it does not rank the variants.`,
+      );
+    }
+  }
+  out.push(...runLimitConclusions(a));
   for (const v of a.measured) {
     for (const endpoint of a.endpoints) {
       const f = a.cell(v.name, endpoint)?.figures;
