@@ -83,7 +83,7 @@ export const runSchema = z.strictObject({
   hostInterrupts: z.number().min(0).max(1).nullable(),
   /** Share of all host cores the hypervisor gave to someone else during the run (steal, /proc/stat); null: unknown or an older file. */
   hostSteal: z.number().min(0).max(1).nullable().default(null),
-  /** Milliseconds the fixed reference workload (bench/reference.ts) took on the variant's cores just before the run's warm-up; null: not run or an older file. */
+  /** Milliseconds the fixed reference workload (bench/counters/reference.ts) took on the variant's cores just before the run's warm-up; null: not run or an older file. */
   referenceMs: nonNegative.nullable().default(null),
   /** Package energy from RAPL over the run (whole host), when the host exposes it. */
   raplJoules: nonNegative.nullable(),

@@ -1,5 +1,5 @@
-import { execFile } from "child_process";
 import * as net from "net";
+import { docker, DockerCommandError } from "../tooling/docker";
 import { LabConfig } from "../model/config";
 import { SwarmNode } from "./swarm/services";
 import { parseNodes, parseRegistryTrust, swarmPreflight, SwarmProbes } from "./swarm/preflight";
@@ -170,18 +170,13 @@ async function checkSwarm(config: LabConfig, probes: SwarmProbes): Promise<Omit<
   return { swarmNodes: nodes };
 }
 
-function dockerCli(args: string[], dockerHost: string | undefined): Promise<string> {
-  const env = dockerHost === undefined ? process.env : { ...process.env, DOCKER_HOST: dockerHost };
-  return new Promise((resolve, reject) => {
-    execFile("docker", args, { env, timeout: 30_000 }, (error, stdout, stderr) => {
-      if (error) {
-        const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "the docker CLI is not installed (see `npm run doctor`)" : stderr.trim() || error.message;
-        reject(new Error(reason));
-      } else {
-        resolve(stdout);
-      }
-    });
-  });
+async function dockerCli(args: string[], dockerHost: string | undefined): Promise<string> {
+  try {
+    return (await docker(args, { dockerHost, timeoutMs: 30_000 })).stdout;
+  } catch (error) {
+    if (!(error instanceof DockerCommandError)) throw error;
+    throw new Error(error.exitCode === "ENOENT" ? "the docker CLI is not installed (see `npm run doctor`)" : error.reason);
+  }
 }
 
 /** Parses `docker ps --format '{{.Names}}\t{{.Ports}}'` lines, e.g. `lab-minimal\t127.0.0.1:8003->8000/tcp`. */

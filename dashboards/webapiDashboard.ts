@@ -5,7 +5,7 @@ import * as prometheus from "@grafana/grafana-foundation-sdk/prometheus";
 import * as stat from "@grafana/grafana-foundation-sdk/stat";
 import * as timeseries from "@grafana/grafana-foundation-sdk/timeseries";
 import { LabConfig } from "../model/config";
-import { durationMs, formatDuration } from "../model/durations";
+import { durationMs, formatDurationMs } from "../model/durations";
 import * as q from "./queries";
 import { PROMETHEUS_DATASOURCE, WEBAPI_DASHBOARD_TITLE, WEBAPI_DASHBOARD_UID, monitoringContainerPrefix } from "../model/monitoring/services";
 
@@ -186,8 +186,8 @@ function panelBuilder(spec: PanelSpec) {
 export function buildWebApiDashboard(config: DashboardConfig, scraped: readonly string[] = []): dashboard.Dashboard {
   const variants = [...Object.keys(config.variants), ...scraped];
   // cAdvisor refreshes a container's stats once per housekeeping interval (plus jitter up to 1.5×).
-  const cadvisorMinInterval = formatDuration(2 * durationMs(config.monitoring.cadvisor.housekeepingInterval));
-  const refresh = formatDuration(Math.max(5_000, durationMs(config.monitoring.prometheus.scrapeInterval)));
+  const cadvisorMinInterval = formatDurationMs(2 * durationMs(config.monitoring.cadvisor.housekeepingInterval));
+  const refresh = formatDurationMs(Math.max(5_000, durationMs(config.monitoring.prometheus.scrapeInterval)));
 
   const builder = new dashboard.DashboardBuilder(WEBAPI_DASHBOARD_TITLE)
     .uid(WEBAPI_DASHBOARD_UID)

@@ -19,14 +19,14 @@ export function durationMs(duration: string): number {
 }
 
 /** Formats milliseconds as the largest whole unit both Prometheus and Grafana understand. */
-export function formatDuration(ms: number): string {
+export function formatDurationMs(ms: number): string {
   for (const unit of ["d", "h", "m", "s"]) {
     if (ms % UNIT_MS[unit] === 0) return `${ms / UNIT_MS[unit]}${unit}`;
   }
   return `${ms}ms`;
 }
 
-/** The longer of two durations, in the form of `formatDuration`. */
+/** The longer of two durations, in the form of `formatDurationMs`. */
 export function longerDuration(a: string, b: string): string {
-  return formatDuration(Math.max(durationMs(a), durationMs(b)));
+  return formatDurationMs(Math.max(durationMs(a), durationMs(b)));
 }

@@ -1,17 +1,17 @@
 // `npm run policy:check -- --stack dev`: the real program under pulumi mocks with that stack's
 // config, every policy of the pack applied to the result, violations printed like the CLI does.
 import * as fs from "fs";
-import { Command, CommanderError } from "commander";
+import { Command } from "commander";
 import { PolicyPackConfig } from "@pulumi/policy";
 import { ConfigError, parseStackEntries } from "../model/config";
 import { PROJECT_NAME, runLabUnderMocks, stackEntries } from "./offline/mockedLab";
+import { commandLine, parseOrExitCode, USAGE_EXIT } from "../tooling/commandLine";
 import { Analysis, analyze } from "./offline/engine";
 import { analyzedResources, MockedResource } from "./offline/fromMocks";
 import { packLabel } from "./offline/pack";
 import { exitCodeOf, formatAnalysis } from "./offline/report";
 import { policies } from "./policies";
 
-const USAGE_EXIT = 2;
 
 export interface CheckOptions {
   stack: string;
@@ -68,26 +68,18 @@ const PROCESS_OUTPUT: CheckOutput = {
 };
 
 function cli(io: CheckOutput): Command {
-  return new Command("policy:check")
+  return commandLine("policy:check", { output: io, helpHint: "(run `npm run policy:check -- --help` for usage)" })
     .description("Apply the OptiVolt policy pack to a stack's program, offline, under pulumi mocks.")
     .requiredOption("-s, --stack <name>", "stack whose Pulumi.<name>.yaml config the program runs with (dev, ci, ...)")
     .option("-c, --config <file>", "policy pack config JSON, as for pulumi preview --policy-pack-config")
-    .helpOption("-h, --help", "show this help")
-    .showHelpAfterError("(run `npm run policy:check -- --help` for usage)")
-    .configureOutput({ writeOut: io.out, writeErr: io.err })
-    .exitOverride()
-    .allowExcessArguments(false);
+    .helpOption("-h, --help", "show this help");
 }
 
 /** The whole CLI: returns the exit code (0 clean or advisory only, 1 mandatory violation, 2 bad usage). */
 export async function main(argv: string[], io: CheckOutput = PROCESS_OUTPUT): Promise<number> {
   const program = cli(io);
-  try {
-    program.parse(argv, { from: "user" });
-  } catch (error) {
-    // Commander has already written the problem (or the help) and the usage hint.
-    return error instanceof CommanderError && error.exitCode === 0 ? 0 : USAGE_EXIT;
-  }
+  const exitCode = parseOrExitCode(program, argv);
+  if (exitCode !== null) return exitCode;
   const opts = program.opts<{ stack: string; config?: string }>();
   try {
     const analysis = await checkStack({ stack: opts.stack, config: opts.config === undefined ? undefined : readPackConfig(opts.config) });

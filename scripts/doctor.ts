@@ -3,8 +3,8 @@
 import { execFile } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { DEFAULT_GENERATOR_IMAGE } from "../bench/args";
-import { describeUserlandProxy, userlandProxyState } from "../bench/userlandProxy";
+import { DEFAULT_GENERATOR_IMAGE } from "../bench/cli/args";
+import { describeUserlandProxy, userlandProxyState } from "../bench/reach/userlandProxy";
 import { ConfigError, loadStackConfig } from "../model/config";
 import { LOCAL_BASE_IMAGES } from "../model/naming";
 import { hostProbes, KRAFT_INSTALL_HINT, SOURCE_BUILD_TOOLS } from "../components/unikernel";

@@ -23,11 +23,11 @@ import {
 import { commandOnPath } from "../tooling/hostProbes";
 import { initrdTags, sourceTriggers } from "../components/unikernel/sourceBuild";
 import { DOCKER_CLI_FIX, QEMU_FIX, UNIKERNEL_BUILD_TOOLS, UNIKERNEL_BUILD_TOOLS_FIX } from "./doctor";
+import { USAGE_EXIT } from "../tooling/commandLine";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
 /** Where the Pulumi program's command resources run the scripts from (`bash source/...`). */
 const UNIKERNEL_DIR = path.join(PROJECT_DIR, "unikernel");
-const USAGE_EXIT = 2;
 const FAILURE_EXIT = 1;
 
 /** Where the CLI writes, and where it finds stacks and the tools; tests replace each. */

@@ -3,14 +3,12 @@ import { execFile, execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { BenchError } from "../errors";
-import { reapedChildrenCpuSeconds } from "../proc";
+import { CLOCK_TICKS, reapedChildrenCpuSeconds } from "../counters/proc";
 import { LoadEngine, LoadOutcome, LoadRequest } from "./types";
 
 const SUMMARY_SCRIPT = path.join(__dirname, "wrk-summary.lua");
 const PIPELINE_SCRIPT = path.join(__dirname, "wrk-pipeline.lua");
 const MARKER = "OPTIVOLT_WRK_JSON ";
-/** USER_HZ, the unit of /proc CPU times (100 on every mainstream Linux build). */
-const CLOCK_TICKS = 100;
 /** Where the generator container sees bench/engines (bind-mounted read-only). */
 const SCRIPTS_IN_CONTAINER = "/optivolt-bench";
 

@@ -4,6 +4,7 @@ import * as net from "net";
 import { LabConfig } from "../../model/config";
 import { LOADGEN_ROLE, Placement, variantScheduling } from "../../model/config/swarm";
 import { SwarmNode } from "./services";
+import { isLoopbackHost } from "../../tooling/loopback";
 
 /** Which plain-HTTP registries an engine trusts (`docker info`'s RegistryConfig). */
 export interface RegistryTrust {
@@ -49,10 +50,6 @@ export function placementProblems(config: Pick<LabConfig, "variants" | "swarm" |
     }
   }
   return problems;
-}
-
-function isLoopbackHost(host: string): boolean {
-  return host === "localhost" || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 function trusted(host: string, address: string, managerAddress: string | undefined, trust: RegistryTrust): boolean {

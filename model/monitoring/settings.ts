@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { LabConfig } from "../config";
 import { CADVISOR_DISABLED_METRICS } from "../config/monitoring";
-import { durationMs, formatDuration } from "../durations";
+import { durationMs, formatDurationMs } from "../durations";
 import { GRAFANA_PATHS, MonitoringService, PROMETHEUS_CONFIG_PATH, WEBAPI_DASHBOARD_FILE, WEBAPI_DASHBOARD_UID } from "./services";
 
 type MonitoringConfig = LabConfig["monitoring"];
@@ -68,7 +68,7 @@ export function monitoringSettings(settings: MonitoringConfig, grafanaUrl: pulum
         "--docker_only=true",
         `--housekeeping_interval=${housekeeping}`,
         // Dynamic housekeeping may back off on idle containers, but never past twice the interval.
-        `--max_housekeeping_interval=${formatDuration(2 * durationMs(housekeeping))}`,
+        `--max_housekeeping_interval=${formatDurationMs(2 * durationMs(housekeeping))}`,
         `--disable_metrics=${CADVISOR_DISABLED_METRICS.join(",")}`,
         // Only name and image as labels: no per-container label/env series.
         "--store_container_labels=false",

@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
-import { DEFAULT_GENERATOR_IMAGE } from "../../bench/args";
+import { DEFAULT_GENERATOR_IMAGE } from "../../bench/cli/args";
 import { BenchResults, parseResults } from "../../bench/schema";
 import { loadStackConfig } from "../../model/config";
 import { LOCAL_BASE_IMAGES } from "../../model/naming";
@@ -31,7 +31,7 @@ interface CliRun {
 }
 
 function startCli(args: string[]): { child: ChildProcess; done: Promise<CliRun>; stderr: () => string } {
-  const child = spawn(process.execPath, ["-r", "ts-node/register", "bench/cli.ts", ...args], {
+  const child = spawn(process.execPath, ["-r", "ts-node/register", "bench/cli/cli.ts", ...args], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, OPTIVOLT_LOADGEN_IMAGE: GENERATOR_IMAGE },

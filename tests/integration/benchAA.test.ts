@@ -11,8 +11,9 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { DEFAULT_GENERATOR_IMAGE } from "../../bench/args";
-import { ComparisonLine, compareResults, NOT_EVIDENCE } from "../../bench/compare";
+import { DEFAULT_GENERATOR_IMAGE } from "../../bench/cli/args";
+import { compareResults } from "../../bench/report/compare";
+import { ComparisonLine, NOT_EVIDENCE } from "../../bench/report/comparison";
 import { BenchResults, parseResults } from "../../bench/schema";
 import { loadStackConfig } from "../../model/config";
 import { docker, ensureWebApiImages, imageExists, removeContainer, requireDockerEngine, RunningVariant, runVariantContainer, waitForHealth } from "./support";
@@ -22,7 +23,7 @@ const VARIANT = "microvm";
 const GENERATOR_IMAGE = process.env.OPTIVOLT_LOADGEN_IMAGE ?? DEFAULT_GENERATOR_IMAGE;
 
 function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ["-r", "ts-node/register", "bench/cli.ts", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, OPTIVOLT_LOADGEN_IMAGE: GENERATOR_IMAGE } });
+  const child = spawn(process.execPath, ["-r", "ts-node/register", "bench/cli/cli.ts", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, OPTIVOLT_LOADGEN_IMAGE: GENERATOR_IMAGE } });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));

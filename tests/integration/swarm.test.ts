@@ -9,10 +9,10 @@ import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
 import { APP_PORT } from "../../model/naming";
-import { DEFAULT_GENERATOR_IMAGE } from "../../bench/args";
-import { PreparedVariant } from "../../bench/prepare";
-import { SwarmLoadOutcome } from "../../bench/swarm";
-import { swarmPath } from "../../bench/swarmPath";
+import { DEFAULT_GENERATOR_IMAGE } from "../../bench/cli/args";
+import { PreparedVariant } from "../../bench/reach/prepare";
+import { SwarmLoadOutcome } from "../../bench/reach/swarm";
+import { swarmPath } from "../../bench/reach/swarmPath";
 import { docker, ensureWebApiImages, httpRequest, requireDockerEngine, testImageTag, until } from "./support";
 import {
   inNode,

@@ -11,7 +11,7 @@ import * as path from "path";
 import { loadStackConfig } from "../../model/config";
 import { sourceForwards } from "../../components/unikernel/network";
 import { hostProbes } from "../../tooling/hostProbes";
-import { qemuCpuset } from "../../bench/qemu";
+import { qemuCpuset } from "../../bench/reach/qemu";
 import { labScrapeTargets, renderPrometheusConfig, SCRAPE_JOBS, unikernelScrapeTarget } from "../../dashboards/prometheusConfig";
 import {
   initrdBuildCommand,

@@ -1,7 +1,8 @@
 import * as assert from "assert";
-import { BenchOptions, DEFAULT_ENDPOINTS, parseArgs, usage } from "../../bench/args";
+import { BenchOptions, DEFAULT_ENDPOINTS, parseArgs, usage } from "../../bench/cli/args";
 import { UsageError } from "../../bench/errors";
-import { isLoopbackHost, parseTargetSpec, targetsFromStackOutputs } from "../../bench/targets";
+import { parseTargetSpec, targetsFromStackOutputs } from "../../bench/reach/targets";
+import { isLoopbackHost } from "../../tooling/loopback";
 
 const NOW = new Date("2026-11-27T08:00:00.000Z");
 const parse = (...argv: string[]) => {

@@ -7,9 +7,9 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { analyze } from "../../bench/analysis";
-import { exampleSvgs, oneVariantSession, svgToPng } from "../../bench/chartExamples";
-import { chartSpecs, renderSvgs } from "../../bench/charts";
+import { analyze } from "../../bench/numbers/analysis";
+import { exampleSvgs, oneVariantSession, svgToPng } from "../../bench/report/chartExamples";
+import { chartSpecs, renderSvgs } from "../../bench/report/charts";
 
 const DOCS_CHARTS = path.resolve(__dirname, "..", "..", "docs", "charts");
 /** Text of every <text> element, entities decoded. */

@@ -3,10 +3,11 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { compareResults, compareUsage, MACHINE_CHANGED, NOT_EVIDENCE, parseCompareArgs, renderComparison, runCompare } from "../../bench/compare";
+import { compareResults, compareUsage, parseCompareArgs, renderComparison, runCompare } from "../../bench/report/compare";
+import { MACHINE_CHANGED, NOT_EVIDENCE } from "../../bench/report/comparison";
 import { UsageError } from "../../bench/errors";
 import { BenchResults } from "../../bench/schema";
-import { DEFAULT_NOISE } from "../../bench/stats";
+import { DEFAULT_NOISE } from "../../bench/numbers/stats";
 import { makeResults, makeRun, makeVariant } from "./bench-fixtures";
 
 /** microvm on /api/light, one run per repetition at these response counts over 10 s; p99 and reference time per run optional. */

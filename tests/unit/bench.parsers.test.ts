@@ -1,9 +1,9 @@
 import * as assert from "assert";
-import { cgroupFiles, statValue } from "../../bench/cgroup";
-import { cpuUsageNs, limitsOf, memoryInUseBytes } from "../../bench/docker";
+import { cgroupFiles, statValue } from "../../bench/counters/cgroup";
+import { cpuUsageNs, limitsOf, memoryInUseBytes } from "../../bench/counters/docker";
 import { parseWrkSummary } from "../../bench/engines/wrk";
-import { budgetWarnings, describeNetworkPath } from "../../bench/prepare";
-import { hostShares, parseHostCpuLine } from "../../bench/proc";
+import { budgetWarnings, describeNetworkPath } from "../../bench/reach/prepare";
+import { hostShares, parseHostCpuLine } from "../../bench/counters/proc";
 
 describe("bench wrk summary", () => {
   const stdout = [

@@ -1,11 +1,12 @@
 /** The clean measuring path's pure parts: cpusets, generator cores, userland-proxy detection, the plan header. */
 import * as assert from "assert";
-import { planHeader } from "../../bench/console";
-import { allowedCores, enforcedCpus, formatCpuList, planGeneratorCores } from "../../bench/cores";
-import { portInside } from "../../bench/paths";
-import { PreparedVariant } from "../../bench/prepare";
-import { formatDuration, PlanClock } from "../../bench/progress";
-import { describeUserlandProxy, userlandProxyFrom } from "../../bench/userlandProxy";
+import { planHeader } from "../../bench/report/tables";
+import { allowedCores, enforcedCpus, formatCpuList, planGeneratorCores } from "../../bench/reach/cores";
+import { portInside } from "../../bench/reach/paths";
+import { PreparedVariant } from "../../bench/reach/prepare";
+import { formatSeconds } from "../../bench/numbers/format";
+import { PlanClock } from "../../bench/session/progress";
+import { describeUserlandProxy, userlandProxyFrom } from "../../bench/reach/userlandProxy";
 import { cpuListCores, variantSpecSchema } from "../../model/config/variants";
 import { makeResults, makeVariant } from "./bench-fixtures";
 
@@ -115,7 +116,7 @@ describe("what the user sees", () => {
     assert.strictEqual(clock.etaSeconds(), 75 * (30 / 25));
     clock.skip(50);
     assert.strictEqual(clock.total(), 50);
-    assert.strictEqual(formatDuration(3725), "1 h 02 min");
-    assert.strictEqual(formatDuration(185), "3 min 05 s");
+    assert.strictEqual(formatSeconds(3725), "1 h 02 min");
+    assert.strictEqual(formatSeconds(185), "3 min 05 s");
   });
 });

@@ -1,13 +1,13 @@
 import * as assert from "assert";
-import { analyze } from "../../bench/analysis";
-import { chartSpecs } from "../../bench/charts";
-import { consoleSummary } from "../../bench/console";
-import { conclusions } from "../../bench/conclusions";
-import { statCpuSeconds, statusRssBytes } from "../../bench/proc";
-import { qemuPid } from "../../bench/qemu";
-import { renderReport } from "../../bench/report";
+import { analyze } from "../../bench/numbers/analysis";
+import { chartSpecs } from "../../bench/report/charts";
+import { consoleSummary } from "../../bench/report/tables";
+import { conclusions } from "../../bench/report/conclusions";
+import { statCpuSeconds, statusRssBytes } from "../../bench/counters/proc";
+import { qemuPid } from "../../bench/reach/qemu";
+import { renderReport } from "../../bench/report/report";
 import { parseResults, VariantResult } from "../../bench/schema";
-import { parseTargetSpec, targetsFromStackOutputs } from "../../bench/targets";
+import { parseTargetSpec, targetsFromStackOutputs } from "../../bench/reach/targets";
 import { makeResults, makeRun, makeVariant } from "./bench-fixtures";
 
 // A QEMU process as /proc shows it: the command name holds a space and a parenthesis, which

@@ -1,9 +1,9 @@
 import * as assert from "assert";
-import { analyze } from "../../bench/analysis";
-import { chartSpecs, renderSvgs } from "../../bench/charts";
-import { consoleSummary } from "../../bench/console";
-import { conclusions } from "../../bench/conclusions";
-import { renderReport } from "../../bench/report";
+import { analyze } from "../../bench/numbers/analysis";
+import { chartSpecs, renderSvgs } from "../../bench/report/charts";
+import { consoleSummary } from "../../bench/report/tables";
+import { conclusions } from "../../bench/report/conclusions";
+import { renderReport } from "../../bench/report/report";
 import { parseResults } from "../../bench/schema";
 import { makeResults, makeRun, makeVariant } from "./bench-fixtures";
 

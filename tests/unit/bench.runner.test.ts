@@ -1,9 +1,9 @@
 import * as assert from "assert";
 import { LoadEngine, LoadOutcome, LoadRequest } from "../../bench/engines/types";
-import { PreparedVariant } from "../../bench/prepare";
-import { Progress } from "../../bench/progress";
-import { runAll, RunnerContext } from "../../bench/runner";
-import { ServerCounters } from "../../bench/sampler";
+import { PreparedVariant } from "../../bench/reach/prepare";
+import { Progress } from "../../bench/session/progress";
+import { runAll, RunnerContext } from "../../bench/session/runner";
+import { ServerCounters } from "../../bench/counters/sampler";
 import { BenchSettings } from "../../bench/schema";
 import { makeResults, makeVariant } from "./bench-fixtures";
 

@@ -1,10 +1,10 @@
 import * as assert from "assert";
-import { classifyBottleneck } from "../../bench/bottleneck";
-import { efficiency, relativeEfficiency } from "../../bench/efficiency";
-import { energyPer1000, raplDeltaJoules } from "../../bench/energy";
-import { aggregateRuns, errorRate, figuresByEndpoint, successRps } from "../../bench/figures";
-import { median, ratio, summarize } from "../../bench/stats";
-import { stressBreach, stressLadder, stressOutcome } from "../../bench/stress";
+import { classifyBottleneck } from "../../bench/numbers/bottleneck";
+import { efficiency, relativeEfficiency } from "../../bench/numbers/efficiency";
+import { energyPer1000, raplDeltaJoules } from "../../bench/numbers/energy";
+import { aggregateRuns, errorRate, figuresByEndpoint, successRps } from "../../bench/numbers/figures";
+import { median, ratio, summarize } from "../../bench/numbers/stats";
+import { stressBreach, stressLadder, stressOutcome } from "../../bench/numbers/stress";
 import { makeRun } from "./bench-fixtures";
 
 const close = (actual: number | null, expected: number, tolerance = 1e-9) =>

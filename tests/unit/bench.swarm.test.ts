@@ -1,9 +1,9 @@
 import * as assert from "assert";
-import { BenchOptions, parseArgs } from "../../bench/args";
+import { BenchOptions, parseArgs } from "../../bench/cli/args";
 import { UsageError } from "../../bench/errors";
-import { PreparedVariant } from "../../bench/prepare";
-import { parseTaskRow, serviceOfUrl } from "../../bench/swarm";
-import { swarmPath } from "../../bench/swarmPath";
+import { PreparedVariant } from "../../bench/reach/prepare";
+import { parseTaskRow, serviceOfUrl } from "../../bench/reach/swarm";
+import { swarmPath } from "../../bench/reach/swarmPath";
 import { makeVariant } from "./bench-fixtures";
 
 describe("bench on a swarm: reading the generator's task", () => {

@@ -1,6 +1,6 @@
 import * as assert from "assert";
-import { analyze } from "../../bench/analysis";
-import { MinimalFigures, minimalChecks, renderSummary, throughputChecks } from "../../images/benchmark/checks";
+import { analyze } from "../../bench/numbers/analysis";
+import { MinimalFigures, minimalChecks, renderSummary, throughputChecks } from "../../bench/studies/images/goals";
 import { makeResults, makeRun, makeVariant } from "./bench-fixtures";
 
 /** Responses in 10 s per server: light, heavy (so req/s is a tenth); FastAPI uses 12.5 CPU-s, the others 10. */

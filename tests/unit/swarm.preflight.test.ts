@@ -88,6 +88,17 @@ describe("preflight: swarm stacks", () => {
     assert.deepStrictEqual(registryProblems(byName, LAB_NODES, { insecureCidrs: [], insecureRegistries: ["optivolt-swarm-lab-manager:5000"] }), []);
   });
 
+  it("calls the manager's IPv6 loopback a loopback too (the bench's rule: ::1, 127.0.0.0/8, localhost)", () => {
+    // The config schema takes no IPv6 address today, so the rule itself is checked on an address set past it.
+    const valid = swarmWith({ registry: { address: "127.0.0.1:5000" } });
+    for (const address of ["[::1]:5000", "127.1.2.3:5000", "LOCALHOST:5000"]) {
+      const config = { ...valid, swarm: { ...valid.swarm, registry: { ...valid.swarm.registry, address } } };
+      const [problem] = registryProblems(config, LAB_NODES, LAB_TRUST);
+      assert.ok(problem.includes(`${address} is the manager's loopback`), problem);
+      assert.deepStrictEqual(registryProblems(config, LAB_NODES.slice(0, 1), LAB_TRUST), []);
+    }
+  });
+
   it("with publishMode none the stack runs no registry: the address may name a registry the user runs anywhere", () => {
     const external = swarmWith({ publishMode: "none", publishedPortsReason: undefined, registry: { address: "registry.example.net:5000" } });
     assert.deepStrictEqual(registryProblems(external, LAB_NODES, { insecureCidrs: [], insecureRegistries: [] }), []);

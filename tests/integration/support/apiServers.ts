@@ -2,7 +2,7 @@ import { ChildProcess, execFile, spawn } from "child_process";
 import * as path from "path";
 import { ImageTarget, Runtime } from "../../../model/config";
 import { APP_PORT } from "../../../model/naming";
-import { docker, inspectContainer, removeContainer, requireDockerEngine } from "./docker";
+import { docker, inspectContainer, removeContainer, requireDockerEngine } from "../../../tooling/docker";
 import { ensureWebApiImages, freeLoopbackPort, IMAGES_DIR, runVariantContainer, testImageTag, waitForHealth } from "./webapi";
 
 /**

@@ -1,9 +1,7 @@
 /** Shared helpers for integration suites that run the web API on a real Docker engine. */
+export { containerCpuSeconds, containerPeakMemoryBytes, containerWorkingSetBytes, sampleWorkingSet } from "./docker";
 export {
-  containerCpuSeconds,
   ContainerInspect,
-  containerPeakMemoryBytes,
-  containerWorkingSetBytes,
   docker,
   DockerCommandError,
   DockerResult,
@@ -11,8 +9,7 @@ export {
   inspectContainer,
   removeContainer,
   requireDockerEngine,
-  sampleWorkingSet,
-} from "./docker";
+} from "../../../tooling/docker";
 export { getJson, HttpAnswer, httpRequest } from "./http";
 export { parsePrometheusText, Sample, SampleLabels, sumSamples } from "./prometheusText";
 export {

@@ -3,7 +3,7 @@
 import { execFile } from "child_process";
 import * as http from "http";
 import * as path from "path";
-import { docker, DockerResult } from "./docker";
+import { docker, DockerResult } from "../../../tooling/docker";
 import { until } from "./wait";
 
 const LAB_SCRIPT = path.resolve(__dirname, "..", "..", "..", "scripts", "swarm-lab.sh");

@@ -1,41 +1,14 @@
 import * as net from "net";
-import * as path from "path";
 import { IMAGE_TARGETS, ImageTarget, Runtime, RUNTIMES } from "../../../model/config";
 import { APP_PORT, dockerfileTarget, LOCAL_BASE_IMAGES } from "../../../model/naming";
-import { docker, imageExists } from "./docker";
+import { buildWebApiImage, IMAGES_DIR, localBaseBuildArgs, testImageTag } from "../../../bench/studies/images/webApiImages";
+import { docker, imageExists } from "../../../tooling/docker";
+import { waitForHealth } from "../../../tooling/health";
 
-/** Build context of the web API images. */
-export const IMAGES_DIR = path.resolve(__dirname, "..", "..", "..", "images");
-
-/** Docker build arguments that point the Dockerfile at the bases `npm run images:base` makes. */
-export function localBaseBuildArgs(): string[] {
-  return [
-    "--build-arg", `NODE_IMAGE=${LOCAL_BASE_IMAGES.nodeImage}`,
-    "--build-arg", `NODE_MINIMAL_IMAGE=${LOCAL_BASE_IMAGES.nodeMinimalImage}`,
-    "--build-arg", `BUN_IMAGE=${LOCAL_BASE_IMAGES.bunImage}`,
-    "--build-arg", `BUN_MINIMAL_IMAGE=${LOCAL_BASE_IMAGES.bunMinimalImage}`,
-  ];
-}
-
-/**
- * Tag the tests build a target under: apart from the lab's own tags, so a test run never retags a
- * deployed lab's image; OPTIVOLT_TEST_IMAGE_REPO keeps concurrent checkouts on one engine apart.
- */
-export function testImageTag(target: string): string {
-  return `${process.env.OPTIVOLT_TEST_IMAGE_REPO ?? "optivolt-webapi-test"}:${target}`;
-}
+export { buildWebApiImage, IMAGES_DIR, localBaseBuildArgs, testImageTag, waitForHealth };
 
 /** Every Dockerfile target of the web API: each image target on each runtime (`minimal`, `minimal-bun`...). */
 export const DOCKERFILE_TARGETS: readonly string[] = RUNTIMES.flatMap((runtime) => IMAGE_TARGETS.map((target) => dockerfileTarget({ target, runtime })));
-
-/** Builds one Dockerfile target (e.g. `minimal-bun`) from the local bases, on the host network like the lab's offline builds. */
-export async function buildWebApiImage(target: string): Promise<string> {
-  const tag = testImageTag(target);
-  await docker(["build", "--quiet", "--network", "host", ...localBaseBuildArgs(), "--target", target, "--tag", tag, IMAGES_DIR], {
-    timeoutMs: 15 * 60_000,
-  });
-  return tag;
-}
 
 let imagesBuilt: Promise<Record<string, string>> | undefined;
 
@@ -126,25 +99,4 @@ export async function runVariantContainer(options: VariantContainerOptions): Pro
   ];
   const id = (await docker(args, { timeoutMs: 60_000 })).stdout.trim();
   return { name: options.name, id, hostPort, url: `http://127.0.0.1:${hostPort}` };
-}
-
-/**
- * Polls `<url>/health` until it answers 200 and resolves with the milliseconds that took;
- * rejects once `deadlineMs` milliseconds have passed without a 200.
- */
-export async function waitForHealth(url: string, deadlineMs: number): Promise<number> {
-  const started = Date.now();
-  let lastProblem = "no answer yet";
-  while (Date.now() - started < deadlineMs) {
-    try {
-      const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
-      await response.arrayBuffer();
-      if (response.status === 200) return Date.now() - started;
-      lastProblem = `HTTP ${response.status}`;
-    } catch (error) {
-      lastProblem = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`${url}/health did not answer 200 within ${deadlineMs} ms (last: ${lastProblem})`);
 }

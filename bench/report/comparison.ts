@@ -1,0 +1,35 @@
+/** What `compare` says about one variant and endpoint: the verdicts and the figures behind them (the types the comparison and its chart share). */
+
+export const NOT_EVIDENCE = "one repetition: not evidence";
+export const MACHINE_CHANGED = "the machine changed";
+export type Verdict = "changed" | "within noise" | typeof NOT_EVIDENCE | typeof MACHINE_CHANGED;
+
+/** One session's figure for a metric: the median and the range over its repetitions. */
+export interface SessionFigure {
+  median: number;
+  min: number;
+  max: number;
+  repetitions: number;
+  /** (max − min) / median over the repetitions, or the default noise with one repetition. */
+  noise: number;
+}
+
+/** What the machine did during one session's runs of a variant and endpoint. */
+export interface MachineReading {
+  /** Median reference workload time (ms), null when the runs carry none (older files). */
+  referenceMs: number | null;
+  /** Highest steal share of any run. */
+  steal: number | null;
+  /** Runs flagged for a machine that moved beyond the bounds during them. */
+  flagged: string[];
+}
+
+export interface ComparisonLine {
+  variant: string;
+  endpoint: string;
+  rps: { old: SessionFigure; new: SessionFigure; change: number; verdict: Verdict };
+  p99: { old: SessionFigure; new: SessionFigure; change: number; verdict: Verdict };
+  machine: { old: MachineReading; new: MachineReading; explanation: string | null };
+  /** Runs behind either figure that were not server-bound and whole. */
+  caveats: string[];
+}

@@ -1,0 +1,229 @@
+/**
+ * Measures the source-built unikernel against issue 15's goals and prints them:
+ *
+ *   npm run unikernel:targets -- [--stack ci] [--boots 3] [--memory MIB] [--floor]
+ *
+ * Builds the kernel from the stack's archives into a fresh folder (timed), again (cached: timed),
+ * builds the initrd, then boots it N times under the acceleration `auto` resolves to: time from
+ * QEMU's start to the first 200 on /health, every route, 10 s of /api/light, QEMU's peak RSS.
+ * `--floor` then searches the smallest guest RAM, in 32 MiB steps, that serves 10 s of /api/light
+ * then 30 s of /api/heavy, each at the bench's concurrency (50 connections), with no error. Everything it starts is stopped and removed at the end.
+ */
+import autocannon from "autocannon";
+import { execFile } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { MODE_DEFAULTS } from "../cli/args";
+import { statusField } from "../counters/proc";
+import { median } from "../numbers/stats";
+import { loadStackConfig, UnikernelConfig } from "../../model/config";
+import { initrdBuildCommand, initrdDeleteCommand, kernelBuildCommand, qemuStartCommand, qemuStopCommand, sourceLayout, SourceLayout } from "../../components/unikernel/source";
+import { commandLine, parseOrExitCode } from "../../tooling/commandLine";
+
+const UNIKERNEL_DIR = path.resolve(__dirname, "..", "..", "unikernel");
+const PROJECT_DIR = path.resolve(UNIKERNEL_DIR, "..");
+const FLOOR_STEP_MI = 32;
+const LOAD_SECONDS = 10;
+/**
+ * The floor's /api/heavy lasts as long as a bench run with a warm-up (`--warmup 20` + 10 s): the
+ * guest's memory grows with the answers it has sent, and a 10 s load passed at sizes a bench run killed.
+ */
+const FLOOR_HEAVY_SECONDS = 30;
+/** The bench's own concurrency (quick and full modes): a floor below it would crash under `npm run bench`. */
+const CONNECTIONS = MODE_DEFAULTS.quick.connections;
+/**
+ * Per-request deadline. An emulated guest queues 50 connections for seconds, and a SYN the guest
+ * drops in the first burst is retried after 1, 2, 4 and 8 s: 30 s separates slow from failed.
+ */
+const REQUEST_TIMEOUT_SECONDS = 30;
+/** Goals from the issue. */
+const GOALS = { buildSeconds: 60, healthSeconds: 10, rssOverGuestMi: 64 };
+
+/** Every route and what a correct answer looks like (status, and the body size where it is fixed). */
+const ROUTES: { path: string; status: number; bytes?: number }[] = [
+  { path: "/", status: 200 },
+  { path: "/health", status: 200 },
+  { path: "/api/light", status: 200 },
+  { path: "/api/heavy", status: 200, bytes: 512_000 },
+  { path: "/api/slow", status: 200 },
+  { path: "/metrics", status: 200 },
+  { path: "/no-such-route", status: 404 },
+  { path: "/api/light?unexpected=1", status: 400 },
+];
+
+function sh(command: string, timeoutMs = 600_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile("/bin/sh", ["-c", command], { cwd: UNIKERNEL_DIR, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${command.split(" ").slice(0, 3).join(" ")} failed: ${stderr.trim() || error.message}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
+  const started = process.hrtime.bigint();
+  const result = await work();
+  return [result, Number(process.hrtime.bigint() - started) / 1e9];
+}
+
+/** QEMU's peak resident size since it started (VmHWM: boot and every load so far), in MiB. */
+function peakResidentMi(pid: number): number {
+  const kb = Number(statusField(fs.readFileSync(`/proc/${pid}/status`, "utf8"), "VmHWM")?.replace(/\s*kB$/, ""));
+  if (!Number.isFinite(kb)) throw new Error(`/proc/${pid}/status has no VmHWM`);
+  return kb / 1024;
+}
+
+interface Load {
+  requests: number;
+  errors: number;
+  non2xx: number;
+  perSecond: number;
+}
+
+async function load(url: string, connections: number, seconds = LOAD_SECONDS): Promise<Load> {
+  const result = await autocannon({ url, connections, duration: seconds, timeout: REQUEST_TIMEOUT_SECONDS });
+  return { requests: result.requests.total, errors: result.errors + result.timeouts, non2xx: result.non2xx, perSecond: result.requests.average };
+}
+
+interface Boot {
+  healthSeconds: number;
+  accel: string;
+  pid: number;
+  baseUrl: string;
+}
+
+async function boot(config: UnikernelConfig, layout: SourceLayout, port: number): Promise<Boot> {
+  const out = await sh(qemuStartCommand(config, { layout, forwards: [`127.0.0.1:${port}`], variant: "unikernel" }), (config.healthTimeoutSeconds + 30) * 1000);
+  const health = /answered (\d+(?:\.\d+)?) s after QEMU started/.exec(out);
+  const accel = /^accel=(\w+)/m.exec(out);
+  if (!health || !accel) throw new Error(`qemu.sh start printed no health time or accel:\n${out}`);
+  return { healthSeconds: Number(health[1]), accel: accel[1], pid: Number(fs.readFileSync(layout.pidFile, "utf8").trim()), baseUrl: `http://127.0.0.1:${port}` };
+}
+
+async function checkRoutes(baseUrl: string): Promise<string[]> {
+  const problems: string[] = [];
+  for (const route of ROUTES) {
+    const response = await fetch(baseUrl + route.path, { signal: AbortSignal.timeout(15_000) });
+    const body = Buffer.from(await response.arrayBuffer());
+    if (response.status !== route.status) problems.push(`${route.path}: HTTP ${response.status}, want ${route.status}`);
+    if (route.bytes !== undefined && body.length !== route.bytes) problems.push(`${route.path}: ${body.length} bytes, want ${route.bytes}`);
+  }
+  return problems;
+}
+
+function verdict(met: boolean): string {
+  return met ? "met" : "MISSED";
+}
+
+interface FloorSearch {
+  config: UnikernelConfig;
+  layout: SourceLayout;
+  port: number;
+  say: (line: string) => void;
+  stop: () => Promise<unknown>;
+}
+
+/** The smallest guest RAM, in FLOOR_STEP_MI steps, that serves /api/light then /api/heavy with no error. */
+async function searchFloor({ config, layout, port, say, stop }: FloorSearch): Promise<void> {
+  const serves = async (memoryMi: number): Promise<boolean> => {
+    try {
+      const run = await boot({ ...config, memoryMi, healthTimeoutSeconds: 60 }, layout, port);
+      try {
+        // As the bench's quick run loads it: /api/light, then /api/heavy.
+        const light = await load(`${run.baseUrl}/api/light`, CONNECTIONS);
+        const heavy = await load(`${run.baseUrl}/api/heavy`, CONNECTIONS, FLOOR_HEAVY_SECONDS);
+        const healthy = await fetch(`${run.baseUrl}/health`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_SECONDS * 1000) }).then((r) => r.ok, () => false);
+        const failures = light.errors + light.non2xx + heavy.errors + heavy.non2xx;
+        const ok = failures === 0 && light.requests > 0 && heavy.requests > 0 && healthy;
+        say(`floor: ${memoryMi} MiB ${ok ? "serves" : "fails"} (${CONNECTIONS} connections: light ${light.requests} requests, heavy ${heavy.requests}, ${failures} errors${healthy ? "" : ", dead after the load"})`);
+        return ok;
+      } finally {
+        await stop();
+      }
+    } catch (error) {
+      say(`floor: ${memoryMi} MiB does not boot (${(error as Error).message.split("\n").slice(-1)[0]})`);
+      await stop();
+      return false;
+    }
+  };
+  // Binary search on 32 MiB steps between a size that fails and one that serves.
+  let fails = 128;
+  let servesAt = 640;
+  if (!(await serves(servesAt))) throw new Error(`the unikernel does not serve at ${servesAt} MiB; nothing to search`);
+  while (servesAt - fails > FLOOR_STEP_MI) {
+    const middle = fails + Math.floor((servesAt - fails) / 2 / FLOOR_STEP_MI) * FLOOR_STEP_MI;
+    if (await serves(middle)) servesAt = middle;
+    else fails = middle;
+  }
+  say(`memory floor: ${servesAt} MiB (${fails} MiB fails)`);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = commandLine("unikernel:targets")
+    .option("--stack <name>", "stack whose unikernel config and archives to use", "ci")
+    .option("--boots <n>", "boots to take the median of", (v) => Number(v), 3)
+    .option("--memory <mib>", "guest RAM (default: the stack's unikernel.memoryMi)", (v) => Number(v))
+    .option("--floor", "also search the memory floor (32 MiB steps)", false)
+    .option("--port <port>", "loopback port to forward", (v) => Number(v), 18904);
+  // Exit 1 on a bad command line, as commander's own default did.
+  const exitCode = parseOrExitCode(program, argv.slice(2), 1);
+  if (exitCode !== null) process.exit(exitCode);
+  const options = program.opts<{ stack: string; boots: number; memory?: number; floor: boolean; port: number }>();
+  const stackConfig = loadStackConfig(options.stack);
+  const config: UnikernelConfig = { ...stackConfig.unikernel, memoryMi: options.memory ?? stackConfig.unikernel.memoryMi };
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "optivolt-unikernel-targets-"));
+  const layout: SourceLayout = { ...sourceLayout(PROJECT_DIR, `targets-${process.pid}`), kernelDir: path.join(work, "kernel"), initrd: path.join(work, "initrd.cpio") };
+  layout.kernel = path.join(layout.kernelDir, "elfloader_qemu-x86_64");
+  const tags = { appTag: `optivolt-unikernel-targets-app:${process.pid}`, payloadTag: `optivolt-unikernel-targets-initrd:${process.pid}` };
+  const lines: string[] = [];
+  const say = (line: string) => {
+    lines.push(line);
+    process.stdout.write(`${line}\n`);
+  };
+  const stop = () => sh(qemuStopCommand(layout)).catch(() => undefined);
+  process.once("SIGINT", () => void stop().then(() => process.exit(130)));
+  try {
+    say(`# Unikernel targets: stack ${options.stack}, ${os.cpus().length} cores, guest ${config.memoryMi} MiB, TCG cache ${config.tcgCacheMi} MiB`);
+    const kernelCommand = kernelBuildCommand(config.source, layout, PROJECT_DIR);
+    const [, buildSeconds] = await timed(() => sh(kernelCommand));
+    const [, cachedSeconds] = await timed(() => sh(kernelCommand));
+    say(`kernel build from the archives: ${buildSeconds.toFixed(1)} s (target ≤ ${GOALS.buildSeconds}: ${verdict(buildSeconds <= GOALS.buildSeconds)}); again, cached: ${cachedSeconds.toFixed(2)} s`);
+    const [, initrdSeconds] = await timed(() => sh(initrdBuildCommand(stackConfig.images, tags, layout)));
+    say(`initrd build: ${initrdSeconds.toFixed(1)} s, ${(fs.statSync(layout.initrd).size / 1048576).toFixed(1)} MiB`);
+
+    const healths: number[] = [];
+    const rssPeaks: number[] = [];
+    for (let i = 1; i <= options.boots; i++) {
+      const run = await boot(config, layout, options.port);
+      try {
+        const problems = await checkRoutes(run.baseUrl);
+        const light = await load(`${run.baseUrl}/api/light`, CONNECTIONS);
+        const peakMi = peakResidentMi(run.pid);
+        healths.push(run.healthSeconds);
+        rssPeaks.push(peakMi);
+        say(
+          `boot ${i} (${run.accel}): /health after ${run.healthSeconds.toFixed(1)} s; routes ${problems.length === 0 ? "all correct" : problems.join("; ")}; ` +
+            `10 s /api/light (${CONNECTIONS} connections): ${light.requests} requests, ${light.perSecond.toFixed(0)} req/s, ${light.errors} errors, ${light.non2xx} non-2xx; QEMU peak RSS ${peakMi.toFixed(0)} MiB`,
+        );
+      } finally {
+        await stop();
+      }
+    }
+    const health = median(healths);
+    const rss = median(rssPeaks);
+    say(`median /health: ${health.toFixed(1)} s (target ≤ ${GOALS.healthSeconds}: ${verdict(health <= GOALS.healthSeconds)})`);
+    say(`median QEMU peak RSS: ${rss.toFixed(0)} MiB for ${config.memoryMi} MiB of guest RAM (target ≤ ${config.memoryMi + GOALS.rssOverGuestMi}: ${verdict(rss <= config.memoryMi + GOALS.rssOverGuestMi)})`);
+
+    if (options.floor) await searchFloor({ config, layout, port: options.port, say, stop });
+  } finally {
+    await stop();
+    await sh(initrdDeleteCommand(tags, layout)).catch(() => undefined);
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main(process.argv).catch((error: Error) => {
+  process.stderr.write(`unikernel:targets: ${error.message}\n`);
+  process.exit(1);
+});
