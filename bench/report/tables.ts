@@ -24,7 +24,7 @@ function variantLine(v: VariantResult): string[] {
   const cores = v.enforced === null ? "" : v.enforced.cpuset === "" ? ", any core" : `, core(s) ${v.enforced.cpuset}`;
   const generator = v.generator === null ? "" : v.generator.cpuset === null ? "generator unpinned" : `generator on ${v.generator.cpuset}`;
   // A QEMU variant is reached through its forwarded port whatever the session's path.
-  // A server that is no container is reached directly on the host network (bench/paths.ts).
+  // A server that is no container is reached directly on the host network (bench/reach/paths.ts).
   const reach = v.provenance.isolation === "qemu" ? "qemu user-net forward" : v.networkPath?.startsWith("direct:") ? "direct (not a container)" : "";
   const load = [reach, generator].filter((x) => x !== "").join(", ");
   const where = v.status !== "measured" ? `${v.status}: ${v.detail ?? ""}` : load;

@@ -33,7 +33,7 @@ describe("bench: a --target that is a process on the host, not a container", fun
   });
 
   it("measures it on the host network, directly, and says so in the plan and the report", async function () {
-    const cli = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "bench/cli.ts", "--target", `host=${url}`, "--endpoints", "/", "--duration", "2", "--warmup", "0", "--out", out], {
+    const cli = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "bench/cli/cli.ts", "--target", `host=${url}`, "--endpoints", "/", "--duration", "2", "--warmup", "0", "--out", out], {
       cwd: ROOT,
       stdio: ["ignore", "pipe", "pipe"],
     });
