@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { CgroupFiles, locateCgroup, readCpuNs, readMemoryBytes } from "../../../bench/counters/cgroup";
-import { inspectContainer } from "../../../tooling/docker";
+import { docker, inspectContainer } from "../../../tooling/docker";
 
 /** The cgroup files of a running container, located from its init process like the bench does. */
 export async function containerCgroup(id: string): Promise<CgroupFiles> {
@@ -36,15 +36,43 @@ export async function containerWorkingSetBytes(id: string): Promise<number> {
   return readMemoryBytes(await containerCgroup(id));
 }
 
-/** Samples the working set every `intervalMs` until `stop()`, which resolves with the highest value seen. */
+/**
+ * What became of a container whose cgroup is gone (it exited, or was restarted): its state, exit
+ * code, OOM flag and last log lines, for an assertion message.
+ */
+export async function describeGoneContainer(id: string, logLines = 20): Promise<string> {
+  try {
+    const { State, RestartCount } = await inspectContainer(id);
+    const logs = await docker(["logs", "--tail", String(logLines), id]);
+    const tail = `${logs.stdout}${logs.stderr}`.trim() || "(no output)";
+    return `container ${id} is ${State.Status} (exit code ${State.ExitCode}, OOM-killed ${State.OOMKilled}, restarts ${RestartCount}); its last ${logLines} log lines:\n${tail}`;
+  } catch (error) {
+    return `container ${id} no longer exists (${error instanceof Error ? error.message : String(error)})`;
+  }
+}
+
+/**
+ * Samples the working set every `intervalMs` until `stop()`, which resolves with the highest value
+ * seen. When the container's cgroup vanishes meanwhile (the container died or restarted), `stop()`
+ * rejects with what became of the container instead of a cgroup file's ENOENT.
+ */
 export function sampleWorkingSet(id: string, intervalMs = 100): { stop: () => Promise<number> } {
   let peak = 0;
   let running = true;
+  let gone = false;
   const files = containerCgroup(id);
+  const read = (cgroup: CgroupFiles): void => {
+    try {
+      peak = Math.max(peak, readMemoryBytes(cgroup));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      gone = true;
+    }
+  };
   const loop = (async () => {
     const cgroup = await files;
-    while (running) {
-      peak = Math.max(peak, readMemoryBytes(cgroup));
+    while (running && !gone) {
+      read(cgroup);
       await new Promise((resolve) => setTimeout(resolve, intervalMs));
     }
   })();
@@ -52,7 +80,9 @@ export function sampleWorkingSet(id: string, intervalMs = 100): { stop: () => Pr
     stop: async () => {
       running = false;
       await loop;
-      return Math.max(peak, readMemoryBytes(await files));
+      if (!gone) read(await files);
+      if (gone) throw new Error(`the container's cgroup vanished while its memory was sampled (peak so far ${(peak / 2 ** 20).toFixed(1)} MiB): ${await describeGoneContainer(id)}`);
+      return peak;
     },
   };
 }
