@@ -6,7 +6,7 @@ import { execFile, spawn } from "child_process";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { Command, CommanderError, Option } from "commander";
+import { Command, Option } from "commander";
 import { ConfigError, LabConfig, loadStackConfig } from "../model/config";
 import { missingArchiveProblems, UNIKERNEL_VARIANT, UNIKERNEL_VCPUS } from "../components/unikernel";
 import {
@@ -23,7 +23,7 @@ import {
 import { commandOnPath } from "../tooling/hostProbes";
 import { initrdTags, sourceTriggers } from "../components/unikernel/sourceBuild";
 import { DOCKER_CLI_FIX, QEMU_FIX, UNIKERNEL_BUILD_TOOLS, UNIKERNEL_BUILD_TOOLS_FIX } from "./doctor";
-import { USAGE_EXIT } from "../tooling/commandLine";
+import { commandLine, parseOrExitCode, USAGE_EXIT } from "../tooling/commandLine";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
 /** Where the Pulumi program's command resources run the scripts from (`bash source/...`). */
@@ -271,15 +271,10 @@ async function runAction(name: "up" | "down", stack: string, io: UnikernelIo, ac
 }
 
 function cli(io: UnikernelIo, done: (run: Promise<number>) => void): Command {
-  const configure = (command: Command) =>
-    command
-      .helpOption("-h, --help", "show this help")
-      .showHelpAfterError("(run `npm run unikernel -- --help` for usage)")
-      .configureOutput({ writeOut: io.out, writeErr: io.err })
-      .exitOverride()
-      .allowExcessArguments(false);
+  // Subcommands inherit the house set-up (output, exitOverride, the help hint, no excess arguments).
+  const configure = (command: Command) => command.helpOption("-h, --help", "show this help");
   const stackOption = () => new Option("-s, --stack <name>", "stack whose Pulumi.<name>.yaml config to use").default("dev");
-  const program = configure(new Command("unikernel"))
+  const program = configure(commandLine("unikernel", { output: io, helpHint: "(run `npm run unikernel -- --help` for usage)" }))
     .description("Build the unikernel from source and run it under QEMU, or stop it: the Pulumi program's steps, without Pulumi.")
     .addHelpCommand(false);
   configure(program.command("up"))
@@ -300,12 +295,8 @@ function cli(io: UnikernelIo, done: (run: Promise<number>) => void): Command {
 export async function main(argv: string[], io: UnikernelIo = PROCESS_IO): Promise<number> {
   let run: Promise<number> | undefined;
   const program = cli(io, (started) => (run = started));
-  try {
-    program.parse(argv, { from: "user" });
-  } catch (error) {
-    // Commander has already written the problem (or the help) and the usage hint.
-    return error instanceof CommanderError && error.exitCode === 0 ? 0 : USAGE_EXIT;
-  }
+  const exitCode = parseOrExitCode(program, argv);
+  if (exitCode !== null) return exitCode;
   if (run === undefined) {
     io.err(program.helpInformation());
     return USAGE_EXIT;
