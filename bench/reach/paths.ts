@@ -69,6 +69,11 @@ interface Placement {
   remedy?: string;
 }
 
+/** The generator on the host's network, sending to the variant's own URL. */
+function onHostNetwork(v: PreparedVariant): Pick<Placement, "network" | "networkLabel" | "url" | "name"> {
+  return { network: "host", networkLabel: "host", url: v.result.url as string, name: `optivolt-bench-${v.result.name}` };
+}
+
 /**
  * A container: the generator joins its namespace. A QEMU variant has no namespace to join (its
  * network is slirp inside the QEMU process): the generator sends to the port QEMU forwards, from
@@ -78,10 +83,7 @@ function placementOf(v: PreparedVariant): Placement | string {
   if (v.qemu !== null) {
     const url = v.result.url as string;
     return {
-      network: "host",
-      networkLabel: "host",
-      url,
-      name: `optivolt-bench-${v.result.name}`,
+      ...onHostNetwork(v),
       path: `wrk on the host network → ${describeQemuPath(url, v.qemu.pid)}`,
       cpuset: v.qemu.cpuset,
       remedy: `Pin QEMU's threads to cores that leave one free (e.g. \`taskset -a -pc 0 ${v.qemu.pid}\` on a 2-core machine)`,
@@ -91,13 +93,9 @@ function placementOf(v: PreparedVariant): Placement | string {
   if (container === null) {
     // A server that is not a container (a process on the host): no namespace to join, but the host
     // network reaches it directly, so it is measured there and the path says so.
-    const url = v.result.url as string;
     return {
-      network: "host",
-      networkLabel: "host",
-      url,
-      name: `optivolt-bench-${v.result.name}`,
-      path: `direct: wrk on the host network → ${url} (no container behind it, so no namespace to join; no docker-proxy)`,
+      ...onHostNetwork(v),
+      path: `direct: wrk on the host network → ${v.result.url} (no container behind it, so no namespace to join; no docker-proxy)`,
       cpuset: "",
     };
   }

@@ -4,7 +4,7 @@ import { StackValidationPolicy } from "@pulumi/policy";
 import { withDefaults } from "../config";
 import { hostClaims } from "../published";
 import { isLoopback, known, UNKNOWN } from "../values";
-import { LOOPBACK_PORTS_DEFAULTS } from "./loopbackPorts";
+import { allowedBindAddressesProperty, LOOPBACK_PORTS_DEFAULTS } from "./loopbackPorts";
 
 /** IPv4 gateways of the stack's own Docker networks, as the provider reports them. */
 function labGateways(resources: Parameters<StackValidationPolicy["validateStack"]>[0]["resources"]): Set<string> {
@@ -33,12 +33,7 @@ export const guestForwardsBindLoopback: StackValidationPolicy = {
   enforcementLevel: "mandatory",
   configSchema: {
     properties: {
-      allowedBindAddresses: {
-        type: "array",
-        items: { type: "string" },
-        default: LOOPBACK_PORTS_DEFAULTS.allowedBindAddresses,
-        description: "Extra addresses a guest forward may bind to (as ports-bind-loopback's).",
-      },
+      allowedBindAddresses: allowedBindAddressesProperty("Extra addresses a guest forward may bind to (as ports-bind-loopback's)."),
     },
   },
   validateStack: (args, reportViolation) => {

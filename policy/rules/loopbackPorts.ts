@@ -12,6 +12,11 @@ export interface LoopbackPortsConfig {
 export const LOOPBACK_PORTS_DEFAULTS: LoopbackPortsConfig = { allowedBindAddresses: [] };
 
 /** The lab's API and dashboards have no authentication worth the name: keep them off the network. */
+/** The pack-config property both loopback rules read: extra addresses a port may bind to. */
+export function allowedBindAddressesProperty(description: string) {
+  return { type: "array" as const, items: { type: "string" as const }, default: LOOPBACK_PORTS_DEFAULTS.allowedBindAddresses, description };
+}
+
 export const portsBindLoopback: ResourceValidationPolicy = {
   name: "ports-bind-loopback",
   description:
@@ -20,12 +25,7 @@ export const portsBindLoopback: ResourceValidationPolicy = {
   enforcementLevel: "mandatory",
   configSchema: {
     properties: {
-      allowedBindAddresses: {
-        type: "array",
-        items: { type: "string" },
-        default: LOOPBACK_PORTS_DEFAULTS.allowedBindAddresses,
-        description: "Extra addresses ports may bind to, e.g. a private LAN address.",
-      },
+      allowedBindAddresses: allowedBindAddressesProperty("Extra addresses ports may bind to, e.g. a private LAN address."),
     },
   },
   validateResource: [validateResourceOfType(docker.Container, (container, args, reportViolation) => {
