@@ -6,6 +6,7 @@ import { unknownValue } from "@pulumi/pulumi/runtime/rpc";
 import { Policy, PolicyPackConfig } from "@pulumi/policy";
 import { AnalyzedResource, analyze, Violation } from "../../policy/offline/engine";
 import { MockedResource } from "../../policy/offline/fromMocks";
+import { main as policyCheckMain } from "../../policy/check";
 
 /** The wire sentinel the engine sends for a value not known until `pulumi up`. */
 export const UNKNOWN_AT_PREVIEW = unknownValue;
@@ -69,4 +70,12 @@ export async function recordUnderMocks(stack: string, program: () => pulumi.Reso
   const resources = program();
   await Promise.all(resources.map((r) => new Promise((resolve) => r.urn.apply(resolve))));
   return recorded;
+}
+
+/** Runs `npm run policy:check -- ...args` in process, capturing what it prints. */
+export async function runPolicyCheck(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const status = await policyCheckMain(args, { out: (t) => (stdout += t), err: (t) => (stderr += t) });
+  return { status, stdout, stderr };
 }

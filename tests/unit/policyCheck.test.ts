@@ -5,21 +5,13 @@ import * as os from "os";
 import * as path from "path";
 import * as docker from "@pulumi/docker";
 import { loadStackConfig } from "../../model/config";
-import { analyzeRecorded, checkStack, main } from "../../policy/check";
+import { analyzeRecorded, checkStack } from "../../policy/check";
 import { exitCodeOf, formatAnalysis } from "../../policy/offline/report";
 import { parseQemuStart } from "../../policy/qemu";
 import { runLabUnderMocks } from "../../policy/offline/mockedLab";
-import { recordUnderMocks } from "../support/policyHarness";
+import { recordUnderMocks, runPolicyCheck } from "../support/policyHarness";
 
 const PROJECT_DIR = path.resolve(__dirname, "..", "..");
-
-/** Runs the CLI in process (as `npm run policy:check -- ...args`), capturing what it prints. */
-async function runCheck(...args: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const status = await main(args, { out: (t) => (stdout += t), err: (t) => (stderr += t) });
-  return { status, stdout, stderr };
-}
 
 describe("policy: the whole program under mocks", () => {
   for (const stack of ["dev", "ci"]) {
@@ -124,20 +116,20 @@ describe("policy: the offline check on a broken program", () => {
 
 describe("policy: npm run policy:check", () => {
   it("explains a bad flag with the usage and exits 2", async () => {
-    const result = await runCheck("--stack", "dev", "--stak");
+    const result = await runPolicyCheck("--stack", "dev", "--stak");
     assert.strictEqual(result.status, 2);
     assert.match(result.stderr, /unknown option '--stak'/);
     assert.match(result.stderr, /npm run policy:check -- --help/);
   });
 
   it("requires --stack", async () => {
-    const result = await runCheck();
+    const result = await runPolicyCheck();
     assert.strictEqual(result.status, 2);
     assert.match(result.stderr, /required option '-s, --stack <name>' not specified/);
   });
 
   it("names a missing stack file without a stack trace", async () => {
-    const result = await runCheck("--stack", "nosuchstack");
+    const result = await runPolicyCheck("--stack", "nosuchstack");
     assert.strictEqual(result.status, 2);
     assert.match(result.stderr, /no stack file .*Pulumi\.nosuchstack\.yaml/);
     assert.doesNotMatch(result.stderr, /\n\s+at /);
@@ -165,7 +157,7 @@ describe("policy: npm run policy:check", () => {
     const file = path.join(os.tmpdir(), `ovpolicy-config-${process.pid}.json`);
     fs.writeFileSync(file, JSON.stringify({ "memory-budget": { hostMemoryBudgetMb: 1 } }));
     try {
-      const result = await runCheck("--stack", "dev", "--config", file);
+      const result = await runPolicyCheck("--stack", "dev", "--config", file);
       assert.strictEqual(result.status, 2);
       assert.match(result.stderr, /configures unknown policies \(memory-budget\); the pack has container-resource-limits, /);
     } finally {
@@ -174,7 +166,7 @@ describe("policy: npm run policy:check", () => {
   });
 
   it("prints the violations and exits 0 on a clean stack", async () => {
-    const result = await runCheck("--stack", "ci");
+    const result = await runPolicyCheck("--stack", "ci");
     assert.strictEqual(result.status, 0, result.stdout + result.stderr);
     assert.match(result.stdout, /optivolt-lab@v\d+\.\d+\.\d+, stack ci, offline under mocks/);
   });

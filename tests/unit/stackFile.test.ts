@@ -5,7 +5,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { loadStackConfig, parseStackEntries, readStackFile, StackFileError, validStackName } from "../../model/config";
-import { main as policyCheck } from "../../policy/check";
+import { runPolicyCheck } from "../support/policyHarness";
 
 const PROJECT_DIR = path.resolve(__dirname, "..", "..");
 
@@ -14,13 +14,6 @@ function withStackFile(stack: string, text: string): () => void {
   const file = path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`);
   fs.writeFileSync(file, text);
   return () => fs.rmSync(file, { force: true });
-}
-
-async function runPolicyCheck(...args: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const status = await policyCheck(args, { out: (t) => (stdout += t), err: (t) => (stderr += t) });
-  return { status, stdout, stderr };
 }
 
 describe("stack files and stack names (model/config/stackFile.ts)", () => {
