@@ -11,7 +11,7 @@ import { commandLine, parseCommandLine } from "../../tooling/commandLine";
 import { unsoundReason } from "../numbers/analysis";
 import { renderSvgs } from "./charts";
 import { compareChartSpec } from "./compareChart";
-import { ComparisonLine, MachineReading, MACHINE_CHANGED, NOT_EVIDENCE, SessionFigure, Verdict } from "./comparison";
+import { ComparisonLine, MachineReading, MACHINE_CHANGED, NOT_EVIDENCE, NOT_SERVER_BOUND, SessionFigure, Verdict } from "./comparison";
 import { textTable } from "./tables";
 import { EndpointFigures, figuresByEndpoint } from "../numbers/figures";
 import { change, num, percent } from "../numbers/format";
@@ -49,21 +49,41 @@ function machineSpeedRatio(o: MachineReading, n: MachineReading): number | null 
   return (o.referenceMs / n.referenceMs) * ((1 - (n.steal ?? 0)) / (1 - (o.steal ?? 0)));
 }
 
-/**
- * "The machine changed" when it moved beyond the bounds between or during the sessions and that
- * movement accounts for the throughput change: scaled by the machine's speed ratio, the new figure
- * is within noise of the old one.
- */
-function machineExplanation(o: MachineReading, n: MachineReading, rps: { old: SessionFigure; new: SessionFigure; change: number }, noise: number): string | null {
+/** Whether the machine moved beyond the bounds between or during the sessions; its speed ratio when it did. */
+export function machineMoved(o: MachineReading, n: MachineReading): number | null {
   const speed = machineSpeedRatio(o, n);
   const moved = (speed !== null && Math.abs(speed - 1) > REFERENCE_BOUND) || o.flagged.length > 0 || n.flagged.length > 0;
-  if (!moved || speed === null) return null;
-  const expected = rps.old.median * speed;
-  if (expected === 0 || Math.abs(rps.new.median / expected - 1) > noise) return null;
-  return `reference workload ${change(1 / speed)} in time (machine ${change(speed)} in speed); scaled by it, the new req/s is within noise of the old`;
+  return moved ? speed : null;
 }
 
+/**
+ * Whether the machine's speed accounts for a metric's change: the new figure is within noise of the
+ * old one scaled by it. Throughput scales with the machine's speed; a CPU-bound server's latency at a
+ * fixed number of connections scales with its inverse (the queue drains that much faster or slower).
+ */
+function explainedByMachine(speed: number, figure: { old: SessionFigure; new: SessionFigure }, noise: number, scales: "with speed" | "against speed"): boolean {
+  const expected = scales === "with speed" ? figure.old.median * speed : figure.old.median / speed;
+  return expected !== 0 && Math.abs(figure.new.median / expected - 1) <= noise;
+}
+
+const speedText = (speed: number) => `reference workload ${change(1 / speed)} in time (machine ${change(speed)} in speed)`;
+
 const overlap = (a: SessionFigure, b: SessionFigure) => a.min <= b.max && b.min <= a.max;
+
+/**
+ * Whether a session's figure measures the server: every run whole, and none limited by the load
+ * generator's side (host-bound, client-bound) or short of saturating the server. A run whose
+ * bottleneck could not be classified (no CPU figures) is given the benefit of the doubt; its
+ * caveat stays in the notes.
+ */
+const serverBound = (f: EndpointFigures) => !f.partial && f.bottlenecks.every((b) => b === "server" || b === "unknown");
+
+/**
+ * Whether a `changed` on req/s stands: a run that did not saturate the server measured a lower
+ * bound of what it can serve, so a drop is evidence when the new session measured the server, a
+ * rise when the old one did.
+ */
+const rpsChangeStands = (o: EndpointFigures, n: EndpointFigures, delta: number) => (delta < 0 ? serverBound(n) : serverBound(o));
 
 /**
  * The verdict on one metric: with one repetition in either session, not evidence; else `changed`
@@ -97,9 +117,13 @@ export function compareResults(older: BenchResults, newer: BenchResults): Compar
       const machineOld = machineReading(ov, oldRuns);
       const machineNew = machineReading(nv, newRuns);
       const rps = { old: rpsOld, new: rpsNew, change: rpsChange };
-      let rpsVerdict = verdictOf(rpsOld, rpsNew, rpsChange);
-      const explanation = machineExplanation(machineOld, machineNew, rps, Math.max(rpsOld.noise, rpsNew.noise));
-      if (rpsVerdict === "changed" && explanation !== null) rpsVerdict = MACHINE_CHANGED;
+      const p99 = { old: p99Old, new: p99New, change: p99Change };
+      const speed = machineMoved(machineOld, machineNew);
+      const rpsExplained = speed !== null && explainedByMachine(speed, rps, Math.max(rpsOld.noise, rpsNew.noise), "with speed");
+      const p99Explained = speed !== null && explainedByMachine(speed, p99, Math.max(p99Old.noise, p99New.noise), "against speed");
+      const judged = (verdict: Verdict, explained: boolean, stands: boolean): Verdict => (verdict !== "changed" ? verdict : explained ? MACHINE_CHANGED : stands ? verdict : NOT_SERVER_BOUND);
+      const explained = [...(rpsExplained ? ["req/s"] : []), ...(p99Explained ? ["p99"] : [])];
+      const explanation = speed === null || explained.length === 0 ? null : `${speedText(speed)}; scaled by it, the new ${explained.join(" and ")} ${explained.length > 1 ? "are" : "is"} within noise of the old`;
       const caveats = [
         ...[unsoundReason(o, ov)].filter((x) => x !== null).map((x) => `old ${x}`),
         ...[unsoundReason(n, nv)].filter((x) => x !== null).map((x) => `new ${x}`),
@@ -108,8 +132,8 @@ export function compareResults(older: BenchResults, newer: BenchResults): Compar
       lines.push({
         variant: nv.name,
         endpoint,
-        rps: { ...rps, verdict: rpsVerdict },
-        p99: { old: p99Old, new: p99New, change: p99Change, verdict: verdictOf(p99Old, p99New, p99Change) },
+        rps: { ...rps, verdict: judged(verdictOf(rpsOld, rpsNew, rpsChange), rpsExplained, rpsChangeStands(o, n, rpsChange)) },
+        p99: { ...p99, verdict: judged(verdictOf(p99Old, p99New, p99Change), p99Explained, serverBound(o) && serverBound(n)) },
         machine: { old: machineOld, new: machineNew, explanation },
         caveats,
       });
@@ -161,7 +185,8 @@ export function renderComparison(oldDir: string, newDir: string, older: BenchRes
     "Each metric gets its own verdict: a p99 change alone never makes req/s `changed`. " +
       "`changed` when both sessions have repetitions, the change exceeds the noise of both (their spread between repetitions, (max − min) / median) and the two sessions' ranges do not overlap; " +
       `\`${NOT_EVIDENCE}\` when either session measured the figure once. ` +
-      `\`${MACHINE_CHANGED}\`: the change exceeds the noise, but the machine moved beyond its bounds (reference workload more than ${percent(REFERENCE_BOUND, 0)} apart, or a run with over ${percent(STEAL_BOUND, 0)} steal) and scaling by the machine's speed brings the figures within noise. ` +
+      `\`${MACHINE_CHANGED}\`: the change exceeds the noise, but the machine moved beyond its bounds (reference workload more than ${percent(REFERENCE_BOUND, 0)} apart, or a run with over ${percent(STEAL_BOUND, 0)} steal) and scaling by the machine's speed (req/s by it, p99 by its inverse) brings that figure within noise. ` +
+      `\`${NOT_SERVER_BOUND}\`: the change exceeds the noise, but it rests on runs that did not measure the server (not saturated, limited by the load generator's side, or partial): for req/s such a run is a lower bound, so a drop stands only when the new session was server-bound and a rise only when the old one was; a p99 change needs both. ` +
       "Machine: median time of the fixed reference workload on the variant's cores before each run, and the highest share of CPU time stolen by the hypervisor during a run. " +
       "Notes name figures that rest on runs that were not server-bound and whole, and runs during which the machine moved.",
     ...(older.settings.path !== newer.settings.path ? ["", `⚠️ The sessions used different measuring paths (${older.settings.path} vs ${newer.settings.path}): the change includes the path's own cost.`] : []),

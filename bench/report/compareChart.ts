@@ -1,5 +1,5 @@
 /** The comparison's chart: each row's req/s change beside both sessions' noise (pure Vega-Lite spec). */
-import type { ComparisonLine } from "./comparison";
+import { ComparisonLine, MACHINE_CHANGED, NOT_EVIDENCE, NOT_SERVER_BOUND } from "./comparison";
 import { change, percent } from "../numbers/format";
 
 const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
@@ -55,7 +55,7 @@ export function compareChartSpec(lines: readonly ComparisonLine[]): Record<strin
         encoding: {
           x: { ...x, field: "delta" },
           y,
-          color: { field: "verdict", type: "nominal", title: "verdict", scale: { domain: ["changed", "within noise", "one repetition: not evidence", "the machine changed"], range: ["#d62728", "#2ca02c", "#ff7f0e", "#9467bd"] } },
+          color: { field: "verdict", type: "nominal", title: "verdict", scale: { domain: ["changed", "within noise", NOT_EVIDENCE, MACHINE_CHANGED, NOT_SERVER_BOUND], range: ["#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"] } },
         },
       },
       {

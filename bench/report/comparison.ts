@@ -2,7 +2,8 @@
 
 export const NOT_EVIDENCE = "one repetition: not evidence";
 export const MACHINE_CHANGED = "the machine changed";
-export type Verdict = "changed" | "within noise" | typeof NOT_EVIDENCE | typeof MACHINE_CHANGED;
+export const NOT_SERVER_BOUND = "not server-bound: not evidence";
+export type Verdict = "changed" | "within noise" | typeof NOT_EVIDENCE | typeof MACHINE_CHANGED | typeof NOT_SERVER_BOUND;
 
 /** One session's figure for a metric: the median and the range over its repetitions. */
 export interface SessionFigure {

@@ -2,8 +2,8 @@
  * The A/A test of `compare`: one real container of the ci stack's microvm (image built from
  * images/Dockerfile on the local bases, pinned to core 0), benched again and again with nothing
  * changed. Two sessions of one repetition: no row `changed`. Two sessions of three repetitions:
- * every row `within noise`. Then a real change, the same container with a quarter of its CPU
- * quota: `/api/light` `changed`. Short runs (5 s after a 2 s warm-up, two endpoints) keep it
+ * no row `changed`: `within noise`, or `the machine changed` where the machine's readings moved. Then a
+ * real change, the same container with a quarter of its CPU quota: `/api/light` `changed`. Short runs (5 s after a 2 s warm-up, two endpoints) keep it
  * within a few minutes.
  */
 import * as assert from "assert";
@@ -12,8 +12,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { DEFAULT_GENERATOR_IMAGE } from "../../bench/cli/args";
-import { compareResults } from "../../bench/report/compare";
-import { ComparisonLine, NOT_EVIDENCE } from "../../bench/report/comparison";
+import { compareResults, machineMoved } from "../../bench/report/compare";
+import { ComparisonLine, MACHINE_CHANGED, NOT_EVIDENCE, NOT_SERVER_BOUND } from "../../bench/report/comparison";
 import { BenchResults, parseResults } from "../../bench/schema";
 import { loadStackConfig } from "../../model/config";
 import { docker, ensureWebApiImages, imageExists, removeContainer, requireDockerEngine, RunningVariant, runVariantContainer, waitForHealth } from "./support";
@@ -98,11 +98,26 @@ describe("bench compare, A/A on a real container", function () {
   });
 
   it("two sessions of three repetitions: every row within noise; a quarter of the CPU quota: /api/light changed", async () => {
-    const a = await session("three-a", 3);
-    const b = await session("three-b", 3);
-    const same = await compare(a, b);
-    assert.strictEqual(same.length, 2);
-    for (const l of same) assert.deepStrictEqual([l.rps.verdict, l.p99.verdict], ["within noise", "within noise"], describeLines(same));
+    // Nothing changed, so every row must say `within noise`, `the machine changed` with the
+    // machine's readings behind it, or that its runs did not measure the server (a busy host starves
+    // the load generator's core). A `changed` is a false claim on a steady machine (fail at once);
+    // on a machine the tool's own readings (reference workload, steal) show moving, the pair is
+    // measured again, up to three pairs, and a host that moves through all three fails with them.
+    const honest = (l: ComparisonLine) => [l.rps.verdict, l.p99.verdict].every((v) => v === "within noise" || v === NOT_SERVER_BOUND || (v === MACHINE_CHANGED && l.machine.explanation !== null));
+    const moved = (l: ComparisonLine) => machineMoved(l.machine.old, l.machine.new) !== null || l.machine.old.flagged.length + l.machine.new.flagged.length > 0;
+    const attempts: string[] = [];
+    let b: string | undefined;
+    for (let attempt = 1; attempt <= 3 && b === undefined; attempt++) {
+      const a1 = await session(`three-a${attempt}`, 3);
+      const b1 = await session(`three-b${attempt}`, 3);
+      const same = await compare(a1, b1);
+      assert.strictEqual(same.length, 2);
+      attempts.push(`pair ${attempt}:\n${describeLines(same)}`);
+      if (same.every(honest)) b = b1;
+      else assert.ok(same.filter((l) => !honest(l)).every(moved), `\`changed\` on a steady machine:\n${describeLines(same)}`);
+    }
+    process.stdout.write(`      A/A (3 reps):\n${attempts.join("\n").replace(/^/gm, "        ")}\n`);
+    assert.ok(b !== undefined, `the machine moved during every A/A pair and a row said \`changed\`; an A/A comparison needs a steady machine:\n${attempts.join("\n")}`);
 
     await docker(["update", "--cpus", String(spec.cpus / 4), name]);
     const quarter = await session("quarter", 3);
@@ -110,6 +125,6 @@ describe("bench compare, A/A on a real container", function () {
     const light = changed.find((l) => l.endpoint === "/api/light");
     assert.strictEqual(light?.rps.verdict, "changed", describeLines(changed));
     assert.ok(light.rps.change < -0.5, describeLines(changed));
-    process.stdout.write(`      A/A (3 reps):\n${describeLines(same).replace(/^/gm, "        ")}\n      quarter quota:\n${describeLines(changed).replace(/^/gm, "        ")}\n`);
+    process.stdout.write(`      quarter quota:\n${describeLines(changed).replace(/^/gm, "        ")}\n`);
   });
 });

@@ -4,14 +4,14 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { compareResults, compareUsage, parseCompareArgs, renderComparison, runCompare } from "../../bench/report/compare";
-import { MACHINE_CHANGED, NOT_EVIDENCE } from "../../bench/report/comparison";
+import { MACHINE_CHANGED, NOT_EVIDENCE, NOT_SERVER_BOUND } from "../../bench/report/comparison";
 import { UsageError } from "../../bench/errors";
-import { BenchResults } from "../../bench/schema";
+import { BenchResults, Bottleneck } from "../../bench/schema";
 import { DEFAULT_NOISE } from "../../bench/numbers/stats";
 import { makeResults, makeRun, makeVariant } from "./bench-fixtures";
 
 /** microvm on /api/light, one run per repetition at these response counts over 10 s; p99 and reference time per run optional. */
-function session(responses: number[], options: { p99?: number[]; referenceMs?: number; steal?: number[] } = {}): BenchResults {
+function session(responses: number[], options: { p99?: number[]; referenceMs?: number; steal?: number[]; bottleneck?: Bottleneck } = {}): BenchResults {
   return makeResults({
     settings: { ...makeResults().settings, repetitions: responses.length, baseline: "microvm" },
     variants: [
@@ -20,7 +20,7 @@ function session(responses: number[], options: { p99?: number[]; referenceMs?: n
         1,
         256,
         responses.map((r, repetition) =>
-          makeRun({ repetition, responses: r, latencyMs: { p50: 2, p90: 4, p99: options.p99?.[repetition] ?? 8, max: 20, mean: 2.5 }, referenceMs: options.referenceMs ?? 100, hostSteal: options.steal?.[repetition] ?? 0 }),
+          makeRun({ repetition, responses: r, latencyMs: { p50: 2, p90: 4, p99: options.p99?.[repetition] ?? 8, max: 20, mean: 2.5 }, referenceMs: options.referenceMs ?? 100, hostSteal: options.steal?.[repetition] ?? 0, bottleneck: { verdict: options.bottleneck ?? "server", reason: "fixture" } }),
         ),
       ),
     ],
@@ -69,6 +69,37 @@ describe("bench compare", () => {
     assert.strictEqual(quarter.rps.verdict, "changed");
     const [sameMachine] = compareResults(old, session([7_200, 7_300, 7_100], { referenceMs: 102 }));
     assert.strictEqual(sameMachine.rps.verdict, "changed");
+  });
+
+  it("judges p99 against the machine too: latency scales with the inverse of the machine's speed", () => {
+    // The CI run that found this: the machine 68 % faster in the new session; req/s said so, p99 said `changed`.
+    const old = session([10_000, 10_300, 9_800], { referenceMs: 160, p99: [3.8, 3.9, 3.7] });
+    const [faster] = compareResults(old, session([16_000, 16_300, 15_700], { referenceMs: 100, p99: [2.3, 2.4, 2.25] }));
+    assert.deepStrictEqual([faster.rps.verdict, faster.p99.verdict], [MACHINE_CHANGED, MACHINE_CHANGED]);
+    assert.match(faster.machine.explanation ?? "", /scaled by it, the new req\/s and p99 are within noise of the old/);
+    // The same faster machine does not explain a p99 that got worse.
+    const [worse] = compareResults(old, session([16_000, 16_300, 15_700], { referenceMs: 100, p99: [6, 6.1, 5.9] }));
+    assert.deepStrictEqual([worse.rps.verdict, worse.p99.verdict], [MACHINE_CHANGED, "changed"]);
+    // Without a machine that moved, a p99 change stays `changed`.
+    const [steady] = compareResults(old, session([10_000, 10_300, 9_800], { referenceMs: 160, p99: [2.3, 2.4, 2.25] }));
+    assert.strictEqual(steady.p99.verdict, "changed");
+  });
+
+  it("a change resting on runs that did not measure the server is not evidence, unless its direction is bounded", () => {
+    // The A/A run that found this: `/` 34,215 → 16,149 req/s `changed`, the new runs unsaturated and host-bound.
+    const steady = session([34_000, 34_500, 33_800]);
+    const starved = session([16_100, 16_400, 15_900], { bottleneck: "unsaturated" });
+    const [drop] = compareResults(steady, starved);
+    assert.deepStrictEqual([drop.rps.verdict, drop.p99.verdict], [NOT_SERVER_BOUND, "within noise"]);
+    // An unsaturated run is a lower bound: a rise from it is not evidence, a drop from it to a server-bound session is.
+    assert.strictEqual(compareResults(starved, steady)[0].rps.verdict, NOT_SERVER_BOUND);
+    assert.strictEqual(compareResults(session([34_000, 34_500, 33_800], { bottleneck: "host" }), session([8_000, 8_100, 7_900]))[0].rps.verdict, "changed");
+    // A p99 change needs both sessions to have measured the server.
+    const [p99] = compareResults(session([10_000, 10_100, 9_900], { p99: [8, 8.2, 7.9] }), session([10_000, 10_100, 9_900], { p99: [12, 12.3, 11.8], bottleneck: "host" }));
+    assert.strictEqual(p99.p99.verdict, NOT_SERVER_BOUND);
+    // Runs whose bottleneck could not be classified keep their verdict (and their caveat).
+    const [unknown] = compareResults(steady, session([16_100, 16_400, 15_900], { bottleneck: "unknown" }));
+    assert.strictEqual(unknown.rps.verdict, "changed");
   });
 
   it("names runs with steal above the bound, and figures that rest on unsound runs", () => {
