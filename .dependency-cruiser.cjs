@@ -2,7 +2,8 @@
 // Lowest first: images/src (the app, self-contained) · model · tooling · dashboards and bench ·
 // components · index.ts · policy · scripts and the rest. A file imports its own floor and the
 // floors below, never a higher one; no circle; no product file imports tests/. Only imports between
-// the project's own files count (npm packages and Node built-ins are not floors).
+// the project's own files count for the floors (npm packages and Node built-ins are not floors; npm
+// packages are leaves, never followed, so one rule can say which package a floor may not use).
 const fs = require("fs");
 
 /** A rule: files under `from` may import local files only under `allowed` (regexes of repo paths). */
@@ -28,6 +29,13 @@ module.exports = {
     floor("dashboards-import-model-and-tooling", "^dashboards/", ["dashboards/", "model/", "tooling/"], "Dashboards and generated monitoring files are built from the model."),
     floor("bench-imports-model-and-tooling", "^bench/(?!studies/)", ["bench/(?!studies/)", "model/", "tooling/"], "The bench measures what the model names; it deploys nothing."),
     floor("studies-call-the-bench", "^bench/studies/", ["bench/", "model/", "tooling/", "components/", "images/src/"], "A study is a caller of the one bench session: it may read the program's command lines (components) and the app's own constants."),
+    {
+      name: "studies-load-through-the-session",
+      severity: "error",
+      comment: "A study loads a variant through the one bench session (runSession) and the bench's engines, not a load generator of its own.",
+      from: { path: "^bench/studies/" },
+      to: { path: "(^|/)node_modules/autocannon/" },
+    },
     floor("components-stand-on-the-floors-below", "^components/", ["components/", "dashboards/", "model/", "tooling/"], "Components build resources from the model and the generated files."),
     floor("program-imports-components", "^index\\.ts$", ["components/", "model/"], "index.ts is the Pulumi program: config in, components out."),
     floor("policy-stands-on-the-program", "^policy/", ["policy/", "index\\.ts$", "components/", "dashboards/", "model/", "tooling/"], "The policy check runs the program under mocks; the rules read the model."),
@@ -35,7 +43,7 @@ module.exports = {
   options: {
     doNotFollow: { path: "node_modules" },
     // tests/fixtures/floors/ breaks every rule on purpose (tests/unit/floors.test.ts).
-    exclude: { path: "(^|/)node_modules/|^bin/|^tests/fixtures/" },
+    exclude: { path: "^bin/|^tests/fixtures/" },
     // Type-only imports count: a type circle is still a circle.
     tsPreCompilationDeps: true,
     ...(fs.existsSync("tsconfig.json") ? { tsConfig: { fileName: "tsconfig.json" } } : {}),

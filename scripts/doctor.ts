@@ -113,100 +113,127 @@ export function machineAccelerationProbes(projectDir = PROJECT_DIR): Acceleratio
   };
 }
 
+/** What the probes of one doctor run read: the engine to ask (the stack's docker:host) and the acceleration probes. */
+interface ProbeContext {
+  dockerHost: string | undefined;
+  /** The environment with DOCKER_HOST set to the stack's engine, when it names one. */
+  dockerEnv: NodeJS.ProcessEnv;
+  acceleration: AccelerationProbes;
+}
+
+/** One row per prerequisite: its name, what it is for, how to get it, and how to probe for it. */
+interface Prerequisite {
+  name: string | ((context: ProbeContext) => string);
+  required: boolean;
+  purpose: string;
+  fix: string;
+  probe(context: ProbeContext): Promise<Outcome>;
+}
+
+/** Every prerequisite, in the order the doctor prints them. */
+const PREREQUISITES: readonly Prerequisite[] = [
+  {
+    name: "Node.js ≥ 20",
+    required: true,
+    purpose: "runs the Pulumi program, the tests and the bench",
+    fix: "install Node 20 or newer (https://nodejs.org, or `nvm install 22`)",
+    probe: async () => nodeOutcome(process.version),
+  },
+  {
+    name: "docker CLI",
+    required: true,
+    purpose: "the preflight, the tests and `npm run images:base` call it",
+    fix: DOCKER_CLI_FIX,
+    probe: () => outcomeOf(() => probe("docker", ["--version"])),
+  },
+  {
+    name: ({ dockerHost }) => `Docker engine (${dockerHost ?? "DOCKER_HOST or the local socket"})`,
+    required: true,
+    purpose: "runs every variant and the monitoring stack",
+    fix:
+      "start it (`sudo systemctl start docker`, or `sudo dockerd &`), make sure this user may use it " +
+      "(`sudo usermod -aG docker $USER`, then log in again), or point docker:host at an engine that runs",
+    probe: ({ dockerEnv }) => outcomeOf(async () => `engine ${await probe("docker", ["version", "--format", "{{.Server.Version}}"], dockerEnv)}`),
+  },
+  {
+    name: "Pulumi CLI",
+    required: true,
+    purpose: "`pulumi up` / `pulumi destroy` deploy and remove the lab (the unit tests do not need it)",
+    fix: "`curl -fsSL https://get.pulumi.com | sh` (then open a new shell), or `brew install pulumi`",
+    probe: () => outcomeOf(() => probe("pulumi", ["version"])),
+  },
+  {
+    name: "kraft (optional: or the source builder)",
+    required: false,
+    purpose: "builds and runs the unikernel variant with KraftKit; without it the source builder (QEMU and make) does",
+    fix: KRAFT_INSTALL_HINT,
+    probe: () => outcomeOf(() => probe("kraft", ["version"])),
+  },
+  {
+    name: "qemu-system-x86_64 (optional: the source builder)",
+    required: false,
+    purpose: "runs the source-built unikernel (`npm run unikernel -- up`, `unikernel.builder: source`)",
+    fix: QEMU_FIX,
+    probe: () => outcomeOf(async () => (await probe("qemu-system-x86_64", ["--version"])).split("\n")[0]),
+  },
+  {
+    name: "unikernel build tools (optional: the source builder)",
+    required: false,
+    purpose: "build Unikraft's ELF loader from source (`npm run unikernel -- up`, `unikernel.builder: source`)",
+    fix: UNIKERNEL_BUILD_TOOLS_FIX,
+    probe: () => buildToolsOutcome(hostProbes.commandOnPath, () => probe("make", ["--version"])),
+  },
+  {
+    name: "unikernel acceleration",
+    required: false,
+    purpose: "KVM runs the unikernel at native speed; TCG emulates the CPU (it works everywhere, slower)",
+    fix: "run `npm run doctor` again for the reason above; KVM needs hardware virtualization and read-write access to /dev/kvm",
+    probe: ({ acceleration }) => accelerationOutcome(acceleration),
+  },
+  {
+    name: "debootstrap (optional)",
+    required: false,
+    purpose: "`npm run images:base` builds the Node base images offline with it (machines without a registry; the ci stack)",
+    fix: "`sudo apt-get install debootstrap`",
+    probe: () => outcomeOf(() => probe("sh", ["-c", "command -v debootstrap || ls /usr/sbin/debootstrap"])),
+  },
+  {
+    name: "offline base images (optional)",
+    required: false,
+    purpose: `the ci stack builds from ${Object.values(LOCAL_BASE_IMAGES).join(" and ")} instead of pulling node:22`,
+    fix: "`sudo npm run images:base` (needs debootstrap and a running engine)",
+    probe: ({ dockerEnv }) =>
+      outcomeOf(async () => {
+        for (const tag of Object.values(LOCAL_BASE_IMAGES)) await probe("docker", ["image", "inspect", "--format", "{{.Id}}", tag], dockerEnv);
+        return "present";
+      }),
+  },
+  {
+    name: "Docker userland-proxy (bench)",
+    required: false,
+    purpose: "tells whether load sent to a published port pays for docker-proxy (`npm run bench -- --path published`)",
+    fix: "nothing to fix: the bench's default namespace path does not cross it",
+    probe: async () => ({ ok: true, detail: describeUserlandProxy(userlandProxyState()) }),
+  },
+  {
+    name: "bench load generator image (optional)",
+    required: false,
+    purpose: `\`npm run bench\` runs wrk from ${DEFAULT_GENERATOR_IMAGE} inside each variant's network namespace`,
+    fix: "`sudo npm run images:base` (builds it with debootstrap), or measure with `npm run bench -- --path published`",
+    probe: ({ dockerEnv }) => outcomeOf(async () => `present (${await probe("docker", ["image", "inspect", "--format", "{{.Size}} bytes", DEFAULT_GENERATOR_IMAGE], dockerEnv)})`),
+  },
+];
+
 export function prerequisiteChecks(dockerHost: string | undefined, acceleration: AccelerationProbes = machineAccelerationProbes()): Check[] {
   const dockerEnv = dockerHost === undefined ? process.env : { ...process.env, DOCKER_HOST: dockerHost };
-  return [
-    {
-      name: "Node.js ≥ 20",
-      required: true,
-      purpose: "runs the Pulumi program, the tests and the bench",
-      fix: "install Node 20 or newer (https://nodejs.org, or `nvm install 22`)",
-      run: async () => nodeOutcome(process.version),
-    },
-    {
-      name: "docker CLI",
-      required: true,
-      purpose: "the preflight, the tests and `npm run images:base` call it",
-      fix: DOCKER_CLI_FIX,
-      run: () => outcomeOf(() => probe("docker", ["--version"])),
-    },
-    {
-      name: `Docker engine (${dockerHost ?? "DOCKER_HOST or the local socket"})`,
-      required: true,
-      purpose: "runs every variant and the monitoring stack",
-      fix:
-        "start it (`sudo systemctl start docker`, or `sudo dockerd &`), make sure this user may use it " +
-        "(`sudo usermod -aG docker $USER`, then log in again), or point docker:host at an engine that runs",
-      run: () => outcomeOf(async () => `engine ${await probe("docker", ["version", "--format", "{{.Server.Version}}"], dockerEnv)}`),
-    },
-    {
-      name: "Pulumi CLI",
-      required: true,
-      purpose: "`pulumi up` / `pulumi destroy` deploy and remove the lab (the unit tests do not need it)",
-      fix: "`curl -fsSL https://get.pulumi.com | sh` (then open a new shell), or `brew install pulumi`",
-      run: () => outcomeOf(() => probe("pulumi", ["version"])),
-    },
-    {
-      name: "kraft (optional: or the source builder)",
-      required: false,
-      purpose: "builds and runs the unikernel variant with KraftKit; without it the source builder (QEMU and make) does",
-      fix: KRAFT_INSTALL_HINT,
-      run: () => outcomeOf(() => probe("kraft", ["version"])),
-    },
-    {
-      name: "qemu-system-x86_64 (optional: the source builder)",
-      required: false,
-      purpose: "runs the source-built unikernel (`npm run unikernel -- up`, `unikernel.builder: source`)",
-      fix: QEMU_FIX,
-      run: () => outcomeOf(async () => (await probe("qemu-system-x86_64", ["--version"])).split("\n")[0]),
-    },
-    {
-      name: "unikernel build tools (optional: the source builder)",
-      required: false,
-      purpose: "build Unikraft's ELF loader from source (`npm run unikernel -- up`, `unikernel.builder: source`)",
-      fix: UNIKERNEL_BUILD_TOOLS_FIX,
-      run: () => buildToolsOutcome(hostProbes.commandOnPath, () => probe("make", ["--version"])),
-    },
-    {
-      name: "unikernel acceleration",
-      required: false,
-      purpose: "KVM runs the unikernel at native speed; TCG emulates the CPU (it works everywhere, slower)",
-      fix: "run `npm run doctor` again for the reason above; KVM needs hardware virtualization and read-write access to /dev/kvm",
-      run: () => accelerationOutcome(acceleration),
-    },
-    {
-      name: "debootstrap (optional)",
-      required: false,
-      purpose: "`npm run images:base` builds the Node base images offline with it (machines without a registry; the ci stack)",
-      fix: "`sudo apt-get install debootstrap`",
-      run: () => outcomeOf(() => probe("sh", ["-c", "command -v debootstrap || ls /usr/sbin/debootstrap"])),
-    },
-    {
-      name: "offline base images (optional)",
-      required: false,
-      purpose: `the ci stack builds from ${Object.values(LOCAL_BASE_IMAGES).join(" and ")} instead of pulling node:22`,
-      fix: "`sudo npm run images:base` (needs debootstrap and a running engine)",
-      run: () =>
-        outcomeOf(async () => {
-          for (const tag of Object.values(LOCAL_BASE_IMAGES)) await probe("docker", ["image", "inspect", "--format", "{{.Id}}", tag], dockerEnv);
-          return "present";
-        }),
-    },
-    {
-      name: "Docker userland-proxy (bench)",
-      required: false,
-      purpose: "tells whether load sent to a published port pays for docker-proxy (`npm run bench -- --path published`)",
-      fix: "nothing to fix: the bench's default namespace path does not cross it",
-      run: async () => ({ ok: true, detail: describeUserlandProxy(userlandProxyState()) }),
-    },
-    {
-      name: "bench load generator image (optional)",
-      required: false,
-      purpose: `\`npm run bench\` runs wrk from ${DEFAULT_GENERATOR_IMAGE} inside each variant's network namespace`,
-      fix: "`sudo npm run images:base` (builds it with debootstrap), or measure with `npm run bench -- --path published`",
-      run: () => outcomeOf(async () => `present (${await probe("docker", ["image", "inspect", "--format", "{{.Size}} bytes", DEFAULT_GENERATOR_IMAGE], dockerEnv)})`),
-    },
-  ];
+  const context: ProbeContext = { dockerHost, dockerEnv, acceleration };
+  return PREREQUISITES.map(({ name, required, purpose, fix, probe: probeFor }) => ({
+    name: typeof name === "string" ? name : name(context),
+    required,
+    purpose,
+    fix,
+    run: () => probeFor(context),
+  }));
 }
 
 export interface Verdict {

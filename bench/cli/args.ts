@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { commandLine, parseCommandLine } from "../../tooling/commandLine";
 import { validStackName } from "../../model/config/stackFile";
 import { UsageError } from "../errors";
-import { MEASURING_PATHS, MeasuringPathName, Mode, MODES } from "../schema";
+import { BenchSettings, MEASURING_PATHS, MeasuringPathName, Mode, MODES } from "../schema";
 import { checkUniqueNames, loopbackRefusal, parseTargetSpec, Target } from "../reach/targets";
 
 /** The seed's four endpoints. */
@@ -15,6 +15,11 @@ export const MODE_DEFAULTS: Record<Mode, { durationSeconds: number; warmupSecond
   full: { durationSeconds: 60, warmupSeconds: 10, connections: 50 },
   stress: { durationSeconds: 10, warmupSeconds: 3, connections: 8 },
 };
+
+/** Defaults of the flags a study has no flag for: it measures with the CLI's own. */
+export const DEFAULT_SAMPLE_INTERVAL_MS = 250;
+export const DEFAULT_WATTS_PER_CORE = 10;
+export const STRESS_DEFAULTS: BenchSettings["stress"] = { maxErrorRate: 0.01, maxP99Ms: 2000, maxConnections: 1024 };
 
 export type EngineChoice = "auto" | "wrk" | "autocannon";
 
@@ -87,7 +92,7 @@ function buildProgram(): Command {
     .option("--threads <n>", "wrk threads", positiveInt, 1)
     .option("--repetitions <n>", "measure every variant/endpoint N times, variants interleaved", positiveInt, 1)
     .option("--timeout <s>", "request timeout", positive, 5)
-    .option("--sample-interval <ms>", `container memory sampling period (${SAMPLE_INTERVAL_MS.min}-${SAMPLE_INTERVAL_MS.max})`, sampleInterval, 250)
+    .option("--sample-interval <ms>", `container memory sampling period (${SAMPLE_INTERVAL_MS.min}-${SAMPLE_INTERVAL_MS.max})`, sampleInterval, DEFAULT_SAMPLE_INTERVAL_MS)
     .addOption(
       new Option(
         "--path <path>",
@@ -103,10 +108,10 @@ function buildProgram(): Command {
     .addOption(new Option("--engine <name>", "load generator on --path published (namespace always uses wrk)").choices(["auto", "wrk", "autocannon"]).default("auto"))
     .option("--baseline <variant>", "variant the others are compared to (default: the first)")
     .option("--out <dir>", "output directory (default bench-results/<mode>-<time>)")
-    .option("--watts-per-core <W>", "power of one busy core for the energy estimate when RAPL is absent", positive, 10)
-    .option("--max-error-rate <ratio>", "stress: a step breaks above this error rate", fraction, 0.01)
-    .option("--max-p99-ms <ms>", "stress: a step breaks above this p99 latency", positive, 2000)
-    .option("--max-connections <n>", "stress: highest concurrency tried", positiveInt, 1024)
+    .option("--watts-per-core <W>", "power of one busy core for the energy estimate when RAPL is absent", positive, DEFAULT_WATTS_PER_CORE)
+    .option("--max-error-rate <ratio>", "stress: a step breaks above this error rate", fraction, STRESS_DEFAULTS.maxErrorRate)
+    .option("--max-p99-ms <ms>", "stress: a step breaks above this p99 latency", positive, STRESS_DEFAULTS.maxP99Ms)
+    .option("--max-connections <n>", "stress: highest concurrency tried", positiveInt, STRESS_DEFAULTS.maxConnections)
     .option("--y-max <req/s>", "fix the throughput chart's axis at 0..N req/s, so two reports placed side by side share one scale", positive);
 }
 

@@ -8,16 +8,27 @@
  * QEMU's start to the first 200 on /health, every route, 10 s of /api/light, QEMU's peak RSS.
  * `--floor` then searches the smallest guest RAM, in 32 MiB steps, that serves 10 s of /api/light
  * then 30 s of /api/heavy, each at the bench's concurrency (50 connections), with no error. Everything it starts is stopped and removed at the end.
+ * Every load is one bench session (`runSession`): the booted guest is a QEMU variant, autocannon loads
+ * it from the host through the forwarded port; `--out DIR` keeps each session's results.json and report.md.
  */
-import autocannon from "autocannon";
 import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { MODE_DEFAULTS } from "../cli/args";
+import { DEFAULT_SAMPLE_INTERVAL_MS, DEFAULT_WATTS_PER_CORE, MODE_DEFAULTS, STRESS_DEFAULTS } from "../cli/args";
+import { describeMachine } from "../counters/machine";
 import { statusField } from "../counters/proc";
+import { createAutocannonEngine } from "../engines/autocannon";
 import { median } from "../numbers/stats";
+import { publishedPath } from "../reach/paths";
+import { prepareVariant } from "../reach/prepare";
+import { Target } from "../reach/targets";
+import { userlandProxyState } from "../reach/userlandProxy";
+import { ACCELS, BenchSettings, Provenance } from "../schema";
+import { createProgress, Progress } from "../session/progress";
+import { runSession } from "../session/session";
 import { loadStackConfig, UnikernelConfig } from "../../model/config";
+import { UNIKERNEL_VARIANT, UNIKERNEL_VCPUS } from "../../components/unikernel";
 import { initrdBuildCommand, initrdDeleteCommand, kernelBuildCommand, qemuStartCommand, qemuStopCommand, sourceLayout, SourceLayout } from "../../components/unikernel/source";
 import { commandLine, parseOrExitCode } from "../../tooling/commandLine";
 
@@ -79,17 +90,84 @@ interface Load {
   errors: number;
   non2xx: number;
   perSecond: number;
+  /** Why the session could not measure the guest (QEMU exited during the load, ...); null: it did. */
+  failure: string | null;
 }
 
-async function load(url: string, connections: number, seconds = LOAD_SECONDS): Promise<Load> {
-  const result = await autocannon({ url, connections, duration: seconds, timeout: REQUEST_TIMEOUT_SECONDS });
-  return { requests: result.requests.total, errors: result.errors + result.timeouts, non2xx: result.non2xx, perSecond: result.requests.average };
+/** Where the study's bench sessions write their files and show their progress. */
+interface Sessions {
+  outDir: string;
+  progress: Progress;
+  provenance: Omit<Provenance, "energySource">;
+}
+
+/** What every session's results.json says of where and how it ran. */
+function sessionProvenance(argv: string[]): Sessions["provenance"] {
+  return {
+    machine: describeMachine(),
+    tools: { node: process.version, autocannon: createAutocannonEngine().version },
+    userlandProxy: userlandProxyState(),
+    command: `npm run unikernel:targets -- ${argv.slice(2).join(" ")}`.trim(),
+  };
+}
+
+/** The settings of one of the study's loads: the bench's quick run, one endpoint, no warm-up, through the published path. */
+function loadSettings(endpoint: string, seconds: number): BenchSettings {
+  return {
+    mode: "quick",
+    engine: "autocannon",
+    endpoints: [endpoint],
+    durationSeconds: seconds,
+    warmupSeconds: 0,
+    connections: CONNECTIONS,
+    threads: 1,
+    repetitions: 1,
+    timeoutSeconds: REQUEST_TIMEOUT_SECONDS,
+    sampleIntervalMs: DEFAULT_SAMPLE_INTERVAL_MS,
+    baseline: UNIKERNEL_VARIANT,
+    path: "published",
+    wattsPerCore: DEFAULT_WATTS_PER_CORE,
+    stress: STRESS_DEFAULTS,
+    source: "--target (npm run unikernel:targets: the guest it booted, through QEMU's forwarded port)",
+  };
+}
+
+/** The booted guest as the bench's QEMU variant: sampled from its process, budget its vCPUs and guest RAM. */
+function guestTarget(run: Boot, memoryMi: number): Target {
+  const accel = ACCELS.find((known) => known === run.accel) ?? null;
+  return {
+    name: UNIKERNEL_VARIANT,
+    url: run.baseUrl,
+    skipped: null,
+    cpus: UNIKERNEL_VCPUS,
+    memoryMb: memoryMi,
+    budgetSource: "target",
+    container: null,
+    runtime: "node",
+    qemu: { pidFile: run.pidFile, accel },
+  };
+}
+
+/** `seconds` of `endpoint` at the bench's concurrency, as one bench session; its files go to `<out>/<label>`. */
+async function load(run: Boot, memoryMi: number, endpoint: string, seconds: number, label: string, sessions: Sessions): Promise<Load> {
+  const variant = await prepareVariant(guestTarget(run, memoryMi), null, os.cpus().length);
+  await publishedPath(createAutocannonEngine()).attach([variant]);
+  const plan = { startedAt: new Date().toISOString(), settings: loadSettings(endpoint, seconds), variants: [variant], provenance: sessions.provenance, outDir: path.join(sessions.outDir, label) };
+  const { results } = await runSession(plan, new AbortController().signal, sessions.progress);
+  const [guest] = results.variants;
+  const measured = guest.runs[0];
+  const failure = guest.status === "measured" ? null : (guest.detail ?? guest.status);
+  if (measured === undefined) return { requests: 0, errors: 0, non2xx: 0, perSecond: 0, failure };
+  const { connect, socket, timeouts, non2xx } = measured.errors;
+  const perSecond = measured.durationSeconds === 0 ? 0 : measured.responses / measured.durationSeconds;
+  return { requests: measured.responses, errors: connect + socket + timeouts, non2xx, perSecond, failure };
 }
 
 interface Boot {
   healthSeconds: number;
   accel: string;
   pid: number;
+  pidFile: string;
   baseUrl: string;
 }
 
@@ -98,7 +176,8 @@ async function boot(config: UnikernelConfig, layout: SourceLayout, port: number)
   const health = /answered (\d+(?:\.\d+)?) s after QEMU started/.exec(out);
   const accel = /^accel=(\w+)/m.exec(out);
   if (!health || !accel) throw new Error(`qemu.sh start printed no health time or accel:\n${out}`);
-  return { healthSeconds: Number(health[1]), accel: accel[1], pid: Number(fs.readFileSync(layout.pidFile, "utf8").trim()), baseUrl: `http://127.0.0.1:${port}` };
+  const pid = Number(fs.readFileSync(layout.pidFile, "utf8").trim());
+  return { healthSeconds: Number(health[1]), accel: accel[1], pid, pidFile: layout.pidFile, baseUrl: `http://127.0.0.1:${port}` };
 }
 
 async function checkRoutes(baseUrl: string): Promise<string[]> {
@@ -116,27 +195,60 @@ function verdict(met: boolean): string {
   return met ? "met" : "MISSED";
 }
 
-interface FloorSearch {
+/** What the boots and the floor search share: the guest's config, where it lives, how to report and stop it. */
+interface Guest {
   config: UnikernelConfig;
   layout: SourceLayout;
   port: number;
+  sessions: Sessions;
   say: (line: string) => void;
   stop: () => Promise<unknown>;
 }
 
+/** Boots the guest `boots` times: /health time, every route, 10 s of /api/light, QEMU's peak RSS; then the medians against the goals. */
+async function measureBoots({ config, layout, port, sessions, say, stop }: Guest, boots: number): Promise<void> {
+  const healths: number[] = [];
+  const rssPeaks: number[] = [];
+  for (let i = 1; i <= boots; i++) {
+    const run = await boot(config, layout, port);
+    try {
+      const problems = await checkRoutes(run.baseUrl);
+      const light = await load(run, config.memoryMi, "/api/light", LOAD_SECONDS, `boot-${i}-light`, sessions);
+      const peakMi = peakResidentMi(run.pid);
+      healths.push(run.healthSeconds);
+      rssPeaks.push(peakMi);
+      say(
+        `boot ${i} (${run.accel}): /health after ${run.healthSeconds.toFixed(1)} s; routes ${problems.length === 0 ? "all correct" : problems.join("; ")}; ` +
+          `10 s /api/light (${CONNECTIONS} connections): ${light.requests} requests, ${light.perSecond.toFixed(0)} req/s, ${light.errors} errors, ${light.non2xx} non-2xx` +
+          `${light.failure === null ? "" : ` (${light.failure})`}; QEMU peak RSS ${peakMi.toFixed(0)} MiB`,
+      );
+    } finally {
+      await stop();
+    }
+  }
+  const health = median(healths);
+  const rss = median(rssPeaks);
+  say(`median /health: ${health.toFixed(1)} s (target ≤ ${GOALS.healthSeconds}: ${verdict(health <= GOALS.healthSeconds)})`);
+  say(`median QEMU peak RSS: ${rss.toFixed(0)} MiB for ${config.memoryMi} MiB of guest RAM (target ≤ ${config.memoryMi + GOALS.rssOverGuestMi}: ${verdict(rss <= config.memoryMi + GOALS.rssOverGuestMi)})`);
+}
+
 /** The smallest guest RAM, in FLOOR_STEP_MI steps, that serves /api/light then /api/heavy with no error. */
-async function searchFloor({ config, layout, port, say, stop }: FloorSearch): Promise<void> {
+async function searchFloor({ config, layout, port, sessions, say, stop }: Guest): Promise<void> {
   const serves = async (memoryMi: number): Promise<boolean> => {
     try {
       const run = await boot({ ...config, memoryMi, healthTimeoutSeconds: 60 }, layout, port);
       try {
         // As the bench's quick run loads it: /api/light, then /api/heavy.
-        const light = await load(`${run.baseUrl}/api/light`, CONNECTIONS);
-        const heavy = await load(`${run.baseUrl}/api/heavy`, CONNECTIONS, FLOOR_HEAVY_SECONDS);
+        const light = await load(run, memoryMi, "/api/light", LOAD_SECONDS, `floor-${memoryMi}MiB-light`, sessions);
+        const heavy = await load(run, memoryMi, "/api/heavy", FLOOR_HEAVY_SECONDS, `floor-${memoryMi}MiB-heavy`, sessions);
         const healthy = await fetch(`${run.baseUrl}/health`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_SECONDS * 1000) }).then((r) => r.ok, () => false);
         const failures = light.errors + light.non2xx + heavy.errors + heavy.non2xx;
-        const ok = failures === 0 && light.requests > 0 && heavy.requests > 0 && healthy;
-        say(`floor: ${memoryMi} MiB ${ok ? "serves" : "fails"} (${CONNECTIONS} connections: light ${light.requests} requests, heavy ${heavy.requests}, ${failures} errors${healthy ? "" : ", dead after the load"})`);
+        const failure = light.failure ?? heavy.failure;
+        const ok = failures === 0 && failure === null && light.requests > 0 && heavy.requests > 0 && healthy;
+        say(
+          `floor: ${memoryMi} MiB ${ok ? "serves" : "fails"} (${CONNECTIONS} connections: light ${light.requests} requests, heavy ${heavy.requests}, ${failures} errors` +
+            `${failure === null ? "" : `, ${failure}`}${healthy ? "" : ", dead after the load"})`,
+        );
         return ok;
       } finally {
         await stop();
@@ -165,23 +277,22 @@ async function main(argv: string[]): Promise<void> {
     .option("--boots <n>", "boots to take the median of", (v) => Number(v), 3)
     .option("--memory <mib>", "guest RAM (default: the stack's unikernel.memoryMi)", (v) => Number(v))
     .option("--floor", "also search the memory floor (32 MiB steps)", false)
-    .option("--port <port>", "loopback port to forward", (v) => Number(v), 18904);
+    .option("--port <port>", "loopback port to forward", (v) => Number(v), 18904)
+    .option("--out <dir>", "keep each load's bench session files (results.json, report.md) here (default: removed with the rest)");
   // Exit 1 on a bad command line, as commander's own default did.
   const exitCode = parseOrExitCode(program, argv.slice(2), 1);
   if (exitCode !== null) process.exit(exitCode);
-  const options = program.opts<{ stack: string; boots: number; memory?: number; floor: boolean; port: number }>();
+  const options = program.opts<{ stack: string; boots: number; memory?: number; floor: boolean; port: number; out?: string }>();
   const stackConfig = loadStackConfig(options.stack);
   const config: UnikernelConfig = { ...stackConfig.unikernel, memoryMi: options.memory ?? stackConfig.unikernel.memoryMi };
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "optivolt-unikernel-targets-"));
   const layout: SourceLayout = { ...sourceLayout(PROJECT_DIR, `targets-${process.pid}`), kernelDir: path.join(work, "kernel"), initrd: path.join(work, "initrd.cpio") };
   layout.kernel = path.join(layout.kernelDir, "elfloader_qemu-x86_64");
   const tags = { appTag: `optivolt-unikernel-targets-app:${process.pid}`, payloadTag: `optivolt-unikernel-targets-initrd:${process.pid}` };
-  const lines: string[] = [];
-  const say = (line: string) => {
-    lines.push(line);
-    process.stdout.write(`${line}\n`);
-  };
+  const say = (line: string) => process.stdout.write(`${line}\n`);
   const stop = () => sh(qemuStopCommand(layout)).catch(() => undefined);
+  const sessions: Sessions = { outDir: options.out ?? path.join(work, "sessions"), progress: createProgress(), provenance: sessionProvenance(argv) };
+  const guest: Guest = { config, layout, port: options.port, sessions, say, stop };
   process.once("SIGINT", () => void stop().then(() => process.exit(130)));
   try {
     say(`# Unikernel targets: stack ${options.stack}, ${os.cpus().length} cores, guest ${config.memoryMi} MiB, TCG cache ${config.tcgCacheMi} MiB`);
@@ -192,30 +303,8 @@ async function main(argv: string[]): Promise<void> {
     const [, initrdSeconds] = await timed(() => sh(initrdBuildCommand(stackConfig.images, tags, layout)));
     say(`initrd build: ${initrdSeconds.toFixed(1)} s, ${(fs.statSync(layout.initrd).size / 1048576).toFixed(1)} MiB`);
 
-    const healths: number[] = [];
-    const rssPeaks: number[] = [];
-    for (let i = 1; i <= options.boots; i++) {
-      const run = await boot(config, layout, options.port);
-      try {
-        const problems = await checkRoutes(run.baseUrl);
-        const light = await load(`${run.baseUrl}/api/light`, CONNECTIONS);
-        const peakMi = peakResidentMi(run.pid);
-        healths.push(run.healthSeconds);
-        rssPeaks.push(peakMi);
-        say(
-          `boot ${i} (${run.accel}): /health after ${run.healthSeconds.toFixed(1)} s; routes ${problems.length === 0 ? "all correct" : problems.join("; ")}; ` +
-            `10 s /api/light (${CONNECTIONS} connections): ${light.requests} requests, ${light.perSecond.toFixed(0)} req/s, ${light.errors} errors, ${light.non2xx} non-2xx; QEMU peak RSS ${peakMi.toFixed(0)} MiB`,
-        );
-      } finally {
-        await stop();
-      }
-    }
-    const health = median(healths);
-    const rss = median(rssPeaks);
-    say(`median /health: ${health.toFixed(1)} s (target ≤ ${GOALS.healthSeconds}: ${verdict(health <= GOALS.healthSeconds)})`);
-    say(`median QEMU peak RSS: ${rss.toFixed(0)} MiB for ${config.memoryMi} MiB of guest RAM (target ≤ ${config.memoryMi + GOALS.rssOverGuestMi}: ${verdict(rss <= config.memoryMi + GOALS.rssOverGuestMi)})`);
-
-    if (options.floor) await searchFloor({ config, layout, port: options.port, say, stop });
+    await measureBoots(guest, options.boots);
+    if (options.floor) await searchFloor(guest);
   } finally {
     await stop();
     await sh(initrdDeleteCommand(tags, layout)).catch(() => undefined);

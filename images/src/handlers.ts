@@ -88,44 +88,40 @@ export function parseQuery(raw: string, accepted: readonly string[]): Params | s
 
 const seconds = (started: number) => (performance.now() - started) / 1000;
 
-/**
- * Builds the API: every route's fixed answer is rendered here, once, and each route counts into
- * `metrics` (requests by route and status, time until the answer is ready).
- */
-export function createApi(context: ApiContext): ApiHandler {
-  const { config, metrics } = context;
-
-  const fixedRoute = (path: string, body: string | Buffer): [string, Route] => {
-    const response = answer(200, body);
-    const record = metrics.forRoute(path);
-    return [
-      path,
-      {
-        params: [],
-        record,
-        serve(_request, _params, started) {
-          record(200, seconds(started));
-          return response;
-        },
+/** A route whose answer never changes: rendered once, served as the same object every time. */
+function fixedRoute(metrics: RequestMetrics, path: string, body: string | Buffer): [string, Route] {
+  const response = answer(200, body);
+  const record = metrics.forRoute(path);
+  return [
+    path,
+    {
+      params: [],
+      record,
+      serve(_request, _params, started) {
+        record(200, seconds(started));
+        return response;
       },
-    ];
-  };
+    },
+  ];
+}
 
-  const slowRecord = metrics.forRoute("/api/slow");
-  const slow: Route = {
+/** /api/slow: answers after `ms` (or the configured delay) on a timer, not a busy wait. */
+function slowRoute(config: AppConfig, metrics: RequestMetrics): Route {
+  const record = metrics.forRoute("/api/slow");
+  return {
     params: ["ms"],
-    record: slowRecord,
+    record,
     serve(request, params, started) {
       const raw = params.get("ms");
       const delay = raw === undefined ? config.slowDelayMs : parseStrictInt(raw);
       if (Number.isNaN(delay) || delay > MAX_SLOW_DELAY_MS) {
-        slowRecord(400, seconds(started));
+        record(400, seconds(started));
         return json(400, { error: "bad_request", message: `ms must be a whole number from 0 to ${MAX_SLOW_DELAY_MS}, got "${raw}"` });
       }
       // A timer, not a busy wait: other requests keep being served meanwhile.
       return new Promise((resolve) => {
         const timer = setTimeout(() => {
-          slowRecord(200, seconds(started));
+          record(200, seconds(started));
           resolve(json(200, { status: "ok", variant: config.variant, kind: "slow", delayMs: delay }));
         }, delay);
         // The client left: nobody reads the answer, so neither wait nor count it.
@@ -133,73 +129,94 @@ export function createApi(context: ApiContext): ApiHandler {
       });
     },
   };
+}
 
-  const metricsRecord = metrics.forRoute("/metrics");
-  const metricsRoute: Route = {
+/** /metrics: the context's metrics text, or a 503 saying why it could not be gathered. */
+function metricsRoute(context: ApiContext): Route {
+  const { metrics } = context;
+  const record = metrics.forRoute("/metrics");
+  return {
     params: [],
-    record: metricsRecord,
+    record,
     serve(_request, _params, started) {
       return context.metricsText().then(
         (text) => {
-          metricsRecord(200, seconds(started));
+          record(200, seconds(started));
           return answer(200, text, metrics.registry.contentType);
         },
         (error: unknown) => {
-          metricsRecord(503, seconds(started));
+          record(503, seconds(started));
           return json(503, { error: "metrics_unavailable", message: error instanceof Error ? error.message : String(error) });
         },
       );
     },
   };
+}
 
-  const routes = new Map<string, Route>([
-    fixedRoute("/", welcomeBody(config.variant)),
-    fixedRoute("/api/light", lightBody(config.variant)),
-    fixedRoute("/api/heavy", heavyBody(config.variant)),
-    fixedRoute("/health", healthBody(config.variant)),
+/**
+ * Every route by path. The order of creation is the order of the routes in the metrics text
+ * (slow and metrics first, as they always were).
+ */
+function routeTable(context: ApiContext): Map<string, Route> {
+  const { config, metrics } = context;
+  const slow = slowRoute(config, metrics);
+  const metricsText = metricsRoute(context);
+  return new Map<string, Route>([
+    fixedRoute(metrics, "/", welcomeBody(config.variant)),
+    fixedRoute(metrics, "/api/light", lightBody(config.variant)),
+    fixedRoute(metrics, "/api/heavy", heavyBody(config.variant)),
+    fixedRoute(metrics, "/health", healthBody(config.variant)),
     ["/api/slow", slow],
-    ["/metrics", metricsRoute],
+    ["/metrics", metricsText],
   ]);
-  const unmatched = metrics.forRoute("unmatched");
+}
 
-  const routeRequest = (request: ApiRequest, started: number): ApiResponse | Promise<ApiResponse> => {
-    const head = readRequestHead(request.url, request.host);
-    if (!head.ok) {
-      unmatched(400, seconds(started));
-      // A client that sends a malformed head is told to start over on a new connection.
-      return json(400, { error: "bad_request", message: head.problem }, { connection: "close" });
+/** Finds the request's route and checks its head, method and query before the route serves it. */
+function routeRequest(routes: ReadonlyMap<string, Route>, unmatched: RequestRecorder, request: ApiRequest, started: number): ApiResponse | Promise<ApiResponse> {
+  const head = readRequestHead(request.url, request.host);
+  if (!head.ok) {
+    unmatched(400, seconds(started));
+    // A client that sends a malformed head is told to start over on a new connection.
+    return json(400, { error: "bad_request", message: head.problem }, { connection: "close" });
+  }
+  const url = head.target;
+  const q = url.indexOf("?");
+  const path = q === -1 ? url : url.slice(0, q);
+  const route = routes.get(path);
+  try {
+    if (route === undefined) {
+      unmatched(404, seconds(started));
+      return json(404, { error: "not_found", message: `no route ${path}`, routes: ROUTES });
     }
-    const url = head.target;
-    const q = url.indexOf("?");
-    const path = q === -1 ? url : url.slice(0, q);
-    const route = routes.get(path);
-    try {
-      if (route === undefined) {
-        unmatched(404, seconds(started));
-        return json(404, { error: "not_found", message: `no route ${path}`, routes: ROUTES });
-      }
-      if (request.method !== "GET" && request.method !== "HEAD") {
-        route.record(405, seconds(started));
-        return json(405, { error: "method_not_allowed", message: `${request.method} ${path}: only GET and HEAD` }, { allow: "GET, HEAD" });
-      }
-      let params = EMPTY_PARAMS;
-      if (q !== -1) {
-        const parsed = parseQuery(url.slice(q + 1), route.params);
-        if (typeof parsed === "string") {
-          route.record(400, seconds(started));
-          return json(400, { error: "bad_request", message: parsed });
-        }
-        params = parsed;
-      }
-      return route.serve(request, params, started);
-    } catch (error) {
-      (route?.record ?? unmatched)(500, seconds(started));
-      return json(500, { error: "internal_error", message: error instanceof Error ? error.message : String(error) });
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      route.record(405, seconds(started));
+      return json(405, { error: "method_not_allowed", message: `${request.method} ${path}: only GET and HEAD` }, { allow: "GET, HEAD" });
     }
-  };
+    let params = EMPTY_PARAMS;
+    if (q !== -1) {
+      const parsed = parseQuery(url.slice(q + 1), route.params);
+      if (typeof parsed === "string") {
+        route.record(400, seconds(started));
+        return json(400, { error: "bad_request", message: parsed });
+      }
+      params = parsed;
+    }
+    return route.serve(request, params, started);
+  } catch (error) {
+    (route?.record ?? unmatched)(500, seconds(started));
+    return json(500, { error: "internal_error", message: error instanceof Error ? error.message : String(error) });
+  }
+}
 
+/**
+ * Builds the API: every route's fixed answer is rendered here, once, and each route counts into
+ * `metrics` (requests by route and status, time until the answer is ready).
+ */
+export function createApi(context: ApiContext): ApiHandler {
+  const routes = routeTable(context);
+  const unmatched = context.metrics.forRoute("unmatched");
   return function handle(request) {
-    const response = routeRequest(request, performance.now());
+    const response = routeRequest(routes, unmatched, request, performance.now());
     if (!closesConnection(request)) return response;
     return response instanceof Promise ? response.then(withClose) : withClose(response);
   };

@@ -1,6 +1,6 @@
 /**
  * Limits of the values the web API reads from its environment, shared with the stack config's schema
- * (components/config/variants.ts) so the config refuses what the app would refuse at start. No
+ * (model/config/variants.ts) so the config refuses what the app would refuse at start. No
  * imports: it builds inside the image (rootDir src) and is read by the Pulumi program alike.
  */
 

@@ -33,7 +33,7 @@ function withVariant(name: string, changes: Record<string, unknown>): Record<str
 }
 
 describe("config: the shipped stack files", () => {
-  it("dev holds the DESIGN.md variant table on loopback", () => {
+  it("dev holds the variant table of docs/runtimes.md on loopback", () => {
     const config = loadStackConfig("dev");
     assert.deepStrictEqual(config.variants, {
       standard: { target: "standard", runtime: "node", cpus: 2, memoryMb: 512, hostPort: 8001 },

@@ -28,10 +28,11 @@ describe("import floors (dependency-cruiser)", function () {
     assert.deepStrictEqual(violations.map((v) => `${v.rule.name}: ${v.from} -> ${v.to}`), []);
   });
 
-  it("fails a tree whose model imports a component, which imports it back, and whose policy imports tests/", () => {
+  it("fails a tree whose model imports a component, which imports it back, whose policy imports tests/ and whose study loads with autocannon itself", () => {
     const found = violationsIn(path.join(ROOT, "tests", "fixtures", "floors")).map((v) => `${v.rule.name}: ${v.from} -> ${v.to}`);
     assert.ok(found.includes("model-imports-only-model: model/naming.ts -> components/lab.ts"), found.join("\n"));
     assert.ok(found.includes("product-never-imports-tests: policy/check.ts -> tests/helper.ts"), found.join("\n"));
     assert.ok(found.some((v) => v.startsWith("no-circular: ")), found.join("\n"));
+    assert.ok(found.some((v) => /^studies-load-through-the-session: bench\/studies\/ownLoop\.ts -> .*node_modules\/autocannon\//.test(v)), found.join("\n"));
   });
 });

@@ -75,7 +75,7 @@ describe("unikernel recipe", () => {
 
     beforeEach(() => {
       dir = fs.mkdtempSync(path.join(os.tmpdir(), "ovtest-unikernel-hash-"));
-      for (const file of ["images/src/server.ts", "images/src/routes/heavy.ts", "images/package.json", "images/Dockerfile", "unikernel/Kraftfile", "unikernel/Dockerfile", "README.md", "bench/cli.ts"]) {
+      for (const file of ["images/src/server.ts", "images/src/routes/heavy.ts", "images/package.json", "images/Dockerfile", "unikernel/Kraftfile", "unikernel/Dockerfile", "README.md", "bench/cli/cli.ts"]) {
         fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
         fs.writeFileSync(path.join(dir, file), `content of ${file}\n`);
       }
@@ -87,7 +87,7 @@ describe("unikernel recipe", () => {
       const before = hashBuildInputs(dir);
       assert.strictEqual(hashBuildInputs(dir), before);
       fs.writeFileSync(path.join(dir, "README.md"), "edited\n");
-      fs.writeFileSync(path.join(dir, "bench/cli.ts"), "edited\n");
+      fs.writeFileSync(path.join(dir, "bench/cli/cli.ts"), "edited\n");
       fs.mkdirSync(path.join(dir, "unikernel/rootfs/app"), { recursive: true });
       fs.writeFileSync(path.join(dir, "unikernel/rootfs/app/x.js"), "generated\n");
       assert.strictEqual(hashBuildInputs(dir), before);

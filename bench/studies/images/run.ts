@@ -15,6 +15,7 @@ import { execFile } from "child_process";
 import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "util";
+import { DEFAULT_WATTS_PER_CORE, STRESS_DEFAULTS } from "../../cli/args";
 import { analyze } from "../../numbers/analysis";
 import { DockerEngine } from "../../counters/docker";
 import { LoadOutcome } from "../../engines/types";
@@ -217,8 +218,8 @@ async function main(): Promise<void> {
     sampleIntervalMs: 100,
     baseline: SERVERS.fastapi,
     path: "published",
-    wattsPerCore: 10,
-    stress: { maxErrorRate: 0.01, maxP99Ms: 2000, maxConnections: 1024 },
+    wattsPerCore: DEFAULT_WATTS_PER_CORE,
+    stress: STRESS_DEFAULTS,
     source: "--target (npm run bench:images: servers on the host network, pinned to CPU 0, wrk on CPU 1)",
   };
   const startedAt = new Date().toISOString();
