@@ -4,8 +4,8 @@ import * as os from "os";
 import * as path from "path";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-/** Folders that hold no file a reader follows: generated, installed, or (tests/) trees a test makes up. */
-const SKIPPED = new Set(["node_modules", "tests", "bench-results", "dist"]);
+/** Folders that hold no file a reader follows: generated (.gitignore: bin, dist, bench-results), installed, or (tests/) trees a test makes up. */
+const SKIPPED = new Set(["node_modules", "tests", "bench-results", "dist", "bin"]);
 const TEXT = /\.(ts|md|sh|cjs|js|json|ya?ml|lua|py)$|Dockerfile$/;
 /** A path from the checkout's root to a file, as docs and comments write them (`model/config/variants.ts`). */
 const REPO_PATH = /(?<![\w./-])(?:model|tooling|bench|components|policy|scripts|images|dashboards|unikernel|docs|examples|tests|microvm)\/[\w./-]*?\.(?:ts|md|sh|cjs|js|json|ya?ml|lua|py)\b/g;
