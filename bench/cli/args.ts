@@ -49,6 +49,8 @@ export interface BenchOptions {
   stress: { maxErrorRate: number; maxP99Ms: number; maxConnections: number };
   /** Fixed top of the throughput chart's axis (req/s); null: each chart picks its own. */
   yMax: number | null;
+  /** The stack whose config states each variant's memory floor: `--floors` (explicit), else --stack's own; null: none. */
+  floors: { stack: string; explicit: boolean } | null;
 }
 
 const number = (check: (n: number) => boolean, what: string) => (text: string) => {
@@ -107,7 +109,8 @@ function buildProgram(): Command {
     .option("--max-error-rate <ratio>", "stress: a step breaks above this error rate", fraction, 0.01)
     .option("--max-p99-ms <ms>", "stress: a step breaks above this p99 latency", positive, 2000)
     .option("--max-connections <n>", "stress: highest concurrency tried", positiveInt, 1024)
-    .option("--y-max <req/s>", "fix the throughput chart's axis at 0..N req/s, so two reports placed side by side share one scale", positive);
+    .option("--y-max <req/s>", "fix the throughput chart's axis at 0..N req/s, so two reports placed side by side share one scale", positive)
+    .option("--floors <stack>", "read each variant's memory floor for the report's ladder from Pulumi.STACK.yaml (default: the --stack's own; none with --target alone)");
 }
 
 /** The usage text printed with --help and after a bad flag. */
@@ -140,6 +143,7 @@ interface RawOptions {
   maxP99Ms: number;
   maxConnections: number;
   yMax?: number;
+  floors?: string;
 }
 
 function checkEndpoints(endpoints: string[]): string[] {
@@ -175,6 +179,13 @@ export function parseArgs(argv: readonly string[], now: Date = new Date()): Benc
       throw new UsageError(`--stack: ${(error as Error).message}`);
     }
     source = { kind: "stack", stack };
+  }
+  if (raw.floors !== undefined) {
+    try {
+      validStackName(raw.floors);
+    } catch (error) {
+      throw new UsageError(`--floors: ${(error as Error).message}`);
+    }
   }
   const defaults = MODE_DEFAULTS[raw.mode];
   const connections = raw.connections ?? defaults.connections;
@@ -214,5 +225,6 @@ export function parseArgs(argv: readonly string[], now: Date = new Date()): Benc
     wattsPerCore: raw.wattsPerCore,
     stress: { maxErrorRate: raw.maxErrorRate, maxP99Ms: raw.maxP99Ms, maxConnections: raw.maxConnections },
     yMax: raw.yMax ?? null,
+    floors: raw.floors !== undefined ? { stack: raw.floors, explicit: true } : source.kind === "stack" ? { stack: source.stack, explicit: false } : null,
   };
 }
