@@ -80,7 +80,7 @@ function buildProgram(): Command {
     .description("Load-test the OptiVolt web API variants one after another and write results.json, report.md and SVG charts.")
     .addOption(new Option("--mode <mode>", "quick (10 s/endpoint), full (60 s), stress (raise connections until a threshold breaks)").choices(MODES).default("quick"))
     .option("--stack <name>", "read targets and budgets from `pulumi stack output --json --stack NAME`")
-    .option("--target <spec>", "name=URL[,cpus=N,memoryMb=M,container=NAME] or, for a QEMU-run unikernel, name=URL[,cpus=N,memoryMb=GUEST_MIB],pidFile=PATH[,accel=kvm|tcg]; repeatable; no Pulumi needed", collect)
+    .option("--target <spec>", "name=URL[,cpus=N,memoryMb=M,container=NAME] or, for a QEMU-run guest, name=URL[,cpus=N,memoryMb=GUEST_MIB],pidFile=PATH[,accel=kvm|tcg][,isolation=microvm|unikernel]; repeatable; no Pulumi needed", collect)
     .option("--variants <list>", "only these variants (comma-separated)", list)
     .option("--endpoints <list>", `comma-separated paths (default ${DEFAULT_ENDPOINTS.join(",")})`, list)
     .option("--duration <s>", "seconds per measured run (per step in stress mode)", positive)
