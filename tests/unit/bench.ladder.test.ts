@@ -3,11 +3,18 @@
  * memory floor, the table per acceleration, and the unikernel ÷ micro-VM conclusion.
  */
 import * as assert from "assert";
+import { ChildProcess, spawn } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import * as net from "net";
+import * as os from "os";
+import * as path from "path";
 import { parseArgs, BenchOptions } from "../../bench/cli/args";
 import { bootView } from "../../bench/counters/docker";
 import { containerBoot, ContainerBootView, guestBoot } from "../../bench/counters/boot";
 import { analyze } from "../../bench/numbers/analysis";
 import { floorsConfig, memoryFloorOf } from "../../bench/reach/floors";
+import { prepareVariant } from "../../bench/reach/prepare";
 import { parseTargetSpec, targetsFromStackOutputs } from "../../bench/reach/targets";
 import { ladderSession } from "../../bench/report/chartExamples";
 import { conclusions, vmVersusVm } from "../../bench/report/conclusions";
@@ -219,5 +226,53 @@ describe("bench ladder: unikernel ÷ micro-VM", () => {
     const windowed: BootTime = { afterMs: 0, byMs: 10_000, source: "health-log", detail: "probe window" };
     const lines = vmVersusVm(analyze(ladderWith("microvm-vm", (v) => ({ ...v, boot: windowed }))));
     assert.match(lines[0], /: no boot ratio \(microvm-vm's boot: probe window\); memory floor ×1\.88/);
+  });
+});
+
+describe("bench ladder: a QEMU guest prepared for the session", () => {
+  // A process whose name says qemu (a copy of sleep) and a tiny HTTP server stand in for the guest.
+  let dir: string;
+  let fake: ChildProcess;
+  let server: http.Server;
+  let url: string;
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "ovtest-ladder-"));
+    fs.copyFileSync("/bin/sleep", path.join(dir, "qemu-fake"));
+    fs.chmodSync(path.join(dir, "qemu-fake"), 0o755);
+    fake = spawn(path.join(dir, "qemu-fake"), ["60"], { stdio: "ignore" });
+    fs.writeFileSync(path.join(dir, "qemu.pid"), `${fake.pid}\n`);
+    server = http.createServer((_req, res) => res.end("ok"));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  });
+
+  after(() => {
+    fake.kill();
+    server.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const target = (extra: string) => parseTargetSpec(`vm=${url},cpus=1,memoryMb=256,pidFile=${path.join(dir, "qemu.pid")}${extra}`);
+
+  it("records the guest kind, the boot from boot.json, and takes boot.json's acceleration when the target says none", async () => {
+    fs.writeFileSync(path.join(dir, "boot.json"), JSON.stringify({ bootMs: 9712, accel: "tcg", startedAt: "2026-12-03T18:00:00.000Z" }));
+    const { result } = await prepareVariant(target(",isolation=microvm"), null, 2);
+    assert.deepStrictEqual(result.provenance, { isolation: "qemu", accel: "tcg", guest: "microvm" });
+    assert.deepStrictEqual([result.boot?.afterMs, result.boot?.byMs, result.boot?.source], [9712, 9712, "boot.json"]);
+    assert.ok(!result.warnings.some((w) => w.includes("acceleration is not known")), result.warnings.join("\n"));
+  });
+
+  it("warns when the kind is not said or the runner's record disagrees, and says why there is no boot", async () => {
+    fs.writeFileSync(path.join(dir, "boot.json"), JSON.stringify({ bootMs: 9712, accel: "tcg", startedAt: "2026-12-03T18:00:00.000Z" }));
+    const disagree = (await prepareVariant(target(",accel=kvm"), null, 2)).result;
+    assert.strictEqual(disagree.provenance.accel, "kvm");
+    assert.ok(disagree.warnings.includes("the stack says accel kvm but the runner's boot.json says tcg: the figures follow the stack's"), disagree.warnings.join("\n"));
+    assert.ok(disagree.warnings.some((w) => w.startsWith("which guest QEMU runs is not known")), disagree.warnings.join("\n"));
+    fs.rmSync(path.join(dir, "boot.json"));
+    const none = (await prepareVariant(target(",isolation=unikernel"), null, 2)).result;
+    assert.strictEqual(none.boot?.byMs, null);
+    assert.match(none.boot?.detail ?? "", /^no .*boot\.json: the QEMU runner that started this guest wrote no boot record$/);
+    assert.strictEqual(none.provenance.accel, null);
   });
 });
