@@ -1,7 +1,7 @@
 /**
  * Each rung's memory floor as the stack config states it (model/config), with where the figure was
- * measured, so the report's ladder can set it beside the memory the rung used (pure, but for the
- * reading of the stack file in floorsConfig).
+ * measured, so the report's ladder can set it beside the memory the rung used, and a --target
+ * container's runtime from the same config (pure, but for reading the stack file in floorsConfig).
  */
 import { LabConfig, loadStackConfig, memoryFloorMb } from "../../model/config";
 import { UsageError } from "../errors";
@@ -46,4 +46,9 @@ export function memoryFloorOf(name: string, guest: GuestKind | null, floors: Flo
   const spec = config.variants[name];
   if (spec === undefined) return { mb: null, source: `Pulumi.${stack}.yaml has no variant ${name}` };
   return { mb: memoryFloorMb(spec.target, spec.runtime), source: CONTAINER_FLOOR_SOURCE };
+}
+
+/** The runtime the stack config gives a container variant, for targets that did not say one (`--target`); null when none is known. */
+export function runtimeOf(name: string, floors: FloorsConfig): string | null {
+  return "why" in floors ? null : (floors.config.variants[name]?.runtime ?? null);
 }

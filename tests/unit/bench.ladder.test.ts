@@ -13,7 +13,7 @@ import { parseArgs, BenchOptions } from "../../bench/cli/args";
 import { bootView } from "../../bench/counters/docker";
 import { containerBoot, ContainerBootView, guestBoot } from "../../bench/counters/boot";
 import { analyze } from "../../bench/numbers/analysis";
-import { floorsConfig, memoryFloorOf } from "../../bench/reach/floors";
+import { floorsConfig, memoryFloorOf, runtimeOf } from "../../bench/reach/floors";
 import { prepareVariant } from "../../bench/reach/prepare";
 import { parseTargetSpec, targetsFromStackOutputs } from "../../bench/reach/targets";
 import { ladderSession } from "../../bench/report/chartExamples";
@@ -131,6 +131,13 @@ describe("bench ladder: memory floors from the stack config", () => {
     const uni = memoryFloorOf("unikernel", "unikernel", ci);
     assert.strictEqual(uni.mb, 480);
     assert.match(uni.source, /UNIKERNEL_DEFAULT_MEMORY_MI .*npm run unikernel:targets -- --floor/);
+  });
+
+  it("names a --target container's runtime from the same stack config", () => {
+    assert.strictEqual(runtimeOf("microvm-bun", ci), "bun");
+    assert.strictEqual(runtimeOf("minimal", ci), "node");
+    assert.strictEqual(runtimeOf("ghost", ci), null);
+    assert.strictEqual(runtimeOf("minimal", floorsConfig(null)), null);
   });
 
   it("says why a rung has no floor", () => {
