@@ -96,14 +96,46 @@ export type RunResult = z.infer<typeof runSchema>;
 export const ACCELS = ["kvm", "tcg"] as const;
 export type Accel = (typeof ACCELS)[number];
 
+/** The two VM rungs QEMU runs: a Linux guest on `-M microvm`, or the Unikraft unikernel. */
+export const GUEST_KINDS = ["microvm", "unikernel"] as const;
+export type GuestKind = (typeof GUEST_KINDS)[number];
+
 /**
- * What ran the variant: a container, or QEMU with hardware (kvm) or software (tcg) emulation; null
- * entries when unknown (no container found, or a file written before the field existed).
+ * What ran the variant: a container, or QEMU with hardware (kvm) or software (tcg) emulation, and
+ * which guest QEMU ran; null entries when unknown (no container found, the stack or --target did not
+ * say, or a file written before the field existed).
  */
 export const variantProvenanceSchema = z.strictObject({
   isolation: z.enum(["container", "qemu"]).nullable(),
   accel: z.enum(ACCELS).nullable(),
+  /** For a QEMU variant: the micro-VM or the unikernel (the stack outputs' or --target's `isolation`). */
+  guest: z.enum(GUEST_KINDS).nullable().default(null),
 });
+export type VariantProvenance = z.infer<typeof variantProvenanceSchema>;
+
+/** Where a boot time was read: a guest's boot.json (written by the QEMU runner) or a container's Docker health log. */
+export const BOOT_SOURCES = ["boot.json", "health-log"] as const;
+
+/**
+ * Start to the first 200 on /health: it came after `afterMs` and by `byMs` (ms after the start);
+ * equal bounds when it was timed directly (a guest's runner polls /health itself), a window as wide
+ * as the probe interval for a container (Docker probes every `interval`). Null bounds: not known,
+ * `detail` says why.
+ */
+export const bootSchema = z.strictObject({
+  afterMs: nonNegative.nullable(),
+  byMs: nonNegative.nullable(),
+  source: z.enum(BOOT_SOURCES).nullable(),
+  detail: z.string(),
+});
+export type BootTime = z.infer<typeof bootSchema>;
+
+/** The least memory the variant can serve the bench's load in, as the stack config states it, and where it was measured; null mb: none stated. */
+export const memoryFloorSchema = z.strictObject({
+  mb: z.number().positive().nullable(),
+  source: z.string(),
+});
+export type MemoryFloor = z.infer<typeof memoryFloorSchema>;
 
 export const VARIANT_STATUSES = ["measured", "skipped", "unreachable", "refused", "failed", "not-run"] as const;
 
@@ -133,7 +165,11 @@ export const variantResultSchema = z.strictObject({
   container: z.strictObject({ name: z.string(), id: z.string() }).nullable(),
   /** Where CPU and memory were read: the container's cgroup files, the engine's stats API, or a QEMU process's /proc files. */
   statsSource: z.enum(["cgroup", "engine", "process"]).nullable(),
-  provenance: variantProvenanceSchema.default({ isolation: null, accel: null }),
+  provenance: variantProvenanceSchema.default({ isolation: null, accel: null, guest: null }),
+  /** Start to first 200 on /health; null in files written before it existed. */
+  boot: bootSchema.nullable().default(null),
+  /** The stack config's memory floor for this variant; null in files written before it existed. */
+  memoryFloor: memoryFloorSchema.nullable().default(null),
   networkPath: z.string().nullable(),
   /** Disagreements between the declared budget and the limits the engine enforces. */
   warnings: z.array(z.string()),

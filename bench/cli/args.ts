@@ -54,6 +54,8 @@ export interface BenchOptions {
   stress: { maxErrorRate: number; maxP99Ms: number; maxConnections: number };
   /** Fixed top of the throughput chart's axis (req/s); null: each chart picks its own. */
   yMax: number | null;
+  /** The stack whose config states each variant's memory floor: `--floors` (explicit), else --stack's own; null: none. */
+  floors: { stack: string; explicit: boolean } | null;
 }
 
 const number = (check: (n: number) => boolean, what: string) => (text: string) => {
@@ -83,7 +85,7 @@ function buildProgram(): Command {
     .description("Load-test the OptiVolt web API variants one after another and write results.json, report.md and SVG charts.")
     .addOption(new Option("--mode <mode>", "quick (10 s/endpoint), full (60 s), stress (raise connections until a threshold breaks)").choices(MODES).default("quick"))
     .option("--stack <name>", "read targets and budgets from `pulumi stack output --json --stack NAME`")
-    .option("--target <spec>", "name=URL[,cpus=N,memoryMb=M,container=NAME] or, for a QEMU-run unikernel, name=URL[,cpus=N,memoryMb=GUEST_MIB],pidFile=PATH[,accel=kvm|tcg]; repeatable; no Pulumi needed", collect)
+    .option("--target <spec>", "name=URL[,cpus=N,memoryMb=M,container=NAME] or, for a QEMU-run guest, name=URL[,cpus=N,memoryMb=GUEST_MIB],pidFile=PATH[,accel=kvm|tcg][,isolation=microvm|unikernel]; repeatable; no Pulumi needed", collect)
     .option("--variants <list>", "only these variants (comma-separated)", list)
     .option("--endpoints <list>", `comma-separated paths (default ${DEFAULT_ENDPOINTS.join(",")})`, list)
     .option("--duration <s>", "seconds per measured run (per step in stress mode)", positive)
@@ -112,7 +114,8 @@ function buildProgram(): Command {
     .option("--max-error-rate <ratio>", "stress: a step breaks above this error rate", fraction, STRESS_DEFAULTS.maxErrorRate)
     .option("--max-p99-ms <ms>", "stress: a step breaks above this p99 latency", positive, STRESS_DEFAULTS.maxP99Ms)
     .option("--max-connections <n>", "stress: highest concurrency tried", positiveInt, STRESS_DEFAULTS.maxConnections)
-    .option("--y-max <req/s>", "fix the throughput chart's axis at 0..N req/s, so two reports placed side by side share one scale", positive);
+    .option("--y-max <req/s>", "fix the throughput chart's axis at 0..N req/s, so two reports placed side by side share one scale", positive)
+    .option("--floors <stack>", "read each variant's memory floor for the report's ladder from Pulumi.STACK.yaml (default: the --stack's own; none with --target alone)");
 }
 
 /** The usage text printed with --help and after a bad flag. */
@@ -145,6 +148,7 @@ interface RawOptions {
   maxP99Ms: number;
   maxConnections: number;
   yMax?: number;
+  floors?: string;
 }
 
 function checkEndpoints(endpoints: string[]): string[] {
@@ -180,6 +184,13 @@ export function parseArgs(argv: readonly string[], now: Date = new Date()): Benc
       throw new UsageError(`--stack: ${(error as Error).message}`);
     }
     source = { kind: "stack", stack };
+  }
+  if (raw.floors !== undefined) {
+    try {
+      validStackName(raw.floors);
+    } catch (error) {
+      throw new UsageError(`--floors: ${(error as Error).message}`);
+    }
   }
   const defaults = MODE_DEFAULTS[raw.mode];
   const connections = raw.connections ?? defaults.connections;
@@ -219,5 +230,6 @@ export function parseArgs(argv: readonly string[], now: Date = new Date()): Benc
     wattsPerCore: raw.wattsPerCore,
     stress: { maxErrorRate: raw.maxErrorRate, maxP99Ms: raw.maxP99Ms, maxConnections: raw.maxConnections },
     yMax: raw.yMax ?? null,
+    floors: raw.floors !== undefined ? { stack: raw.floors, explicit: true } : source.kind === "stack" ? { stack: source.stack, explicit: false } : null,
   };
 }

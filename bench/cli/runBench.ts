@@ -15,6 +15,7 @@ import { BenchResults, BenchSettings } from "../schema";
 import { stackTargets } from "../reach/stack";
 import { swarmPath } from "../reach/swarmPath";
 import { Target } from "../reach/targets";
+import { floorsConfig, memoryFloorOf, runtimeOf } from "../reach/floors";
 import { describeUserlandProxy, userlandProxyState } from "../reach/userlandProxy";
 import { BenchOptions } from "./args";
 
@@ -54,7 +55,14 @@ export async function runBench(options: BenchOptions, command: string, signal: A
   const startedAt = new Date().toISOString();
   const source = options.source.kind === "stack" ? `stack ${options.source.stack}` : "--target";
   const all = options.source.kind === "stack" ? await stackTargets(options.source.stack) : options.source.targets;
-  const { targets, baseline } = selectTargets(all, options);
+  const selected = selectTargets(all, options);
+  const floors = floorsConfig(options.floors);
+  const targets = selected.targets.map((t) => ({
+    ...t,
+    memoryFloor: memoryFloorOf(t.name, t.qemu?.guest ?? null, floors),
+    runtime: t.runtime ?? (t.qemu === undefined ? runtimeOf(t.name, floors) : null),
+  }));
+  const { baseline } = selected;
   const docker = DockerEngine.local();
   const dockerVersion = docker === null ? null : await docker.version().catch(() => null);
   const engineDocker = dockerVersion === null ? null : docker;

@@ -1,6 +1,7 @@
 /** A thin client of the Docker engine API over its unix socket (no CLI spawn per sample). */
 import * as fs from "fs";
 import * as http from "http";
+import { ContainerBootView } from "./boot";
 
 export interface ContainerRef {
   id: string;
@@ -33,12 +34,21 @@ export interface EngineStats {
 interface InspectReply {
   Id: string;
   Name: string;
-  State?: { Running?: boolean; Pid?: number; Status?: string; OOMKilled?: boolean; ExitCode?: number };
+  State?: {
+    Running?: boolean;
+    Pid?: number;
+    Status?: string;
+    OOMKilled?: boolean;
+    ExitCode?: number;
+    StartedAt?: string;
+    Health?: { Log?: { Start: string; End: string; ExitCode: number }[] | null };
+  };
+  Config?: { Healthcheck?: { Test?: string[]; Interval?: number; StartInterval?: number } | null };
   HostConfig?: { NanoCpus?: number; CpuQuota?: number; CpuPeriod?: number; Memory?: number; NetworkMode?: string; CpusetCpus?: string };
   NetworkSettings?: { Ports?: Record<string, { HostIp?: string; HostPort?: string }[] | null> };
 }
 
-export type InspectedContainer = ContainerRef & { pid: number | null; limits: ContainerLimits; state: ContainerState; ports: PortMapping[] };
+export type InspectedContainer = ContainerRef & { pid: number | null; limits: ContainerLimits; state: ContainerState; ports: PortMapping[]; boot: ContainerBootView };
 
 /** One published port: container port → host port. */
 export interface PortMapping {
@@ -82,6 +92,17 @@ export function portMappings(ports: NonNullable<InspectReply["NetworkSettings"]>
     if (proto !== "tcp") return [];
     return (bindings ?? []).map((b) => ({ containerPort: Number(port), hostPort: Number(b.HostPort) }));
   });
+}
+
+/** What a container's boot is read from: its start, its health check's intervals and the probes Docker kept. */
+export function bootView(reply: Pick<InspectReply, "State" | "Config">): ContainerBootView {
+  const check = reply.Config?.Healthcheck;
+  const none = check === undefined || check === null || check.Test === undefined || check.Test.length === 0 || check.Test[0] === "NONE";
+  return {
+    startedAt: reply.State?.StartedAt ?? null,
+    healthcheck: none ? null : { intervalNs: check.Interval ?? 0, startIntervalNs: check.StartInterval ?? 0 },
+    log: (reply.State?.Health?.Log ?? []).map((p) => ({ start: p.Start, end: p.End, exitCode: p.ExitCode })),
+  };
 }
 
 /** "exited (OOM-killed)", "exited (exit code 137: killed)": what became of a container that stopped. */
@@ -146,6 +167,7 @@ export class DockerEngine {
       limits: limitsOf(c.HostConfig),
       state: { running: st.Running === true, status: st.Status ?? "unknown", oomKilled: st.OOMKilled === true, exitCode: st.ExitCode ?? 0 },
       ports: portMappings(c.NetworkSettings?.Ports),
+      boot: bootView(c),
     };
   }
 

@@ -34,8 +34,16 @@ export function variantTitle(variant: Pick<VariantResult, "name" | "provenance">
  * nothing of a native one (pure).
  */
 export function unsoundReason(figures: EndpointFigures, variant: Pick<VariantResult, "notMeasurable" | "provenance">): string | null {
+  const reasons = [isEmulated(variant) ? EMULATED : null, unsoundAmongPeers(figures, variant)].filter((r): r is string => r !== null);
+  return reasons.length === 0 ? null : reasons.join(", ");
+}
+
+/**
+ * Why a figure may not be compared even with a variant under the same acceleration (two emulated
+ * guests with each other): runs cut short, not limited by the server, or not measurable here.
+ */
+export function unsoundAmongPeers(figures: EndpointFigures, variant: Pick<VariantResult, "notMeasurable">): string | null {
   const reasons: string[] = [];
-  if (isEmulated(variant)) reasons.push(EMULATED);
   if (variant.notMeasurable !== null) reasons.push("not measurable here");
   if (figures.partial) reasons.push("partial");
   const other = figures.bottlenecks.filter((b) => b !== "server");

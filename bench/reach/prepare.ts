@@ -7,8 +7,9 @@ import { LoadEngine } from "../engines/types";
 import { dockerProxyPid } from "../counters/proc";
 import { locateQemu, qemuCpuset, qemuStopped } from "./qemu";
 import { cgroupCounters, engineCounters, processCounters, ServerCounters } from "../counters/sampler";
-import { Accel, VariantResult } from "../schema";
-import { loopbackRefusal, Target } from "./targets";
+import { containerBoot, readGuestBoot } from "../counters/boot";
+import { BootTime, VariantResult } from "../schema";
+import { loopbackRefusal, QemuTarget, Target } from "./targets";
 
 /** How the load reaches one variant: the generator that sends it and the URL it targets. */
 export interface VariantLoad {
@@ -84,7 +85,9 @@ function emptyResult(target: Target, status: VariantResult["status"], detail: st
     notMeasurable: null,
     container: null,
     statsSource: null,
-    provenance: { isolation: null, accel: null },
+    provenance: { isolation: null, accel: null, guest: null },
+    boot: null,
+    memoryFloor: target.memoryFloor ?? null,
     networkPath: null,
     warnings: [],
     runs: [],
@@ -108,7 +111,7 @@ export async function prepareVariant(target: Target, docker: DockerEngine | null
   const qemuPid = target.qemu === undefined ? null : locateQemu(target.name, target.qemu);
   const unreachable = await probe(target.url);
   if (unreachable !== null) return none("unreachable", `${target.url}: ${unreachable}`);
-  if (target.qemu !== undefined && qemuPid !== null) return prepareQemu(target, target.url, target.qemu.accel, qemuPid);
+  if (target.qemu !== undefined && qemuPid !== null) return prepareQemu(target, target.url, target.qemu, qemuPid);
 
   const result = emptyResult(target, "measured", null);
   const port = Number(new URL(target.url).port || 80);
@@ -129,7 +132,8 @@ export async function prepareVariant(target: Target, docker: DockerEngine | null
     const files = container.pid === null ? null : locateCgroup(container.pid);
     counters = files === null ? engineCounters(docker, container.id) : cgroupCounters(files);
     result.statsSource = counters.source;
-    result.provenance = { isolation: "container", accel: null };
+    result.provenance = { isolation: "container", accel: null, guest: null };
+    result.boot = containerBoot(container.boot);
     result.container = { name: container.name, id: container.id };
     const usableCpus = enforcedCpus(container.limits.cpus, container.limits.cpuset, hostCores);
     result.warnings.push(...budgetWarnings(target, container.limits, usableCpus));
@@ -138,6 +142,7 @@ export async function prepareVariant(target: Target, docker: DockerEngine | null
     result.budget = { cpus: usableCpus, memoryMb: container.limits.memoryMb ?? target.memoryMb, source: "container" };
   }
   result.networkPath = describeNetworkPath(target.url, container?.limits ?? null, proxyPid);
+  if (container === null) result.boot = NO_RECORD;
   const id = container?.id ?? null;
   const stopped = async () => (id === null || docker === null ? null : docker.stopped(id));
   return { result, counters, proxyPid, container, qemu: null, load: null, stopped };
@@ -148,16 +153,25 @@ export function describeQemuPath(url: string, pid: number): string {
   return `${new URL(url).host} → qemu user-net forward (slirp inside QEMU, pid ${pid}) → the guest`;
 }
 
+/** The boot of a server that is neither a container nor a QEMU guest: nothing recorded its start. */
+const NO_RECORD: BootTime = { afterMs: null, byMs: null, source: null, detail: "no container or QEMU process found: nothing recorded when it started" };
+
 /**
  * A QEMU-run variant: sampled from its process (utime + stime, VmRSS); the per-GB budget is the
  * guest's memory, the only limit the guest lives within (QEMU's own overhead comes on top of it).
+ * Its boot and, when the stack did not say, its acceleration come from the runner's boot.json.
  */
-function prepareQemu(target: Target, url: string, accel: Accel | null, pid: number): PreparedVariant {
+function prepareQemu(target: Target, url: string, qemu: QemuTarget, pid: number): PreparedVariant {
   const result = emptyResult(target, "measured", null);
   const counters = processCounters(pid);
+  const booted = readGuestBoot(qemu.pidFile);
+  const accel = qemu.accel ?? booted.accel;
   result.statsSource = counters.source;
-  result.provenance = { isolation: "qemu", accel };
+  result.provenance = { isolation: "qemu", accel, guest: qemu.guest };
+  result.boot = booted.boot;
   result.networkPath = describeQemuPath(url, pid);
-  if (accel === null) result.warnings.push("QEMU's acceleration is not known (no accel in the stack outputs or --target): the figures are not marked emulated; give accel=tcg if QEMU runs without KVM");
+  if (accel === null) result.warnings.push("QEMU's acceleration is not known (no accel in the stack outputs, --target or boot.json): the figures are not marked emulated; give accel=tcg if QEMU runs without KVM");
+  if (qemu.accel !== null && booted.accel !== null && qemu.accel !== booted.accel) result.warnings.push(`the stack says accel ${qemu.accel} but the runner's boot.json says ${booted.accel}: the figures follow the stack's`);
+  if (qemu.guest === null) result.warnings.push("which guest QEMU runs is not known (no isolation in the stack outputs or --target): the ladder cannot place it; give isolation=microvm or isolation=unikernel");
   return { result, counters, proxyPid: null, container: null, qemu: { pid, cpuset: qemuCpuset(pid) }, load: null, stopped: async () => qemuStopped(pid) };
 }

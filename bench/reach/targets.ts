@@ -2,15 +2,17 @@
 import * as path from "path";
 import { z } from "zod";
 import { BenchError, UsageError } from "../errors";
-import { Accel, ACCELS } from "../schema";
+import { Accel, ACCELS, GUEST_KINDS, GuestKind, MemoryFloor } from "../schema";
 import { isLoopbackHost } from "../../tooling/loopback";
 
-/** A variant QEMU runs (the source-built unikernel): measured from its process, reached through its forwarded port. */
+/** A variant QEMU runs (the micro-VM, the source-built unikernel): measured from its process, reached through its forwarded port. */
 export interface QemuTarget {
-  /** Absolute path of the file holding QEMU's pid. */
+  /** Absolute path of the file holding QEMU's pid (the runner's boot.json lies beside it). */
   pidFile: string;
   /** kvm, or tcg (software emulation: figures not comparable for speed); null when not said. */
   accel: Accel | null;
+  /** Which VM rung: the stack outputs' or --target's `isolation`; null when not said. */
+  guest: GuestKind | null;
 }
 
 export interface Target {
@@ -28,12 +30,14 @@ export interface Target {
   runtime: string | null;
   /** Set for a variant QEMU runs; absent for containers and host processes. */
   qemu?: QemuTarget;
+  /** The stack config's memory floor for it, once read (runBench); absent: none read. */
+  memoryFloor?: MemoryFloor;
 }
 
 const NAME = /^[a-z][a-z0-9-]*$/;
 const TARGET_HELP =
-  "expected name=URL[,cpus=N,memoryMb=M,container=NAME | ,pidFile=PATH,accel=kvm|tcg], e.g. standard=http://127.0.0.1:8001,cpus=2,memoryMb=512 " +
-  "or unikernel=http://127.0.0.1:8004,cpus=1,memoryMb=384,pidFile=/abs/unikernel/.run/dev/qemu.pid,accel=tcg";
+  "expected name=URL[,cpus=N,memoryMb=M,container=NAME | ,pidFile=PATH,accel=kvm|tcg,isolation=microvm|unikernel], e.g. standard=http://127.0.0.1:8001,cpus=2,memoryMb=512 " +
+  "or unikernel=http://127.0.0.1:8004,cpus=1,memoryMb=480,pidFile=/abs/unikernel/.run/dev/qemu.pid,accel=tcg,isolation=unikernel";
 
 function positiveNumber(key: string, text: string, spec: string): number {
   const value = Number(text);
@@ -58,12 +62,18 @@ function accelOf(text: string, spec: string): Accel {
   return accel;
 }
 
+function guestOf(text: string, spec: string): GuestKind {
+  const guest = GUEST_KINDS.find((g) => g === text);
+  if (guest === undefined) throw new UsageError(`--target ${spec}: isolation must be one of ${GUEST_KINDS.join(", ")} (a container needs no isolation option), got "${text}"`);
+  return guest;
+}
+
 function pidFileOf(text: string, spec: string): string {
   if (!path.isAbsolute(text)) throw new UsageError(`--target ${spec}: pidFile must be an absolute path (the bench may run from another directory), got "${text}"; e.g. pidFile=$PWD/${text}`);
   return text;
 }
 
-/** Parses one `--target name=URL[,cpus=N,memoryMb=M,container=NAME,pidFile=PATH,accel=kvm|tcg]`. */
+/** Parses one `--target name=URL[,cpus=N,memoryMb=M,container=NAME,pidFile=PATH,accel=kvm|tcg,isolation=microvm|unikernel]`. */
 export function parseTargetSpec(spec: string): Target {
   const [head, ...options] = spec.split(",");
   const eq = head.indexOf("=");
@@ -82,6 +92,7 @@ export function parseTargetSpec(spec: string): Target {
   };
   let pidFile: string | null = null;
   let accel: Accel | null = null;
+  let guest: GuestKind | null = null;
   for (const option of options) {
     const [key, value, ...rest] = option.split("=");
     if (value === undefined || value === "" || rest.length > 0) throw new UsageError(`--target ${spec}: "${option}" is not key=value; ${TARGET_HELP}`);
@@ -90,11 +101,13 @@ export function parseTargetSpec(spec: string): Target {
     else if (key === "container") target.container = value;
     else if (key === "pidFile") pidFile = pidFileOf(value, spec);
     else if (key === "accel") accel = accelOf(value, spec);
+    else if (key === "isolation") guest = guestOf(value, spec);
     else throw new UsageError(`--target ${spec}: unknown option "${key}"; ${TARGET_HELP}`);
   }
+  if (pidFile === null && guest !== null) throw new UsageError(`--target ${spec}: isolation=${guest} describes a QEMU guest, which the bench measures from its process; add pidFile=PATH (QEMU's pid file)`);
   if (pidFile === null && accel !== null) throw new UsageError(`--target ${spec}: accel describes a QEMU variant, which the bench measures from its process; add pidFile=PATH (QEMU's pid file)`);
   if (pidFile !== null && target.container !== null) throw new UsageError(`--target ${spec}: a variant is either a container (container=NAME) or a QEMU process (pidFile=PATH), not both`);
-  if (pidFile !== null) target.qemu = { pidFile, accel };
+  if (pidFile !== null) target.qemu = { pidFile, accel, guest };
   if (target.cpus !== null || target.memoryMb !== null) target.budgetSource = "target";
   return target;
 }
@@ -108,8 +121,8 @@ export function checkUniqueNames(targets: readonly Target[]): void {
   }
 }
 
-// Stack outputs: `variants` (name → {url, cpus, memoryMb, and for a QEMU-run unikernel accel and
-// pidFile} or a status string such as "skipped: kraft not found"), or at least `endpoints` (name →
+// Stack outputs: `variants` (name → {url, cpus, memoryMb, and for a QEMU-run guest isolation, accel
+// and pidFile} or a status string such as "skipped: kraft not found"), or at least `endpoints` (name →
 // URL or status string).
 const variantOutput = z.union([
   z.string(),
@@ -122,6 +135,7 @@ const variantOutput = z.union([
     containerName: z.string().optional(),
     runtime: z.string().optional(),
     accel: z.enum(ACCELS).optional(),
+    isolation: z.enum(["container", ...GUEST_KINDS]).optional(),
     pidFile: z.string().optional(),
   }),
 ]);
@@ -157,8 +171,8 @@ export function targetsFromStackOutputs(raw: unknown, stackName: string): Target
       budgetSource: budget ? "stack" : "none",
       container: entry.container ?? entry.containerName ?? null,
       runtime: entry.runtime ?? null,
-      // The source-built unikernel reports QEMU's pid file and acceleration while it runs.
-      ...(entry.pidFile === undefined ? {} : { qemu: { pidFile: entry.pidFile, accel: entry.accel ?? null } }),
+      // A QEMU-run guest reports its pid file, acceleration and kind (micro-VM or unikernel) while it runs.
+      ...(entry.pidFile === undefined ? {} : { qemu: { pidFile: entry.pidFile, accel: entry.accel ?? null, guest: entry.isolation === undefined || entry.isolation === "container" ? null : entry.isolation } }),
     };
     const skippedStatus = entry.status !== undefined && /^(skipped|disabled|failed)/i.test(entry.status);
     if (!isUrl(entry.url) || skippedStatus) return { ...target, skipped: entry.status ?? "no URL in the stack outputs" };

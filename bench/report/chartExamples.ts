@@ -2,7 +2,7 @@
  * `npm run bench:chart-examples [-- DIR]`: every chart the bench draws, from fixed example sessions,
  * as SVG and PNG (docs/charts/ by default), so a reader sees them without running anything. The
  * sessions hold what a chart must show well: a row with 47 % spread, an emulated row 100× below
- * the others, a one-variant session, and a comparison of two sessions.
+ * the others, a one-variant session, the ladder (containers, micro-VM, unikernel), and a comparison of two sessions.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -10,7 +10,7 @@ import { analyze } from "../numbers/analysis";
 import { chartSpecs, renderSvgs } from "./charts";
 import { compareResults } from "./compare";
 import { compareChartSpec } from "./compareChart";
-import { BenchResults, RunResult, VariantResult } from "../schema";
+import { BenchResults, BootTime, GuestKind, RunResult, VariantResult } from "../schema";
 
 const SETTINGS: BenchResults["settings"] = {
   mode: "quick",
@@ -56,7 +56,14 @@ function run(endpoint: string, repetition: number, rps: number, cpus: number, p9
   };
 }
 
-function variant(name: string, runtime: string, cpus: number, memoryMb: number, perEndpoint: Record<string, number[]>, p99: number, accel: "kvm" | "tcg" | null = null): VariantResult {
+/** A rung's own record: its guest kind, boot and memory floor (the ladder's columns). */
+interface Rung {
+  guest: GuestKind;
+  boot: BootTime;
+  floorMb: number;
+}
+
+function variant(name: string, runtime: string, cpus: number, memoryMb: number, perEndpoint: Record<string, number[]>, p99: number, accel: "kvm" | "tcg" | null = null, rung?: Partial<Rung>): VariantResult {
   return {
     name,
     url: "http://127.0.0.1:8000",
@@ -70,7 +77,9 @@ function variant(name: string, runtime: string, cpus: number, memoryMb: number, 
     notMeasurable: null,
     container: accel === null ? { name: `optivolt-${name}`, id: `${name}-id` } : null,
     statsSource: accel === null ? "cgroup" : "process",
-    provenance: { isolation: accel === null ? "container" : "qemu", accel },
+    provenance: { isolation: accel === null ? "container" : "qemu", accel, guest: accel === null ? null : (rung?.guest ?? "unikernel") },
+    boot: rung?.boot ?? null,
+    memoryFloor: rung?.floorMb === undefined ? null : { mb: rung.floorMb, source: "example floor" },
     networkPath: null,
     warnings: [],
     runs: Object.entries(perEndpoint).flatMap(([endpoint, values]) => values.map((rps, repetition) => run(endpoint, repetition, rps, cpus, p99))),
@@ -106,6 +115,26 @@ export function exampleSession(): BenchResults {
   );
 }
 
+const probed = (byMs: number): BootTime => ({ afterMs: 0, byMs, source: "health-log", detail: "example: Docker health probes every 10 s" });
+const timed = (ms: number): BootTime => ({ afterMs: ms, byMs: ms, source: "boot.json", detail: "example: the runner's boot.json" });
+
+/** The ladder: three container budgets on Node, then the micro-VM and the unikernel under TCG, 3 repetitions. */
+export function ladderSession(): BenchResults {
+  const light = "/api/light";
+  const heavy = "/api/heavy";
+  const ladder = session(
+      [
+        variant("standard", "node", 2, 512, { [light]: [34_900, 35_300, 34_600], [heavy]: [410, 402, 415] }, 6, null, { boot: probed(10_400), floorMb: 88 }),
+        variant("microvm", "node", 1, 256, { [light]: [28_800, 29_400, 28_900], [heavy]: [260, 255, 262] }, 7, null, { boot: probed(10_300), floorMb: 88 }),
+        variant("minimal", "node", 0.5, 128, { [light]: [15_200, 15_600, 14_900], [heavy]: [120, 118, 123] }, 40, null, { boot: probed(10_500), floorMb: 88 }),
+        variant("microvm-vm", "node", 1, 256, { [light]: [182, 176, 185], [heavy]: [9.1, 8.8, 9.3] }, 420, "tcg", { guest: "microvm", boot: timed(9_700), floorMb: 256 }),
+        variant("unikernel", "node", 1, 480, { [light]: [331, 325, 338], [heavy]: [14.2, 13.9, 14.6] }, 290, "tcg", { guest: "unikernel", boot: timed(5_700), floorMb: 480 }),
+      ],
+      3,
+  );
+  return { ...ladder, settings: { ...ladder.settings, endpoints: [light, heavy] } };
+}
+
 /** One variant, measured once: nothing to compare it with. */
 export function oneVariantSession(): BenchResults {
   return session([variant("microvm", "node", 1, 256, { "/": [30_200], "/api/light": [28_800] }, 7)], 1);
@@ -122,8 +151,10 @@ export function exampleComparison(): { older: BenchResults; newer: BenchResults 
 export async function exampleSvgs(): Promise<{ file: string; svg: string }[]> {
   const { older, newer } = exampleComparison();
   const specs = [
-    ...chartSpecs(analyze(exampleSession())).map(({ file, spec }) => ({ file: `example-${file}`, spec })),
-    ...chartSpecs(analyze(oneVariantSession())).map(({ file, spec }) => ({ file: `one-variant-${file}`, spec })),
+    // The ladder chart is drawn once, from the session that holds every rung.
+    ...chartSpecs(analyze(exampleSession())).filter(({ file }) => file !== "ladder").map(({ file, spec }) => ({ file: `example-${file}`, spec })),
+    ...chartSpecs(analyze(oneVariantSession())).filter(({ file }) => file !== "ladder").map(({ file, spec }) => ({ file: `one-variant-${file}`, spec })),
+    ...chartSpecs(analyze(ladderSession())).filter(({ file }) => file === "ladder").map(({ spec }) => ({ file: "ladder", spec })),
     { file: "compare", spec: compareChartSpec(compareResults(older, newer)) },
   ];
   return renderSvgs(specs);

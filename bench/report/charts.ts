@@ -1,5 +1,6 @@
 /** SVG charts: Vega-Lite specs built from the analysis (pure), rendered headlessly by Vega. */
-import { Analysis, Cell, unsoundReason, variantTitle } from "../numbers/analysis";
+import { Analysis, Cell, unsoundAmongPeers, unsoundReason, variantTitle } from "../numbers/analysis";
+import { ACCEL_GROUPS, accelGroup, AccelGroup, LADDER_ENDPOINTS } from "./ladder";
 import { aggregateRuns } from "../numbers/figures";
 import { budgetText, num, percent } from "../numbers/format";
 import { ChartLinks } from "./report";
@@ -183,6 +184,8 @@ export function chartSpecs(a: Analysis, options: ChartOptions = { yMax: null }):
     },
   ];
   specs.push({ file: "efficiency", spec: efficiencyChart(a, cells) });
+  const ladder = ladderChart(a);
+  if (ladder !== null) specs.push({ file: "ladder", spec: ladder });
   if (a.results.settings.mode === "stress") specs.push({ file: "stress", spec: stressChart(a) });
   return specs;
 }
@@ -209,6 +212,45 @@ function efficiencyChart(a: Analysis, cells: readonly { endpoint: string; v: Var
   const left = [...new Set(cells.filter(({ v, variant }) => v.name !== a.baseline && !shown.has(variant)).map(({ v }) => v.name))];
   const leftOut = left.length === 0 ? "" : `; not shown: ${left.join(", ")} (emulated or without a budget: no ratio to ${a.baseline})`;
   return barChart(title, `ratios of each variant to the baseline on the same endpoint; per GiB divides by the memory budget in MiB / 1024${leftOut}`, "× baseline", values, a.endpoints, EFFICIENCY_METRICS, { yMax: null, log: false });
+}
+
+const GROUP_LABEL: Record<AccelGroup, string> = {
+  native: "Native: containers and KVM guests",
+  tcg: "Emulated (TCG): compared only with each other",
+  unknown: "QEMU, acceleration unknown: compared with nothing",
+};
+
+/**
+ * The ladder: requests per CPU-second each rung used, one block per acceleration stacked top to
+ * bottom (each with its own scales), one panel per ladder endpoint, so a rung is drawn only beside
+ * rungs it may be compared with; null when no rung has the figure.
+ */
+function ladderChart(a: Analysis): Spec | null {
+  const blocks = ACCEL_GROUPS.flatMap((group) => {
+    const rungs = a.measured.filter((v) => accelGroup(v) === group);
+    const values = LADDER_ENDPOINTS.flatMap((endpoint) =>
+      rungs.flatMap((v) => {
+        const c = a.cell(v.name, endpoint);
+        const value = c?.efficiency.requestsPerCpuSecond ?? null;
+        if (c === undefined || value === null) return [];
+        const f = c.figures;
+        const reason = [unsoundAmongPeers(f, v), f.repetitions > 1 && f.rps.spread > NOISE_SPREAD ? `spread ${percent(f.rps.spread, 0)}` : null].filter((r): r is string => r !== null).join(", ") || null;
+        const runs = f.repetitions > 1 ? ` (${f.repetitions} runs, req/s spread ${percent(f.rps.spread, 0)})` : " (1 run)";
+        return [{ endpoint, variant: variantLabel(v), value, low: value, high: value, text: barText(`${num(value)} req/CPU-s${runs}`, reason), established: reason === null }];
+      }),
+    );
+    if (values.length === 0) return [];
+    const endpoints = LADDER_ENDPOINTS.filter((e) => values.some((v) => v.endpoint === e));
+    const { $schema: _schema, config: _config, ...block } = barChart(GROUP_LABEL[group], "one panel per endpoint", "successful requests per CPU-second the server used", values, endpoints, null, { yMax: null, log: false });
+    return [block];
+  });
+  if (blocks.length === 0) return null;
+  return {
+    $schema: SCHEMA,
+    title: { text: "The ladder: requests per CPU-second used, per rung", subtitle: "one block per acceleration: rungs are compared only with rungs under the same acceleration" },
+    vconcat: blocks,
+    config: CONFIG,
+  };
 }
 
 function stressChart(a: Analysis): Spec {

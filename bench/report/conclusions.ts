@@ -1,5 +1,8 @@
 /** Conclusions written from the numbers, never from expectations (pure). */
-import { Analysis, Cell, EMULATED, isEmulated } from "../numbers/analysis";
+import { Analysis, Cell, EMULATED, isEmulated, unsoundAmongPeers } from "../numbers/analysis";
+import { bootText, LADDER_ENDPOINTS } from "./ladder";
+import { ratio } from "../numbers/stats";
+import { VariantResult } from "../schema";
 import { num, percent, times } from "../numbers/format";
 import { fastestReference, machineFlag } from "../counters/reference";
 import { DEFAULT_NOISE, NOISE_SPREAD } from "../numbers/stats";
@@ -72,6 +75,7 @@ export function conclusions(a: Analysis): string[] {
     }
   }
   out.push(...runLimitConclusions(a));
+  out.push(...vmVersusVm(a));
   for (const v of a.measured) {
     for (const endpoint of a.endpoints) {
       const f = a.cell(v.name, endpoint)?.figures;
@@ -168,6 +172,81 @@ function headlineConclusions(a: Analysis, headline: string): string[] {
   const perUsed = ranked("requestsPerCpuSecond");
   if (perUsed.length > 0) {
     out.push(`Requests per CPU-second actually used on ${headline}, best first: ${perUsed.join(", ")}; a lower figure means more CPU spent per request (workers, GC, throttling), whatever the budget.`);
+  }
+  return out;
+}
+
+const GUEST_NAME = { microvm: "micro-VM", unikernel: "unikernel" } as const;
+
+/** "KVM", "TCG (emulated)" or "an acceleration nobody stated". */
+const accelName = (v: VariantResult) => (v.provenance.accel === "tcg" ? "TCG (emulated)" : v.provenance.accel === "kvm" ? "KVM" : "an acceleration nobody stated");
+
+/** The unikernel ÷ micro-VM boot and floor, each with what it rests on. */
+function bootAndFloor(uni: VariantResult, micro: VariantResult): string {
+  const timed = (v: VariantResult) => (v.boot !== null && v.boot.byMs !== null && v.boot.afterMs === v.boot.byMs ? v.boot.byMs : null);
+  const boot = ratio(timed(uni), timed(micro));
+  const bootPart =
+    boot === null
+      ? `no boot ratio (${[uni, micro].filter((v) => timed(v) === null).map((v) => `${v.name}'s boot: ${v.boot?.detail ?? "not recorded"}`).join("; ")})`
+      : `boot ${times(boot)} (${bootText(uni.boot)} vs ${bootText(micro.boot)}, QEMU start to first 200; one boot each, so no spread)`;
+  const floor = ratio(uni.memoryFloor?.mb ?? null, micro.memoryFloor?.mb ?? null);
+  const floorPart =
+    floor === null
+      ? `no floor ratio (${[uni, micro].filter((v) => v.memoryFloor?.mb == null).map((v) => `${v.name}: ${v.memoryFloor?.source ?? "not recorded"}`).join("; ")})`
+      : `memory floor ${times(floor)} (${uni.memoryFloor?.mb} vs ${micro.memoryFloor?.mb} MiB, the stack config's measured floors, not re-measured here)`;
+  return `${bootPart}; ${floorPart}`;
+}
+
+/** The unikernel ÷ micro-VM req/s and req per CPU-second on one endpoint, from runs sound among peers, with spread. */
+function speedOn(endpoint: string, uni: VariantResult, u: Cell, micro: VariantResult, m: Cell): string {
+  const unsound = [
+    [uni, unsoundAmongPeers(u.figures, uni)],
+    [micro, unsoundAmongPeers(m.figures, micro)],
+  ].filter((x): x is [VariantResult, string] => x[1] !== null);
+  if (unsound.length > 0) {
+    return `No unikernel ÷ micro-VM ratio on ${endpoint}: ${unsound.map(([v, why]) => `${v.name}'s runs were ${why}`).join(" and ")}, so their req/s do not measure the guests (figures stay in the ladder).`;
+  }
+  const rps = u.figures.rps.median / m.figures.rps.median;
+  const perCpu = ratio(u.efficiency.requestsPerCpuSecond, m.efficiency.requestsPerCpuSecond);
+  const doubt = notEstablished(rps, u, m);
+  return (
+    `Unikernel ÷ micro-VM on ${endpoint}: req/s ${times(rps)} (${num(u.figures.rps.median)} vs ${num(m.figures.rps.median)}; ${uni.name}: ${u.basis}, ${micro.name}: ${m.basis})` +
+    `${perCpu === null ? "" : `, req per CPU-second ${times(perCpu)} (${num(u.efficiency.requestsPerCpuSecond)} vs ${num(m.efficiency.requestsPerCpuSecond)})`}.` +
+    (doubt === null ? "" : ` Not established: ${doubt}.`)
+  );
+}
+
+/**
+ * The two VM rungs against each other: unikernel ÷ micro-VM (boot, floor, req/s, req per
+ * CPU-second), drawn only when both ran under one known acceleration; otherwise why not. Nothing
+ * when the session measured no guest.
+ */
+export function vmVersusVm(a: Analysis): string[] {
+  const guests = a.measured.filter((v) => v.provenance.isolation === "qemu");
+  if (guests.length === 0) return [];
+  const uni = guests.find((v) => v.provenance.guest === "unikernel");
+  const micro = guests.find((v) => v.provenance.guest === "microvm");
+  if (uni === undefined || micro === undefined) {
+    const unnamed = guests.filter((v) => v.provenance.guest === null).map((v) => v.name);
+    const had = guests.filter((v) => v.provenance.guest !== null).map((v) => `the ${GUEST_NAME[v.provenance.guest ?? "microvm"]} (${v.name})`);
+    const missing = uni === undefined ? "unikernel" : "micro-VM";
+    return [
+      `No unikernel ÷ micro-VM comparison: this session measured ${had.length === 0 ? "no guest of a stated kind" : had.join(" and ")} but no ${missing}` +
+        `${unnamed.length === 0 ? "" : `; ${unnamed.join(", ")} ran under QEMU without saying which guest it is (isolation=microvm|unikernel)`}.`,
+    ];
+  }
+  if (uni.provenance.accel === null || micro.provenance.accel === null || uni.provenance.accel !== micro.provenance.accel) {
+    return [
+      `No unikernel ÷ micro-VM comparison: ${uni.name} ran under ${accelName(uni)} and ${micro.name} under ${accelName(micro)}; ` +
+        "ratios are drawn only between guests under one known acceleration (otherwise they measure the emulator, not the guests).",
+    ];
+  }
+  const under = uni.provenance.accel === "tcg" ? "both emulated (TCG), so the ratios compare the two guests with each other, never with native rows" : "both under KVM";
+  const out = [`Unikernel (${uni.name}) ÷ micro-VM (${micro.name}), ${under}: ${bootAndFloor(uni, micro)}.`];
+  for (const endpoint of LADDER_ENDPOINTS) {
+    const u = a.cell(uni.name, endpoint);
+    const m = a.cell(micro.name, endpoint);
+    if (u !== undefined && m !== undefined) out.push(speedOn(endpoint, uni, u, micro, m));
   }
   return out;
 }

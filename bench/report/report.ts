@@ -1,6 +1,7 @@
 /** report.md from results.json (pure: same results, same text). */
 import { Analysis, analyze, isEmulated, variantTitle, versusBaseline } from "../numbers/analysis";
 import { conclusions } from "./conclusions";
+import { isolationText, ladderSection } from "./ladder";
 import { bar, budgetText, DASH, num, percent, times } from "../numbers/format";
 import { fastestReference, machineFlag, REFERENCE_BOUND, REFERENCE_ROUNDS, STEAL_BOUND } from "../counters/reference";
 import { BenchResults, RunResult, VariantResult } from "../schema";
@@ -13,6 +14,7 @@ export interface ChartLinks {
   latency?: string;
   efficiency?: string;
   stress?: string;
+  ladder?: string;
 }
 
 const STATUS_TEXT: Record<VariantResult["status"], string> = {
@@ -66,7 +68,7 @@ function qemuPathText(r: BenchResults): string {
 
 /** The server column of the deployment table: the container, or QEMU and its acceleration. */
 function serverCell(v: VariantResult): string {
-  if (v.provenance.isolation === "qemu") return `QEMU, accel ${v.provenance.accel ?? "unknown"}${isEmulated(v) ? " (software emulation)" : ""}`;
+  if (v.provenance.isolation === "qemu") return `${isolationText(v)}, accel ${v.provenance.accel ?? "unknown"}${isEmulated(v) ? " (software emulation)" : ""}`;
   return v.container?.name ?? DASH;
 }
 
@@ -280,7 +282,7 @@ export function renderReport(results: BenchResults, charts: ChartLinks = {}): st
   const a = analyze(results);
   const sections = [header(results), deployment(a)];
   if (a.measured.length > 0) {
-    sections.push(throughput(a, charts.throughput));
+    sections.push(ladderSection(a, charts.ladder), throughput(a, charts.throughput));
     if (results.settings.mode === "stress") sections.push(stress(a, charts.stress));
     sections.push(latency(a, charts.latency), efficiencyTable(a, charts.efficiency), energy(a), bottlenecks(a));
   }

@@ -25,12 +25,27 @@ describe("bench charts, rendered", function () {
     svgs = new Map((await exampleSvgs()).map(({ file, svg }) => [file, svg]));
   });
 
-  it("draws every chart of the examples: three per session and the comparison", () => {
+  it("draws every chart of the examples: three per session, the ladder and the comparison", () => {
     assert.deepStrictEqual([...svgs.keys()], [
       "example-throughput", "example-latency", "example-efficiency",
       "one-variant-throughput", "one-variant-latency", "one-variant-efficiency",
+      "ladder",
       "compare",
     ]);
+  });
+
+  it("draws the ladder in one block per acceleration, the emulated guests apart from the containers", () => {
+    const t = texts(svgs.get("ladder") ?? "");
+    const native = t.indexOf("Native: containers and KVM guests");
+    const emulated = t.indexOf("Emulated (TCG): compared only with each other");
+    assert.ok(native >= 0 && emulated > native, t.join(" | "));
+    // The SVG draws each block's rows before its title.
+    const at = (label: string) => t.indexOf(label);
+    for (const rung of ["standard (node, 2 CPUs, 512 MiB)", "minimal (node, 0.5 CPUs, 128 MiB)"]) assert.ok(at(rung) < native, `${rung} in the native block: ${t.join(" | ")}`);
+    for (const rung of ["microvm-vm (emulated: TCG) (node, 1 CPU, 256 MiB)", "unikernel (emulated: TCG) (node, 1 CPU, 480 MiB)"]) {
+      assert.ok(at(rung) > native && at(rung) < emulated, `${rung} in the emulated block`);
+    }
+    assert.ok(t.includes("338.1 req/CPU-s (3 runs, req/s spread 4 %)"), t.join(" | "));
   });
 
   it("labels each variant with its runtime and budget in MiB, whole: no label cut short anywhere", () => {

@@ -70,7 +70,7 @@ describe("bench QEMU targets", () => {
       },
       "dev",
     );
-    assert.deepStrictEqual(unikernel.qemu, { pidFile: "/lab/unikernel/.run/dev/qemu.pid", accel: "tcg" });
+    assert.deepStrictEqual(unikernel.qemu, { pidFile: "/lab/unikernel/.run/dev/qemu.pid", accel: "tcg", guest: null });
     assert.strictEqual(unikernel.memoryMb, 384);
     assert.strictEqual(unikernel.skipped, null);
     assert.strictEqual(standard.qemu, undefined);
@@ -79,9 +79,9 @@ describe("bench QEMU targets", () => {
 
   it("takes pidFile and accel in --target, and names the key and the fix when they are wrong", () => {
     const t = parseTargetSpec("unikernel=http://127.0.0.1:18044,cpus=1,memoryMb=384,pidFile=/tmp/run/qemu.pid,accel=tcg");
-    assert.deepStrictEqual(t.qemu, { pidFile: "/tmp/run/qemu.pid", accel: "tcg" });
+    assert.deepStrictEqual(t.qemu, { pidFile: "/tmp/run/qemu.pid", accel: "tcg", guest: null });
     assert.strictEqual(t.budgetSource, "target");
-    assert.deepStrictEqual(parseTargetSpec("u=http://127.0.0.1:1,pidFile=/p").qemu, { pidFile: "/p", accel: null });
+    assert.deepStrictEqual(parseTargetSpec("u=http://127.0.0.1:1,pidFile=/p").qemu, { pidFile: "/p", accel: null, guest: null });
     assert.throws(() => parseTargetSpec("u=http://127.0.0.1:1,pidFile=/p,accel=hvf"), /accel must be kvm or tcg .*got "hvf"/);
     assert.throws(() => parseTargetSpec("u=http://127.0.0.1:1,pidFile=run/qemu.pid"), /pidFile must be an absolute path .*got "run\/qemu.pid"; e.g. pidFile=\$PWD\/run\/qemu.pid/);
     assert.throws(() => parseTargetSpec("u=http://127.0.0.1:1,accel=tcg"), /accel describes a QEMU variant.*add pidFile=PATH/);
@@ -94,7 +94,7 @@ function emulatedUnikernel(overrides: Partial<VariantResult> = {}): VariantResul
   return makeVariant("unikernel", 1, 384, [makeRun({ responses: 6_000, server: { cpuSeconds: 14, peakMemoryMb: 420, samples: 41 } })], {
     container: null,
     statsSource: "process",
-    provenance: { isolation: "qemu", accel: "tcg" },
+    provenance: { isolation: "qemu", accel: "tcg", guest: "unikernel" },
     networkPath: "127.0.0.1:18044 → qemu user-net forward (slirp inside QEMU, pid 2492) → the guest",
     ...overrides,
   });
@@ -107,7 +107,7 @@ function withUnikernel(unikernel: VariantResult = emulatedUnikernel()) {
 describe("bench report of an emulated unikernel", () => {
   it("marks the variant emulated in every table, with QEMU as its server and the path it took", () => {
     const report = renderReport(withUnikernel());
-    assert.match(report, /\| \*\*unikernel \(emulated: TCG\)\*\* \| ✅ measured \| — \| http:\/\/127\.0\.0\.1:8002 \| 1 CPU, 384 MiB \| QEMU, accel tcg \(software emulation\) \| 127\.0\.0\.1:18044 → qemu user-net forward/);
+    assert.match(report, /\| \*\*unikernel \(emulated: TCG\)\*\* \| ✅ measured \| — \| http:\/\/127\.0\.0\.1:8002 \| 1 CPU, 384 MiB \| unikernel \(Unikraft, QEMU\), accel tcg \(software emulation\) \| 127\.0\.0\.1:18044 → qemu user-net forward/);
     assert.ok(report.includes("unikernel (emulated: TCG) (1 CPU)   600.0 req/s"), report);
     assert.ok(report.includes("(emulated (TCG): not comparable for speed) ⚠️ emulated (TCG)"), report);
     assert.ok(report.includes("| `/api/light` | unikernel (emulated: TCG) | 2.00 | 4.00 | 8.00 | 20.0 | 0.00 % | 0.10 | ⚠️ emulated (TCG) |"), report);
@@ -128,10 +128,10 @@ describe("bench report of an emulated unikernel", () => {
   });
 
   it("keeps the provenance in results.json, and reads files written before it existed", () => {
-    assert.deepStrictEqual(parseResults(withUnikernel()).variants[1].provenance, { isolation: "qemu", accel: "tcg" });
+    assert.deepStrictEqual(parseResults(withUnikernel()).variants[1].provenance, { isolation: "qemu", accel: "tcg", guest: "unikernel" });
     const old = JSON.parse(JSON.stringify(makeResults())) as { variants: Record<string, unknown>[] };
     delete old.variants[0].provenance;
-    assert.deepStrictEqual(parseResults(old).variants[0].provenance, { isolation: null, accel: null });
+    assert.deepStrictEqual(parseResults(old).variants[0].provenance, { isolation: null, accel: null, guest: null });
   });
 });
 
@@ -151,7 +151,7 @@ describe("bench conclusions with an emulated unikernel", () => {
   });
 
   it("compare it as usual when QEMU had KVM", () => {
-    const lines = conclusions(analyze(withUnikernel(emulatedUnikernel({ provenance: { isolation: "qemu", accel: "kvm" } }))));
+    const lines = conclusions(analyze(withUnikernel(emulatedUnikernel({ provenance: { isolation: "qemu", accel: "kvm", guest: "unikernel" } }))));
     assert.ok(lines.some((l) => l.startsWith("On /api/light, unikernel serves 50 % of standard's throughput")), lines.join("\n"));
     assert.ok(!lines.some((l) => l.includes("emulated")), lines.join("\n"));
   });

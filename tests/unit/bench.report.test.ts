@@ -178,7 +178,7 @@ describe("bench results schema and charts", () => {
 
   it("builds chart specs from the figures and renders them to SVG", async () => {
     const specs = chartSpecs(analyze(makeResults()));
-    assert.deepStrictEqual(specs.map((s) => s.file), ["throughput", "latency", "efficiency"]);
+    assert.deepStrictEqual(specs.map((s) => s.file), ["throughput", "latency", "efficiency", "ladder"]);
     const throughput = specs[0].spec as { data: { values: { variant: string; value: number; text: string; established: boolean }[] }; facet: { row: { sort: string[] } } };
     assert.deepStrictEqual(throughput.data.values.map((v) => [v.variant, v.value, v.text, v.established]), [
       ["standard (2 CPUs, 512 MiB)", 1200, "1200.0 req/s (1 run) ⚠ not established: host-bound", false],
