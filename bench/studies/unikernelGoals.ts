@@ -144,7 +144,7 @@ function guestTarget(run: Boot, memoryMi: number): Target {
     budgetSource: "target",
     container: null,
     runtime: "node",
-    qemu: { pidFile: run.pidFile, accel },
+    qemu: { pidFile: run.pidFile, accel, guest: "unikernel" },
   };
 }
 
