@@ -8,11 +8,15 @@ import { EngineFacts, isLocalEngine } from "./preflight";
 import { deploySwarmLab } from "./swarm/deploy";
 import { NodesOutput, SwarmNode } from "./swarm/lab";
 import { decideUnikernel, HostProbes, hostProbes, labNetworkGateway, Unikernel, UNIKERNEL_VARIANT, UnikernelVariantOutput } from "./unikernel";
+import { unikernelScrapeTarget as gatewayScrapeTarget } from "../dashboards/prometheusConfig";
+import { Microvm } from "./microvm";
 import { WebApiImage } from "./webApiImage";
 import { WebApiVariant } from "./webApiVariant";
 
 /** What the stack exports for one variant (DESIGN.md: `variants`). */
 export interface VariantOutput {
+  /** The guests' isolation (`microvm`, `unikernel`), the same record for both; containers leave it out. */
+  isolation?: "microvm" | "unikernel";
   cpus: number;
   memoryMb: number;
   /** The runtime serving the routes (`node`, `bun`). */
@@ -23,6 +27,7 @@ export interface VariantOutput {
   status?: string;
   /** The unikernel's builder, accelerator and QEMU pid file (UnikernelVariantOutput). */
   builder?: UnikernelVariantOutput["builder"];
+  /** The guests' acceleration (the bench marks `tcg` runs as emulated). */
   accel?: UnikernelVariantOutput["accel"];
   pidFile?: string;
 }
@@ -128,6 +133,9 @@ export function deployLab(config: LabConfig, opts: DeployLabOptions = {}): LabOu
   }
 
   let unikernelScrapeTarget: pulumi.Output<string> | undefined;
+  // QEMU runs on this machine: the lab network's gateway is one of its addresses only when the engine is local too.
+  const gateway = network.ipamConfigs.apply((ipam) => labNetworkGateway(ipam, config.networkName));
+  let payload: Microvm["payload"] | undefined;
   if (unikernelDecision !== undefined) {
     // QEMU runs on this machine: the lab network's gateway is one of its addresses only when the engine is local too.
     const scraped = unikernelDecision.deploy && unikernelDecision.builder === "source" && config.monitoring.enabled;
@@ -141,13 +149,33 @@ export function deployLab(config: LabConfig, opts: DeployLabOptions = {}): LabOu
       instanceName: variantContainerName(config, UNIKERNEL_VARIANT),
       bindAddress: config.bindAddress,
       decision: unikernelDecision,
-      gateway: scraped && reachable ? network.ipamConfigs.apply((ipam) => labNetworkGateway(ipam, config.networkName)) : undefined,
+      gateway: scraped && reachable ? gateway : undefined,
       runDependsOn: [network],
     });
+    payload = unikernel.payload;
     // `endpoints` holds URLs only: a unikernel that does not run keeps its reason in `variants` alone.
     if (unikernel.url !== undefined) endpoints[UNIKERNEL_VARIANT] = unikernel.url;
-    variants[UNIKERNEL_VARIANT] = unikernel.variant;
+    variants[UNIKERNEL_VARIANT] = unikernel.variant.apply((variant) => ({ isolation: "unikernel" as const, ...variant }));
     unikernelScrapeTarget = unikernel.scrapeTarget;
+  }
+
+  const microvmScrapeTargets: Record<string, pulumi.Output<string>> = {};
+  for (const [name, spec] of Object.entries(config.microvms)) {
+    const scraped = config.monitoring.enabled && isLocalEngine(config.dockerHost);
+    const microvm = new Microvm(name, {
+      spec,
+      images: config.images,
+      stack: config.stackName,
+      bindAddress: config.bindAddress,
+      gateway: scraped ? gateway : undefined,
+      // One payload step for every guest: the unikernel's, or the first micro-VM's.
+      payload,
+      runDependsOn: [network],
+    });
+    payload = microvm.payload;
+    endpoints[name] = microvm.url;
+    variants[name] = microvm.variant;
+    if (scraped) microvmScrapeTargets[name] = gateway.apply((address) => gatewayScrapeTarget(address, spec.hostPort));
   }
 
   // Prometheus finds the variants by container name on the lab network, and the unikernel on its

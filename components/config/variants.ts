@@ -34,6 +34,8 @@ export const cpusetSchema = z.string().refine((text) => cpuListCores(text) !== n
 
 export const variantSpecSchema = z
   .strictObject({
+    /** A container (the default); `microvm` variants follow microvm.ts's schema instead. */
+    isolation: z.literal("container").default("container"),
     target: z.enum(IMAGE_TARGETS),
     runtime: z.enum(RUNTIMES, { error: () => `must be one of ${RUNTIMES.join(", ")}` }).default("node"),
     cpus: numeric((n) => n.positive()),
@@ -62,10 +64,6 @@ export const variantSpecSchema = z
       ctx.addIssue({ code: "custom", path: ["cpus"], message: "cpus must not exceed the number of cores in cpuset (the quota could never be used)" });
     }
   });
-
-export const variantTableSchema = z
-  .record(z.string().regex(/^[a-z][a-z0-9-]*$/, "variant names are lower-case letters, digits and dashes"), variantSpecSchema)
-  .refine((table) => Object.keys(table).length > 0, "at least one variant is required");
 
 export const imagesSchema = z
   .strictObject({
