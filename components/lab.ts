@@ -183,7 +183,7 @@ export function deployLab(config: LabConfig, opts: DeployLabOptions = {}): LabOu
   const monitoring = config.monitoring.enabled
     ? new Monitoring(
         "monitoring",
-        { config, network, bindAddress: config.bindAddress, endpointHost: config.endpointHost, swapLimit, unikernelScrapeTarget },
+        { config, network, bindAddress: config.bindAddress, endpointHost: config.endpointHost, swapLimit, unikernelScrapeTarget, microvmScrapeTargets },
         { providers: opts.provider ? [opts.provider] : undefined },
       )
     : undefined;

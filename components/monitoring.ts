@@ -73,6 +73,8 @@ export interface MonitoringArgs {
   swapLimit: boolean;
   /** `host:port` of the source-built unikernel's /metrics, known once the lab network exists. */
   unikernelScrapeTarget?: pulumi.Input<string>;
+  /** micro-VM variant → `host:port` of its /metrics (the same gateway forward). */
+  microvmScrapeTargets?: Record<string, pulumi.Input<string>>;
 }
 
 /** Prometheus, cAdvisor and Grafana on the lab network, provisioned from the stack config. */
@@ -92,10 +94,13 @@ export class Monitoring extends pulumi.ComponentResource implements MonitoringOu
     const settings = config.monitoring;
     // The unikernel's target is the network's gateway, an output: the files wait for it when it is scraped.
     const unikernelTarget = args.unikernelScrapeTarget;
+    const microvmTargets = args.microvmScrapeTargets ?? {};
     const files =
-      unikernelTarget === undefined
+      unikernelTarget === undefined && Object.keys(microvmTargets).length === 0
         ? pulumi.output(monitoringFiles(config))
-        : pulumi.output(unikernelTarget).apply((unikernel) => monitoringFiles(config, { ...labScrapeTargets(config), unikernel }));
+        : pulumi
+            .all([pulumi.output(unikernelTarget), pulumi.output(microvmTargets)])
+            .apply(([unikernel, microvms]) => monitoringFiles(config, { ...labScrapeTargets(config), unikernel, microvms }));
     const labels = (service: string, extra: Record<string, string> = {}) =>
       Object.entries({ "optivolt.stack": config.stackName, "optivolt.monitoring": service, ...extra }).map(([label, value]) => ({ label, value }));
     /** What every monitoring container has: its pinned image, its budget, its port on the bind address, labels, the lab network. */

@@ -71,7 +71,7 @@ export const WEBAPI_DASHBOARD_FILE = path.posix.join(GRAFANA_PATHS.dashboardsDir
  * target adds its job and puts it on the dashboard.
  */
 export function monitoringFiles(config: StackConfig, targets?: ScrapeTargets): { prometheus: ProvisionedFile[]; grafana: ProvisionedFile[] } {
-  const scraped = targets?.unikernel === undefined ? [] : [UNIKERNEL_VARIANT];
+  const scraped = [...(targets?.unikernel === undefined ? [] : [UNIKERNEL_VARIANT]), ...Object.keys(targets?.microvms ?? {})];
   return {
     prometheus: [{ file: PROMETHEUS_CONFIG_PATH, content: config.engine === "swarm" ? renderSwarmPrometheusConfig(config) : renderPrometheusConfig(config, targets) }],
     grafana: [

@@ -11,6 +11,9 @@ import {
   microvmStopCommand,
   microvmTriggers,
 } from "../../components/microvm/commands";
+import { parse as parseYaml } from "yaml";
+import { labScrapeTargets } from "../../dashboards/prometheusConfig";
+import { monitoringFiles } from "../../dashboards/provisioning";
 import { bootSecondsFromStartOutput } from "../../scripts/vm";
 import { runLabUnderMocks, stackEntries } from "../support/mockedLab";
 
@@ -165,6 +168,14 @@ describe("micro-VM under mocks (ci stack)", function () {
       pidFile: "microvm/.run/ci/microvm-vm/qemu.pid",
     });
     assert.strictEqual(run.outputs.variants.unikernel.isolation, "unikernel");
+    const prometheus = run.resources.find((r) => r.type === "docker:index/container:Container" && /prometheus$/.test(r.name));
+    const uploads = prometheus!.inputs.uploads as { file: string; content: string }[];
+    const scrape = parseYaml(uploads.find((u) => u.file === "/etc/prometheus/prometheus.yml")!.content).scrape_configs as { job_name: string; static_configs: unknown[] }[];
+    assert.deepStrictEqual(scrape.find((job) => job.job_name === "microvm")?.static_configs, [
+      { targets: ["172.30.0.1:18005"], labels: { variant: "microvm-vm", runtime: "node", isolation: "microvm" } },
+    ]);
+    const files = monitoringFiles(run.config, { ...labScrapeTargets(run.config), microvms: { "microvm-vm": "172.30.0.1:18005" } });
+    assert.ok(files.grafana.some((file) => file.file.endsWith(".json") && /microvm-vm/.test(file.content)), "the dashboard lists the micro-VM");
   });
 
   it("makes the payload itself, once, when the unikernel does not build one", async () => {
