@@ -13,7 +13,8 @@
 # start: N vCPUs (default 1), guest RAM MIB, user-mode networking forwarding every ADDR:PORT to the
 # guest's 8000, the serial console in DIR/serial.log, QEMU's pid in DIR/qemu.pid; then waits until
 # GET /health on the first forward answers (within --timeout, default 120). On failure it prints the
-# guest's last lines, stops QEMU and removes DIR. Its last line is `accel=kvm` or `accel=tcg`.
+# guest's last lines, stops QEMU and removes DIR. Once it answers, DIR/boot.json records the boot
+# ({"bootMs": N, "accel": "kvm"|"tcg", "startedAt": ISO}). Its last line is `accel=kvm` or `accel=tcg`.
 # stop: a linux guest first gets the power button (its init sends the app SIGTERM, so the app's drain
 # runs, and powers off when the app exits) and the grace period (default 5 s) to go; then, as for a
 # unikernel, SIGTERM to QEMU, SIGKILL after the grace period; then removes DIR. A QEMU already gone
@@ -26,9 +27,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 GUEST_PORT=8000
 GUEST_NET="netdev.ip=10.0.2.15/24:10.0.2.2"
 KVM_PROBE_SECONDS=10
-# The linux guest's console, quiet (every console byte is slow under TCG), a panic that ends QEMU (-no-reboot),
-# and no KASLR: some random placements hung the guest in early boot under TCG here (no console line at all).
-LINUX_APPEND="console=ttyS0 quiet panic=-1 nokaslr"
+# The linux guest's console, quiet (every console byte is slow under TCG), and a panic that ends QEMU (-no-reboot).
+LINUX_APPEND="console=ttyS0 quiet panic=-1"
 
 # What proves a boot: Unikraft's banner, or the micro-VM init's first line.
 banner() { case "$1" in linux) echo "optivolt-init: started" ;; *) echo "Powered by Unikraft" ;; esac; }
@@ -42,7 +42,22 @@ set_machine() {
 }
 
 die() { echo "unikernel qemu: $*" >&2; exit 1; }
-usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+
+# The host's TSC rate in kHz, or nothing. Under TCG the guest's rdtsc reads the host's TSC, and the
+# microvm machine gives the guest nothing to measure it against (no HPET, no ACPI PM timer, no port
+# 0x61 gate for the PIT's channel 2): its kernel fails the TSC calibration, and on a busy host its
+# timer tick then never comes (the boot hangs in calibrate_delay; docs/microvm.md "Early-boot hang").
+# The host kernel's own figure, else /proc/cpuinfo's when the TSC runs at a constant rate.
+host_tsc_khz() {
+  local mhz
+  mhz=$(dmesg 2>/dev/null | sed -nE 's/.*tsc: Refined TSC clocksource calibration: ([0-9]+\.[0-9]+) MHz.*/\1/p; s/.*tsc: Detected ([0-9]+\.[0-9]+) MHz processor.*/\1/p' | tail -n1)
+  if [ -z "$mhz" ] && grep -qw constant_tsc /proc/cpuinfo 2>/dev/null; then
+    mhz=$(sed -nE 's/^cpu MHz[[:space:]]*:[[:space:]]*([0-9]+(\.[0-9]+)?).*/\1/p' /proc/cpuinfo | head -n1)
+  fi
+  [ -n "$mhz" ] && awk -v mhz="$mhz" 'BEGIN { printf "%d\n", mhz * 1000 + 0.5 }'
+  true
+}
+usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 need_qemu() {
   command -v qemu-system-x86_64 >/dev/null 2>&1 ||
     die "qemu-system-x86_64 is missing; install QEMU (Debian: apt-get install --no-install-recommends qemu-system-x86) and retry."
@@ -177,7 +192,14 @@ cmd_start() {
   local append devices
   if [ "$guest" = linux ]; then
     # Linux hands NAME=VALUE words to init as its environment, and what follows `--` as its argv.
-    append="$LINUX_APPEND ${envs[*]} -- ${command[*]}"
+    append="$LINUX_APPEND"
+    if [ "$accel" = tcg ]; then
+      local tsc_khz
+      tsc_khz=$(host_tsc_khz)
+      if [ -n "$tsc_khz" ]; then append+=" tsc_early_khz=$tsc_khz"
+      else echo "unikernel qemu: the host's TSC rate is unknown (no dmesg line, no constant_tsc); the guest may hang in early boot under TCG" >&2; fi
+    fi
+    append+=" ${envs[*]} -- ${command[*]}"
     devices=(-drive "id=root,file=$disk,format=raw,if=none,readonly=on" -device virtio-blk-device,drive=root
       -device virtio-net-device,netdev=net0 -chardev "socket,id=monitor,path=$run_dir/monitor.sock,server=on,wait=off" -mon chardev=monitor)
   else
@@ -206,7 +228,7 @@ cmd_start() {
     -serial "file:$run_dir/serial.log" -daemonize -pidfile "$run_dir/qemu.pid")
   # Quoted as a shell would need it, so the line can be pasted to run QEMU by hand.
   printf 'unikernel qemu:'; printf ' %q' "${qemu[@]}"; echo
-  local started=$(date +%s%N)
+  local started=$(date +%s%N) started_at=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
   if ! "${qemu[@]}" 2>"$run_dir/qemu.stderr"; then
     local why
     why=$(cat "$run_dir/qemu.stderr")
@@ -226,6 +248,8 @@ cmd_start() {
   if wait "$waiter" 2>/dev/null && kill -0 "$pid" 2>/dev/null; then
     local elapsed_ms=$(( ($(date +%s%N) - started) / 1000000 ))
     printf 'unikernel qemu: %s answered %d.%01d s after QEMU started\n' "$url" $((elapsed_ms / 1000)) $((elapsed_ms % 1000 / 100))
+    # The boot record beside the pid file, for the bench report's ladder.
+    printf '{"bootMs": %d, "accel": "%s", "startedAt": "%s"}\n' "$elapsed_ms" "$accel" "$started_at" >"$run_dir/boot.json"
     echo "accel=$accel"
     return 0
   fi
