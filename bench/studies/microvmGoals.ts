@@ -146,9 +146,7 @@ interface Options {
   out: string;
 }
 
-async function measure(config: LabConfig, options: Options, say: (line: string) => void): Promise<void> {
-  const spec = config.microvms[options.variant];
-  if (spec === undefined) throw new Error(`the ${config.stackName} stack has no micro-VM named ${options.variant}; use one of ${Object.keys(config.microvms).join(", ") || "(none)"}`);
+async function measure(config: LabConfig, spec: MicrovmSpec, options: Options, say: (line: string) => void): Promise<void> {
   const wrkBinary = findOnPath("wrk");
   if (wrkBinary === null) throw new Error("wrk is not on the PATH; install it (apt-get install wrk)");
   const wrk = await createWrkEngine(wrkBinary);
@@ -210,6 +208,7 @@ async function measure(config: LabConfig, options: Options, say: (line: string) 
     const peak = median(rss);
     say(`median first 200 on /health: ${boot.toFixed(1)} s over ${boots.length} boots (target ≤ ${GOALS.healthSeconds}: ${verdict(boot <= GOALS.healthSeconds)})`);
     say(`every route, then the load with 0 errors and the guest alive, not out of memory, on every boot: ${verdict(clean)}`);
+    say(`bench sessions' files (results.json, report.md per boot and route): ${options.out}`);
     say(`median QEMU peak RSS after the load: ${peak.toFixed(0)} MiB for ${spec.memoryMb} MiB of guest RAM (target ≤ ${spec.memoryMb + GOALS.rssOverGuestMi}: ${verdict(peak <= spec.memoryMb + GOALS.rssOverGuestMi)})`);
   } finally {
     await stop();
@@ -243,7 +242,12 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`${error.message}\n`);
     return 2;
   }
-  await measure(config, options, (line) => process.stdout.write(`${line}\n`));
+  const spec = config.microvms[options.variant];
+  if (spec === undefined) {
+    process.stderr.write(`vm:targets: the ${config.stackName} stack has no micro-VM named ${options.variant}; use one of ${Object.keys(config.microvms).join(", ") || "(none)"}\n`);
+    return 2;
+  }
+  await measure(config, spec, options, (line) => process.stdout.write(`${line}\n`));
   return 0;
 }
 

@@ -73,8 +73,9 @@ export class Microvm extends pulumi.ComponentResource {
     const projectDir = args.projectDir ?? path.resolve(__dirname, "../..");
     this.layout = microvmLayout(args.stack, name);
     this.triggers = microvmTriggers(spec, args.images, projectDir);
-    // Every step writes one fixed path: a replacement must remove the old one first.
-    const replaceInPlace = { parent: this, deleteBeforeReplace: true };
+    // Every step writes one fixed path: a replacement must remove the old one first; and any change is a
+    // replacement (pulumi-command's Update would run the new create without the old delete).
+    const replaceInPlace = { parent: this, deleteBeforeReplace: true, replaceOnChanges: ["*"] };
 
     this.kernel = new command.local.Command(
       `${name}-kernel`,
@@ -95,8 +96,7 @@ export class Microvm extends pulumi.ComponentResource {
         delete: microvmStopCommand(this.layout),
         triggers: [this.triggers.run],
       },
-      // A running QEMU changes nothing in place: any change is a new one.
-      { ...replaceInPlace, dependsOn: [this.kernel, this.disk, ...(args.runDependsOn ?? [])], replaceOnChanges: ["*"] },
+      { ...replaceInPlace, dependsOn: [this.kernel, this.disk, ...(args.runDependsOn ?? [])] },
     );
     const host = args.bindAddress === "0.0.0.0" ? "127.0.0.1" : args.bindAddress;
     const url = `http://${host}:${spec.hostPort}`;
@@ -125,7 +125,7 @@ export class Microvm extends pulumi.ComponentResource {
     return new command.local.Command(
       `${name}-payload`,
       { dir: UNIKERNEL_DIR, create: initrdBuildCommand(args.images, tags, layout), delete: initrdDeleteCommand(tags, layout), triggers: [trigger] },
-      { parent: this, deleteBeforeReplace: true },
+      { parent: this, deleteBeforeReplace: true, replaceOnChanges: ["*"] },
     );
   }
 }

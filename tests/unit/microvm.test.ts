@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -178,10 +179,45 @@ describe("micro-VM under mocks (ci stack)", function () {
     assert.ok(files.grafana.some((file) => file.file.endsWith(".json") && /microvm-vm/.test(file.content)), "the dashboard lists the micro-VM");
   });
 
+  it("every step is replaced on any change, removing its old self first (never an Update without the old delete)", async () => {
+    const run = await runLabUnderMocks("ci", { "optivolt:unikernel": { enabled: false } });
+    for (const name of ["microvm-vm-payload", "microvm-vm-kernel", "microvm-vm-disk", "microvm-vm-run"]) {
+      const step = run.resources.find((r) => r.type === "command:local:Command" && r.name === name);
+      assert.ok(step, `no command ${name}`);
+      assert.strictEqual(step.options.deleteBeforeReplace, true, name);
+      assert.ok(step.options.replaceOnChanges?.includes("*"), `${name}: pulumi-command's Update would run create without the old delete`);
+    }
+  });
+
   it("makes the payload itself, once, when the unikernel does not build one", async () => {
     const run = await runLabUnderMocks("ci", { "optivolt:unikernel": { enabled: false } });
     const payloads = run.resources.filter((r) => r.type === "command:local:Command" && /initrd|payload/.test(r.name));
     assert.deepStrictEqual(payloads.map((r) => r.name), ["microvm-vm-payload"]);
     assert.match(payloads[0].inputs.create, /^bash source\/build-initrd\.sh --out \.\.\/unikernel\/\.build\/ci\/initrd\.cpio /);
+  });
+});
+
+describe("npm run vm:targets: bad input is one line and exit 2, before anything is built", function () {
+  this.timeout(120_000);
+  const targets = (...args: string[]) =>
+    spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(PROJECT, "bench/studies/microvmGoals.ts"), ...args], { cwd: PROJECT, encoding: "utf8" });
+
+  it("--boots must be a whole number of at least 1", () => {
+    const result = targets("--boots", "0");
+    assert.strictEqual(result.status, 2, result.stderr);
+    assert.strictEqual(result.stderr, "vm:targets: --boots must be a whole number of boots, at least 1, got 0\n");
+  });
+
+  it("a variant the stack does not run as a micro-VM is named with the ones it does", () => {
+    const result = targets("--variant", "standard");
+    assert.strictEqual(result.status, 2, result.stderr);
+    assert.strictEqual(result.stderr, "vm:targets: the ci stack has no micro-VM named standard; use one of microvm-vm\n");
+  });
+
+  it("a stack without a stack file is the config error, not a stack trace", () => {
+    const result = targets("--stack", "nosuch");
+    assert.strictEqual(result.status, 2, result.stderr);
+    assert.match(result.stderr, /no stack file .*Pulumi\.nosuch\.yaml/);
+    assert.doesNotMatch(result.stderr, /\n\s+at /);
   });
 });

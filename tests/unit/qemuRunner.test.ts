@@ -29,8 +29,8 @@ function sandbox(dmesgLine: string): Sandbox {
     path.join(bin, "qemu-system-x86_64"),
     [
       "#!/bin/bash",
-      // The "daemon": a bash loop keeps the script's name, which the runner's stop looks for.
-      'if [ "$1" = --fake-daemon ]; then while :; do sleep 0.2; done; fi',
+      // The "daemon": a bash loop keeps the script's name, which the runner's stop looks for; it ends by itself within a minute.
+      'if [ "$1" = --fake-daemon ]; then for ((i = 0; i < 300; i++)); do sleep 0.2; done; exit 0; fi',
       `printf '%s\\n' "$@" > ${argsFile}`,
       'args=("$@"); for ((i = 0; i < ${#args[@]}; i++)); do [ "${args[i]}" = -pidfile ] && pidfile=${args[i+1]}; done',
       '"$0" --fake-daemon </dev/null >/dev/null 2>&1 &',
