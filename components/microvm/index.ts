@@ -102,7 +102,8 @@ export class Microvm extends pulumi.ComponentResource {
     const url = `http://${host}:${spec.hostPort}`;
     this.url = this.run.stdout.apply(() => url);
     const accel = this.run.stdout.apply(acceleratorFromStartOutput);
-    const { pidFile } = this.layout;
+    // Absolute, as the unikernel's: the bench reads it from wherever it runs.
+    const pidFile = path.join(projectDir, this.layout.pidFile);
     this.variant = pulumi.all([this.url, accel]).apply(([u, a]) => ({
       isolation: "microvm" as const,
       cpus: spec.cpus,

@@ -166,7 +166,7 @@ describe("micro-VM under mocks (ci stack)", function () {
       runtime: "node",
       url: "http://127.0.0.1:18005",
       status: "running",
-      pidFile: "microvm/.run/ci/microvm-vm/qemu.pid",
+      pidFile: path.join(PROJECT, "microvm/.run/ci/microvm-vm/qemu.pid"),
     });
     assert.strictEqual(run.outputs.variants.unikernel.isolation, "unikernel");
     const prometheus = run.resources.find((r) => r.type === "docker:index/container:Container" && /prometheus$/.test(r.name));
