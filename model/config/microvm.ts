@@ -9,10 +9,10 @@ export type Isolation = (typeof ISOLATIONS)[number];
 export const MICROVM_ACCELS = ["auto", "kvm", "tcg"] as const;
 
 /**
- * The least guest RAM, in MiB, the micro-VM was measured to serve in: 256 MiB booted the guest from
- * its squashfs disk and answered every route (first 200 in 7.8-7.9 s under TCG on the lab's 2-core
- * VM). Smaller budgets and the bench's load at this one are not measured yet (docs/microvm.md
- * "Memory floor"), so nothing smaller is accepted.
+ * The least guest RAM, in MiB, the micro-VM was measured to serve in: at 256 MiB it booted from its
+ * squashfs disk, answered every route and took the bench's load (10 s /api/light, 30 s /api/heavy,
+ * 50 connections) with no error under TCG on the lab's 2-core VM (`npm run vm:targets`). Smaller
+ * budgets are not measured (docs/microvm.md "Memory floor"), so nothing smaller is accepted.
  */
 export const MICROVM_MEMORY_FLOOR_MB = 256;
 const FLOOR_SOURCE = "the smallest guest RAM measured to boot and serve, docs/microvm.md \"Memory floor\"";
