@@ -8,6 +8,8 @@ import { dockerfileTarget, variantContainerName } from "../model/naming";
 import { EngineFacts, isLocalEngine } from "./preflight";
 import { deploySwarmLab } from "./swarm/swarmLab";
 import { SwarmNode } from "./swarm/services";
+import { unikernelScrapeTarget as gatewayScrapeTarget } from "../dashboards/prometheusConfig";
+import { Microvm } from "./microvm";
 import { labOutputs, LabOutputs, VariantOutput } from "./stackOutputs";
 import { decideUnikernel, HostProbes, hostProbes, labNetworkGateway, Unikernel, UnikernelDecision, UNIKERNEL_VARIANT } from "./unikernel";
 import { WebApiImage } from "./webApiImage";
@@ -64,8 +66,7 @@ function webApiImages(config: LabConfig, platform: string | undefined, opts: Dep
 }
 
 /** The unikernel variant, scraped on the lab network's gateway when QEMU and the engine share this machine. */
-function deployUnikernel(config: LabConfig, decision: UnikernelDecision, network: docker.Network, notify: NonNullable<DeployLabOptions["notify"]>): Unikernel {
-  // QEMU runs on this machine: the lab network's gateway is one of its addresses only when the engine is local too.
+function deployUnikernel(config: LabConfig, decision: UnikernelDecision, network: docker.Network, gateway: pulumi.Output<string>, notify: NonNullable<DeployLabOptions["notify"]>): Unikernel {
   const scraped = decision.deploy && decision.builder === "source" && config.monitoring.enabled;
   const reachable = isLocalEngine(config.dockerHost);
   if (scraped && !reachable) {
@@ -77,9 +78,43 @@ function deployUnikernel(config: LabConfig, decision: UnikernelDecision, network
     instanceName: variantContainerName(config, UNIKERNEL_VARIANT),
     bindAddress: config.bindAddress,
     decision,
-    gateway: scraped && reachable ? network.ipamConfigs.apply((ipam) => labNetworkGateway(ipam, config.networkName)) : undefined,
+    gateway: scraped && reachable ? gateway : undefined,
     runDependsOn: [network],
   });
+}
+
+/**
+ * Creates the micro-VM variants, adding each one's URL and output record; returns their scrape
+ * targets (the lab network's gateway forward, when Prometheus runs on this machine's engine).
+ */
+function deployMicrovms(
+  config: LabConfig,
+  network: docker.Network,
+  gateway: pulumi.Output<string>,
+  unikernelPayload: Microvm["payload"] | undefined,
+  endpoints: Record<string, pulumi.Input<string>>,
+  variants: Record<string, pulumi.Input<VariantOutput>>,
+): Record<string, pulumi.Output<string>> {
+  const scrapeTargets: Record<string, pulumi.Output<string>> = {};
+  let payload = unikernelPayload;
+  for (const [name, spec] of Object.entries(config.microvms)) {
+    const scraped = config.monitoring.enabled && isLocalEngine(config.dockerHost);
+    const microvm = new Microvm(name, {
+      spec,
+      images: config.images,
+      stack: config.stackName,
+      bindAddress: config.bindAddress,
+      gateway: scraped ? gateway : undefined,
+      // One payload step for every guest: the unikernel's, or the first micro-VM's.
+      payload,
+      runDependsOn: [network],
+    });
+    payload = microvm.payload;
+    endpoints[name] = microvm.url;
+    variants[name] = microvm.variant;
+    if (scraped) scrapeTargets[name] = gateway.apply((address) => gatewayScrapeTarget(address, spec.hostPort));
+  }
+  return scrapeTargets;
 }
 
 /** Creates every resource of the lab from validated config and returns the stack outputs. */
@@ -127,19 +162,23 @@ export function deployLab(config: LabConfig, opts: DeployLabOptions = {}): LabOu
     variants[name] = pulumi.output({ cpus: spec.cpus, memoryMb: spec.memoryMb, runtime: spec.runtime, url: variant.url });
   }
 
-  const unikernel = unikernelDecision === undefined ? undefined : deployUnikernel(config, unikernelDecision, network, notify);
+  // QEMU runs on this machine: the lab network's gateway is one of its addresses only when the engine is local too.
+  const gateway = network.ipamConfigs.apply((ipam) => labNetworkGateway(ipam, config.networkName));
+  const unikernel = unikernelDecision === undefined ? undefined : deployUnikernel(config, unikernelDecision, network, gateway, notify);
   if (unikernel !== undefined) {
     // `endpoints` holds URLs only: a unikernel that does not run keeps its reason in `variants` alone.
     if (unikernel.url !== undefined) endpoints[UNIKERNEL_VARIANT] = unikernel.url;
-    variants[UNIKERNEL_VARIANT] = unikernel.variant;
+    variants[UNIKERNEL_VARIANT] = unikernel.variant.apply((variant) => ({ isolation: "unikernel" as const, ...variant }));
   }
+
+  const microvmScrapeTargets = deployMicrovms(config, network, gateway, unikernel?.payload, endpoints, variants);
 
   // Prometheus finds the variants by container name on the lab network, and the unikernel on its
   // gateway, so it needs no dependency on them.
   const monitoring = config.monitoring.enabled
     ? new Monitoring(
         "monitoring",
-        { config, network, bindAddress: config.bindAddress, endpointHost: config.endpointHost, swapLimit, unikernelScrapeTarget: unikernel?.scrapeTarget },
+        { config, network, bindAddress: config.bindAddress, endpointHost: config.endpointHost, swapLimit, unikernelScrapeTarget: unikernel?.scrapeTarget, microvmScrapeTargets },
         { providers: opts.provider ? [opts.provider] : undefined },
       )
     : undefined;

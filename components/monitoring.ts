@@ -40,6 +40,8 @@ export interface MonitoringArgs {
   swapLimit: boolean;
   /** `host:port` of the source-built unikernel's /metrics, known once the lab network exists. */
   unikernelScrapeTarget?: pulumi.Input<string>;
+  /** micro-VM variant → `host:port` of its /metrics (the same gateway forward). */
+  microvmScrapeTargets?: Record<string, pulumi.Input<string>>;
 }
 
 type GeneratedFiles = pulumi.Output<ReturnType<typeof monitoringFiles>>;
@@ -60,11 +62,14 @@ export class Monitoring extends pulumi.ComponentResource {
     super("optivolt:lab:Monitoring", name, {}, opts);
     const { config, endpointHost } = args;
     // The unikernel's target is the network's gateway, an output: the files wait for it when it is scraped.
-    const unikernel = args.unikernelScrapeTarget;
+    const unikernelTarget = args.unikernelScrapeTarget;
+    const microvmTargets = args.microvmScrapeTargets ?? {};
     const files: GeneratedFiles =
-      unikernel === undefined
+      unikernelTarget === undefined && Object.keys(microvmTargets).length === 0
         ? pulumi.output(monitoringFiles(config))
-        : pulumi.output(unikernel).apply((target) => monitoringFiles(config, { ...labScrapeTargets(config), unikernel: target }));
+        : pulumi
+            .all([pulumi.output(unikernelTarget), pulumi.output(microvmTargets)])
+            .apply(([unikernel, microvms]) => monitoringFiles(config, { ...labScrapeTargets(config), unikernel, microvms }));
     const urls = monitoringUrls(config.monitoring, endpointHost);
     const settings = monitoringSettings(config.monitoring, urls.grafanaUrl);
     const adminPassword = new random.RandomPassword(`${name}-grafana-admin`, { length: 24, special: false }, { parent: this });

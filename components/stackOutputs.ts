@@ -29,6 +29,8 @@ export interface UnikernelVariantOutput {
 
 /** What the stack exports for one variant (the `variants` output). */
 export interface VariantOutput {
+  /** The guests' isolation (`microvm`, `unikernel`), the same record for both; containers leave it out. */
+  isolation?: "microvm" | "unikernel";
   cpus: number;
   memoryMb: number;
   /** The runtime serving the routes (`node`, `bun`). */
@@ -39,6 +41,7 @@ export interface VariantOutput {
   status?: string;
   /** The unikernel's builder, accelerator and QEMU pid file (UnikernelVariantOutput). */
   builder?: UnikernelVariantOutput["builder"];
+  /** The guests' acceleration (the bench marks `tcg` runs as emulated). */
   accel?: UnikernelVariantOutput["accel"];
   pidFile?: string;
 }

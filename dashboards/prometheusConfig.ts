@@ -4,7 +4,7 @@ import { APP_PORT, UNIKERNEL_VARIANT, variantContainerName } from "../model/nami
 import { longerDuration } from "../model/durations";
 import { MONITORING_INTERNAL_PORTS, monitoringContainerName } from "../model/monitoring/services";
 
-export const SCRAPE_JOBS = { prometheus: "prometheus", cadvisor: "cadvisor", webApi: "webapi", unikernel: "unikernel" } as const;
+export const SCRAPE_JOBS = { prometheus: "prometheus", cadvisor: "cadvisor", webApi: "webapi", unikernel: "unikernel", microvm: "microvm" } as const;
 
 /** `host:port` of every scrape target; on the lab network these are container names. */
 export interface ScrapeTargets {
@@ -14,6 +14,8 @@ export interface ScrapeTargets {
   variants: Record<string, string>;
   /** The source-built unikernel's forwarded port on the lab network's gateway (`unikernelScrapeTarget`). */
   unikernel?: string;
+  /** micro-VM variant → QEMU's forward of its host port on the lab network's gateway (as the unikernel's). */
+  microvms?: Record<string, string>;
 }
 
 type StackConfig = Pick<LabConfig, "networkName" | "variants" | "monitoring" | "stackName">;
@@ -58,6 +60,15 @@ export function unikernelScrapeJob(target: string): ScrapeConfig {
     job_name: SCRAPE_JOBS.unikernel,
     metrics_path: "/metrics",
     static_configs: [{ targets: [target], labels: { variant: UNIKERNEL_VARIANT, runtime: "node", isolation: "qemu" } }],
+  };
+}
+
+/** The micro-VMs' job: Linux guests running the unikernel's payload, told apart by `isolation="microvm"`. */
+export function microvmScrapeJob(targets: Record<string, string>): ScrapeConfig {
+  return {
+    job_name: SCRAPE_JOBS.microvm,
+    metrics_path: "/metrics",
+    static_configs: Object.entries(targets).map(([variant, target]) => ({ targets: [target], labels: { variant, runtime: "node", isolation: "microvm" } })),
   };
 }
 
@@ -109,6 +120,7 @@ export function prometheusConfig(config: StackConfig, targets: ScrapeTargets = l
       })),
     },
     ...(targets.unikernel === undefined ? [] : [unikernelScrapeJob(targets.unikernel)]),
+    ...(targets.microvms === undefined || Object.keys(targets.microvms).length === 0 ? [] : [microvmScrapeJob(targets.microvms)]),
   ];
   return { global: globalSection(config), scrape_configs: scrapeConfigs };
 }

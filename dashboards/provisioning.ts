@@ -68,7 +68,7 @@ export interface ProvisionedFile {
  * target adds its job and puts it on the dashboard.
  */
 export function monitoringFiles(config: StackConfig, targets?: ScrapeTargets): { prometheus: ProvisionedFile[]; grafana: ProvisionedFile[] } {
-  const scraped = targets?.unikernel === undefined ? [] : [UNIKERNEL_VARIANT];
+  const scraped = [...(targets?.unikernel === undefined ? [] : [UNIKERNEL_VARIANT]), ...Object.keys(targets?.microvms ?? {})];
   return {
     prometheus: [{ file: PROMETHEUS_CONFIG_PATH, content: config.engine === "swarm" ? renderSwarmPrometheusConfig(config) : renderPrometheusConfig(config, targets) }],
     grafana: [

@@ -52,7 +52,8 @@ async function headAnswers(url: string): Promise<boolean> {
   }
 }
 
-const PROCESS_IO: UnikernelIo = {
+/** The real terminal, environment, project and network (the CLIs' default io). */
+export const PROCESS_IO: UnikernelIo = {
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
   env: process.env,
@@ -84,15 +85,15 @@ export function missingToolsMessage(env: NodeJS.ProcessEnv): string | undefined 
   return `unikernel up: missing on the PATH, nothing was started:\n${lines.join("\n")}\n`;
 }
 
-class StepError extends Error {}
+export class StepError extends Error {}
 /** The stack config's to fix: exit 2 like any config error. */
-class StackProblem extends Error {}
+export class StackProblem extends Error {}
 
-/** Runs one step's argument list in unikernel/ (no shell), streaming its output; resolves with its stdout. */
-function runStep(label: string, argv: readonly string[], io: UnikernelIo): Promise<string> {
+/** Runs one step's argument list in `cwd` (unikernel/ unless said; no shell), streaming its output; resolves with its stdout. */
+export function runStep(label: string, argv: readonly string[], io: Pick<UnikernelIo, "out" | "err" | "env">, cwd = UNIKERNEL_DIR): Promise<string> {
   io.out(`\n== ${label}\n`);
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { cwd: UNIKERNEL_DIR, env: io.env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(argv[0], argv.slice(1), { cwd, env: io.env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     child.stdout.on("data", (chunk: Buffer) => {
       stdout += chunk.toString();
@@ -189,7 +190,7 @@ async function up(config: LabConfig, layout: SourceLayout, io: UnikernelIo): Pro
   fs.mkdirSync(layout.runDir, { recursive: true });
   fs.writeFileSync(records(layout).inputs, `${inputs}\n`);
   const accel = acceleratorFromStartOutput(started) ?? "unknown";
-  const target = `${UNIKERNEL_VARIANT}=${url},cpus=${UNIKERNEL_VCPUS},memoryMb=${unikernel.memoryMi},pidFile=${layout.pidFile},accel=${accel}`;
+  const target = `${UNIKERNEL_VARIANT}=${url},cpus=${UNIKERNEL_VCPUS},memoryMb=${unikernel.memoryMi},pidFile=${layout.pidFile},accel=${accel},isolation=unikernel`;
   io.out(
     `\nunikernel up: running at ${url}\n` +
       `  acceleration: ${accel}\n` +

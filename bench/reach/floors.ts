@@ -3,7 +3,7 @@
  * measured, so the report's ladder can set it beside the memory the rung used, and a --target
  * container's runtime from the same config (pure, but for reading the stack file in floorsConfig).
  */
-import { LabConfig, loadStackConfig, memoryFloorMb } from "../../model/config";
+import { LabConfig, loadStackConfig, memoryFloorMb, MICROVM_MEMORY_FLOOR_MB } from "../../model/config";
 import { UsageError } from "../errors";
 import { UNIKERNEL_DEFAULT_MEMORY_MI } from "../../model/config/unikernel";
 import { GuestKind, MemoryFloor } from "../schema";
@@ -14,6 +14,10 @@ const CONTAINER_FLOOR_SOURCE =
 /** The unikernel's floor: the smallest guest RAM that serves the bench's load under TCG. */
 const UNIKERNEL_FLOOR_SOURCE =
   "UNIKERNEL_DEFAULT_MEMORY_MI (model/config/unikernel.ts): the smallest guest RAM, in 32 MiB steps, serving 10 s of /api/light then 30 s of /api/heavy with no error, measured by `npm run unikernel:targets -- --floor` (docs/unikernel.md)";
+
+/** The micro-VM's floor: the least guest RAM measured to serve that load; nothing smaller was tried. */
+const MICROVM_FLOOR_SOURCE =
+  "MICROVM_MEMORY_FLOOR_MB (model/config/microvm.ts): the least guest RAM measured to boot from its disk and serve 10 s of /api/light then 30 s of /api/heavy with no error, by `npm run vm:targets` (docs/microvm.md); smaller budgets not searched";
 
 /** The stack config the floors are read from, or why there is none. */
 export type FloorsConfig = { stack: string; config: LabConfig } | { why: string };
@@ -42,7 +46,7 @@ export function memoryFloorOf(name: string, guest: GuestKind | null, floors: Flo
   if ("why" in floors) return { mb: null, source: floors.why };
   const { config, stack } = floors;
   if (guest === "unikernel") return { mb: UNIKERNEL_DEFAULT_MEMORY_MI, source: UNIKERNEL_FLOOR_SOURCE };
-  if (guest === "microvm") return { mb: null, source: "model/config states no memory floor for the micro-VM guest" };
+  if (guest === "microvm") return { mb: MICROVM_MEMORY_FLOOR_MB, source: MICROVM_FLOOR_SOURCE };
   const spec = config.variants[name];
   if (spec === undefined) return { mb: null, source: `Pulumi.${stack}.yaml has no variant ${name}` };
   return { mb: memoryFloorMb(spec.target, spec.runtime), source: CONTAINER_FLOOR_SOURCE };

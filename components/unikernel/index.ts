@@ -1,4 +1,5 @@
 import * as path from "path";
+import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { unikernelScrapeTarget } from "../../dashboards/prometheusConfig";
 import { ImagesConfig, UnikernelConfig } from "../../model/config";
@@ -63,6 +64,8 @@ export class Unikernel extends pulumi.ComponentResource {
   public readonly scrapeTarget: pulumi.Output<string> | undefined;
   /** Its `variants` entry: budget, and the URL or the reason there is none. */
   public readonly variant: pulumi.Output<UnikernelVariantOutput>;
+  /** Source builder: the initrd step, whose payload the micro-VM's disk is made from too. */
+  public readonly payload: command.local.Command | undefined;
 
   constructor(name: string, args: UnikernelArgs, opts?: pulumi.ComponentResourceOptions) {
     super("optivolt:lab:Unikernel", name, {}, opts);
@@ -76,6 +79,7 @@ export class Unikernel extends pulumi.ComponentResource {
       this.url = undefined;
       this.sourceHash = undefined;
       this.scrapeTarget = undefined;
+      this.payload = undefined;
       this.variant = pulumi.output({ ...budget, status: decision.status });
       this.registerOutputs({ status: this.status });
       return;
@@ -94,6 +98,7 @@ export class Unikernel extends pulumi.ComponentResource {
       const accel: Accelerator = decision.emulation ? "tcg" : "kvm";
       this.sourceHash = steps.sourceHash;
       this.scrapeTarget = undefined;
+      this.payload = undefined;
       this.url = steps.run.stdout.apply(() => steps.url);
       this.status = steps.run.stdout.apply(() => "running");
       this.variant = pulumi.all([this.url, this.status]).apply(([url, status]) => ({ ...budget, url, status, builder: "kraft" as const, accel }));
@@ -106,6 +111,7 @@ export class Unikernel extends pulumi.ComponentResource {
       const url = `http://${host}:${config.hostPort}`;
       const accel = steps.run.stdout.apply(acceleratorFromStartOutput);
       this.sourceHash = undefined;
+      this.payload = steps.initrd;
       this.scrapeTarget = args.gateway === undefined ? undefined : pulumi.output(args.gateway).apply((gateway) => unikernelScrapeTarget(gateway, config.hostPort));
       this.url = steps.run.stdout.apply(() => url);
       this.status = accel.apply(runningStatus);

@@ -3,12 +3,15 @@ import { ConfigError } from "./errors";
 import { monitoringSchema } from "./monitoring";
 import { ENGINES, swarmIssues, swarmSchema } from "./swarm";
 import { unikernelSchema } from "./unikernel";
-import { imagesSchema, variantTableSchema } from "./variants";
+import { MicrovmSpec } from "./microvm";
 import { readStackFile } from "./stackFile";
+import { variantTableSchema } from "./variantTable";
+import { imagesSchema } from "./variants";
 
 export { ConfigError } from "./errors";
 export { readStackFile, selfReference, STACK_NAME_PATTERN, StackFileError, stackFilePath, validStackName } from "./stackFile";
 export { DOCKER_MIN_MEMORY_MB, IMAGE_TARGETS, ImageTarget, MEMORY_FLOORS_MB, memoryFloorMb, Runtime, RUNTIMES } from "./variants";
+export { ISOLATIONS, Isolation, MICROVM_MEMORY_FLOOR_MB, MicrovmSpec } from "./microvm";
 
 /** The Pulumi config namespace (the project name in Pulumi.yaml). */
 export const CONFIG_NAMESPACE = "optivolt";
@@ -56,11 +59,15 @@ export const labConfigSchema = z
       claim(config.monitoring.cadvisor.port, "cAdvisor", ["monitoring", "cadvisor", "port"]);
       claim(config.monitoring.grafana.port, "Grafana", ["monitoring", "grafana", "port"]);
     }
-    const variantNames = Object.keys(config.variants);
+    // Only containers are a baseline, a swarm service or a Docker image's user; micro-VMs run beside them.
+    const variantNames = Object.entries(config.variants).filter(([, spec]) => spec.isolation === "container").map(([name]) => name);
     if (config.engine === "swarm") {
+      for (const [name, spec] of Object.entries(config.variants)) {
+        if (spec.isolation === "microvm") ctx.addIssue({ code: "custom", path: ["variants", name, "isolation"], message: "a swarm stack runs containers only; remove the micro-VM or use engine docker" });
+      }
       for (const issue of swarmIssues(config.swarm, variantNames)) ctx.addIssue({ code: "custom", ...issue });
     }
-    if (config.baselineVariant !== undefined && variantNames.length > 0 && !(config.baselineVariant in config.variants)) {
+    if (config.baselineVariant !== undefined && variantNames.length > 0 && !variantNames.includes(config.baselineVariant)) {
       ctx.addIssue({
         code: "custom",
         path: ["baselineVariant"],
@@ -70,13 +77,18 @@ export const labConfigSchema = z
   });
 
 type ParsedLabConfig = z.output<typeof labConfigSchema>;
-export type VariantSpec = ParsedLabConfig["variants"][string];
+/** A container variant (the table's entries without `isolation: microvm`; the key itself is dropped). */
+export type VariantSpec = Omit<Extract<ParsedLabConfig["variants"][string], { isolation: "container" }>, "isolation">;
 export type ImagesConfig = ParsedLabConfig["images"];
 export type MonitoringConfig = ParsedLabConfig["monitoring"];
 export type UnikernelConfig = ParsedLabConfig["unikernel"];
 export type { SwarmConfig } from "./swarm";
-/** The validated stack config; `baselineVariant` always names a variant. */
-export type LabConfig = Omit<ParsedLabConfig, "baselineVariant" | "endpointHost"> & {
+/** The validated stack config; `baselineVariant` always names a container variant. */
+export type LabConfig = Omit<ParsedLabConfig, "baselineVariant" | "endpointHost" | "variants"> & {
+  /** The container variants. */
+  variants: Record<string, VariantSpec>;
+  /** The micro-VM variants (`isolation: microvm` in the same table). */
+  microvms: Record<string, MicrovmSpec>;
   baselineVariant: string;
   /** Host the output URLs name: `endpointHost`, else the bind address (loopback when it binds every address). */
   endpointHost: string;
@@ -126,10 +138,22 @@ export function parseLabConfig(raw: Record<string, unknown>, stackName: string, 
     if (!host.success) problems.push(`docker:host: ${host.error.issues[0].message}, got ${JSON.stringify(dockerHost)}`);
     throw new ConfigError(problems, stackName);
   }
-  const { endpointHost, baselineVariant, ...parsed } = result.data;
+  const { endpointHost, baselineVariant, variants: table, ...parsed } = result.data;
+  const variants: Record<string, VariantSpec> = {};
+  const microvms: Record<string, MicrovmSpec> = {};
+  for (const [name, spec] of Object.entries(table)) {
+    if (spec.isolation === "microvm") {
+      microvms[name] = spec;
+    } else {
+      const { isolation: _container, ...container } = spec;
+      variants[name] = container;
+    }
+  }
   return {
     ...parsed,
-    baselineVariant: baselineVariant ?? Object.keys(parsed.variants)[0],
+    variants,
+    microvms,
+    baselineVariant: baselineVariant ?? Object.keys(variants)[0],
     endpointHost: endpointHost ?? (parsed.bindAddress === "0.0.0.0" ? "127.0.0.1" : parsed.bindAddress),
     stackName,
     dockerHost: host.data,

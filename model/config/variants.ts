@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { MAX_VARIANT_NAME_LENGTH, MAX_WORKERS } from "../../images/src/limits";
+import { MAX_WORKERS } from "../../images/src/limits";
 import { numeric } from "./numbers";
 import { pinnedImage } from "./pinnedImage";
 
@@ -35,6 +35,8 @@ export const cpusetSchema = z.string().refine((text) => cpuListCores(text) !== n
 
 export const variantSpecSchema = z
   .strictObject({
+    /** A container (the default); `microvm` variants follow microvm.ts's schema instead. */
+    isolation: z.literal("container").default("container"),
     target: z.enum(IMAGE_TARGETS),
     runtime: z.enum(RUNTIMES, { error: () => `must be one of ${RUNTIMES.join(", ")}` }).default("node"),
     cpus: numeric((n) => n.positive()),
@@ -63,16 +65,6 @@ export const variantSpecSchema = z
       ctx.addIssue({ code: "custom", path: ["cpus"], message: "cpus must not exceed the number of cores in cpuset (the quota could never be used)" });
     }
   });
-
-export const variantTableSchema = z
-  .record(
-    z
-      .string()
-      .regex(/^[a-z][a-z0-9-]*$/, "variant names are lower-case letters, digits and dashes")
-      .max(MAX_VARIANT_NAME_LENGTH, `variant names are at most ${MAX_VARIANT_NAME_LENGTH} characters (the web API refuses a longer VARIANT at start)`),
-    variantSpecSchema,
-  )
-  .refine((table) => Object.keys(table).length > 0, "at least one variant is required");
 
 export const imagesSchema = z
   .strictObject({

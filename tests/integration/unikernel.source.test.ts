@@ -4,7 +4,6 @@
 // port, scraped by a Prometheus container through the lab network's gateway, then stopped with
 // nothing left behind. The commands are the ones the Pulumi program's command resources run.
 import * as assert from "assert";
-import { execFile } from "child_process";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
@@ -23,46 +22,16 @@ import {
   sourceLayout,
 } from "../../components/unikernel/source";
 import { assertErrorAnswers, assertServesEveryRoute } from "./support/routeChecks";
+import { qemuProcessesFor, sh as runShell, ShellResult, shOk as runShellOk } from "./support/commandLines";
 import { docker, freeLoopbackPort, imageExists, removeContainer, requireDockerEngine, until } from "./support";
 
 const PROJECT_DIR = path.resolve(__dirname, "..", "..");
 const UNIKERNEL_DIR = path.join(PROJECT_DIR, "unikernel");
 const PROMETHEUS_IMAGE = "optivolt/swarm-lab-prometheus:bookworm";
 
-interface ShellResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command line as a command resource does (`/bin/sh -c`, in unikernel/); never rejects. */
-function sh(command: string, timeoutMs = 600_000): Promise<ShellResult> {
-  return new Promise((resolve) => {
-    execFile("/bin/sh", ["-c", command], { cwd: UNIKERNEL_DIR, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number((error as NodeJS.ErrnoException).code ?? 1) || 1 : 0, stdout, stderr });
-    });
-  });
-}
-
-async function shOk(command: string, timeoutMs?: number): Promise<ShellResult> {
-  const result = await sh(command, timeoutMs);
-  assert.strictEqual(result.code, 0, `${command}\nexited ${result.code}:\n${result.stderr}\n${result.stdout}`);
-  return result;
-}
-
-function qemuProcessesFor(runDir: string): number[] {
-  return fs
-    .readdirSync("/proc")
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((pid) => {
-      try {
-        return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(runDir) && fs.readFileSync(`/proc/${pid}/comm`, "utf8").includes("qemu");
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
+/** A command line run from unikernel/, where the unikernel's command resources run. */
+const sh = (command: string, timeoutMs?: number) => runShell(command, UNIKERNEL_DIR, timeoutMs);
+const shOk = (command: string, timeoutMs?: number) => runShellOk(command, UNIKERNEL_DIR, timeoutMs);
 
 /** Local addresses something listens on for TCP `port`, from /proc/net/tcp (hex, little-endian IPv4). */
 function listeningAddresses(port: number): string[] {

@@ -14,6 +14,7 @@ import { bootView } from "../../bench/counters/docker";
 import { containerBoot, ContainerBootView, guestBoot } from "../../bench/counters/boot";
 import { analyze } from "../../bench/numbers/analysis";
 import { floorsConfig, memoryFloorOf, runtimeOf } from "../../bench/reach/floors";
+import { MICROVM_MEMORY_FLOOR_MB } from "../../model/config";
 import { prepareVariant } from "../../bench/reach/prepare";
 import { parseTargetSpec, targetsFromStackOutputs } from "../../bench/reach/targets";
 import { ladderSession } from "../../bench/report/chartExamples";
@@ -140,9 +141,14 @@ describe("bench ladder: memory floors from the stack config", () => {
     assert.strictEqual(runtimeOf("minimal", floorsConfig(null)), null);
   });
 
+  it("gives the micro-VM the floor the config refuses to go below, saying it was not searched lower", () => {
+    const floor = memoryFloorOf("microvm-vm", "microvm", ci);
+    assert.strictEqual(floor.mb, MICROVM_MEMORY_FLOOR_MB);
+    assert.match(floor.source, /MICROVM_MEMORY_FLOOR_MB \(model\/config\/microvm\.ts\).*smaller budgets not searched/);
+  });
+
   it("says why a rung has no floor", () => {
     assert.deepStrictEqual(memoryFloorOf("ghost", null, ci), { mb: null, source: "Pulumi.ci.yaml has no variant ghost" });
-    assert.strictEqual(memoryFloorOf("microvm-vm", "microvm", ci).mb, null);
     assert.deepStrictEqual(memoryFloorOf("standard", null, floorsConfig(null)), { mb: null, source: "no stack config read (give --floors STACK with --target)" });
     assert.throws(() => floorsConfig({ stack: "nosuch", explicit: true }), (err: unknown) => err instanceof UsageError && /^--floors nosuch: Pulumi\.nosuch\.yaml could not be read: /.test(err.message));
     const implicit = floorsConfig({ stack: "nosuch", explicit: false });

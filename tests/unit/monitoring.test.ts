@@ -87,8 +87,8 @@ describe("monitoring: the Monitoring component under Pulumi mocks (dev stack)", 
 
   it("runs Prometheus on the rendered config, with the image's default flags, retention, lifecycle API and a data volume", () => {
     const prometheus = container("prometheus");
-    // The mocked network's gateway, where the source-built unikernel's port is forwarded too.
-    const targets = { ...labScrapeTargets(run.config), unikernel: "172.30.0.1:8004" };
+    // The mocked network's gateway, where the source-built unikernel's port and the micro-VM's are forwarded too.
+    const targets = { ...labScrapeTargets(run.config), unikernel: "172.30.0.1:8004", microvms: { "microvm-vm": "172.30.0.1:8005" } };
     assert.strictEqual(uploaded(prometheus, "/etc/prometheus/prometheus.yml"), renderPrometheusConfig(run.config, targets));
     // A `command` replaces the image's CMD whole: its console flags must be kept, not dropped.
     assert.deepStrictEqual(prometheus.inputs.command, [

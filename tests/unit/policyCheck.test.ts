@@ -62,13 +62,14 @@ async function recordCiUpdate() {
 }
 
 describe("policy: the ci stack's source-built unikernel", () => {
-  it("passes every policy as an update, unikernel-memory-set applied to its QEMU run", async () => {
+  it("passes every policy as an update, unikernel-memory-set applied to both QEMU runs (the unikernel and the micro-VM)", async () => {
     const resources = await recordCiUpdate();
     const runs = resources.filter((r) => typeof r.inputs.create === "string" && parseQemuStart(r.inputs.create) !== undefined);
-    assert.deepStrictEqual(runs.map((r) => parseQemuStart(r.inputs.create)?.memory), [String(loadStackConfig("ci").unikernel.memoryMi)]);
+    const ci = loadStackConfig("ci");
+    assert.deepStrictEqual(runs.map((r) => parseQemuStart(r.inputs.create)?.memory), [String(ci.unikernel.memoryMi), String(ci.microvms["microvm-vm"].memoryMb)]);
     const analysis = await analyzeRecorded(resources, "ci");
     assert.deepStrictEqual(analysis.violations, [], formatAnalysis(analysis, "ci"));
-    assert.strictEqual(analysis.applied.get("unikernel-memory-set"), 1);
+    assert.strictEqual(analysis.applied.get("unikernel-memory-set"), 2);
   });
 
   it("guest-forwards-bind-loopback reads qemu.sh --forward: loopback and the lab network's gateway pass, another address fails", async () => {

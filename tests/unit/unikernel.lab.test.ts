@@ -45,6 +45,7 @@ describe("deployLab with the unikernel (dev stack, mocked)", function () {
     assert.strictEqual(outputs.endpoints.unikernel, "http://127.0.0.1:8004");
     assert.strictEqual(outputs.endpoints.standard, "http://127.0.0.1:8001");
     assert.deepStrictEqual(outputs.variants.unikernel, {
+      isolation: "unikernel",
       cpus: 1,
       memoryMb: 480,
       runtime: "node",
@@ -60,8 +61,8 @@ describe("deployLab with the unikernel (dev stack, mocked)", function () {
   it("no kraft, no QEMU: everything else deploys; the variant says what is missing, and endpoints holds only URLs", async () => {
     const { outputs, commands } = await deployDev({ commandOnPath: () => false, kvmUsable: () => true, fileExists: () => true });
     assert.deepStrictEqual(commands, []);
-    assert.deepStrictEqual(outputs.variants.unikernel, { cpus: 1, memoryMb: 480, runtime: "node", status: "skipped: no kraft, no qemu-system-x86_64, no make" });
-    assert.deepStrictEqual(Object.keys(outputs.endpoints), Object.keys(loadStackConfig("dev").variants));
+    assert.deepStrictEqual(outputs.variants.unikernel, { isolation: "unikernel", cpus: 1, memoryMb: 480, runtime: "node", status: "skipped: no kraft, no qemu-system-x86_64, no make" });
+    assert.deepStrictEqual(Object.keys(outputs.endpoints), [...Object.keys(loadStackConfig("dev").variants), ...Object.keys(loadStackConfig("dev").microvms)]);
     for (const [name, url] of Object.entries(outputs.endpoints)) assert.doesNotThrow(() => new URL(url), `endpoints.${name} is ${JSON.stringify(url)}`);
   });
 
@@ -85,7 +86,7 @@ describe("deployLab with the unikernel (dev stack, mocked)", function () {
 
   it("enabled false: the unikernel is absent from the outputs", async () => {
     const { outputs } = await deployDev({ commandOnPath: () => true, kvmUsable: () => true, fileExists: () => true }, { enabled: false });
-    assert.deepStrictEqual(Object.keys(outputs.endpoints), Object.keys(loadStackConfig("dev").variants));
+    assert.deepStrictEqual(Object.keys(outputs.endpoints), [...Object.keys(loadStackConfig("dev").variants), ...Object.keys(loadStackConfig("dev").microvms)]);
     assert.ok(!("unikernel" in outputs.variants));
   });
 });
@@ -122,6 +123,7 @@ describe("deployLab with the source-built unikernel (dev stack, mocked machine w
     ]);
     assert.strictEqual(run.outputs.endpoints.unikernel, "http://127.0.0.1:8004");
     assert.deepStrictEqual(run.outputs.variants.unikernel, {
+      isolation: "unikernel",
       cpus: 1,
       memoryMb: 480,
       runtime: "node",

@@ -119,7 +119,7 @@ describe("npm run unikernel (scripts/unikernel.ts)", () => {
     assert.match(result.stdout, /^unikernel up: stack t, source builder \(the stack says builder kraft; this command always builds from source, with make and QEMU\)\n {2}guest: 320 MiB, 1 vCPU, accel asked tcg\n/);
     assert.ok(result.stdout.includes("running at http://127.0.0.1:18044\n  acceleration: tcg\n"), result.stdout);
     assert.ok(result.stdout.includes(`  QEMU pid file: ${pidFile}\n`), result.stdout);
-    assert.ok(result.stdout.includes(`npm run bench -- --target unikernel=http://127.0.0.1:18044,cpus=1,memoryMb=320,pidFile=${pidFile},accel=tcg\n`), result.stdout);
+    assert.ok(result.stdout.includes(`npm run bench -- --target unikernel=http://127.0.0.1:18044,cpus=1,memoryMb=320,pidFile=${pidFile},accel=tcg,isolation=unikernel\n`), result.stdout);
   });
 
   it("stops at a failing step with its name and exit 1, starting nothing after it", async () => {
