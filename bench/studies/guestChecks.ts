@@ -1,4 +1,6 @@
-/** What the studies of the QEMU guests check the same way: every route's answer, timings, verdicts. */
+/** What the studies of the QEMU guests check the same way: every route's answer, timings, verdicts, load settings. */
+import { DEFAULT_SAMPLE_INTERVAL_MS, DEFAULT_WATTS_PER_CORE, MODE_DEFAULTS, STRESS_DEFAULTS } from "../cli/args";
+import { BenchSettings } from "../schema";
 
 /** Every route and what a correct answer looks like (status, and the body size where it is fixed). */
 export const GUEST_ROUTES: readonly { path: string; status: number; bytes?: number }[] = [
@@ -32,3 +34,27 @@ export async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
 }
 
 export const verdict = (met: boolean): string => (met ? "met" : "MISSED");
+
+/**
+ * One load of a study: `seconds` of `endpoint` at the bench's quick concurrency, no warm-up, one
+ * repetition, against the guest named `variant` through QEMU's forwarded port.
+ */
+export function guestLoadSettings(variant: string, engine: BenchSettings["engine"], endpoint: string, seconds: number, timeoutSeconds: number, source: string): BenchSettings {
+  return {
+    mode: "quick",
+    engine,
+    endpoints: [endpoint],
+    durationSeconds: seconds,
+    warmupSeconds: 0,
+    connections: MODE_DEFAULTS.quick.connections,
+    threads: 1,
+    repetitions: 1,
+    timeoutSeconds,
+    sampleIntervalMs: DEFAULT_SAMPLE_INTERVAL_MS,
+    baseline: variant,
+    path: "published",
+    wattsPerCore: DEFAULT_WATTS_PER_CORE,
+    stress: STRESS_DEFAULTS,
+    source,
+  };
+}

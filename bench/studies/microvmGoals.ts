@@ -15,7 +15,6 @@ import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { MODE_DEFAULTS } from "../cli/args";
 import { describeMachine } from "../counters/machine";
 import { createWrkEngine, findOnPath } from "../engines/wrk";
 import { LoadEngine } from "../engines/types";
@@ -24,7 +23,7 @@ import { publishedPath } from "../reach/paths";
 import { prepareVariant } from "../reach/prepare";
 import { Target } from "../reach/targets";
 import { userlandProxyState } from "../reach/userlandProxy";
-import { BenchSettings, RunResult } from "../schema";
+import { RunResult } from "../schema";
 import { createProgress } from "../session/progress";
 import { runSession } from "../session/session";
 import {
@@ -41,11 +40,10 @@ import { initrdBuildArgv, initrdDeleteCommand } from "../../components/unikernel
 import { initrdTags } from "../../components/unikernel/sourceBuild";
 import { ConfigError, LabConfig, loadStackConfig, MicrovmSpec } from "../../model/config";
 import { commandLine, parseOrExitCode } from "../../tooling/commandLine";
-import { routeProblems, timed, verdict } from "./guestChecks";
+import { guestLoadSettings, routeProblems, timed, verdict } from "./guestChecks";
 
 const PROJECT_DIR = path.resolve(__dirname, "..", "..");
 /** The bench's own concurrency (quick and full modes). */
-const CONNECTIONS = MODE_DEFAULTS.quick.connections;
 const LIGHT_SECONDS = 10;
 const HEAVY_SECONDS = 30;
 /** Targets from the issue. */
@@ -111,23 +109,8 @@ async function loadPhase(context: SessionContext, endpoint: string, seconds: num
   const variant = await prepareVariant(target, null, os.cpus().length);
   if (variant.result.status !== "measured") throw new Error(`${context.name}: ${variant.result.status} (${variant.result.detail})`);
   await publishedPath(context.wrk).attach([variant]);
-  const settings: BenchSettings = {
-    mode: "quick",
-    engine: "wrk",
-    endpoints: [endpoint],
-    durationSeconds: seconds,
-    warmupSeconds: 0,
-    connections: CONNECTIONS,
-    threads: 1,
-    repetitions: 1,
-    timeoutSeconds: 30,
-    sampleIntervalMs: 250,
-    baseline: context.name,
-    path: "published",
-    wattsPerCore: 10,
-    stress: { maxErrorRate: 0.01, maxP99Ms: 2000, maxConnections: 1024 },
-    source: "--target (npm run vm:targets)",
-  };
+  const settings = guestLoadSettings(context.name, "wrk", endpoint, seconds, 30, "--target (npm run vm:targets)");
+
   const provenance = {
     machine: describeMachine(),
     tools: { node: process.version, wrk: context.wrk.version },

@@ -15,7 +15,7 @@ import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { DEFAULT_SAMPLE_INTERVAL_MS, DEFAULT_WATTS_PER_CORE, MODE_DEFAULTS, STRESS_DEFAULTS } from "../cli/args";
+import { MODE_DEFAULTS } from "../cli/args";
 import { describeMachine } from "../counters/machine";
 import { statusField } from "../counters/proc";
 import { createAutocannonEngine } from "../engines/autocannon";
@@ -31,6 +31,7 @@ import { loadStackConfig, UnikernelConfig } from "../../model/config";
 import { UNIKERNEL_VARIANT, UNIKERNEL_VCPUS } from "../../components/unikernel";
 import { initrdBuildCommand, initrdDeleteCommand, kernelBuildCommand, qemuStartCommand, qemuStopCommand, sourceLayout, SourceLayout } from "../../components/unikernel/source";
 import { commandLine, parseOrExitCode } from "../../tooling/commandLine";
+import { guestLoadSettings, routeProblems, timed, verdict } from "./guestChecks";
 
 const UNIKERNEL_DIR = path.resolve(__dirname, "..", "..", "unikernel");
 const PROJECT_DIR = path.resolve(UNIKERNEL_DIR, "..");
@@ -51,18 +52,6 @@ const REQUEST_TIMEOUT_SECONDS = 30;
 /** Goals from the issue. */
 const GOALS = { buildSeconds: 60, healthSeconds: 10, rssOverGuestMi: 64 };
 
-/** Every route and what a correct answer looks like (status, and the body size where it is fixed). */
-const ROUTES: { path: string; status: number; bytes?: number }[] = [
-  { path: "/", status: 200 },
-  { path: "/health", status: 200 },
-  { path: "/api/light", status: 200 },
-  { path: "/api/heavy", status: 200, bytes: 512_000 },
-  { path: "/api/slow", status: 200 },
-  { path: "/metrics", status: 200 },
-  { path: "/no-such-route", status: 404 },
-  { path: "/api/light?unexpected=1", status: 400 },
-];
-
 function sh(command: string, timeoutMs = 600_000): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile("/bin/sh", ["-c", command], { cwd: UNIKERNEL_DIR, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
@@ -72,11 +61,6 @@ function sh(command: string, timeoutMs = 600_000): Promise<string> {
   });
 }
 
-async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
-  const started = process.hrtime.bigint();
-  const result = await work();
-  return [result, Number(process.hrtime.bigint() - started) / 1e9];
-}
 
 /** QEMU's peak resident size since it started (VmHWM: boot and every load so far), in MiB. */
 function peakResidentMi(pid: number): number {
@@ -113,23 +97,7 @@ function sessionProvenance(argv: string[]): Sessions["provenance"] {
 
 /** The settings of one of the study's loads: the bench's quick run, one endpoint, no warm-up, through the published path. */
 function loadSettings(endpoint: string, seconds: number): BenchSettings {
-  return {
-    mode: "quick",
-    engine: "autocannon",
-    endpoints: [endpoint],
-    durationSeconds: seconds,
-    warmupSeconds: 0,
-    connections: CONNECTIONS,
-    threads: 1,
-    repetitions: 1,
-    timeoutSeconds: REQUEST_TIMEOUT_SECONDS,
-    sampleIntervalMs: DEFAULT_SAMPLE_INTERVAL_MS,
-    baseline: UNIKERNEL_VARIANT,
-    path: "published",
-    wattsPerCore: DEFAULT_WATTS_PER_CORE,
-    stress: STRESS_DEFAULTS,
-    source: "--target (npm run unikernel:targets: the guest it booted, through QEMU's forwarded port)",
-  };
+  return guestLoadSettings(UNIKERNEL_VARIANT, "autocannon", endpoint, seconds, REQUEST_TIMEOUT_SECONDS, "--target (npm run unikernel:targets: the guest it booted, through QEMU's forwarded port)");
 }
 
 /** The booted guest as the bench's QEMU variant: sampled from its process, budget its vCPUs and guest RAM. */
@@ -180,20 +148,7 @@ async function boot(config: UnikernelConfig, layout: SourceLayout, port: number)
   return { healthSeconds: Number(health[1]), accel: accel[1], pid, pidFile: layout.pidFile, baseUrl: `http://127.0.0.1:${port}` };
 }
 
-async function checkRoutes(baseUrl: string): Promise<string[]> {
-  const problems: string[] = [];
-  for (const route of ROUTES) {
-    const response = await fetch(baseUrl + route.path, { signal: AbortSignal.timeout(15_000) });
-    const body = Buffer.from(await response.arrayBuffer());
-    if (response.status !== route.status) problems.push(`${route.path}: HTTP ${response.status}, want ${route.status}`);
-    if (route.bytes !== undefined && body.length !== route.bytes) problems.push(`${route.path}: ${body.length} bytes, want ${route.bytes}`);
-  }
-  return problems;
-}
 
-function verdict(met: boolean): string {
-  return met ? "met" : "MISSED";
-}
 
 /** What the boots and the floor search share: the guest's config, where it lives, how to report and stop it. */
 interface Guest {
@@ -212,7 +167,7 @@ async function measureBoots({ config, layout, port, sessions, say, stop }: Guest
   for (let i = 1; i <= boots; i++) {
     const run = await boot(config, layout, port);
     try {
-      const problems = await checkRoutes(run.baseUrl);
+      const problems = await routeProblems(run.baseUrl);
       const light = await load(run, config.memoryMi, "/api/light", LOAD_SECONDS, `boot-${i}-light`, sessions);
       const peakMi = peakResidentMi(run.pid);
       healths.push(run.healthSeconds);
