@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { DEFAULT_GENERATOR_IMAGE } from "../bench/cli/args";
 import { describeUserlandProxy, userlandProxyState } from "../bench/reach/userlandProxy";
-import { ConfigError, loadStackConfig } from "../model/config";
+import { ConfigError, loadStackConfig, MicrovmSpec } from "../model/config";
 import { LOCAL_BASE_IMAGES } from "../model/naming";
 import { hostProbes, KRAFT_INSTALL_HINT, SOURCE_BUILD_TOOLS } from "../components/unikernel";
 import { sourceLayout } from "../components/unikernel/source";
@@ -119,6 +119,31 @@ interface ProbeContext {
   /** The environment with DOCKER_HOST set to the stack's engine, when it names one. */
   dockerEnv: NodeJS.ProcessEnv;
   acceleration: AccelerationProbes;
+  /** The stack's micro-VM variants (null: no --stack given). */
+  microvms: Record<string, MicrovmSpec> | null;
+}
+
+/** What building a micro-VM's kernel and disk needs beside QEMU (microvm/build-kernel.sh, build-disk.sh). */
+export const MICROVM_TOOLS = ["dpkg-deb", "mksquashfs"] as const;
+
+/**
+ * Where each micro-VM's kernel and busybox packages come from: a vendored `.deb` must exist (the
+ * build checks its sha256), a package name is downloaded by `apt-get download` at build time.
+ */
+export function microvmPackagesOutcome(microvms: Record<string, MicrovmSpec> | null, exists: (file: string) => boolean): Outcome {
+  if (microvms === null) return { ok: true, detail: "no stack given: `npm run doctor -- --stack NAME` checks its micro-VMs' kernel and busybox packages" };
+  const names = Object.keys(microvms);
+  if (names.length === 0) return { ok: true, detail: "the stack has no micro-VM variant" };
+  const missing: string[] = [];
+  const found: string[] = [];
+  for (const name of names) {
+    for (const pkg of [microvms[name].kernelPackage, microvms[name].busyboxPackage]) {
+      if (!pkg.endsWith(".deb")) found.push(`${pkg} (apt-get download at build)`);
+      else if (exists(pkg)) found.push(path.basename(pkg));
+      else missing.push(`${name}: ${pkg} does not exist`);
+    }
+  }
+  return missing.length > 0 ? { ok: false, detail: missing.join("; ") } : { ok: true, detail: [...new Set(found)].join(", ") };
 }
 
 /** One row per prerequisite: its name, what it is for, how to get it, and how to probe for it. */
@@ -186,9 +211,26 @@ const PREREQUISITES: readonly Prerequisite[] = [
   {
     name: "unikernel acceleration",
     required: false,
-    purpose: "KVM runs the unikernel at native speed; TCG emulates the CPU (it works everywhere, slower)",
+    purpose: "KVM runs the unikernel and the micro-VMs at native speed; TCG emulates the CPU (it works everywhere, slower; the same probe decides for both guests)",
     fix: "run `npm run doctor` again for the reason above; KVM needs hardware virtualization and read-write access to /dev/kvm",
     probe: ({ acceleration }) => accelerationOutcome(acceleration),
+  },
+  {
+    name: "micro-VM build tools (optional: micro-VM variants)",
+    required: false,
+    purpose: "extract the pinned Debian kernel and busybox (dpkg-deb) and make the guest's read-only disk (mksquashfs)",
+    fix: "Debian/Ubuntu: `sudo apt-get install --no-install-recommends squashfs-tools` (dpkg-deb comes with dpkg)",
+    probe: async () => {
+      const missing = MICROVM_TOOLS.filter((tool) => !hostProbes.commandOnPath(tool));
+      return missing.length > 0 ? { ok: false, detail: `${missing.join(", ")} not on the PATH` } : { ok: true, detail: `${MICROVM_TOOLS.join(", ")} present` };
+    },
+  },
+  {
+    name: "micro-VM kernel packages (optional: micro-VM variants)",
+    required: false,
+    purpose: "the Linux guest boots the kernel package its stack names (microvm.kernelPackage), checked against its sha256",
+    fix: "restore the vendored .deb the stack names (../shared/vendor/linux/ for the ci stack), or name a package apt can download",
+    probe: async ({ microvms }) => microvmPackagesOutcome(microvms, (file) => fs.existsSync(path.resolve(PROJECT_DIR, file))),
   },
   {
     name: "debootstrap (optional)",
@@ -224,9 +266,13 @@ const PREREQUISITES: readonly Prerequisite[] = [
   },
 ];
 
-export function prerequisiteChecks(dockerHost: string | undefined, acceleration: AccelerationProbes = machineAccelerationProbes()): Check[] {
+export function prerequisiteChecks(
+  dockerHost: string | undefined,
+  acceleration: AccelerationProbes = machineAccelerationProbes(),
+  microvms: Record<string, MicrovmSpec> | null = null,
+): Check[] {
   const dockerEnv = dockerHost === undefined ? process.env : { ...process.env, DOCKER_HOST: dockerHost };
-  const context: ProbeContext = { dockerHost, dockerEnv, acceleration };
+  const context: ProbeContext = { dockerHost, dockerEnv, acceleration, microvms };
   return PREREQUISITES.map(({ name, required, purpose, fix, probe: probeFor }) => ({
     name: typeof name === "string" ? name : name(context),
     required,
@@ -268,8 +314,11 @@ async function main(): Promise<void> {
   const stackFlag = process.argv.indexOf("--stack");
   const stack = stackFlag >= 0 ? process.argv[stackFlag + 1] : undefined;
   let dockerHost: string | undefined;
+  let microvms: Record<string, MicrovmSpec> | null = null;
   try {
-    dockerHost = stack === undefined ? undefined : loadStackConfig(stack).dockerHost;
+    const config = stack === undefined ? undefined : loadStackConfig(stack);
+    dockerHost = config?.dockerHost;
+    microvms = config?.microvms ?? null;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     // The stack's to fix, like every command that reads a stack file: its message, exit 2.
@@ -277,7 +326,7 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const checks = prerequisiteChecks(dockerHost);
+  const checks = prerequisiteChecks(dockerHost, machineAccelerationProbes(), microvms);
   const results = await Promise.all(checks.map(async (check) => ({ check, outcome: await check.run() })));
   const { lines, missingRequired } = verdict(results);
   console.log(`OptiVolt lab prerequisites${stack ? ` (stack ${stack})` : ""}:`);

@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import * as path from "path";
-import { AccelerationProbes, accelerationOutcome, buildToolsOutcome, Check, nodeOutcome, prerequisiteChecks, verdict } from "../../scripts/doctor";
+import { AccelerationProbes, accelerationOutcome, buildToolsOutcome, Check, microvmPackagesOutcome, nodeOutcome, prerequisiteChecks, verdict } from "../../scripts/doctor";
+import { loadStackConfig } from "../../model/config";
 
 function check(name: string, required: boolean): Check {
   return { name, required, purpose: `${name} purpose`, fix: `install ${name}`, run: async () => ({ ok: true, detail: "" }) };
@@ -62,6 +63,20 @@ describe("npm run doctor", () => {
       const failed = await accelerationOutcome(probes({ builtKernels: () => [kernel], resolveAccel: async () => Promise.reject(new Error("unikernel qemu: qemu-system-x86_64 is missing")) }));
       assert.deepStrictEqual(failed, { ok: false, detail: "unikernel qemu: qemu-system-x86_64 is missing" });
     });
+  });
+
+  it("checks the micro-VM's tools and the kernel and busybox packages its stack names", async () => {
+    const names = prerequisiteChecks(undefined).filter((c) => !c.required).map((c) => c.name);
+    assert.ok(names.includes("micro-VM build tools (optional: micro-VM variants)"), names.join("\n"));
+    const { microvms } = loadStackConfig("ci");
+    const vendored = microvmPackagesOutcome(microvms, () => true);
+    assert.deepStrictEqual(vendored, { ok: true, detail: "linux-image-6.1.0-57-cloud-amd64_6.1.192-3_amd64.deb, busybox-static_1.35.0-4+deb12u1+b1_amd64.deb" });
+    const gone = microvmPackagesOutcome(microvms, (file) => !file.includes("linux-image"));
+    assert.ok(!gone.ok && /^microvm-vm: \.\.\/shared\/vendor\/linux\/linux-image-.*\.deb does not exist$/.test(gone.detail), gone.detail);
+    assert.match(microvmPackagesOutcome(loadStackConfig("dev").microvms, () => false).detail, /^linux-image-cloud-amd64 \(apt-get download at build\), busybox-static \(apt-get download at build\)$/);
+    assert.match(microvmPackagesOutcome(null, () => true).detail, /npm run doctor -- --stack NAME/);
+    const row = prerequisiteChecks(undefined, undefined, microvms).find((c) => c.name.startsWith("micro-VM kernel packages"))!;
+    assert.ok((await row.run()).ok, "the ci stack's vendored packages exist in this checkout's ../shared");
   });
 
   it("names the engine of a stack's docker:host", () => {
