@@ -19,8 +19,8 @@ function labGateways(resources: Parameters<StackValidationPolicy["validateStack"
 }
 
 /**
- * The ports-bind-loopback rule for what is not a container: every port a unikernel run command
- * forwards to its guest (`qemu.sh start --forward ADDRESS:PORT`, `kraft run -p`). A forward on the
+ * The ports-bind-loopback rule for what is not a container: every port a guest's run command (the
+ * unikernel's, a micro-VM's) forwards to its guest (`qemu.sh start --forward ADDRESS:PORT`, `kraft run -p`). A forward on the
  * gateway of the stack's own Docker network is the lab's scrape path: it is answered on the host's
  * address on that bridge (docs/unikernel.md says exactly who reaches it); anything else must be
  * loopback or allowed in the pack config.
@@ -28,7 +28,7 @@ function labGateways(resources: Parameters<StackValidationPolicy["validateStack"
 export const guestForwardsBindLoopback: StackValidationPolicy = {
   name: "guest-forwards-bind-loopback",
   description:
-    "Ports a unikernel run command forwards to its guest (qemu.sh --forward, kraft run -p) bind to loopback, the gateway of the stack's own Docker network, " +
+    "Ports a guest's run command (unikernel, micro-VM) forwards to its guest (qemu.sh --forward, kraft run -p) bind to loopback, the gateway of the stack's own Docker network, " +
     "or an address its allowedBindAddresses allows.",
   enforcementLevel: "mandatory",
   configSchema: {
@@ -45,7 +45,7 @@ export const guestForwardsBindLoopback: StackValidationPolicy = {
         const ip = port.ip ?? "0.0.0.0";
         if (isLoopback(ip) || gateways.has(ip) || allowedBindAddresses.includes(ip)) continue;
         reportViolation(
-          `${claim.label} forwards host port ${port.hostPort} to the unikernel on ${ip}, which is neither loopback nor the lab network's gateway; ` +
+          `${claim.label} forwards host port ${port.hostPort} to its QEMU guest on ${ip}, which is neither loopback nor the lab network's gateway; ` +
             "set optivolt:bindAddress to 127.0.0.1, or allow the address in the pack config (guest-forwards-bind-loopback.allowedBindAddresses).",
           claim.resource.urn,
         );

@@ -86,11 +86,19 @@ describe("policy: the ci stack's source-built unikernel", () => {
     const analysis = await analyzeRecorded(wide, "ci");
     const messages = analysis.violations.filter((v) => v.policyName === "guest-forwards-bind-loopback").map((v) => v.message);
     assert.deepStrictEqual(messages, [
-      'command.local.Command "unikernel-run" forwards host port 18004 to the unikernel on 192.168.1.20, which is neither loopback nor the lab network\'s gateway; ' +
+      'command.local.Command "unikernel-run" forwards host port 18004 to its QEMU guest on 192.168.1.20, which is neither loopback nor the lab network\'s gateway; ' +
         "set optivolt:bindAddress to 127.0.0.1, or allow the address in the pack config (guest-forwards-bind-loopback.allowedBindAddresses).",
     ]);
     const allowed = await analyzeRecorded(wide, "ci", { "guest-forwards-bind-loopback": { allowedBindAddresses: ["192.168.1.20"] } });
     assert.deepStrictEqual(allowed.violations, []);
+    // The micro-VM's run command is held to the same rule.
+    const microvmRun = resources.find((r) => typeof r.inputs.create === "string" && parseQemuStart(r.inputs.create)?.ports.includes("127.0.0.1:18005"));
+    assert.ok(microvmRun, "the micro-VM forwards 18005 on loopback");
+    const widenVm = (props: Record<string, any>) => ({ ...props, create: String(props.create).replace("127.0.0.1:18005", "0.0.0.0:18005") });
+    const wideVm = resources.map((r) => (r === microvmRun ? { ...r, inputs: widenVm(r.inputs), state: widenVm(r.state) } : r));
+    const vmMessages = (await analyzeRecorded(wideVm, "ci")).violations.filter((v) => v.policyName === "guest-forwards-bind-loopback").map((v) => v.message);
+    assert.strictEqual(vmMessages.length, 1, vmMessages.join("\n"));
+    assert.match(vmMessages[0], /^command\.local\.Command "microvm-vm-\w+" forwards host port 18005 to its QEMU guest on 0\.0\.0\.0/);
   });
 });
 
