@@ -25,8 +25,6 @@ export interface StartedApiServer {
   readonly url: string;
   /** The container's name, for a server that runs in one. */
   readonly container?: string;
-  /** The process id, for a server that runs as a local process. */
-  readonly pid?: number;
   /**
    * How to run a program that reaches the server with nothing in between (no Docker userland
    * proxy, which accepts connections for a container that no longer listens): a command prefix
@@ -85,7 +83,6 @@ export function localProcessStarter(runtime: "node" | "bun"): ApiServerStarter {
       const url = `http://127.0.0.1:${port}`;
       const server: StartedApiServer = {
         url,
-        pid: child.pid,
         direct: { prefix: [], url },
         async stop(graceSeconds) {
           child.kill("SIGTERM");
