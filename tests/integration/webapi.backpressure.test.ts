@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { spawn } from "child_process";
 import * as path from "path";
-import { ApiServerStarter, containerStarter, docker, httpRequest, inspectContainer, requireDockerEngine, sampleWorkingSet } from "./support";
+import { ApiServerStarter, containerStarter, docker, httpRequest, inspectContainer, requireDockerEngine, sampleWorkingSet, waitForHealth } from "./support";
 
 /**
  * Issue 20 item 5: twenty clients that pipeline 50,000 `/api/light` requests each and never read
@@ -83,7 +83,9 @@ describe("web API: never-reading pipelining clients against the minimal images",
       console.log(`      node, minimal image, V8 old space 16 MB: clients ${clients}; running ${state.Running}`);
       assert.doesNotMatch(await server.output(), /heap out of memory/, "V8 did not run out of heap");
       assert.strictEqual(state.Running, true, `the container stopped (exit ${state.ExitCode})\n${await server.output()}`);
-      assert.strictEqual((await httpRequest(`${server.url}/health`)).status, 200, "answers once the clients have gone");
+      // At 0.5 CPU it still works through the reads it took in before it answers again.
+      const answeredAfterMs = await waitForHealth(server.url, 30_000);
+      console.log(`      answered /health ${answeredAfterMs} ms after the clients left`);
     } finally {
       await server.remove();
     }
