@@ -11,21 +11,19 @@ import * as net from "net";
  * - per connection: an answer is queued when the one before it has not gone out (`res.socket` is
  *   still null); past MAX_QUEUED_ANSWERS queued in a row the connection is closed;
  * - per process: the pairs of a closed connection stay in memory until its close completes (the
- *   end of the event-loop turn), and every other connection read in the same turn adds a 64 KiB
- *   read's worth. Past MAX_CLOSING_REQUESTS such requests, every connection stops reading until
- *   those closes have completed, so the kernel's TCP window holds the rest back.
+ *   end of the event-loop turn), and every other connection read in the same turn would add a
+ *   64 KiB read's worth. So while a connection closed by the bound is still closing, no connection
+ *   reads (the kernel's TCP window holds the clients back); reading resumes once it is gone.
  *
  * A client that reads its answers never queues more than its pipelining depth and is never paused.
  */
 const MAX_QUEUED_ANSWERS = 256;
-const MAX_CLOSING_REQUESTS = 2048;
 
 export class AnswerQueueBound {
   /** Answers queued in a row per open connection. */
   private readonly queued = new Map<net.Socket, number>();
-  /** Requests parsed per connection closed by the bound, until its close completes. */
-  private readonly closing = new Map<net.Socket, number>();
-  private closingRequests = 0;
+  /** Connections closed by the bound whose close has not completed. */
+  private readonly closing = new Set<net.Socket>();
   private readonly open = new Set<net.Socket>();
   private paused = false;
 
@@ -39,12 +37,7 @@ export class AnswerQueueBound {
   /** Counts the answer about to be sent; false when its connection is over the bound (it is then closed). */
   admit(req: http.IncomingMessage, res: http.ServerResponse): boolean {
     const socket = req.socket;
-    const closing = this.closing.get(socket);
-    if (closing !== undefined) {
-      this.closing.set(socket, closing + 1);
-      this.addClosing(1);
-      return false;
-    }
+    if (this.closing.has(socket)) return false;
     if (res.socket !== null) {
       this.queued.delete(socket);
       return true;
@@ -55,15 +48,14 @@ export class AnswerQueueBound {
       return true;
     }
     this.queued.delete(socket);
-    this.closing.set(socket, queued);
+    this.closing.add(socket);
     socket.destroy();
-    this.addClosing(queued);
+    this.pauseReading();
     return false;
   }
 
-  private addClosing(requests: number): void {
-    this.closingRequests += requests;
-    if (this.paused || this.closingRequests <= MAX_CLOSING_REQUESTS) return;
+  private pauseReading(): void {
+    if (this.paused) return;
     this.paused = true;
     for (const socket of this.open) socket.pause();
   }
@@ -71,9 +63,8 @@ export class AnswerQueueBound {
   private closed(socket: net.Socket): void {
     this.open.delete(socket);
     this.queued.delete(socket);
-    this.closingRequests -= this.closing.get(socket) ?? 0;
     this.closing.delete(socket);
-    if (!this.paused || this.closingRequests > MAX_CLOSING_REQUESTS) return;
+    if (!this.paused || this.closing.size > 0) return;
     this.paused = false;
     // A socket node:http paused itself (its answers are not flowing) stays paused on resume.
     for (const open of this.open) open.resume();
