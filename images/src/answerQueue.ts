@@ -4,7 +4,7 @@ import * as net from "net";
 /**
  * Backpressure for node:http against clients that pipeline without reading their answers.
  *
- * node:http parses a whole socket read (up to 64 KiB: about 1,600 pipelined `GET /api/light`) in
+ * node:http parses a whole socket read (up to 64 KiB: about 1,680 pipelined `GET /api/light`) in
  * one go and builds a request/response pair for every request in it before anything of ours can
  * stop it; answers that cannot go out yet are queued in memory. Two bounds:
  *
@@ -15,7 +15,8 @@ import * as net from "net";
  *   64 KiB read's worth. So while a connection closed by the bound is still closing, no connection
  *   reads (the kernel's TCP window holds the clients back); reading resumes once it is gone.
  *
- * A client that reads its answers never queues more than its pipelining depth and is never paused.
+ * A client that reads its answers never queues more than its pipelining depth, so it is never
+ * closed; it waits one event-loop turn when another client trips the bound.
  */
 const MAX_QUEUED_ANSWERS = 256;
 
