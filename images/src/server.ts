@@ -1,6 +1,7 @@
 // The web API on node:http (+ cluster): `node dist/server.js`.
 import * as http from "http";
 import * as net from "net";
+import { AnswerQueueBound } from "./answerQueue";
 import { CLOSE_HEADER, idleGraceMs } from "./drain";
 import { ApiRequest, ApiResponse, createApi } from "./handlers";
 import { REQUEST_TIMEOUT_MS } from "./requestHead";
@@ -56,32 +57,6 @@ class NodeApiRequest implements ApiRequest {
  */
 const REQUEST_LIMITS: http.ServerOptions = { headersTimeout: REQUEST_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1000 };
 
-/**
- * Backpressure: node:http parses and answers every request a client pipelines, and queues in
- * memory the answers that cannot go out yet (a client that never reads makes that queue grow
- * without bound). An answer is queued when the one before it on the connection has not gone out
- * (`res.socket` is still null); past MAX_QUEUED_ANSWERS queued in a row, the connection is closed.
- * A client that reads its answers never queues more than its pipelining depth.
- */
-const MAX_QUEUED_ANSWERS = 256;
-const queuedAnswers = new WeakMap<net.Socket, number>();
-
-/** Counts the answer about to be sent; false when its connection has too many queued and is closed. */
-function withinQueueBound(req: http.IncomingMessage, res: http.ServerResponse): boolean {
-  const socket = req.socket;
-  if (res.socket !== null) {
-    if (queuedAnswers.has(socket)) queuedAnswers.delete(socket);
-    return true;
-  }
-  const queued = (queuedAnswers.get(socket) ?? 0) + 1;
-  if (queued > MAX_QUEUED_ANSWERS) {
-    socket.destroy();
-    return false;
-  }
-  queuedAnswers.set(socket, queued);
-  return true;
-}
-
 runServerProcesses(({ config, metrics, metricsText, listening, cannotListen, drainOnStop }) => {
   const api = createApi({ config, metrics, metricsText });
   let draining = false;
@@ -91,12 +66,14 @@ runServerProcesses(({ config, metrics, metricsText, listening, cannotListen, dra
     res.end(response.body);
   };
 
+  const answerQueue = new AnswerQueueBound();
   const server = http.createServer(REQUEST_LIMITS, (req, res) => {
-    if (!withinQueueBound(req, res)) return;
+    if (!answerQueue.admit(req, res)) return;
     const response = api(new NodeApiRequest(req, res));
     if (response instanceof Promise) void response.then((ready) => send(res, ready));
     else send(res, response);
   });
+  server.on("connection", answerQueue.onConnection);
   server.on("error", cannotListen);
   server.listen(config.port, config.host, listening);
 
