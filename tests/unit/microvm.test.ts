@@ -208,6 +208,17 @@ describe("npm run vm:targets: bad input is one line and exit 2, before anything 
     assert.strictEqual(result.stderr, "vm:targets: --boots must be a whole number of boots, at least 1, got 0\n");
   });
 
+  it("--floor is a switch: a size after it is refused with the usage hint, the help names its range", () => {
+    for (const args of [["--floor", "128"], ["--floor=128"]]) {
+      const result = targets(...args);
+      assert.strictEqual(result.status, 2, result.stderr);
+      assert.match(result.stderr, /^error: (too many arguments|unknown option '--floor=128').*\n\(run `npm run vm:targets -- --help` for usage\)\n$/s);
+    }
+    const help = targets("--help");
+    assert.strictEqual(help.status, 0, help.stderr);
+    assert.match(help.stdout, /--floor +then search the memory floor \(96\.\.256 MiB, 32 MiB steps\)/);
+  });
+
   it("a variant the stack does not run as a micro-VM is named with the ones it does", () => {
     const result = targets("--variant", "standard");
     assert.strictEqual(result.status, 2, result.stderr);
