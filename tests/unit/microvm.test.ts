@@ -53,12 +53,16 @@ describe("micro-VM config: the isolation axis", () => {
     assert.ok(problemsOf({ ...VM, cpus: 0.5 }).some((p) => /variants\.microvm-vm\.cpus: must be a whole number of vCPUs/.test(p)));
   });
 
-  it("refuses memory under the floor with the figure and where it was measured", () => {
-    const problems = problemsOf({ ...VM, memoryMb: MICROVM_MEMORY_FLOOR_MB - 1 });
+  it("refuses memory under the measured floor, 128 MiB, with the figure and where it was measured", () => {
+    assert.strictEqual(MICROVM_MEMORY_FLOOR_MB, 128);
+    const problems = problemsOf({ ...VM, memoryMb: 127 });
     assert.ok(
-      problems.some((p) => p.includes(`must be at least ${MICROVM_MEMORY_FLOOR_MB} MiB`) && p.includes("docs/microvm.md")),
+      problems.some((p) => p.includes("must be at least 128 MiB") && p.includes("npm run vm:targets -- --floor") && p.includes("docs/microvm.md")),
       problems.join("\n"),
     );
+    const entries = stackEntries("dev");
+    const variants = { ...(entries["optivolt:variants"] as Record<string, unknown>), "microvm-vm": { ...VM, memoryMb: 128 } };
+    assert.strictEqual(parseStackEntries({ ...entries, "optivolt:variants": variants }, "dev").microvms["microvm-vm"].memoryMb, 128);
   });
 
   it("refuses an unknown isolation with the list", () => {
