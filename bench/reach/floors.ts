@@ -15,9 +15,9 @@ const CONTAINER_FLOOR_SOURCE =
 const UNIKERNEL_FLOOR_SOURCE =
   "UNIKERNEL_DEFAULT_MEMORY_MI (model/config/unikernel.ts): the smallest guest RAM, in 32 MiB steps, serving 10 s of /api/light then 30 s of /api/heavy with no error, measured by `npm run unikernel:targets -- --floor` (docs/unikernel.md)";
 
-/** The micro-VM's floor: the least guest RAM measured to serve that load; nothing smaller was tried. */
+/** The micro-VM's floor: the smallest guest RAM that serves the same load, searched as the unikernel's. */
 const MICROVM_FLOOR_SOURCE =
-  "MICROVM_MEMORY_FLOOR_MB (model/config/microvm.ts): the least guest RAM measured to boot from its disk and serve 10 s of /api/light then 30 s of /api/heavy with no error, by `npm run vm:targets` (docs/microvm.md); smaller budgets not searched";
+  "MICROVM_MEMORY_FLOOR_MB (model/config/microvm.ts): the smallest guest RAM, in 32 MiB steps from 96 to 256 MiB, booting from its disk and serving 10 s of /api/light then 30 s of /api/heavy with no error, searched by `npm run vm:targets -- --floor` (docs/microvm.md)";
 
 /** The stack config the floors are read from, or why there is none. */
 export type FloorsConfig = { stack: string; config: LabConfig } | { why: string };

@@ -58,3 +58,77 @@ export function guestLoadSettings(variant: string, engine: BenchSettings["engine
     source,
   };
 }
+
+/** What one size of the floor search measured on the booted guest. */
+export interface FloorTrial {
+  lightRequests: number;
+  heavyRequests: number;
+  /** Connection, socket and timeout errors and non-2xx answers of both loads. */
+  errors: number;
+  /** Why a load could not measure the guest, or what the guest reported (out of memory); null: nothing. */
+  failure: string | null;
+}
+
+/** A guest's floor search: how to boot it at a size, load it, and stop it; the range in MiB. */
+export interface FloorSearch<Booted extends { baseUrl: string }> {
+  /** "the unikernel", "the micro-VM": names the guest in the error when the top of the range fails. */
+  guest: string;
+  /** A size below the range, taken to fail and never booted; the floor found is above it. */
+  failsMi: number;
+  /** The top of the range, booted first: it must serve. */
+  servesMi: number;
+  stepMi: number;
+  /** Boots the guest with `memoryMi` of RAM and waits for its first 200; rejects when it does not. */
+  boot: (memoryMi: number) => Promise<Booted>;
+  /** As the bench's quick run loads it: 10 s of /api/light, then the floor's /api/heavy. */
+  serve: (booted: Booted, memoryMi: number) => Promise<FloorTrial>;
+  stop: () => Promise<unknown>;
+  say: (line: string) => void;
+}
+
+/** Per-request deadline of the check that the guest still answers after the loads. */
+const ALIVE_TIMEOUT_MS = 30_000;
+
+/**
+ * The smallest guest RAM, in `stepMi` steps, that boots and serves the loads with no error and is
+ * still answering /health after them: a binary search between a size that fails and one that serves.
+ */
+export async function searchFloor<Booted extends { baseUrl: string }>(search: FloorSearch<Booted>): Promise<number> {
+  const { say, stepMi } = search;
+  const connections = MODE_DEFAULTS.quick.connections;
+  const serves = async (memoryMi: number): Promise<boolean> => {
+    try {
+      let booted: Booted;
+      try {
+        booted = await search.boot(memoryMi);
+      } catch (error) {
+        say(`floor: ${memoryMi} MiB does not boot (${(error as Error).message.split("\n").slice(-1)[0]})`);
+        return false;
+      }
+      const trial = await search.serve(booted, memoryMi);
+      const healthy = await fetch(`${booted.baseUrl}/health`, { signal: AbortSignal.timeout(ALIVE_TIMEOUT_MS) }).then((r) => r.ok, () => false);
+      const ok = trial.errors === 0 && trial.failure === null && trial.lightRequests > 0 && trial.heavyRequests > 0 && healthy;
+      say(
+        `floor: ${memoryMi} MiB ${ok ? "serves" : "fails"} (${connections} connections: light ${trial.lightRequests} requests, heavy ${trial.heavyRequests}, ${trial.errors} errors` +
+          `${trial.failure === null ? "" : `, ${trial.failure}`}${healthy ? "" : ", dead after the load"})`,
+      );
+      return ok;
+    } catch (error) {
+      say(`floor: ${memoryMi} MiB fails (${(error as Error).message.split("\n").slice(-1)[0]})`);
+      return false;
+    } finally {
+      await search.stop();
+    }
+  };
+  let fails = search.failsMi;
+  let servesAt = search.servesMi;
+  if (!(await serves(servesAt))) throw new Error(`${search.guest} does not serve at ${servesAt} MiB; nothing to search`);
+  let failsTried = false;
+  while (servesAt - fails > stepMi) {
+    const middle = fails + Math.floor((servesAt - fails) / 2 / stepMi) * stepMi;
+    if (await serves(middle)) servesAt = middle;
+    else [fails, failsTried] = [middle, true];
+  }
+  say(`memory floor: ${servesAt} MiB (${fails} MiB ${failsTried ? "fails" : "is below the searched range, not booted"})`);
+  return servesAt;
+}

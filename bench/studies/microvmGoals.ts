@@ -1,7 +1,7 @@
 /**
  * Measures a micro-VM variant against issue 22's targets and prints each figure with met or MISSED:
  *
- *   npm run vm:targets -- [--stack ci] [--variant microvm-vm] [--boots 3] [--out DIR]
+ *   npm run vm:targets -- [--stack ci] [--variant microvm-vm] [--boots 3] [--floor] [--out DIR]
  *
  * Builds the payload (the unikernel's initrd step), then the kernel and the disk into a fresh
  * folder (timed), and both again (cached: each must say it is up to date). Then boots the guest N
@@ -9,6 +9,10 @@
  * every route, and the bench session (`runSession`, wrk on the published path, the guest measured
  * from its QEMU process) for 10 s of /api/light and then 30 s of /api/heavy at 50 connections:
  * errors, whether the guest is still alive and not out of memory, and QEMU's peak RSS.
+ * `--floor` then searches the smallest guest RAM from 96 to 256 MiB, in 32 MiB steps, that boots
+ * and serves the same two loads with no error, the guest alive and not out of memory (the search
+ * `npm run unikernel:targets -- --floor` runs, guestChecks.ts): it boots the guest through the
+ * runner at each size, below the floor the stack config accepts, which is what it measures.
  * Everything it starts and builds is stopped and removed at the end.
  */
 import { execFile } from "child_process";
@@ -40,14 +44,16 @@ import { initrdBuildArgv, initrdDeleteCommand } from "../../components/unikernel
 import { initrdTags } from "../../components/unikernel/sourceBuild";
 import { ConfigError, LabConfig, loadStackConfig, MicrovmSpec } from "../../model/config";
 import { commandLine, parseOrExitCode } from "../../tooling/commandLine";
-import { guestLoadSettings, routeProblems, timed, verdict } from "./guestChecks";
+import { guestLoadSettings, routeProblems, searchFloor, timed, verdict } from "./guestChecks";
 
 const PROJECT_DIR = path.resolve(__dirname, "..", "..");
 /** The bench's own concurrency (quick and full modes). */
 const LIGHT_SECONDS = 10;
 const HEAVY_SECONDS = 30;
+/** The floor search's range and step (MiB): 64 is below the range, taken to fail; 256 is the stack's budget. */
+const FLOOR = { failsMi: 64, servesMi: 256, stepMi: 32 };
 /** Targets from the issue. */
-const GOALS = { healthSeconds: 12, buildSeconds: 60, rssOverGuestMi: 64 };
+const GOALS = { healthSeconds: 12, buildSeconds: 60, rssOverGuestMi: 64, floorMi: 256 };
 
 /** Runs an argument list from `cwd` (no shell); resolves with its stdout, rejects with its stderr. */
 function run(argv: readonly string[], cwd = PROJECT_DIR, timeoutMs = 600_000): Promise<string> {
@@ -126,7 +132,47 @@ interface Options {
   stack: string;
   variant: string;
   boots: number;
+  floor: boolean;
   out: string;
+}
+
+/** The serial log's sign that the guest kernel ran out of memory. */
+function outOfMemory(layout: MicrovmLayout): boolean {
+  return /Out of memory|oom-kill/i.test(fs.readFileSync(path.join(PROJECT_DIR, layout.serialLog), "latin1"));
+}
+
+/** What the floor search needs of the study: the load engine, the guest's spec and layout, how to stop it and report. */
+interface FloorStudy {
+  wrk: LoadEngine;
+  spec: MicrovmSpec;
+  options: Options;
+  layout: MicrovmLayout;
+  url: string;
+  pidFile: string;
+  stop: () => Promise<unknown>;
+  say: (line: string) => void;
+}
+
+/** The smallest guest RAM from 96 to 256 MiB that boots and serves both loads, the guest alive and not out of memory. */
+async function searchMicrovmFloor({ wrk, spec, options, layout, url, pidFile, stop, say }: FloorStudy): Promise<void> {
+  const floor = await searchFloor({
+    guest: "the micro-VM",
+    ...FLOOR,
+    // The runner at each size, not the stack config: the config refuses what this measures.
+    boot: async (memoryMb) => {
+      await run(microvmStartArgv({ ...spec, memoryMb, healthTimeoutSeconds: 60 }, { layout, forwards: [`127.0.0.1:${spec.hostPort}`], variant: options.variant }), PROJECT_DIR, 90_000);
+      return { baseUrl: url, accel: bootRecord(layout).accel };
+    },
+    serve: async ({ accel }, memoryMb) => {
+      const context = { wrk, name: options.variant, spec: { ...spec, memoryMb }, url, pidFile, accel, outDir: path.join(options.out, `floor-${memoryMb}MiB`) };
+      const light = await loadPhase(context, "/api/light", LIGHT_SECONDS);
+      const heavy = await loadPhase(context, "/api/heavy", HEAVY_SECONDS);
+      return { lightRequests: light.requests, heavyRequests: heavy.requests, errors: light.errors + heavy.errors, failure: outOfMemory(layout) ? "out of memory in the serial log" : null };
+    },
+    stop,
+    say,
+  });
+  say(`memory floor ${floor} MiB (target ≤ ${GOALS.floorMi}: ${verdict(floor <= GOALS.floorMi)})`);
 }
 
 async function measure(config: LabConfig, spec: MicrovmSpec, options: Options, say: (line: string) => void): Promise<void> {
@@ -171,8 +217,7 @@ async function measure(config: LabConfig, spec: MicrovmSpec, options: Options, s
         const light = await loadPhase(context, "/api/light", LIGHT_SECONDS);
         const heavy = await loadPhase(context, "/api/heavy", HEAVY_SECONDS);
         const alive = await fetch(`${url}/health`, { signal: AbortSignal.timeout(30_000) }).then((r) => r.ok, () => false);
-        const serial = fs.readFileSync(path.join(PROJECT_DIR, layout.serialLog), "latin1");
-        const oom = /Out of memory|oom-kill/i.test(serial);
+        const oom = outOfMemory(layout);
         const peak = Math.max(light.peakRssMb ?? 0, heavy.peakRssMb ?? 0);
         rss.push(peak);
         const ok = problems.length === 0 && light.errors === 0 && heavy.errors === 0 && alive && !oom;
@@ -193,6 +238,7 @@ async function measure(config: LabConfig, spec: MicrovmSpec, options: Options, s
     say(`every route, then the load with 0 errors and the guest alive, not out of memory, on every boot: ${verdict(clean)}`);
     say(`bench sessions' files (results.json, report.md per boot and route): ${options.out}`);
     say(`median QEMU peak RSS after the load: ${peak.toFixed(0)} MiB for ${spec.memoryMb} MiB of guest RAM (target ≤ ${spec.memoryMb + GOALS.rssOverGuestMi}: ${verdict(peak <= spec.memoryMb + GOALS.rssOverGuestMi)})`);
+    if (options.floor) await searchMicrovmFloor({ wrk, spec, options, layout, url, pidFile, stop, say });
   } finally {
     await stop();
     await run(["sh", "-c", initrdDeleteCommand(tags, payload)], unikernelDir).catch(() => "");
@@ -209,6 +255,7 @@ async function main(argv: string[]): Promise<number> {
     .option("--stack <name>", "stack whose micro-VM config to use", "ci")
     .option("--variant <name>", "the micro-VM variant", "microvm-vm")
     .option("--boots <n>", "boots to take the median of", (v) => Number(v), 3)
+    .option("--floor", "then search the memory floor (96..256 MiB, 32 MiB steps)", false)
     .option("--out <dir>", "where the bench sessions write their files", path.join(os.tmpdir(), `optivolt-microvm-targets-${process.pid}`));
   const exitCode = parseOrExitCode(program, argv);
   if (exitCode !== null) return exitCode;

@@ -31,7 +31,7 @@ import { loadStackConfig, UnikernelConfig } from "../../model/config";
 import { UNIKERNEL_VARIANT, UNIKERNEL_VCPUS } from "../../components/unikernel";
 import { initrdBuildCommand, initrdDeleteCommand, kernelBuildCommand, qemuStartCommand, qemuStopCommand, sourceLayout, SourceLayout } from "../../components/unikernel/source";
 import { commandLine, parseOrExitCode } from "../../tooling/commandLine";
-import { guestLoadSettings, routeProblems, timed, verdict } from "./guestChecks";
+import { guestLoadSettings, routeProblems, searchFloor, timed, verdict } from "./guestChecks";
 
 const UNIKERNEL_DIR = path.resolve(__dirname, "..", "..", "unikernel");
 const PROJECT_DIR = path.resolve(UNIKERNEL_DIR, "..");
@@ -187,43 +187,27 @@ async function measureBoots({ config, layout, port, sessions, say, stop }: Guest
   say(`median QEMU peak RSS: ${rss.toFixed(0)} MiB for ${config.memoryMi} MiB of guest RAM (target ≤ ${config.memoryMi + GOALS.rssOverGuestMi}: ${verdict(rss <= config.memoryMi + GOALS.rssOverGuestMi)})`);
 }
 
-/** The smallest guest RAM, in FLOOR_STEP_MI steps, that serves /api/light then /api/heavy with no error. */
-async function searchFloor({ config, layout, port, sessions, say, stop }: Guest): Promise<void> {
-  const serves = async (memoryMi: number): Promise<boolean> => {
-    try {
-      const run = await boot({ ...config, memoryMi, healthTimeoutSeconds: 60 }, layout, port);
-      try {
-        // As the bench's quick run loads it: /api/light, then /api/heavy.
-        const light = await load(run, memoryMi, "/api/light", LOAD_SECONDS, `floor-${memoryMi}MiB-light`, sessions);
-        const heavy = await load(run, memoryMi, "/api/heavy", FLOOR_HEAVY_SECONDS, `floor-${memoryMi}MiB-heavy`, sessions);
-        const healthy = await fetch(`${run.baseUrl}/health`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_SECONDS * 1000) }).then((r) => r.ok, () => false);
-        const failures = light.errors + light.non2xx + heavy.errors + heavy.non2xx;
-        const failure = light.failure ?? heavy.failure;
-        const ok = failures === 0 && failure === null && light.requests > 0 && heavy.requests > 0 && healthy;
-        say(
-          `floor: ${memoryMi} MiB ${ok ? "serves" : "fails"} (${CONNECTIONS} connections: light ${light.requests} requests, heavy ${heavy.requests}, ${failures} errors` +
-            `${failure === null ? "" : `, ${failure}`}${healthy ? "" : ", dead after the load"})`,
-        );
-        return ok;
-      } finally {
-        await stop();
-      }
-    } catch (error) {
-      say(`floor: ${memoryMi} MiB does not boot (${(error as Error).message.split("\n").slice(-1)[0]})`);
-      await stop();
-      return false;
-    }
-  };
-  // Binary search on 32 MiB steps between a size that fails and one that serves.
-  let fails = 128;
-  let servesAt = 640;
-  if (!(await serves(servesAt))) throw new Error(`the unikernel does not serve at ${servesAt} MiB; nothing to search`);
-  while (servesAt - fails > FLOOR_STEP_MI) {
-    const middle = fails + Math.floor((servesAt - fails) / 2 / FLOOR_STEP_MI) * FLOOR_STEP_MI;
-    if (await serves(middle)) servesAt = middle;
-    else fails = middle;
-  }
-  say(`memory floor: ${servesAt} MiB (${fails} MiB fails)`);
+/** The smallest guest RAM, in FLOOR_STEP_MI steps between 128 (taken to fail) and 640 MiB, that serves /api/light then /api/heavy with no error. */
+async function searchUnikernelFloor({ config, layout, port, sessions, say, stop }: Guest): Promise<void> {
+  await searchFloor({
+    guest: "the unikernel",
+    failsMi: 128,
+    servesMi: 640,
+    stepMi: FLOOR_STEP_MI,
+    boot: (memoryMi) => boot({ ...config, memoryMi, healthTimeoutSeconds: 60 }, layout, port),
+    serve: async (run, memoryMi) => {
+      const light = await load(run, memoryMi, "/api/light", LOAD_SECONDS, `floor-${memoryMi}MiB-light`, sessions);
+      const heavy = await load(run, memoryMi, "/api/heavy", FLOOR_HEAVY_SECONDS, `floor-${memoryMi}MiB-heavy`, sessions);
+      return {
+        lightRequests: light.requests,
+        heavyRequests: heavy.requests,
+        errors: light.errors + light.non2xx + heavy.errors + heavy.non2xx,
+        failure: light.failure ?? heavy.failure,
+      };
+    },
+    stop,
+    say,
+  });
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -259,7 +243,7 @@ async function main(argv: string[]): Promise<void> {
     say(`initrd build: ${initrdSeconds.toFixed(1)} s, ${(fs.statSync(layout.initrd).size / 1048576).toFixed(1)} MiB`);
 
     await measureBoots(guest, options.boots);
-    if (options.floor) await searchFloor(guest);
+    if (options.floor) await searchUnikernelFloor(guest);
   } finally {
     await stop();
     await sh(initrdDeleteCommand(tags, layout)).catch(() => undefined);

@@ -53,12 +53,16 @@ describe("micro-VM config: the isolation axis", () => {
     assert.ok(problemsOf({ ...VM, cpus: 0.5 }).some((p) => /variants\.microvm-vm\.cpus: must be a whole number of vCPUs/.test(p)));
   });
 
-  it("refuses memory under the floor with the figure and where it was measured", () => {
-    const problems = problemsOf({ ...VM, memoryMb: MICROVM_MEMORY_FLOOR_MB - 1 });
+  it("refuses memory under the measured floor, 128 MiB, with the figure and where it was measured", () => {
+    assert.strictEqual(MICROVM_MEMORY_FLOOR_MB, 128);
+    const problems = problemsOf({ ...VM, memoryMb: 127 });
     assert.ok(
-      problems.some((p) => p.includes(`must be at least ${MICROVM_MEMORY_FLOOR_MB} MiB`) && p.includes("docs/microvm.md")),
+      problems.some((p) => p.includes("must be at least 128 MiB") && p.includes("npm run vm:targets -- --floor") && p.includes("docs/microvm.md")),
       problems.join("\n"),
     );
+    const entries = stackEntries("dev");
+    const variants = { ...(entries["optivolt:variants"] as Record<string, unknown>), "microvm-vm": { ...VM, memoryMb: 128 } };
+    assert.strictEqual(parseStackEntries({ ...entries, "optivolt:variants": variants }, "dev").microvms["microvm-vm"].memoryMb, 128);
   });
 
   it("refuses an unknown isolation with the list", () => {
@@ -206,6 +210,17 @@ describe("npm run vm:targets: bad input is one line and exit 2, before anything 
     const result = targets("--boots", "0");
     assert.strictEqual(result.status, 2, result.stderr);
     assert.strictEqual(result.stderr, "vm:targets: --boots must be a whole number of boots, at least 1, got 0\n");
+  });
+
+  it("--floor is a switch: a size after it is refused with the usage hint, the help names its range", () => {
+    for (const args of [["--floor", "128"], ["--floor=128"]]) {
+      const result = targets(...args);
+      assert.strictEqual(result.status, 2, result.stderr);
+      assert.match(result.stderr, /^error: (too many arguments|unknown option '--floor=128').*\n\(run `npm run vm:targets -- --help` for usage\)\n$/s);
+    }
+    const help = targets("--help");
+    assert.strictEqual(help.status, 0, help.stderr);
+    assert.match(help.stdout, /--floor +then search the memory floor \(96\.\.256 MiB, 32 MiB steps\)/);
   });
 
   it("a variant the stack does not run as a micro-VM is named with the ones it does", () => {
