@@ -83,6 +83,12 @@ export const runSchema = z.strictObject({
   hostInterrupts: z.number().min(0).max(1).nullable(),
   /** Share of all host cores the hypervisor gave to someone else during the run (steal, /proc/stat); null: unknown or an older file. */
   hostSteal: z.number().min(0).max(1).nullable().default(null),
+  /**
+   * Share of the variant's own cores (0..1) used by anything but the server during the run (another
+   * user's process, the bench's own tools), from /proc/stat per core; null when the variant shares
+   * its cores with the generator or the rest of the host, or an older file.
+   */
+  hostOthers: z.number().min(0).max(1).nullable().default(null),
   /** Milliseconds the fixed reference workload (bench/counters/reference.ts) took on the variant's cores just before the run's warm-up; null: not run or an older file. */
   referenceMs: nonNegative.nullable().default(null),
   /** Package energy from RAPL over the run (whole host), when the host exposes it. */

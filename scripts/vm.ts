@@ -8,18 +8,8 @@ import * as path from "path";
 import { Argument, Command, Option } from "commander";
 import { ConfigError, LabConfig, loadStackConfig, MicrovmSpec } from "../model/config";
 import { UNIKERNEL_VARIANT } from "../model/naming";
-import {
-  diskBuildArgv,
-  kernelBuildArgv,
-  microvmLayout,
-  MicrovmLayout,
-  microvmStartArgv,
-  microvmStopArgv,
-  microvmTriggers,
-  payloadTrigger,
-} from "../components/microvm/commands";
-import { acceleratorFromStartOutput, initrdBuildArgv } from "../components/unikernel/source";
-import { initrdTags } from "../components/unikernel/sourceBuild";
+import { MicrovmPlan, microvmPlan } from "../components/microvm/buildPlan";
+import { acceleratorFromStartOutput } from "../components/unikernel/source";
 import { commandOnPath } from "../tooling/hostProbes";
 import { commandLine, parseOrExitCode, USAGE_EXIT } from "../tooling/commandLine";
 import { DOCKER_CLI_FIX, QEMU_FIX } from "./doctor";
@@ -53,17 +43,15 @@ function removeEmptyParents(dir: string, stop: string): void {
   }
 }
 
-async function microvmUp(config: LabConfig, name: string, spec: MicrovmSpec, layout: MicrovmLayout, io: VmIo): Promise<void> {
+async function microvmUp(config: LabConfig, name: string, spec: MicrovmSpec, plan: MicrovmPlan, io: VmIo): Promise<void> {
   const root = io.projectDir;
-  const triggers = microvmTriggers(spec, config.images, root);
-  const tags = initrdTags(config.stackName, payloadTrigger(config.images, root));
-  // The unikernel's initrd step, run from unikernel/ as the unikernel's own: one payload for both guests.
-  const payload = initrdBuildArgv(config.images, tags, { initrd: path.posix.join("..", layout.payload) });
-  await runStep("payload build (the unikernel's initrd, docker)", payload, io, path.join(root, "unikernel"));
-  await runStep("kernel build (dpkg-deb)", kernelBuildArgv(spec, layout, triggers.kernel), io, root);
-  await runStep("disk build (mksquashfs)", diskBuildArgv(layout, triggers.disk), io, root);
+  const { layout } = plan;
+  // The unikernel's initrd step, run as the unikernel's own: one payload for both guests.
+  await runStep("payload build (the unikernel's initrd, docker)", plan.payload.argv, io, plan.payload.cwd);
+  await runStep("kernel build (dpkg-deb)", plan.kernel, io, root);
+  await runStep("disk build (mksquashfs)", plan.disk, io, root);
   const forward = `${config.bindAddress}:${spec.hostPort}`;
-  const started = await runStep(`QEMU start (forwarding ${forward})`, microvmStartArgv(spec, { layout, forwards: [forward], variant: name }), io, root);
+  const started = await runStep(`QEMU start (forwarding ${forward})`, plan.start([forward]), io, root);
   const accel = acceleratorFromStartOutput(started) ?? "unknown";
   const boot = bootSecondsFromStartOutput(started);
   const pidFile = path.join(root, layout.pidFile);
@@ -79,9 +67,10 @@ async function microvmUp(config: LabConfig, name: string, spec: MicrovmSpec, lay
   );
 }
 
-async function microvmDown(layout: MicrovmLayout, clean: boolean, io: VmIo): Promise<void> {
+async function microvmDown(plan: MicrovmPlan, clean: boolean, io: VmIo): Promise<void> {
   const root = io.projectDir;
-  const stopped = /stopped pid (\d+)/.exec(await runStep("QEMU stop", microvmStopArgv(layout), io, root));
+  const { layout } = plan;
+  const stopped = /stopped pid (\d+)/.exec(await runStep("QEMU stop", plan.stop, io, root));
   const found = stopped ? `stopped QEMU (pid ${stopped[1]})` : "no QEMU was running";
   const microvmDir = path.join(root, "microvm");
   removeEmptyParents(path.join(root, layout.runDir), microvmDir);
@@ -124,11 +113,11 @@ async function runGuest(action: Action, name: string, opts: { stack: string; cle
       return FAILURE_EXIT;
     }
   }
-  const layout = microvmLayout(config.stackName, name);
+  const plan = microvmPlan(config.stackName, name, spec, config.images, io.projectDir);
   io.out(`vm ${action}: ${name} of stack ${config.stackName}${action === "up" ? ` (${spec.cpus} vCPU, ${spec.memoryMb} MiB, accel asked ${spec.accel})` : ""}\n`);
   try {
-    if (action === "up") await microvmUp(config, name, spec, layout, io);
-    else await microvmDown(layout, opts.clean === true, io);
+    if (action === "up") await microvmUp(config, name, spec, plan, io);
+    else await microvmDown(plan, opts.clean === true, io);
     return 0;
   } catch (error) {
     if (!(error instanceof StepError || error instanceof StackProblem)) throw error;

@@ -90,6 +90,38 @@ export function hostShares(before: HostCpuTimes | null, after: HostCpuTimes | nu
   return { busy: share(before.busy, after.busy), interrupts: share(before.interrupts, after.interrupts), steal: share(before.steal, after.steal) };
 }
 
+/** Busy seconds (user + nice + system + irq + softirq) of each core, from the `cpuN` lines of /proc/stat; index = core. */
+export function parsePerCoreBusy(procStat: string): number[] {
+  const busy: number[] = [];
+  for (const line of procStat.split("\n")) {
+    const m = /^cpu(\d+)\s+(.*)$/.exec(line);
+    if (m === null) continue;
+    const v = m[2].trim().split(/\s+/).map(Number);
+    busy[Number(m[1])] = (v[0] + v[1] + v[2] + v[5] + v[6]) / CLOCK_TICKS;
+  }
+  return busy;
+}
+
+export function perCoreBusy(): number[] | null {
+  try {
+    return parsePerCoreBusy(fs.readFileSync("/proc/stat", "utf8"));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Share of `cores` (0..1) that went to anything but the server between two per-core readings:
+ * their busy time minus the server's CPU time, over the wall time they offered. Another user's
+ * process on the variant's cores shows here, where the reference workload, sampled before the run,
+ * can miss it.
+ */
+export function othersShare(before: readonly number[], after: readonly number[], cores: readonly number[], serverCpuSeconds: number, wallSeconds: number): number | null {
+  if (cores.length === 0 || wallSeconds <= 0 || cores.some((c) => before[c] === undefined || after[c] === undefined)) return null;
+  const busy = cores.reduce((sum, c) => sum + (after[c] - before[c]), 0);
+  return Math.min(1, Math.max(0, (busy - serverCpuSeconds) / (wallSeconds * cores.length)));
+}
+
 /** PID of the docker-proxy relaying a published host port (the userland path), if any. */
 export function dockerProxyPid(hostPort: number): number | null {
   let pids: string[];

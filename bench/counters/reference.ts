@@ -1,6 +1,6 @@
 /**
  * The machine's own noise, measured beside the server's: a fixed CPU-bound reference workload timed
- * on the measured cores, and the hypervisor's steal time. When either moves, a change in req/s may
+ * on the measured cores, the hypervisor's steal time, and other processes' use of the variant's cores. When either moves, a change in req/s may
  * be the machine's, not the server's.
  */
 import { execFile } from "child_process";
@@ -14,6 +14,12 @@ export const REFERENCE_BOUND = 0.25;
 
 /** A run is flagged when more than this share of the host's CPU time was stolen during it. */
 export const STEAL_BOUND = 0.05;
+
+/**
+ * A run is flagged when anything but the server used more than this share of the variant's own
+ * cores during it (the bench's sampler and the engine's housekeeping stay well under it).
+ */
+export const OTHERS_BOUND = 0.1;
 
 const SCRIPT =
   `const c=require("crypto");const b=Buffer.alloc(1024,1);const t=process.hrtime.bigint();` +
@@ -39,17 +45,19 @@ export interface MachineFlag {
   /** The run's reference time over the session's fastest, minus 1 (0.3 = 30 % slower); null without readings. */
   referenceSlowdown: number | null;
   steal: number | null;
+  others: number | null;
   /** Why the machine moved during the run, or null when it stayed within both bounds. */
   reason: string | null;
 }
 
 /** Whether the machine moved during a run, judged against the session's fastest reference reading (pure). */
-export function machineFlag(run: { hostSteal: number | null; referenceMs: number | null }, fastestReferenceMs: number | null): MachineFlag {
+export function machineFlag(run: { hostSteal: number | null; hostOthers: number | null; referenceMs: number | null }, fastestReferenceMs: number | null): MachineFlag {
   const referenceSlowdown = run.referenceMs === null || fastestReferenceMs === null ? null : run.referenceMs / fastestReferenceMs - 1;
   const reasons: string[] = [];
   if (referenceSlowdown !== null && referenceSlowdown > REFERENCE_BOUND) reasons.push(`reference workload ${Math.round(referenceSlowdown * 100)} % slower than the session's fastest`);
   if (run.hostSteal !== null && run.hostSteal > STEAL_BOUND) reasons.push(`${Math.round(run.hostSteal * 100)} % of CPU time stolen by the hypervisor`);
-  return { referenceSlowdown, steal: run.hostSteal, reason: reasons.length === 0 ? null : reasons.join(", ") };
+  if (run.hostOthers !== null && run.hostOthers > OTHERS_BOUND) reasons.push(`${Math.round(run.hostOthers * 100)} % of the variant's cores used by other processes`);
+  return { referenceSlowdown, steal: run.hostSteal, others: run.hostOthers, reason: reasons.length === 0 ? null : reasons.join(", ") };
 }
 
 /** The fastest reference reading among runs (null when none has one). */

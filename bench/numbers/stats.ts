@@ -24,6 +24,15 @@ export const NOISE_SPREAD = 0.1;
  */
 export const DEFAULT_NOISE = { rps: 1.0, p99: 50 };
 
+/**
+ * Noise floor of a session with repetitions, per metric. Its repetitions run one after another and
+ * share the machine's state, so their spread understates how far two sessions minutes apart differ;
+ * the floor is about twice the largest change measured between back-to-back sessions of three
+ * repetitions of one unchanged container on a machine whose readings stayed within bounds
+ * (12.8 % req/s, 23.8 % p99; docs/benchmarks.md, "Compare two sessions", gives the figures and the command).
+ */
+export const SESSION_NOISE_FLOOR = { rps: 0.25, p99: 0.5 };
+
 export function median(values: readonly number[]): number {
   if (values.length === 0) throw new Error("median of no values");
   const sorted = [...values].sort((a, b) => a - b);

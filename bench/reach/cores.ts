@@ -11,6 +11,17 @@ export function allowedCores(cpuset: string, hostCores: number): number[] {
   return (cpuListCores(cpuset.trim()) ?? all).filter((core) => core < hostCores);
 }
 
+/**
+ * Cores only the variant should use during a run: its own cpuset, when that leaves the host other
+ * cores and the generator is pinned off it; null when other work of the bench shares them.
+ */
+export function variantOwnCores(variantCpuset: string, generatorCpuset: string | null, hostCores: number): number[] | null {
+  const own = allowedCores(variantCpuset, hostCores);
+  if (own.length === hostCores || generatorCpuset === null) return null;
+  const generator = allowedCores(generatorCpuset, hostCores);
+  return generator.some((core) => own.includes(core)) ? null : own;
+}
+
 /** "0-2,5" style list for --cpuset-cpus and for people. */
 export function formatCpuList(cores: readonly number[]): string {
   const ranges: string[] = [];

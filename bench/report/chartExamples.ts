@@ -49,6 +49,7 @@ function run(endpoint: string, repetition: number, rps: number, cpus: number, p9
     hostBusy: 0.8,
     hostInterrupts: 0.05,
     hostSteal: 0,
+    hostOthers: null,
     referenceMs: 110,
     raplJoules: null,
     bottleneck: { verdict: "server", reason: "server at 98 % of its CPU budget" },

@@ -16,14 +16,17 @@ import { textTable } from "./tables";
 import { EndpointFigures, figuresByEndpoint } from "../numbers/figures";
 import { change, num, percent } from "../numbers/format";
 import { UsageError } from "../errors";
-import { fastestReference, machineFlag, REFERENCE_BOUND, STEAL_BOUND } from "../counters/reference";
+import { fastestReference, machineFlag, OTHERS_BOUND, REFERENCE_BOUND, STEAL_BOUND } from "../counters/reference";
 import { BenchResults, parseResults, RunResult, VariantResult } from "../schema";
-import { DEFAULT_NOISE, median, summarize } from "../numbers/stats";
+import { DEFAULT_NOISE, median, SESSION_NOISE_FLOOR, summarize } from "../numbers/stats";
 
 
-function sessionFigure(values: readonly number[], defaultNoise: number): SessionFigure {
+function sessionFigure(values: readonly number[], metric: "rps" | "p99"): SessionFigure {
   const s = summarize(values);
-  return { median: s.median, min: s.min, max: s.max, repetitions: s.n, noise: s.n > 1 ? s.spread : defaultNoise };
+  const figure = { median: s.median, min: s.min, max: s.max, repetitions: s.n };
+  if (s.n < 2) return { ...figure, noise: DEFAULT_NOISE[metric], noiseSource: "default" };
+  const floor = SESSION_NOISE_FLOOR[metric];
+  return s.spread >= floor ? { ...figure, noise: s.spread, noiseSource: "spread" } : { ...figure, noise: floor, noiseSource: "floor" };
 }
 
 const runsOf = (variant: VariantResult, f: EndpointFigures): RunResult[] => variant.runs.filter((r) => r.endpoint === f.endpoint && r.connections === f.connections);
@@ -33,27 +36,49 @@ function machineReading(variant: VariantResult, runs: readonly RunResult[]): Mac
   const fastest = fastestReference(variant.runs);
   const references = runs.map((r) => r.referenceMs).filter((ms): ms is number => ms !== null);
   const steals = runs.map((r) => r.hostSteal).filter((s): s is number => s !== null);
+  const others = runs.map((r) => r.hostOthers).filter((s): s is number => s !== null);
   return {
     referenceMs: references.length === 0 ? null : median(references),
     steal: steals.length === 0 ? null : Math.max(...steals),
+    others: others.length === 0 ? null : median(others),
     flagged: runs.map((r) => machineFlag(r, fastest).reason).filter((x): x is string => x !== null).map((reason) => `${variant.name} ${runs[0].endpoint}: ${reason}`),
   };
 }
 
-/**
- * The machine's own speed, new relative to old: the reference workload's speed ratio times the
- * share of CPU not stolen; null when either session lacks a reading.
- */
-function machineSpeedRatio(o: MachineReading, n: MachineReading): number | null {
-  if (o.referenceMs === null || n.referenceMs === null) return null;
-  return (o.referenceMs / n.referenceMs) * ((1 - (n.steal ?? 0)) / (1 - (o.steal ?? 0)));
+/** The machine's speed, new relative to old, as one of its readings tells it. */
+interface MachineSpeed {
+  ratio: number;
+  text: string;
 }
 
-/** Whether the machine moved beyond the bounds between or during the sessions; its speed ratio when it did. */
-export function machineMoved(o: MachineReading, n: MachineReading): number | null {
-  const speed = machineSpeedRatio(o, n);
-  const moved = (speed !== null && Math.abs(speed - 1) > REFERENCE_BOUND) || o.flagged.length > 0 || n.flagged.length > 0;
-  return moved ? speed : null;
+/**
+ * The machine's speed, new relative to old, by each reading both sessions have: the reference
+ * workload's speed ratio times the share of CPU not stolen, and the share of the variant's cores
+ * other processes left to it (the reference is sampled before each run and can miss another user's
+ * load during it).
+ */
+function machineSpeeds(o: MachineReading, n: MachineReading): MachineSpeed[] {
+  const speeds: MachineSpeed[] = [];
+  if (o.referenceMs !== null && n.referenceMs !== null) {
+    const ratio = (o.referenceMs / n.referenceMs) * ((1 - (n.steal ?? 0)) / (1 - (o.steal ?? 0)));
+    speeds.push({ ratio, text: `reference workload ${change(n.referenceMs / o.referenceMs)} in time (machine ${change(ratio)} in speed)` });
+  }
+  if (o.others !== null && n.others !== null && o.others < 1 && n.others < 1) {
+    const ratio = (1 - n.others) / (1 - o.others);
+    speeds.push({ ratio, text: `other processes used ${percent(o.others, 0)} → ${percent(n.others, 0)} of the variant's cores (share left to it ${change(ratio)})` });
+  }
+  return speeds;
+}
+
+/**
+ * Whether the machine moved beyond the bounds between or during the sessions (a reference more
+ * than the bound apart, or a run flagged for steal, others' load or a slow reference), and the
+ * speeds its readings give.
+ */
+export function machineMovement(o: MachineReading, n: MachineReading): { moved: boolean; speeds: MachineSpeed[] } {
+  const speeds = machineSpeeds(o, n);
+  const referenceMoved = o.referenceMs !== null && n.referenceMs !== null && Math.abs((o.referenceMs / n.referenceMs) * ((1 - (n.steal ?? 0)) / (1 - (o.steal ?? 0))) - 1) > REFERENCE_BOUND;
+  return { moved: referenceMoved || o.flagged.length > 0 || n.flagged.length > 0, speeds };
 }
 
 /**
@@ -66,9 +91,16 @@ function explainedByMachine(speed: number, figure: { old: SessionFigure; new: Se
   return expected !== 0 && Math.abs(figure.new.median / expected - 1) <= noise;
 }
 
-const speedText = (speed: number) => `reference workload ${change(1 / speed)} in time (machine ${change(speed)} in speed)`;
 
 const overlap = (a: SessionFigure, b: SessionFigure) => a.min <= b.max && b.min <= a.max;
+
+/** "<reading>; scaled by it, the new req/s and p99 are within noise of the old", one clause per reading used; null when none. */
+function explanationOf(metrics: [string, MachineSpeed | null][]): string | null {
+  const byReading = new Map<string, string[]>();
+  for (const [metric, speed] of metrics) if (speed !== null) byReading.set(speed.text, [...(byReading.get(speed.text) ?? []), metric]);
+  if (byReading.size === 0) return null;
+  return [...byReading].map(([text, explained]) => `${text}; scaled by it, the new ${explained.join(" and ")} ${explained.length > 1 ? "are" : "is"} within noise of the old`).join("; ");
+}
 
 /**
  * Whether a session's figure measures the server: every run whole, and none limited by the load
@@ -108,22 +140,27 @@ export function compareResults(older: BenchResults, newer: BenchResults): Compar
       if (o === undefined || n === undefined) continue;
       const oldRuns = runsOf(ov, o);
       const newRuns = runsOf(nv, n);
-      const rpsOld = sessionFigure(oldRuns.map(successRps), DEFAULT_NOISE.rps);
-      const rpsNew = sessionFigure(newRuns.map(successRps), DEFAULT_NOISE.rps);
-      const p99Old = sessionFigure(oldRuns.map((r) => r.latencyMs.p99), DEFAULT_NOISE.p99);
-      const p99New = sessionFigure(newRuns.map((r) => r.latencyMs.p99), DEFAULT_NOISE.p99);
+      const rpsOld = sessionFigure(oldRuns.map(successRps), "rps");
+      const rpsNew = sessionFigure(newRuns.map(successRps), "rps");
+      const p99Old = sessionFigure(oldRuns.map((r) => r.latencyMs.p99), "p99");
+      const p99New = sessionFigure(newRuns.map((r) => r.latencyMs.p99), "p99");
       const rpsChange = rpsOld.median === 0 ? 0 : rpsNew.median / rpsOld.median - 1;
       const p99Change = p99Old.median === 0 ? 0 : p99New.median / p99Old.median - 1;
       const machineOld = machineReading(ov, oldRuns);
       const machineNew = machineReading(nv, newRuns);
       const rps = { old: rpsOld, new: rpsNew, change: rpsChange };
       const p99 = { old: p99Old, new: p99New, change: p99Change };
-      const speed = machineMoved(machineOld, machineNew);
-      const rpsExplained = speed !== null && explainedByMachine(speed, rps, Math.max(rpsOld.noise, rpsNew.noise), "with speed");
-      const p99Explained = speed !== null && explainedByMachine(speed, p99, Math.max(p99Old.noise, p99New.noise), "against speed");
+      const movement = machineMovement(machineOld, machineNew);
+      const speeds = movement.moved ? movement.speeds : [];
+      const rpsSpeed = speeds.find((speed) => explainedByMachine(speed.ratio, rps, Math.max(rpsOld.noise, rpsNew.noise), "with speed")) ?? null;
+      const p99Speed = speeds.find((speed) => explainedByMachine(speed.ratio, p99, Math.max(p99Old.noise, p99New.noise), "against speed")) ?? null;
+      const rpsExplained = rpsSpeed !== null;
+      const p99Explained = p99Speed !== null;
       const judged = (verdict: Verdict, explained: boolean, stands: boolean): Verdict => (verdict !== "changed" ? verdict : explained ? MACHINE_CHANGED : stands ? verdict : NOT_SERVER_BOUND);
-      const explained = [...(rpsExplained ? ["req/s"] : []), ...(p99Explained ? ["p99"] : [])];
-      const explanation = speed === null || explained.length === 0 ? null : `${speedText(speed)}; scaled by it, the new ${explained.join(" and ")} ${explained.length > 1 ? "are" : "is"} within noise of the old`;
+      const explanation = explanationOf([
+        ["req/s", rpsSpeed],
+        ["p99", p99Speed],
+      ]);
       const caveats = [
         ...[unsoundReason(o, ov)].filter((x) => x !== null).map((x) => `old ${x}`),
         ...[unsoundReason(n, nv)].filter((x) => x !== null).map((x) => `new ${x}`),
@@ -134,7 +171,7 @@ export function compareResults(older: BenchResults, newer: BenchResults): Compar
         endpoint,
         rps: { ...rps, verdict: judged(verdictOf(rpsOld, rpsNew, rpsChange), rpsExplained, rpsChangeStands(o, n, rpsChange)) },
         p99: { ...p99, verdict: judged(verdictOf(p99Old, p99New, p99Change), p99Explained, serverBound(o) && serverBound(n)) },
-        machine: { old: machineOld, new: machineNew, explanation },
+        machine: { old: machineOld, new: machineNew, moved: movement.moved, explanation },
         caveats,
       });
     }
@@ -143,9 +180,9 @@ export function compareResults(older: BenchResults, newer: BenchResults): Compar
 }
 
 const ratio = (x: number) => change(1 + x);
-const noiseText = (f: SessionFigure) => `±${percent(f.noise, 0)}${f.repetitions > 1 ? "" : " (default)"}`;
+const noiseText = (f: SessionFigure) => `±${percent(f.noise, 0)}${f.noiseSource === "spread" ? "" : ` (${f.noiseSource})`}`;
 const machineText = (m: MachineReading) =>
-  `${m.referenceMs === null ? "—" : `${num(m.referenceMs)} ms`} / ${m.steal === null ? "—" : percent(m.steal, 1)}`;
+  `${m.referenceMs === null ? "—" : `${num(m.referenceMs)} ms`} / ${m.steal === null ? "—" : percent(m.steal, 1)} / ${m.others === null ? "—" : percent(m.others, 0)}`;
 
 function rows(lines: readonly ComparisonLine[]): string[][] {
   return lines.map((l) => [
@@ -164,7 +201,7 @@ function rows(lines: readonly ComparisonLine[]): string[][] {
   ]);
 }
 
-const HEAD = ["variant", "endpoint", "req/s", "Δ req/s", "noise old / new", "req/s verdict", "p99 ms", "Δ p99", "p99 noise old / new", "p99 verdict", "machine: reference / steal", "notes"];
+const HEAD = ["variant", "endpoint", "req/s", "Δ req/s", "noise old / new", "req/s verdict", "p99 ms", "Δ p99", "p99 noise old / new", "p99 verdict", "machine: reference / steal / others", "notes"];
 
 /** Markdown: a header naming both sessions, the chart, the table, and how each verdict is decided. */
 export function renderComparison(oldDir: string, newDir: string, older: BenchResults, newer: BenchResults, lines: readonly ComparisonLine[], chart: string | null): string {
@@ -183,11 +220,11 @@ export function renderComparison(oldDir: string, newDir: string, older: BenchRes
     ...rows(lines).map(mdRow),
     "",
     "Each metric gets its own verdict: a p99 change alone never makes req/s `changed`. " +
-      "`changed` when both sessions have repetitions, the change exceeds the noise of both (their spread between repetitions, (max − min) / median) and the two sessions' ranges do not overlap; " +
+      `\`changed\` when both sessions have repetitions, the change exceeds the noise of both (each session's spread between repetitions, (max − min) / median, but no less than the floor between sessions: ±${percent(SESSION_NOISE_FLOOR.rps, 0)} for req/s, ±${percent(SESSION_NOISE_FLOOR.p99, 0)} for p99, since repetitions run back to back and two sessions apart differ more) and the two sessions' ranges do not overlap; ` +
       `\`${NOT_EVIDENCE}\` when either session measured the figure once. ` +
-      `\`${MACHINE_CHANGED}\`: the change exceeds the noise, but the machine moved beyond its bounds (reference workload more than ${percent(REFERENCE_BOUND, 0)} apart, or a run with over ${percent(STEAL_BOUND, 0)} steal) and scaling by the machine's speed (req/s by it, p99 by its inverse) brings that figure within noise. ` +
+      `\`${MACHINE_CHANGED}\`: the change exceeds the noise, but the machine moved beyond its bounds (reference workload more than ${percent(REFERENCE_BOUND, 0)} apart, a run with over ${percent(STEAL_BOUND, 0)} steal or with over ${percent(OTHERS_BOUND, 0)} of the variant's cores used by other processes) and scaling by the machine's speed (the reference's, or the share of its cores others left it; req/s by it, p99 by its inverse) brings that figure within noise. ` +
       `\`${NOT_SERVER_BOUND}\`: the change exceeds the noise, but it rests on runs that did not measure the server (not saturated, limited by the load generator's side, or partial): for req/s such a run is a lower bound, so a drop stands only when the new session was server-bound and a rise only when the old one was; a p99 change needs both. ` +
-      "Machine: median time of the fixed reference workload on the variant's cores before each run, and the highest share of CPU time stolen by the hypervisor during a run. " +
+      "Machine: median time of the fixed reference workload on the variant's cores before each run, the highest share of CPU time stolen by the hypervisor during a run, and the median share of the variant's own cores other processes used during its runs (— when it shares its cores). " +
       "Notes name figures that rest on runs that were not server-bound and whole, and runs during which the machine moved.",
     ...(older.settings.path !== newer.settings.path ? ["", `⚠️ The sessions used different measuring paths (${older.settings.path} vs ${newer.settings.path}): the change includes the path's own cost.`] : []),
     "",

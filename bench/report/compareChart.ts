@@ -8,7 +8,7 @@ const CONFIG = { axis: { labelLimit: 0, titleLimit: 0 }, legend: { labelLimit: 0
 
 /**
  * One row per variant and endpoint: a bar for Δ req/s (%), and two whiskers around 0 for the old
- * and the new session's noise (their spread, or the default with one repetition, dashed); the
+ * and the new session's noise (their spread or the floor between sessions, or the default with one repetition, dashed); the
  * verdict is written beside the row.
  */
 export function compareChartSpec(lines: readonly ComparisonLine[]): Record<string, unknown> {
@@ -32,7 +32,7 @@ export function compareChartSpec(lines: readonly ComparisonLine[]): Record<strin
     $schema: SCHEMA,
     title: {
       text: "Change in successful req/s between the two sessions",
-      subtitle: ["bar: the change; whiskers around 0: each session's noise (spread between its repetitions; dashed: the default, one repetition)", "a bar inside both whiskers is within noise"],
+      subtitle: ["bar: the change; whiskers around 0: each session's noise (spread between its repetitions, at least the floor between sessions; dashed: the default, one repetition)", "a bar inside both whiskers is within noise"],
     },
     width: 460,
     height: Math.max(60, 40 * lines.length),

@@ -11,8 +11,10 @@ export interface SessionFigure {
   min: number;
   max: number;
   repetitions: number;
-  /** (max − min) / median over the repetitions, or the default noise with one repetition. */
+  /** The larger of (max − min) / median over the repetitions and the session floor; the default noise with one repetition. */
   noise: number;
+  /** Where `noise` comes from: the repetitions' spread, the floor between sessions, or the one-repetition default. */
+  noiseSource: "spread" | "floor" | "default";
 }
 
 /** What the machine did during one session's runs of a variant and endpoint. */
@@ -21,6 +23,8 @@ export interface MachineReading {
   referenceMs: number | null;
   /** Highest steal share of any run. */
   steal: number | null;
+  /** Median share of the variant's own cores other processes used during its runs; null when it shares its cores or the file predates the field. */
+  others: number | null;
   /** Runs flagged for a machine that moved beyond the bounds during them. */
   flagged: string[];
 }
@@ -30,7 +34,8 @@ export interface ComparisonLine {
   endpoint: string;
   rps: { old: SessionFigure; new: SessionFigure; change: number; verdict: Verdict };
   p99: { old: SessionFigure; new: SessionFigure; change: number; verdict: Verdict };
-  machine: { old: MachineReading; new: MachineReading; explanation: string | null };
+  /** Both sessions' readings; `moved` when the machine moved beyond the bounds between or during them. */
+  machine: { old: MachineReading; new: MachineReading; moved: boolean; explanation: string | null };
   /** Runs behind either figure that were not server-bound and whole. */
   caveats: string[];
 }

@@ -3,7 +3,7 @@ import { Analysis, analyze, isEmulated, variantTitle, versusBaseline } from "../
 import { conclusions } from "./conclusions";
 import { isolationText, ladderSection } from "./ladder";
 import { bar, budgetText, DASH, num, percent, times } from "../numbers/format";
-import { fastestReference, machineFlag, REFERENCE_BOUND, REFERENCE_ROUNDS, STEAL_BOUND } from "../counters/reference";
+import { fastestReference, machineFlag, OTHERS_BOUND, REFERENCE_BOUND, REFERENCE_ROUNDS, STEAL_BOUND } from "../counters/reference";
 import { BenchResults, RunResult, VariantResult } from "../schema";
 import { describeUserlandProxy } from "../reach/userlandProxy";
 import { variantStressOutcomes } from "../numbers/stress";
@@ -233,17 +233,18 @@ function bottlenecks(a: Analysis): string {
     "`server`: the container used its CPU budget (the figure is the server's). `client`: the load generator saturated its cores first. " +
       "`host`: every host core was busy (load generator, docker-proxy, server and any other process share the machine). `unsaturated`: nothing was saturated; the figure reflects concurrency and latency.",
     "",
-    table(["Variant", "Endpoint", "Connections", "Limited by", "Evidence", "Machine: steal / reference"], rows),
+    table(["Variant", "Endpoint", "Connections", "Limited by", "Evidence", "Machine: steal / others / reference"], rows),
     "",
-    `Machine: the share of CPU time the hypervisor stole during the run (/proc/stat), and the time of a fixed reference workload (${REFERENCE_ROUNDS.toLocaleString("en")} SHA-256 of 1 KiB) on the variant's cores just before it. ` +
-      `⚠️ marks a run during which the machine moved: over ${percent(STEAL_BOUND, 0)} steal, or a reference more than ${percent(REFERENCE_BOUND, 0)} slower than the session's fastest; its req/s may be the machine's, not the server's.`,
+    `Machine: the share of CPU time the hypervisor stole during the run (/proc/stat), the share of the variant's own cores used by other processes during it (per-core /proc/stat minus the server's CPU; — when the variant shares its cores), and the time of a fixed reference workload (${REFERENCE_ROUNDS.toLocaleString("en")} SHA-256 of 1 KiB) on the variant's cores just before it. ` +
+      `⚠️ marks a run during which the machine moved: over ${percent(STEAL_BOUND, 0)} steal, over ${percent(OTHERS_BOUND, 0)} of its cores used by others, or a reference more than ${percent(REFERENCE_BOUND, 0)} slower than the session's fastest; its req/s may be the machine's, not the server's.`,
   ].join("\n");
 }
 
-/** "0.0 % / 112 ms", with the reason when the machine moved during the run. */
+/** "0.0 % / 1.2 % / 112 ms", with the reason when the machine moved during the run. */
 function machineCell(r: RunResult, fastest: number | null): string {
   const flag = machineFlag(r, fastest);
-  const text = `${r.hostSteal === null ? DASH : percent(r.hostSteal, 1)} / ${r.referenceMs === null ? DASH : `${r.referenceMs.toFixed(0)} ms`}`;
+  const share = (x: number | null) => (x === null ? DASH : percent(x, 1));
+  const text = `${share(r.hostSteal)} / ${share(r.hostOthers)} / ${r.referenceMs === null ? DASH : `${r.referenceMs.toFixed(0)} ms`}`;
   return flag.reason === null ? text : `${text} ⚠️ ${flag.reason}`;
 }
 

@@ -3,7 +3,8 @@ import * as os from "os";
 import { classifyBottleneck } from "../numbers/bottleneck";
 import { aggregateRuns, errorRate, successRps } from "../numbers/figures";
 import { PreparedVariant } from "../reach/prepare";
-import { hostCpuTimes, hostShares, processCpuSeconds } from "../counters/proc";
+import { hostCpuTimes, hostShares, othersShare, perCoreBusy, processCpuSeconds } from "../counters/proc";
+import { variantOwnCores } from "../reach/cores";
 import { Progress } from "./progress";
 import { raplZones, startRaplReading } from "../counters/rapl";
 import { referenceWorkloadMs } from "../counters/reference";
@@ -109,6 +110,27 @@ function loadRequest(ctx: RunnerContext, variant: PreparedVariant, plan: Plan, s
   };
 }
 
+/**
+ * Starts the host's CPU readings for a measured run; the returned function closes them: the shares
+ * of all cores (busy, interrupts, steal) and, given the server's usage, the share of the variant's
+ * own cores that went to anything else (null when it has none of its own).
+ */
+function startHostReading(variant: PreparedVariant, variantCpuset: string) {
+  const hostBefore = hostCpuTimes();
+  const coresBefore = perCoreBusy();
+  const startedAt = performance.now();
+  const ownCores = variantOwnCores(variantCpuset, variant.result.generator?.cpuset ?? null, os.cpus().length);
+  return () => {
+    const coresAfter = perCoreBusy();
+    const wallSeconds = (performance.now() - startedAt) / 1000;
+    return {
+      host: hostShares(hostBefore, hostCpuTimes()),
+      others: (server: ServerUsage | null) =>
+        ownCores === null || server === null || coresBefore === null || coresAfter === null ? null : othersShare(coresBefore, coresAfter, ownCores, server.cpuSeconds, wallSeconds),
+    };
+  };
+}
+
 /** Warm-up (unmeasured) then one measured run; null when interrupted before the measured part began. */
 async function measure(ctx: RunnerContext, variant: PreparedVariant, plan: Plan): Promise<RunResult | null> {
   const { settings, progress } = ctx;
@@ -116,7 +138,8 @@ async function measure(ctx: RunnerContext, variant: PreparedVariant, plan: Plan)
   const label = `${variant.result.name} ${plan.endpoint} c=${plan.connections}${settings.repetitions > 1 ? ` rep ${plan.repetition + 1}` : ""}`;
 
   // The machine's own speed on the variant's cores, while the server idles between runs.
-  const referenceMs = await referenceWorkloadMs(variant.result.enforced?.cpuset ?? "");
+  const variantCpuset = variant.result.enforced?.cpuset ?? variant.qemu?.cpuset ?? "";
+  const referenceMs = await referenceWorkloadMs(variantCpuset);
   let warmupCpuSeconds: number | null = null;
   if (settings.warmupSeconds > 0) {
     progress.runStarted(`${label} warm-up`, settings.warmupSeconds);
@@ -127,14 +150,15 @@ async function measure(ctx: RunnerContext, variant: PreparedVariant, plan: Plan)
 
   progress.runStarted(label, settings.durationSeconds);
   const proxyBefore = variant.proxyPid === null ? null : processCpuSeconds(variant.proxyPid);
-  const hostBefore = hostCpuTimes();
+  const host = startHostReading(variant, variantCpuset);
   const rapl = startRaplReading(raplZones());
   const { outcome, usage: serverUsage } = await sampled(ctx, variant, plan.endpoint, async (signal) => {
     const result = await engine.run(loadRequest(ctx, variant, plan, settings.durationSeconds, signal));
     // Host, proxy and RAPL figures close with the load, before the sampler's last reading.
-    return { result, raplJoules: rapl(), host: hostShares(hostBefore, hostCpuTimes()), proxyAfter: variant.proxyPid === null ? null : processCpuSeconds(variant.proxyPid) };
+    return { result, raplJoules: rapl(), ...host(), proxyAfter: variant.proxyPid === null ? null : processCpuSeconds(variant.proxyPid) };
   });
   const { raplJoules, proxyAfter } = outcome;
+  const hostOthers = outcome.others(serverUsage);
   const hostBusy = outcome.host?.busy ?? null;
   const hostInterrupts = outcome.host?.interrupts ?? null;
   const hostSteal = outcome.host?.steal ?? null;
@@ -157,6 +181,7 @@ async function measure(ctx: RunnerContext, variant: PreparedVariant, plan: Plan)
     hostBusy,
     hostInterrupts,
     hostSteal,
+    hostOthers,
     referenceMs,
     raplJoules,
     bottleneck: classifyBottleneck({
@@ -175,7 +200,8 @@ async function measure(ctx: RunnerContext, variant: PreparedVariant, plan: Plan)
   const server = variant.qemu === null ? "server" : "QEMU";
   const cpu = serverUsage === null ? "" : `, ${server} ${serverUsage.cpuSeconds.toFixed(2)} CPU-s, peak ${serverUsage.peakMemoryMb.toFixed(0)} MiB`;
   const proxy = proxyCpuSeconds === null ? "" : `, docker-proxy ${proxyCpuSeconds.toFixed(2)} CPU-s`;
-  const machine = `, steal ${hostSteal === null ? "?" : (hostSteal * 100).toFixed(1)} %, reference ${referenceMs === null ? "?" : referenceMs.toFixed(0)} ms`;
+  const others = hostOthers === null ? "" : `, others ${(hostOthers * 100).toFixed(1)} % of its cores`;
+  const machine = `, steal ${hostSteal === null ? "?" : (hostSteal * 100).toFixed(1)} %${others}, reference ${referenceMs === null ? "?" : referenceMs.toFixed(0)} ms`;
   const marks = [BOUND_LABEL[run.bottleneck.verdict], ...(run.partial ? ["partial"] : []), ...(variant.result.notMeasurable === null ? [] : ["not measurable here"])];
   progress.runFinished(
     `${label}: ${successRps(run).toFixed(1)} req/s, p99 ${run.latencyMs.p99.toFixed(1)} ms, errors ${(errorRate(run) * 100).toFixed(2)} %${cpu}${proxy}${machine} [${marks.join(", ")}]`,

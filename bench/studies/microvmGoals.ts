@@ -30,18 +30,8 @@ import { userlandProxyState } from "../reach/userlandProxy";
 import { RunResult } from "../schema";
 import { createProgress } from "../session/progress";
 import { runSession } from "../session/session";
-import {
-  diskBuildArgv,
-  kernelBuildArgv,
-  microvmLayout,
-  MicrovmLayout,
-  microvmStartArgv,
-  microvmStopArgv,
-  microvmTriggers,
-  payloadTrigger,
-} from "../../components/microvm/commands";
-import { initrdBuildArgv, initrdDeleteCommand } from "../../components/unikernel/source";
-import { initrdTags } from "../../components/unikernel/sourceBuild";
+import { MicrovmLayout } from "../../components/microvm/commands";
+import { MicrovmPlan, microvmPlan } from "../../components/microvm/buildPlan";
 import { ConfigError, LabConfig, loadStackConfig, MicrovmSpec } from "../../model/config";
 import { commandLine, parseOrExitCode } from "../../tooling/commandLine";
 import { guestLoadSettings, routeProblems, searchFloor, timed, verdict } from "./guestChecks";
@@ -146,7 +136,7 @@ interface FloorStudy {
   wrk: LoadEngine;
   spec: MicrovmSpec;
   options: Options;
-  layout: MicrovmLayout;
+  plan: MicrovmPlan;
   url: string;
   pidFile: string;
   stop: () => Promise<unknown>;
@@ -154,13 +144,14 @@ interface FloorStudy {
 }
 
 /** The smallest guest RAM from 96 to 256 MiB that boots and serves both loads, the guest alive and not out of memory. */
-async function searchMicrovmFloor({ wrk, spec, options, layout, url, pidFile, stop, say }: FloorStudy): Promise<void> {
+async function searchMicrovmFloor({ wrk, spec, options, plan, url, pidFile, stop, say }: FloorStudy): Promise<void> {
+  const { layout } = plan;
   const floor = await searchFloor({
     guest: "the micro-VM",
     ...FLOOR,
     // The runner at each size, not the stack config: the config refuses what this measures.
     boot: async (memoryMb) => {
-      await run(microvmStartArgv({ ...spec, memoryMb, healthTimeoutSeconds: 60 }, { layout, forwards: [`127.0.0.1:${spec.hostPort}`], variant: options.variant }), PROJECT_DIR, 90_000);
+      await run(plan.start([`127.0.0.1:${spec.hostPort}`], { memoryMb, healthTimeoutSeconds: 60 }), PROJECT_DIR, 90_000);
       return { baseUrl: url, accel: bootRecord(layout).accel };
     },
     serve: async ({ accel }, memoryMb) => {
@@ -181,19 +172,15 @@ async function measure(config: LabConfig, spec: MicrovmSpec, options: Options, s
   const wrk = await createWrkEngine(wrkBinary);
   // A stack name of its own: a fresh build folder, removed at the end, never the stack's own.
   const buildStack = `targets-${process.pid}`;
-  const layout = microvmLayout(buildStack, options.variant);
-  const triggers = microvmTriggers(spec, config.images, PROJECT_DIR);
-  const tags = initrdTags(buildStack, payloadTrigger(config.images, PROJECT_DIR));
-  const payload = { initrd: path.posix.join("..", layout.payload) };
-  const unikernelDir = path.join(PROJECT_DIR, "unikernel");
-  const stop = () => run(microvmStopArgv(layout)).catch(() => "");
+  const plan = microvmPlan(buildStack, options.variant, spec, config.images, PROJECT_DIR);
+  const { layout } = plan;
+  const stop = () => run(plan.stop).catch(() => "");
   process.once("SIGINT", () => void stop().then(() => process.exit(130)));
   try {
     say(`# Micro-VM targets: stack ${config.stackName}, ${options.variant} (${spec.cpus} vCPU, ${spec.memoryMb} MiB, accel asked ${spec.accel}), ${os.cpus().length} host cores`);
-    const [, payloadSeconds] = await timed(() => run(initrdBuildArgv(config.images, tags, payload), unikernelDir));
+    const [, payloadSeconds] = await timed(() => run(plan.payload.argv, plan.payload.cwd));
     say(`payload (the unikernel's initrd step): ${payloadSeconds.toFixed(1)} s`);
-    const kernel = kernelBuildArgv(spec, layout, triggers.kernel);
-    const disk = diskBuildArgv(layout, triggers.disk);
+    const { kernel, disk } = plan;
     const [, kernelSeconds] = await timed(() => run(kernel));
     const [, diskSeconds] = await timed(() => run(disk));
     const build = kernelSeconds + diskSeconds;
@@ -208,7 +195,7 @@ async function measure(config: LabConfig, spec: MicrovmSpec, options: Options, s
     const rss: number[] = [];
     let clean = true;
     for (let i = 1; i <= options.boots; i++) {
-      await run(microvmStartArgv(spec, { layout, forwards: [`127.0.0.1:${spec.hostPort}`], variant: options.variant }), PROJECT_DIR, (spec.healthTimeoutSeconds + 30) * 1000);
+      await run(plan.start([`127.0.0.1:${spec.hostPort}`]), PROJECT_DIR, (spec.healthTimeoutSeconds + 30) * 1000);
       try {
         const record = bootRecord(layout);
         boots.push(record.bootMs / 1000);
@@ -238,10 +225,10 @@ async function measure(config: LabConfig, spec: MicrovmSpec, options: Options, s
     say(`every route, then the load with 0 errors and the guest alive, not out of memory, on every boot: ${verdict(clean)}`);
     say(`bench sessions' files (results.json, report.md per boot and route): ${options.out}`);
     say(`median QEMU peak RSS after the load: ${peak.toFixed(0)} MiB for ${spec.memoryMb} MiB of guest RAM (target ≤ ${spec.memoryMb + GOALS.rssOverGuestMi}: ${verdict(peak <= spec.memoryMb + GOALS.rssOverGuestMi)})`);
-    if (options.floor) await searchMicrovmFloor({ wrk, spec, options, layout, url, pidFile, stop, say });
+    if (options.floor) await searchMicrovmFloor({ wrk, spec, options, plan, url, pidFile, stop, say });
   } finally {
     await stop();
-    await run(["sh", "-c", initrdDeleteCommand(tags, payload)], unikernelDir).catch(() => "");
+    await run(["sh", "-c", plan.payload.deleteCommand], plan.payload.cwd).catch(() => "");
     // The folders of this run's own stack name: build (kernel, disk), run, payload.
     for (const dir of [path.dirname(path.dirname(layout.kernelDir)), path.dirname(layout.runDir), path.dirname(layout.payload)]) {
       fs.rmSync(path.join(PROJECT_DIR, dir), { recursive: true, force: true });

@@ -19,6 +19,7 @@ export function makeRun(overrides: Partial<RunResult> = {}): RunResult {
     hostBusy: 0.7,
     hostInterrupts: 0.05,
     hostSteal: 0,
+    hostOthers: null,
     referenceMs: 100,
     raplJoules: null,
     bottleneck: { verdict: "server", reason: "fixture" },

@@ -3,7 +3,8 @@ import { cgroupFiles, statValue } from "../../bench/counters/cgroup";
 import { cpuUsageNs, limitsOf, memoryInUseBytes } from "../../bench/counters/docker";
 import { parseWrkSummary } from "../../bench/engines/wrk";
 import { budgetWarnings, describeNetworkPath } from "../../bench/reach/prepare";
-import { hostShares, parseHostCpuLine } from "../../bench/counters/proc";
+import { hostShares, othersShare, parseHostCpuLine, parsePerCoreBusy } from "../../bench/counters/proc";
+import { machineFlag, OTHERS_BOUND } from "../../bench/counters/reference";
 
 describe("bench wrk summary", () => {
   const stdout = [
@@ -68,6 +69,25 @@ describe("bench host CPU share", () => {
     assert.deepStrictEqual(before, { busy: 200, interrupts: 0, steal: 0, total: 1000 });
     assert.deepStrictEqual(hostShares(before, after), { busy: 200 / 300, interrupts: 30 / 300, steal: 0 });
     assert.strictEqual(hostShares(after, before), null);
+  });
+
+  it("reads each core's busy time and what others left of the variant's cores", () => {
+    // user nice system idle iowait irq softirq steal: busy counts user, nice, system, irq and softirq.
+    const before = parsePerCoreBusy("cpu  0 0 0 0 0 0 0 0\ncpu0 100 0 50 900 0 5 5 0\ncpu1 10 0 10 900 0 0 0 0\n");
+    const after = parsePerCoreBusy("cpu  0 0 0 0 0 0 0 0\ncpu0 540 0 110 950 0 5 5 40\ncpu1 500 0 20 900 0 0 0 0\n");
+    assert.deepStrictEqual(before, [1.6, 0.2]);
+    assert.deepStrictEqual(after, [6.6, 5.2]);
+    // Core 0 busy 5 s over 5 s, the server used 4 s of it: others took 20 %.
+    assert.ok(Math.abs((othersShare(before, after, [0], 4, 5) ?? -1) - 0.2) < 1e-9);
+    assert.strictEqual(othersShare(before, after, [0], 5.2, 5), 0, "never below 0 (the server's window is a little wider)");
+    assert.strictEqual(othersShare(before, after, [2], 4, 5), null, "a core /proc/stat does not list");
+    assert.strictEqual(othersShare(before, after, [], 4, 5), null);
+  });
+
+  it("flags a run when other processes used more than the bound of the variant's cores", () => {
+    assert.strictEqual(machineFlag({ hostSteal: 0, hostOthers: OTHERS_BOUND, referenceMs: 100 }, 100).reason, null);
+    assert.strictEqual(machineFlag({ hostSteal: 0, hostOthers: 0.37, referenceMs: 100 }, 100).reason, "37 % of the variant's cores used by other processes");
+    assert.strictEqual(machineFlag({ hostSteal: 0, hostOthers: null, referenceMs: 100 }, 100).reason, null);
   });
 
   it("reads steal (the eighth column) apart, as a share of all cores", () => {

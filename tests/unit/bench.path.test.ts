@@ -1,7 +1,7 @@
 /** The clean measuring path's pure parts: cpusets, generator cores, userland-proxy detection, the plan header. */
 import * as assert from "assert";
 import { planHeader } from "../../bench/report/tables";
-import { allowedCores, enforcedCpus, formatCpuList, planGeneratorCores } from "../../bench/reach/cores";
+import { allowedCores, enforcedCpus, formatCpuList, planGeneratorCores, variantOwnCores } from "../../bench/reach/cores";
 import { portInside } from "../../bench/reach/paths";
 import { PreparedVariant } from "../../bench/reach/prepare";
 import { formatSeconds } from "../../bench/numbers/format";
@@ -37,6 +37,14 @@ describe("generator cores", () => {
     assert.strictEqual(enforcedCpus(2, "0", 2), 1, "a 2-CPU quota on one core can use one CPU");
     assert.strictEqual(enforcedCpus(null, "", 2), 2);
     assert.strictEqual(enforcedCpus(0.5, "", 2), 0.5);
+  });
+
+  it("knows the variant's own cores only when it leaves others free and the generator is pinned off them", () => {
+    assert.deepStrictEqual(variantOwnCores("0", "1", 2), [0]);
+    assert.strictEqual(variantOwnCores("", "1", 2), null, "a variant on any core shares them with the host");
+    assert.strictEqual(variantOwnCores("0", null, 2), null, "an unpinned generator may run on the variant's core");
+    assert.strictEqual(variantOwnCores("0-1", "1", 4), null, "the generator on one of the variant's cores");
+    assert.deepStrictEqual(variantOwnCores("0-1", "2-3", 4), [0, 1]);
   });
 
   it("gives the generator the cores no measured variant may use", () => {

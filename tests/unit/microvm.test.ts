@@ -12,6 +12,8 @@ import {
   microvmStopCommand,
   microvmTriggers,
 } from "../../components/microvm/commands";
+import { microvmPlan } from "../../components/microvm/buildPlan";
+import { shellLine } from "../../components/unikernel/source";
 import { parse as parseYaml } from "yaml";
 import { labScrapeTargets } from "../../dashboards/prometheusConfig";
 import { monitoringFiles } from "../../dashboards/provisioning";
@@ -191,6 +193,18 @@ describe("micro-VM under mocks (ci stack)", function () {
       assert.strictEqual(step.options.deleteBeforeReplace, true, name);
       assert.ok(step.options.replaceOnChanges?.includes("*"), `${name}: pulumi-command's Update would run create without the old delete`);
     }
+  });
+
+  it("npm run vm and vm:targets run the program's own command lines: one plan, the same steps", async () => {
+    const run = await runLabUnderMocks("ci", { "optivolt:unikernel": { enabled: false } });
+    const create = (name: string) => run.resources.find((r) => r.type === "command:local:Command" && r.name === name)?.inputs.create;
+    const plan = microvmPlan("ci", "microvm-vm", run.config.microvms["microvm-vm"], run.config.images, PROJECT);
+    assert.strictEqual(shellLine(plan.payload.argv), create("microvm-vm-payload"));
+    assert.strictEqual(plan.payload.cwd, path.join(PROJECT, "unikernel"));
+    assert.strictEqual(shellLine(plan.kernel), create("microvm-vm-kernel"));
+    assert.strictEqual(shellLine(plan.disk), create("microvm-vm-disk"));
+    assert.strictEqual(shellLine(plan.start(["127.0.0.1:18005", "172.30.0.1:18005"])), create("microvm-vm-run"));
+    assert.match(shellLine(plan.start(["127.0.0.1:18005"], { memoryMb: 160 })), / --memory 160 /, "the floor search's size");
   });
 
   it("makes the payload itself, once, when the unikernel does not build one", async () => {
