@@ -51,6 +51,12 @@ interface MachineSpeed {
   text: string;
 }
 
+/** The reference workload's speed ratio, new relative to old, times the share of CPU not stolen; null without both readings. */
+function referenceSpeed(o: MachineReading, n: MachineReading): number | null {
+  if (o.referenceMs === null || n.referenceMs === null) return null;
+  return (o.referenceMs / n.referenceMs) * ((1 - (n.steal ?? 0)) / (1 - (o.steal ?? 0)));
+}
+
 /**
  * The machine's speed, new relative to old, by each reading both sessions have: the reference
  * workload's speed ratio times the share of CPU not stolen, and the share of the variant's cores
@@ -59,9 +65,9 @@ interface MachineSpeed {
  */
 function machineSpeeds(o: MachineReading, n: MachineReading): MachineSpeed[] {
   const speeds: MachineSpeed[] = [];
-  if (o.referenceMs !== null && n.referenceMs !== null) {
-    const ratio = (o.referenceMs / n.referenceMs) * ((1 - (n.steal ?? 0)) / (1 - (o.steal ?? 0)));
-    speeds.push({ ratio, text: `reference workload ${change(n.referenceMs / o.referenceMs)} in time (machine ${change(ratio)} in speed)` });
+  const reference = referenceSpeed(o, n);
+  if (reference !== null && o.referenceMs !== null && n.referenceMs !== null) {
+    speeds.push({ ratio: reference, text: `reference workload ${change(n.referenceMs / o.referenceMs)} in time (machine ${change(reference)} in speed)` });
   }
   if (o.others !== null && n.others !== null && o.others < 1 && n.others < 1) {
     const ratio = (1 - n.others) / (1 - o.others);
@@ -76,9 +82,9 @@ function machineSpeeds(o: MachineReading, n: MachineReading): MachineSpeed[] {
  * speeds its readings give.
  */
 export function machineMovement(o: MachineReading, n: MachineReading): { moved: boolean; speeds: MachineSpeed[] } {
-  const speeds = machineSpeeds(o, n);
-  const referenceMoved = o.referenceMs !== null && n.referenceMs !== null && Math.abs((o.referenceMs / n.referenceMs) * ((1 - (n.steal ?? 0)) / (1 - (o.steal ?? 0))) - 1) > REFERENCE_BOUND;
-  return { moved: referenceMoved || o.flagged.length > 0 || n.flagged.length > 0, speeds };
+  const reference = referenceSpeed(o, n);
+  const referenceMoved = reference !== null && Math.abs(reference - 1) > REFERENCE_BOUND;
+  return { moved: referenceMoved || o.flagged.length > 0 || n.flagged.length > 0, speeds: machineSpeeds(o, n) };
 }
 
 /**
@@ -90,7 +96,6 @@ function explainedByMachine(speed: number, figure: { old: SessionFigure; new: Se
   const expected = scales === "with speed" ? figure.old.median * speed : figure.old.median / speed;
   return expected !== 0 && Math.abs(figure.new.median / expected - 1) <= noise;
 }
-
 
 const overlap = (a: SessionFigure, b: SessionFigure) => a.min <= b.max && b.min <= a.max;
 
