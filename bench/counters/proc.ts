@@ -75,9 +75,11 @@ export function parseHostCpuLine(procStat: string): HostCpuTimes | null {
   return { busy: total - idle, interrupts: v[5] + v[6], steal: v[7] ?? 0, total };
 }
 
-export function hostCpuTimes(): HostCpuTimes | null {
+/** The host's CPU times, all cores and each core, from one read of /proc/stat; null when it cannot be read. */
+export function hostCpuTimes(): { all: HostCpuTimes | null; perCoreBusy: number[] } | null {
   try {
-    return parseHostCpuLine(fs.readFileSync("/proc/stat", "utf8"));
+    const text = fs.readFileSync("/proc/stat", "utf8");
+    return { all: parseHostCpuLine(text), perCoreBusy: parsePerCoreBusy(text) };
   } catch {
     return null;
   }
@@ -100,14 +102,6 @@ export function parsePerCoreBusy(procStat: string): number[] {
     busy[Number(m[1])] = (v[0] + v[1] + v[2] + v[5] + v[6]) / CLOCK_TICKS;
   }
   return busy;
-}
-
-export function perCoreBusy(): number[] | null {
-  try {
-    return parsePerCoreBusy(fs.readFileSync("/proc/stat", "utf8"));
-  } catch {
-    return null;
-  }
 }
 
 /**

@@ -81,7 +81,7 @@ function machineSpeeds(o: MachineReading, n: MachineReading): MachineSpeed[] {
  * than the bound apart, or a run flagged for steal, others' load or a slow reference), and the
  * speeds its readings give.
  */
-export function machineMovement(o: MachineReading, n: MachineReading): { moved: boolean; speeds: MachineSpeed[] } {
+function machineMovement(o: MachineReading, n: MachineReading): { moved: boolean; speeds: MachineSpeed[] } {
   const reference = referenceSpeed(o, n);
   const referenceMoved = reference !== null && Math.abs(reference - 1) > REFERENCE_BOUND;
   return { moved: referenceMoved || o.flagged.length > 0 || n.flagged.length > 0, speeds: machineSpeeds(o, n) };

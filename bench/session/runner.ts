@@ -3,7 +3,7 @@ import * as os from "os";
 import { classifyBottleneck } from "../numbers/bottleneck";
 import { aggregateRuns, errorRate, successRps } from "../numbers/figures";
 import { PreparedVariant } from "../reach/prepare";
-import { hostCpuTimes, hostShares, othersShare, perCoreBusy, processCpuSeconds } from "../counters/proc";
+import { hostCpuTimes, hostShares, othersShare, processCpuSeconds } from "../counters/proc";
 import { variantOwnCores } from "../reach/cores";
 import { Progress } from "./progress";
 import { raplZones, startRaplReading } from "../counters/rapl";
@@ -116,17 +116,16 @@ function loadRequest(ctx: RunnerContext, variant: PreparedVariant, plan: Plan, s
  * own cores that went to anything else (null when it has none of its own).
  */
 function startHostReading(variant: PreparedVariant, variantCpuset: string) {
-  const hostBefore = hostCpuTimes();
-  const coresBefore = perCoreBusy();
+  const before = hostCpuTimes();
   const startedAt = performance.now();
   const ownCores = variantOwnCores(variantCpuset, variant.result.generator?.cpuset ?? null, os.cpus().length);
   return () => {
-    const coresAfter = perCoreBusy();
+    const after = hostCpuTimes();
     const wallSeconds = (performance.now() - startedAt) / 1000;
     return {
-      host: hostShares(hostBefore, hostCpuTimes()),
+      host: hostShares(before?.all ?? null, after?.all ?? null),
       others: (server: ServerUsage | null) =>
-        ownCores === null || server === null || coresBefore === null || coresAfter === null ? null : othersShare(coresBefore, coresAfter, ownCores, server.cpuSeconds, wallSeconds),
+        ownCores === null || server === null || before === null || after === null ? null : othersShare(before.perCoreBusy, after.perCoreBusy, ownCores, server.cpuSeconds, wallSeconds),
     };
   };
 }

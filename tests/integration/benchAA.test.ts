@@ -107,7 +107,6 @@ describe("bench compare, A/A on a real container", function () {
     // on a machine the tool's own readings (reference workload, steal) show moving, the pair is
     // measured again, up to three pairs, and a host that moves through all three fails with them.
     const honest = (l: ComparisonLine) => [l.rps.verdict, l.p99.verdict].every((v) => v === "within noise" || v === NOT_SERVER_BOUND || (v === MACHINE_CHANGED && l.machine.explanation !== null));
-    const moved = (l: ComparisonLine) => l.machine.moved;
     const attempts: string[] = [];
     let b: string | undefined;
     for (let attempt = 1; attempt <= 3 && b === undefined; attempt++) {
@@ -117,7 +116,7 @@ describe("bench compare, A/A on a real container", function () {
       assert.strictEqual(same.length, 2);
       attempts.push(`pair ${attempt}:\n${describeLines(same)}`);
       if (same.every(honest)) b = b1;
-      else assert.ok(same.filter((l) => !honest(l)).every(moved), `\`changed\` on a steady machine:\n${describeLines(same)}`);
+      else assert.ok(same.filter((l) => !honest(l)).every((l) => l.machine.moved), `\`changed\` on a steady machine:\n${describeLines(same)}`);
     }
     process.stdout.write(`      A/A (3 reps):\n${attempts.join("\n").replace(/^/gm, "        ")}\n`);
     assert.ok(b !== undefined, `the machine moved during every A/A pair and a row said \`changed\`; an A/A comparison needs a steady machine:\n${attempts.join("\n")}`);
